@@ -1,0 +1,193 @@
+"""A tiny Prometheus text-format registry (counters, gauges, histograms).
+
+Why not prometheus_client: the server needs a handful of series, one process-wide registry and
+the text exposition format; a 150-line module is easier to audit than a dependency, and it keeps
+the wheel free of extra packages. It is thread-safe (one lock); uvicorn runs one process per
+server, and query workers in other processes report through the parent (the core helper
+increments counters in the parent when a worker times out or is killed).
+
+Usage::
+
+    from kg.server.metrics import METRICS
+    METRICS.inc("hilfenetz_query_timeouts_total")
+    METRICS.observe("hilfenetz_http_request_duration_seconds", 0.012, route="/sparql", method="GET")
+    METRICS.set("hilfenetz_store_triples", 123456)
+    text = METRICS.render()
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+LabelKey = tuple[tuple[str, str], ...]
+
+#: Latency buckets in seconds: fine below 100 ms (most SPARQL lookups), coarse up to the timeout.
+DEFAULT_BUCKETS: tuple[float, ...] = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+)
+
+#: Help texts of the series the project emits; others may be registered with `describe`.
+DEFAULT_HELP: dict[str, tuple[str, str]] = {
+    "hilfenetz_http_requests_total": ("counter", "HTTP requests by route, method and status code."),
+    "hilfenetz_http_request_duration_seconds": ("histogram", "HTTP request latency in seconds by route and method."),
+    "hilfenetz_query_timeouts_total": ("counter", "SPARQL queries aborted because they exceeded the timeout."),
+    "hilfenetz_workers_killed_total": ("counter", "Query worker processes killed (timeout or crash)."),
+    "hilfenetz_store_triples": ("gauge", "Number of quads in the store (all graphs)."),
+    "hilfenetz_store_ready": ("gauge", "1 if the store is open and queryable, else 0."),
+}
+
+
+def _label_key(labels: dict[str, object]) -> LabelKey:
+    """Labels as a sorted hashable key, values stringified, so `a=1,b=2` == `b=2,a=1`."""
+    return tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+
+
+def _escape_label(value: str) -> str:
+    """Escape a label value per the exposition format (backslash, quote, newline)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _fmt_labels(key: LabelKey, extra: tuple[tuple[str, str], ...] = ()) -> str:
+    items = key + extra
+    if not items:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape_label(v)}"' for k, v in items) + "}"
+
+
+def _fmt_value(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+@dataclass
+class _Histogram:
+    buckets: tuple[float, ...]
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [0] * len(self.buckets)
+
+    def observe(self, value: float) -> None:
+        for i, upper in enumerate(self.buckets):
+            if value <= upper:
+                self.counts[i] += 1
+        self.total += value
+        self.count += 1
+
+
+class MetricsRegistry:
+    """Counters, gauges and histograms keyed by name and labels; `render()` gives the text format."""
+
+    def __init__(self, buckets: tuple[float, ...] = DEFAULT_BUCKETS) -> None:
+        self._lock = threading.Lock()
+        self._buckets = tuple(sorted(buckets))
+        self._types: dict[str, str] = {}
+        self._help: dict[str, str] = {}
+        self._counters: dict[str, dict[LabelKey, float]] = {}
+        self._gauges: dict[str, dict[LabelKey, float]] = {}
+        self._histograms: dict[str, dict[LabelKey, _Histogram]] = {}
+        for name, (kind, text) in DEFAULT_HELP.items():
+            self.describe(name, kind, text)
+
+    def describe(self, name: str, kind: str, help_text: str) -> None:
+        """Register the TYPE (counter|gauge|histogram) and HELP text of a series.
+
+        A described counter renders as 0 before its first increment, so dashboards and alerts
+        see the series exist from the start."""
+        if kind not in ("counter", "gauge", "histogram"):
+            raise ValueError(f"unknown metric type {kind!r}")
+        with self._lock:
+            self._types[name] = kind
+            self._help[name] = help_text
+
+    def _check_type(self, name: str, kind: str) -> None:
+        known = self._types.setdefault(name, kind)
+        if known != kind:
+            raise ValueError(f"metric {name} is a {known}, not a {kind}")
+
+    def inc(self, name: str, value: float = 1, **labels: object) -> None:
+        """Add `value` (>= 0) to a counter."""
+        if value < 0:
+            raise ValueError("counters only go up")
+        key = _label_key(labels)
+        with self._lock:
+            self._check_type(name, "counter")
+            series = self._counters.setdefault(name, {})
+            series[key] = series.get(key, 0.0) + value
+
+    def set(self, name: str, value: float, **labels: object) -> None:
+        """Set a gauge."""
+        key = _label_key(labels)
+        with self._lock:
+            self._check_type(name, "gauge")
+            self._gauges.setdefault(name, {})[key] = float(value)
+
+    def observe(self, name: str, seconds: float, **labels: object) -> None:
+        """Record one observation (e.g. a request duration in seconds) in a histogram."""
+        key = _label_key(labels)
+        with self._lock:
+            self._check_type(name, "histogram")
+            series = self._histograms.setdefault(name, {})
+            hist = series.get(key)
+            if hist is None:
+                hist = series[key] = _Histogram(self._buckets)
+            hist.observe(float(seconds))
+
+    def value(self, name: str, **labels: object) -> float:
+        """Current value of a counter or gauge (0 if never touched); handy in tests."""
+        key = _label_key(labels)
+        with self._lock:
+            if name in self._counters:
+                return self._counters[name].get(key, 0.0)
+            if name in self._gauges:
+                return self._gauges[name].get(key, 0.0)
+        return 0.0
+
+    def reset(self) -> None:
+        """Forget all values (keeps HELP/TYPE); for tests."""
+        with self._lock:
+            self._counters.clear()
+            self._gauges.clear()
+            self._histograms.clear()
+
+    def render(self) -> str:
+        """The whole registry in Prometheus text exposition format 0.0.4."""
+        out: list[str] = []
+        with self._lock:
+            for name in sorted(self._types):
+                kind = self._types[name]
+                out.append(f"# HELP {name} {_escape_help(self._help.get(name, name))}")
+                out.append(f"# TYPE {name} {kind}")
+                if kind == "counter":
+                    series = self._counters.get(name) or {(): 0.0}
+                    for key, val in sorted(series.items()):
+                        out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
+                elif kind == "gauge":
+                    for key, val in sorted(self._gauges.get(name, {}).items()):
+                        out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
+                else:
+                    for key, hist in sorted(self._histograms.get(name, {}).items()):
+                        for upper, cnt in zip(hist.buckets, hist.counts):
+                            out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
+                        out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
+                        out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")
+                        out.append(f"{name}_count{_fmt_labels(key)} {hist.count}")
+        return "\n".join(out) + "\n"
+
+
+#: The process-wide registry every server module uses.
+METRICS = MetricsRegistry()

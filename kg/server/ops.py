@@ -1,0 +1,218 @@
+"""Operations endpoints and middleware: /health, /ready, /metrics, CORS for reads, access log.
+
+Why one `install(app)` call: the SPARQL core (kg.server.app) should not need to know how
+operations work; it passes two callables (is the store open? how many quads?) and gets
+liveness/readiness probes for an orchestrator, Prometheus metrics, a JSON access log and
+CORS for the read-only endpoints, so browser pages on other origins can query the graph
+but never write.
+
+The middleware is plain ASGI (not BaseHTTPMiddleware) so streamed SPARQL results are not
+buffered and the measured duration covers the whole response body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from kg.server.metrics import METRICS, MetricsRegistry
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ACCESS_LOGGER = "hilfenetz.access"
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+#: Paths whose GET/HEAD responses carry `Access-Control-Allow-Origin: *` (read-only endpoints).
+DEFAULT_CORS_PATHS: tuple[str, ...] = ("/sparql", "/health", "/ready", "/api/examples")
+CORS_METHODS = ("GET", "HEAD", "OPTIONS")
+#: Request headers a cross-origin reader may send (content negotiation needs Accept).
+CORS_ALLOW_HEADERS = "Accept, Accept-Language, Content-Type"
+CORS_EXPOSE_HEADERS = "Content-Type, Content-Disposition, Content-Length"
+
+#: How long the triple count gauge is cached: counting a large store on every scrape is wasteful.
+TRIPLE_COUNT_TTL_SECONDS = 30.0
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    """First value of a request header (latin-1 decoded), '' if absent."""
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _route_label(scope: Scope, status: int) -> str:
+    """The route template (e.g. `/sparql`), never the raw path, to keep label cardinality bounded."""
+    route = scope.get("route")
+    path = getattr(route, "path", None) or getattr(route, "path_format", None)
+    if isinstance(path, str) and path:
+        return path
+    if status == 404:
+        return "<unmatched>"
+    return "<other>"
+
+
+class OpsMiddleware:
+    """Counts and times every HTTP request, writes one JSON access-log line, adds CORS headers."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        registry: MetricsRegistry = METRICS,
+        cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
+    ) -> None:
+        self.app = app
+        self.registry = registry
+        self.cors_paths = frozenset(cors_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope.get("method", "GET")
+        path: str = scope.get("path", "")
+        cors = path in self.cors_paths
+        if cors and method == "OPTIONS" and _header(scope, b"access-control-request-method"):
+            await self._preflight(scope, send)
+            return
+
+        start = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = int(message["status"])
+                if cors and method in CORS_METHODS:
+                    headers = list(message.get("headers") or [])
+                    headers.append((b"access-control-allow-origin", b"*"))
+                    headers.append((b"access-control-expose-headers", CORS_EXPOSE_HEADERS.encode()))
+                    message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self._record(scope, method, path, status_holder["status"], time.perf_counter() - start)
+
+    async def _preflight(self, scope: Scope, send: Send) -> None:
+        """Answer a CORS preflight ourselves: allowed only for GET/HEAD (reads)."""
+        start = time.perf_counter()
+        requested = _header(scope, b"access-control-request-method").upper()
+        headers: list[tuple[bytes, bytes]] = [(b"content-length", b"0"), (b"vary", b"Access-Control-Request-Method")]
+        if requested in ("GET", "HEAD"):
+            headers += [
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-allow-methods", ", ".join(CORS_METHODS).encode()),
+                (b"access-control-allow-headers", CORS_ALLOW_HEADERS.encode()),
+                (b"access-control-max-age", b"86400"),
+            ]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        self._record(scope, "OPTIONS", scope.get("path", ""), 204, time.perf_counter() - start, route="<preflight>")
+
+    def _record(
+        self, scope: Scope, method: str, path: str, status: int, seconds: float, route: str | None = None
+    ) -> None:
+        route = route or _route_label(scope, status)
+        self.registry.inc("hilfenetz_http_requests_total", route=route, method=method, status=str(status))
+        self.registry.observe("hilfenetz_http_request_duration_seconds", seconds, route=route, method=method)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(json.dumps(access_record(scope, method, path, status, seconds), ensure_ascii=False))
+
+
+def access_record(scope: Scope, method: str, path: str, status: int, seconds: float) -> dict[str, Any]:
+    """The fields of one access-log line.
+
+    Deliberately only the path: query strings may carry tokens or personal search terms, and
+    the Authorization/Cookie headers are never read here at all."""
+    client = scope.get("client")
+    return {
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round(seconds * 1000.0, 3),
+        "client": client[0] if client else None,
+        "user_agent": _header(scope, b"user-agent") or None,
+    }
+
+
+class _TripleCounter:
+    """Caches `triple_count()` for TRIPLE_COUNT_TTL_SECONDS so scrapes stay cheap."""
+
+    def __init__(self, fn: Callable[[], int] | None) -> None:
+        self.fn = fn
+        self.value: int | None = None
+        self.at = 0.0
+
+    def get(self) -> int | None:
+        if self.fn is None:
+            return None
+        now = time.monotonic()
+        if self.value is None or now - self.at > TRIPLE_COUNT_TTL_SECONDS:
+            try:
+                self.value = int(self.fn())
+                self.at = now
+            except Exception:  # noqa: BLE001 - a closed store must not break /metrics
+                return self.value
+        return self.value
+
+
+def install(
+    app: FastAPI,
+    *,
+    store_ready: Callable[[], bool] | None = None,
+    triple_count: Callable[[], int] | None = None,
+    registry: MetricsRegistry = METRICS,
+    cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
+) -> None:
+    """Add /health, /ready, /metrics, the CORS + metrics + access-log middleware to `app`.
+
+    `store_ready` says whether the store is open (None: the process being up is enough);
+    `triple_count` feeds the `hilfenetz_store_triples` gauge. Call before the app starts."""
+
+    counter = _TripleCounter(triple_count)
+
+    def is_ready() -> bool:
+        if store_ready is None:
+            return True
+        try:
+            return bool(store_ready())
+        except Exception:  # noqa: BLE001 - a probe that raises means "not ready"
+            return False
+
+    @app.api_route("/health", methods=["GET", "HEAD"], tags=["ops"], include_in_schema=True)
+    def health() -> JSONResponse:
+        """Liveness: the process answers. Does not touch the store."""
+        return JSONResponse({"status": "ok"})
+
+    @app.api_route("/ready", methods=["GET", "HEAD"], tags=["ops"])
+    def ready() -> JSONResponse:
+        """Readiness: 200 when the store is open and queryable, else 503."""
+        ok = is_ready()
+        registry.set("hilfenetz_store_ready", 1 if ok else 0)
+        body: dict[str, Any] = {"status": "ready" if ok else "unavailable", "store": ok}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics() -> Response:
+        """Prometheus text exposition (version 0.0.4)."""
+        registry.set("hilfenetz_store_ready", 1 if is_ready() else 0)
+        n = counter.get()
+        if n is not None:
+            registry.set("hilfenetz_store_triples", n)
+        return Response(registry.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths))
