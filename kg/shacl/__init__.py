@@ -1,0 +1,61 @@
+"""SHACL validation behind one function, so the engine can be swapped without touching callers.
+
+`validate(data, shapes, ontology, engine="pyshacl")` returns a `ValidationReport` (kg.shacl.report).
+Only pyshacl exists today; a faster engine (e.g. SHACL compiled to SPARQL on pyoxigraph) can be
+added to `ENGINES` and selected with `kg build --engine NAME`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import rdflib
+
+from kg.errors import KgError
+from kg.shacl.report import ValidationReport, ValidationResult, report_from_graph
+
+ENGINES: tuple[str, ...] = ("pyshacl",)
+
+__all__ = ["ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
+
+
+def union_graph(data: rdflib.Graph | rdflib.Dataset) -> rdflib.Graph:
+    """One plain Graph with the triples of every graph of `data`.
+
+    pyshacl validates each named graph of a Dataset separately, but our entities link across
+    graphs (a seed's Jugendamt lies in a reference area), so we always validate the union.
+    """
+    if isinstance(data, rdflib.Dataset):
+        g = rdflib.Graph()
+        for s, p, o, _ in data.quads((None, None, None, None)):
+            g.add((s, p, o))
+        return g
+    return data
+
+
+def validate(
+    data: rdflib.Graph | rdflib.Dataset,
+    shapes: rdflib.Graph,
+    ontology: rdflib.Graph | None = None,
+    *,
+    engine: str = "pyshacl",
+    inplace: bool = False,
+    graphs_of: Mapping[str, list[str]] | Callable[[str], list[str]] | None = None,
+) -> ValidationReport:
+    """Validate `data` against `shapes`, the ontology supplying subclass axioms.
+
+    Warnings and infos are reported but do not make the report non-conforming; only
+    sh:Violation results do. `inplace=True` allows the engine to modify `data` (faster).
+    """
+    if engine not in ENGINES:
+        raise KgError(f"unknown SHACL engine {engine!r}; available: {', '.join(ENGINES)}")
+    start = time.perf_counter()
+    if isinstance(data, rdflib.Dataset):
+        data, inplace = union_graph(data), True
+    from kg.shacl import pyshacl_engine
+
+    results_graph = pyshacl_engine.run(data, shapes, ontology, inplace=inplace)
+    report = report_from_graph(results_graph, shapes, data, ontology, engine=engine, graphs_of=graphs_of)
+    report.seconds = time.perf_counter() - start
+    return report

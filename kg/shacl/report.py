@@ -1,0 +1,428 @@
+"""SHACL validation results in a form people can act on.
+
+pyshacl's own text report names blank-node shapes and English-only messages; curators of hilfenetz
+read German and English. This module turns any engine's sh:ValidationReport graph into
+`ValidationResult` records with the entity (label + IRI), the property, the rule in words, the
+offending value and a message in German and in English: the shape's sh:message in that language
+when the shape has one, otherwise a plain generated sentence. Engine-independent on purpose, so a
+faster engine can produce the same report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import rdflib
+from rdflib import RDF, RDFS, BNode, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SKOS
+
+from kg.namespaces import PREFIXES
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+_SHORT = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+
+def shorten(iri: str) -> str:
+    """`https://w3id.org/hilfenetz/ontology#name` → `hn:name` (full IRI in <> if no prefix fits)."""
+    for prefix, ns in _SHORT:
+        if iri.startswith(ns) and len(iri) > len(ns):
+            local = iri[len(ns):]
+            if all(c.isalnum() or c in "-_./" for c in local) and not local.endswith("."):
+                return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
+def term_text(term: rdflib.term.Node | None) -> str:
+    """Compact, unambiguous rendering of an RDF term for reports."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return shorten(str(term))
+    if isinstance(term, Literal):
+        text = json.dumps(str(term), ensure_ascii=False)
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+            return f"{text}^^{shorten(str(term.datatype))}"
+        return text
+    return f"_:{term}"
+
+
+def path_text(graph: rdflib.Graph, path: rdflib.term.Node | None) -> str:
+    """Render a SHACL property path (IRI, sequence, ^inverse, alternative, *, +, ?) like SPARQL."""
+    if path is None:
+        return ""
+    if isinstance(path, URIRef):
+        return term_text(path)
+    if (path, RDF.first, None) in graph:
+        return "/".join(path_text(graph, p) for p in Collection(graph, path))
+    for pred, fmt in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "({})*"),
+        (SH.oneOrMorePath, "({})+"),
+        (SH.zeroOrOnePath, "({})?"),
+    ):
+        inner = graph.value(path, pred)
+        if inner is not None:
+            return fmt.format(path_text(graph, inner))
+    alt = graph.value(path, SH.alternativePath)
+    if alt is not None:
+        return "(" + "|".join(path_text(graph, p) for p in Collection(graph, alt)) + ")"
+    return term_text(path)
+
+
+# component local name → (rule in German, rule in English, German sentence, English sentence).
+# Sentences may use {path}, {param} (the constraint's parameter value) and {value}.
+_COMPONENTS: dict[str, tuple[str, str, str, str]] = {
+    "MinCountConstraintComponent": ("Mindestanzahl", "minimum count",
+                                    "Pflichtangabe fehlt: {path} (mindestens {param} Wert(e) nötig)",
+                                    "Required value missing: {path} (at least {param} value(s) needed)"),
+    "MaxCountConstraintComponent": ("Höchstanzahl", "maximum count",
+                                    "Zu viele Werte für {path} (höchstens {param} erlaubt)",
+                                    "Too many values for {path} (at most {param} allowed)"),
+    "DatatypeConstraintComponent": ("Datentyp", "datatype",
+                                    "Falscher Datentyp für {path}: {value} ist kein gültiger Wert vom Typ {param}",
+                                    "Wrong datatype for {path}: {value} is not a valid {param}"),
+    "ClassConstraintComponent": ("Klasse", "class",
+                                 "Der Wert {value} von {path} ist keine Instanz von {param}",
+                                 "The value {value} of {path} is not an instance of {param}"),
+    "NodeKindConstraintComponent": ("Knotenart", "node kind",
+                                    "Der Wert {value} von {path} hat die falsche Knotenart (erwartet {param})",
+                                    "The value {value} of {path} has the wrong node kind (expected {param})"),
+    "PatternConstraintComponent": ("Muster", "pattern",
+                                   "Der Wert {value} von {path} passt nicht zum Muster {param}",
+                                   "The value {value} of {path} does not match the pattern {param}"),
+    "InConstraintComponent": ("erlaubte Werte", "allowed values",
+                              "Der Wert {value} von {path} ist nicht unter den erlaubten Werten",
+                              "The value {value} of {path} is not one of the allowed values"),
+    "HasValueConstraintComponent": ("fester Wert", "required value",
+                                    "{path} muss den Wert {param} haben",
+                                    "{path} must have the value {param}"),
+    "MinInclusiveConstraintComponent": ("Minimum", "minimum",
+                                        "Der Wert {value} von {path} ist kleiner als {param}",
+                                        "The value {value} of {path} is less than {param}"),
+    "MaxInclusiveConstraintComponent": ("Maximum", "maximum",
+                                        "Der Wert {value} von {path} ist größer als {param}",
+                                        "The value {value} of {path} is greater than {param}"),
+    "MinExclusiveConstraintComponent": ("Minimum (exklusiv)", "exclusive minimum",
+                                        "Der Wert {value} von {path} muss größer als {param} sein",
+                                        "The value {value} of {path} must be greater than {param}"),
+    "MaxExclusiveConstraintComponent": ("Maximum (exklusiv)", "exclusive maximum",
+                                        "Der Wert {value} von {path} muss kleiner als {param} sein",
+                                        "The value {value} of {path} must be less than {param}"),
+    "MinLengthConstraintComponent": ("Mindestlänge", "minimum length",
+                                     "Der Wert {value} von {path} ist kürzer als {param} Zeichen",
+                                     "The value {value} of {path} is shorter than {param} characters"),
+    "MaxLengthConstraintComponent": ("Höchstlänge", "maximum length",
+                                     "Der Wert {value} von {path} ist länger als {param} Zeichen",
+                                     "The value {value} of {path} is longer than {param} characters"),
+    "LanguageInConstraintComponent": ("Sprache", "language",
+                                      "Der Wert {value} von {path} hat keine erlaubte Sprachangabe",
+                                      "The value {value} of {path} does not have an allowed language tag"),
+    "UniqueLangConstraintComponent": ("eine Angabe je Sprache", "unique language",
+                                      "{path} hat mehrere Werte in derselben Sprache",
+                                      "{path} has several values in the same language"),
+    "NodeConstraintComponent": ("Knotenform", "node shape",
+                                "Der Wert {value} von {path} erfüllt die verlangte Form nicht",
+                                "The value {value} of {path} does not conform to the required shape"),
+    "ClosedConstraintComponent": ("geschlossene Form", "closed shape",
+                                  "Nicht erlaubte Eigenschaft {path} (Wert {value})",
+                                  "Property {path} is not allowed here (value {value})"),
+    "SPARQLConstraintComponent": ("SPARQL-Regel", "SPARQL rule",
+                                  "Regelverstoß bei {path} (Wert {value})",
+                                  "Rule violated at {path} (value {value})"),
+    "OrConstraintComponent": ("eine der Alternativen", "one of the alternatives",
+                              "{path}: keine der erlaubten Alternativen ist erfüllt",
+                              "{path}: none of the allowed alternatives is satisfied"),
+    "AndConstraintComponent": ("alle Bedingungen", "all conditions",
+                               "{path}: nicht alle Bedingungen sind erfüllt",
+                               "{path}: not all conditions are satisfied"),
+    "NotConstraintComponent": ("Ausschluss", "negation",
+                               "{path}: der Wert {value} erfüllt eine ausgeschlossene Form",
+                               "{path}: the value {value} conforms to an excluded shape"),
+    "XoneConstraintComponent": ("genau eine Alternative", "exactly one alternative",
+                                "{path}: nicht genau eine der Alternativen ist erfüllt",
+                                "{path}: not exactly one of the alternatives is satisfied"),
+    "EqualsConstraintComponent": ("Gleichheit", "equality",
+                                  "{path} muss dieselben Werte haben wie {param}",
+                                  "{path} must have the same values as {param}"),
+    "DisjointConstraintComponent": ("Disjunktheit", "disjointness",
+                                    "{path} darf keinen Wert mit {param} teilen",
+                                    "{path} must not share a value with {param}"),
+    "LessThanConstraintComponent": ("kleiner als", "less than",
+                                    "Der Wert {value} von {path} muss kleiner sein als {param}",
+                                    "The value {value} of {path} must be less than {param}"),
+    "LessThanOrEqualsConstraintComponent": ("kleiner oder gleich", "less than or equal",
+                                            "Der Wert {value} von {path} muss kleiner oder gleich {param} sein",
+                                            "The value {value} of {path} must be less than or equal to {param}"),
+    "QualifiedMinCountConstraintComponent": ("qualifizierte Mindestanzahl", "qualified minimum count",
+                                             "Zu wenige passende Werte für {path} (mindestens {param})",
+                                             "Too few matching values for {path} (at least {param})"),
+    "QualifiedMaxCountConstraintComponent": ("qualifizierte Höchstanzahl", "qualified maximum count",
+                                             "Zu viele passende Werte für {path} (höchstens {param})",
+                                             "Too many matching values for {path} (at most {param})"),
+}
+
+# which shape parameter fills {param} for a component
+_PARAM: dict[str, URIRef] = {
+    "MinCountConstraintComponent": SH.minCount,
+    "MaxCountConstraintComponent": SH.maxCount,
+    "DatatypeConstraintComponent": SH.datatype,
+    "ClassConstraintComponent": SH["class"],
+    "NodeKindConstraintComponent": SH.nodeKind,
+    "PatternConstraintComponent": SH.pattern,
+    "HasValueConstraintComponent": SH.hasValue,
+    "MinInclusiveConstraintComponent": SH.minInclusive,
+    "MaxInclusiveConstraintComponent": SH.maxInclusive,
+    "MinExclusiveConstraintComponent": SH.minExclusive,
+    "MaxExclusiveConstraintComponent": SH.maxExclusive,
+    "MinLengthConstraintComponent": SH.minLength,
+    "MaxLengthConstraintComponent": SH.maxLength,
+    "EqualsConstraintComponent": SH.equals,
+    "DisjointConstraintComponent": SH.disjoint,
+    "LessThanConstraintComponent": SH.lessThan,
+    "LessThanOrEqualsConstraintComponent": SH.lessThanOrEquals,
+    "QualifiedMinCountConstraintComponent": SH.qualifiedMinCount,
+    "QualifiedMaxCountConstraintComponent": SH.qualifiedMaxCount,
+}
+
+_SEVERITY = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
+_SEVERITY_DE = {"Violation": "Verstoß", "Warning": "Warnung", "Info": "Hinweis"}
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def rule_words(component: str) -> tuple[str, str]:
+    """The constraint component in words: (German, English)."""
+    entry = _COMPONENTS.get(_local(component))
+    if entry:
+        return entry[0], entry[1]
+    return _local(component), _local(component)
+
+
+@dataclass
+class ValidationResult:
+    """One sh:ValidationResult, with everything a curator needs to find and fix the problem."""
+
+    focus_node: str
+    result_path: str | None
+    constraint_component: str
+    source_shape: str | None
+    value: str | None
+    severity: str  # "Violation" | "Warning" | "Info"
+    message_de: str
+    message_en: str
+    focus_label: str | None = None
+    path_label: str | None = None
+    focus_context: str | None = None  # for blank nodes: "hnid:org/x hn:evidence"
+    graphs: list[str] = field(default_factory=list)  # named graphs / files that describe the focus node
+
+    @property
+    def is_violation(self) -> bool:
+        return self.severity == "Violation"
+
+    def rule_de(self) -> str:
+        return rule_words(self.constraint_component)[0]
+
+    def rule_en(self) -> str:
+        return rule_words(self.constraint_component)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["rule_de"], d["rule_en"] = self.rule_de(), self.rule_en()
+        return d
+
+    def to_text(self, lang: str = "both") -> str:
+        """Several indented lines: entity, property, rule, value, message(s)."""
+        sev_de = _SEVERITY_DE.get(self.severity, self.severity)
+        ent = self.focus_node
+        if self.focus_label:
+            ent = f"{self.focus_label} ({self.focus_node})"
+        if self.focus_context:
+            ent += f" [{self.focus_context}]"
+        prop = self.result_path or "—"
+        if self.path_label:
+            prop = f"{prop} ({self.path_label})"
+        rule_de, rule_en = rule_words(self.constraint_component)
+        comp = shorten(self.constraint_component)
+        heads = {
+            "de": (f"{sev_de}", "Entität", "Eigenschaft", "Regel", f"{rule_de} ({comp})", "Wert", "Quelle"),
+            "en": (self.severity, "Entity", "Property", "Rule", f"{rule_en} ({comp})", "Value", "Source"),
+            "both": (f"{sev_de} / {self.severity}", "Entität / entity", "Eigenschaft / property",
+                     "Regel / rule", f"{rule_de} / {rule_en} ({comp})", "Wert / value", "Quelle / source"),
+        }[lang]
+        lines = [f"- {heads[0]}",
+                 f"    {heads[1]}: {ent}",
+                 f"    {heads[2]}: {prop}",
+                 f"    {heads[3]}: {heads[4]}"]
+        if self.value is not None:
+            lines.append(f"    {heads[5]}: {self.value}")
+        if self.graphs:
+            lines.append(f"    {heads[6]}: {', '.join(self.graphs)}")
+        if lang in ("de", "both"):
+            lines.append(f"    de: {self.message_de}")
+        if lang in ("en", "both"):
+            lines.append(f"    en: {self.message_en}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of one validation run: conforms flag, the results, and the standard report graph."""
+
+    conforms: bool
+    results: list[ValidationResult]
+    graph: rdflib.Graph
+    engine: str = "pyshacl"
+    seconds: float | None = None
+    notes: list[str] = field(default_factory=list)  # what was validated how (scopes, sizes)
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.is_violation]
+
+    def to_text(self, lang: str = "both", only_violations: bool = False) -> str:
+        """Human-readable report; `lang` is de, en or both."""
+        results = self.violations if only_violations else self.results
+        n_v = len(self.violations)
+        n_o = len(self.results) - n_v
+        if self.conforms and not self.results:
+            head = {"de": "Die Daten erfüllen alle SHACL-Regeln.",
+                    "en": "The data conforms to all SHACL shapes.",
+                    "both": "Die Daten erfüllen alle SHACL-Regeln. / The data conforms to all SHACL shapes."}[lang]
+            return head
+        head_de = f"{n_v} Verstoß/Verstöße, {n_o} Warnung(en)/Hinweis(e)"
+        head_en = f"{n_v} violation(s), {n_o} warning(s)/info(s)"
+        head = {"de": head_de, "en": head_en, "both": f"{head_de} / {head_en}"}[lang]
+        order = {"Violation": 0, "Warning": 1, "Info": 2}
+        body = [r.to_text(lang) for r in sorted(
+            results, key=lambda r: (order.get(r.severity, 3), r.focus_node, r.result_path or ""))]
+        return "\n".join([head, *body])
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "engine": self.engine,
+                "seconds": self.seconds,
+                "notes": self.notes,
+                "violations": len(self.violations),
+                "results": [r.to_dict() for r in self.results],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+
+    def to_turtle(self) -> str:
+        """The standard sh:ValidationReport graph as Turtle."""
+        g = self.graph
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns, override=False)
+        return g.serialize(format="turtle")
+
+
+def _labels_lookup(graph: rdflib.Graph | None) -> Callable[[rdflib.term.Node], str | None]:
+    """Best label of a node: rdfs:label/skos:prefLabel, preferring German, then English, then any."""
+
+    def lookup(node: rdflib.term.Node) -> str | None:
+        if graph is None:
+            return None
+        labels = [o for p in (RDFS.label, SKOS.prefLabel) for o in graph.objects(node, p) if isinstance(o, Literal)]
+        if not labels:
+            return None
+        for lang in ("de", "en", None):
+            for lab in labels:
+                if lab.language == lang:
+                    return str(lab)
+        return str(labels[0])
+
+    return lookup
+
+
+def _pick(messages: Iterable[Literal], lang: str) -> str | None:
+    for m in messages:
+        if m.language and m.language.lower().startswith(lang):
+            return str(m)
+    return None
+
+
+def report_from_graph(
+    results_graph: rdflib.Graph,
+    shapes: rdflib.Graph,
+    data: rdflib.Graph | None = None,
+    ontology: rdflib.Graph | None = None,
+    *,
+    engine: str = "pyshacl",
+    graphs_of: Mapping[str, list[str]] | Callable[[str], list[str]] | None = None,
+) -> ValidationReport:
+    """Build a ValidationReport from a standard sh:ValidationReport graph.
+
+    `shapes` is needed to find the shape's own sh:message and constraint parameters, `data` and
+    `ontology` to find labels of entities and properties; `graphs_of` may tell which source
+    graph(s) describe a focus node.
+    """
+    rg = results_graph
+    data_label = _labels_lookup(data)
+    onto_label = _labels_lookup(ontology)
+    results: list[ValidationResult] = []
+    for node in rg.subjects(RDF.type, SH.ValidationResult):
+        focus = rg.value(node, SH.focusNode)
+        path = rg.value(node, SH.resultPath)
+        comp = rg.value(node, SH.sourceConstraintComponent)
+        shape = rg.value(node, SH.sourceShape)
+        value = rg.value(node, SH.value)
+        sev = rg.value(node, SH.resultSeverity)
+        comp_s = str(comp) if comp is not None else ""
+        # messages the shape author wrote (pyshacl copies them; other engines may not)
+        own = [m for m in shapes.objects(shape, SH.message) if isinstance(m, Literal)] if shape is not None else []
+        own += [m for m in rg.objects(node, SH.resultMessage) if isinstance(m, Literal) and m.language]
+        path_s = path_text(rg, path) if path is not None else None
+        if path is not None and path_s and path_s.startswith("_:") and shape is not None:
+            path_s = path_text(shapes, shapes.value(shape, SH.path))
+        param_term = shapes.value(shape, _PARAM[_local(comp_s)]) if shape is not None and _local(comp_s) in _PARAM else None
+        fill = {
+            "path": path_s or "(Knoten selbst / node itself)",
+            "param": term_text(param_term) if param_term is not None else "?",
+            "value": term_text(value) if value is not None else "—",
+        }
+        tmpl = _COMPONENTS.get(_local(comp_s))
+        gen_de = tmpl[2].format(**fill) if tmpl else f"Regel {shorten(comp_s)} verletzt bei {fill['path']}"
+        gen_en = tmpl[3].format(**fill) if tmpl else f"Rule {shorten(comp_s)} violated at {fill['path']}"
+        untagged = next((str(m) for m in shapes.objects(shape, SH.message)
+                         if isinstance(m, Literal) and not m.language), None) if shape is not None else None
+        msg_de = _pick(own, "de") or gen_de
+        msg_en = _pick(own, "en") or untagged or gen_en
+        focus_s = term_text(focus)
+        context = None
+        if isinstance(focus, BNode) and data is not None:
+            for s, p in data.subject_predicates(focus):
+                context = f"{term_text(s)} {term_text(p)}"
+                break
+        graphs: list[str] = []
+        if graphs_of is not None and focus is not None:
+            key = str(focus)
+            graphs = list(graphs_of(key) if callable(graphs_of) else graphs_of.get(key, []))
+        results.append(
+            ValidationResult(
+                focus_node=focus_s,
+                result_path=path_s,
+                constraint_component=comp_s,
+                source_shape=term_text(shape) if shape is not None else None,
+                value=term_text(value) if value is not None else None,
+                severity=_SEVERITY.get(str(sev), "Violation"),
+                message_de=msg_de,
+                message_en=msg_en,
+                focus_label=data_label(focus) if focus is not None else None,
+                path_label=(onto_label(path) or data_label(path)) if isinstance(path, URIRef) else None,
+                focus_context=context,
+                graphs=graphs,
+            )
+        )
+    conforms = not any(r.is_violation for r in results)
+    return ValidationReport(conforms=conforms, results=results, graph=rg, engine=engine)

@@ -1,0 +1,23 @@
+"""Storage backends. The embedded pyoxigraph store is the default (and for now the only) one."""
+
+from kg.store.embedded import (
+    bulk_add,
+    close,
+    create,
+    graph_counts,
+    is_store,
+    open_read_only,
+    open_read_write,
+    total_quads,
+)
+
+__all__ = [
+    "bulk_add",
+    "close",
+    "create",
+    "graph_counts",
+    "is_store",
+    "open_read_only",
+    "open_read_write",
+    "total_quads",
+]
