@@ -3,8 +3,8 @@
 Turns the CSV files in ``data/reference/`` (copied from the Destatis GV100AD, Eurostat NUTS,
 NWBib/Wikidata and RKI/gematik sources; see ``data/reference/README.md``) into pyoxigraph quads in
 the named graphs ``hnid:graph/reference/destatis`` and ``hnid:graph/reference/health-offices``,
-and adds the hand-curated statute statements of ``data/reference/statutes.ttl`` (graph
-``hnid:graph/reference/statutes``).
+while ``statute_quads`` reads the hand-curated ``data/reference/statutes.ttl`` (graph
+``hnid:graph/reference/statutes``; the build loads that file through ``kg.sources``).
 
 Why quads built directly with pyoxigraph terms: the reference data is about 16,000 units and
 250,000 triples; building them as pyoxigraph terms and bulk-loading them keeps ``kg build`` fast,
@@ -516,9 +516,11 @@ def statute_quads(ref_dir: Path) -> Iterator[Quad]:
 
 
 def reference_quads(ref_dir: Path) -> Iterator[Quad]:
-    """All reference quads: units (Destatis graph), health offices, statute statements.
+    """All CSV-derived reference quads: units (Destatis graph) and health offices.
 
     Reads and checks every file first (ValueError naming file and line on bad input), then yields.
+    ``statutes.ttl`` is plain Turtle and is loaded by ``kg.sources`` like every other data file;
+    ``statute_quads`` parses it on its own for tools that load only the reference data.
     """
     ref_dir = Path(ref_dir)
     t = _Terms()
@@ -544,7 +546,5 @@ def reference_quads(ref_dir: Path) -> Iterator[Quad]:
     for row in offices:
         yield from _health_office_quads(t, offices_graph, row)
 
-    yield from statute_quads(ref_dir)
 
-
-__all__ = ["reference_quads", "read_units", "read_health_offices", "area_iri", "health_office_iri"]
+__all__ = ["reference_quads", "statute_quads", "read_units", "read_health_offices", "area_iri", "health_office_iri"]
