@@ -1,0 +1,90 @@
+"""The query UI: `/` (one HTML page), `/static/*` (its CSS/JS), `GET /api/examples`.
+
+Why server-side so little: the page is static and talks to /sparql like any other client, so
+what a user sees in the browser is exactly what the public SPARQL endpoint does. Every asset
+is shipped in kg/server/static (no CDN; the page works offline) and the page is served with a
+Content-Security-Policy that forbids foreign origins and inline scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from kg.namespaces import PREFIXES
+from kg.server.queries_catalog import load_examples
+
+STATIC_DIR = Path(__file__).with_name("static")
+#: Where the example queries live when nothing else says so: the checkout the package runs from.
+_PACKAGE_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'"
+)
+_MEDIA_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+router = APIRouter()
+
+
+def queries_dir(request: Request) -> Path:
+    """The folder of example queries.
+
+    Order: `app.state.queries_dir`, the app settings' project root (`project`/`project_root`),
+    `$HILFENETZ_QUERIES`, the checkout this package was installed from, `./queries`."""
+    state = request.app.state
+    explicit = getattr(state, "queries_dir", None)
+    if explicit:
+        return Path(explicit)
+    settings = getattr(state, "settings", None)
+    for attr in ("project", "project_root"):
+        root = getattr(settings, attr, None)
+        if root:
+            return Path(root) / "queries"
+    env = os.environ.get("HILFENETZ_QUERIES")
+    if env:
+        return Path(env)
+    packaged = _PACKAGE_PROJECT_ROOT / "queries"
+    if packaged.is_dir():
+        return packaged
+    return Path.cwd() / "queries"
+
+
+def _json_for_script(data: object) -> str:
+    """JSON safe to embed in a <script type=application/json> element (no `</script>` breakout)."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index() -> HTMLResponse:
+    """The query page, with the project prefixes embedded as JSON for the editor."""
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    html = html.replace("__PREFIXES_JSON__", _json_for_script(PREFIXES))
+    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> FileResponse:
+    """A file of kg/server/static by plain name (no sub-paths: nothing outside can be reached)."""
+    path = STATIC_DIR / name
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file() or name == "index.html":
+        raise HTTPException(status_code=404)
+    media = _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/api/examples", tags=["ui"])
+def examples(request: Request) -> JSONResponse:
+    """The example queries of `queries/` (name, title de/en, description de/en, params, query)."""
+    items = [q.to_json() for q in load_examples(queries_dir(request))]
+    return JSONResponse(items)

@@ -1,0 +1,207 @@
+"""Operations endpoints against a real uvicorn server on 127.0.0.1 over a real pyoxigraph store.
+
+The app under test is a minimal FastAPI app with `kg.server.ops.install` and a read route
+/sparql that queries the store, so these tests pin the ops contract on their own; the
+`create_app` test at the end checks the same endpoints on the real application.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from kg.server import ops
+from kg.server.metrics import METRICS, MetricsRegistry
+
+EX = "https://w3id.org/hilfenetz/id/test/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run `app` in a real uvicorn server (own thread) and yield its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            thread.join(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def small_store(path: Path) -> ox.Store:
+    store = ox.Store(str(path))
+    g = ox.NamedNode(EX + "graph")
+    for i in range(5):
+        store.add(ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.Literal(f"v{i}"), g))
+    store.flush()
+    return store
+
+
+def ops_app(store: ox.Store, registry: MetricsRegistry, ready: dict[str, bool]) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/sparql")
+    def sparql(query: str) -> JSONResponse:
+        rows = [{k: s[k].value for k in ("s",)} for s in store.query(query)]
+        return JSONResponse(rows)
+
+    @app.post("/sparql")
+    async def sparql_post(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("posted")
+
+    ops.install(app, store_ready=lambda: ready["ok"], triple_count=lambda: len(store), registry=registry)
+    return app
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[str, MetricsRegistry, dict[str, bool]]]:
+    store = small_store(tmp_path / "store")
+    registry = MetricsRegistry()
+    ready = {"ok": True}
+    with serve(ops_app(store, registry, ready)) as url:
+        yield url, registry, ready
+
+
+def test_health_and_ready(server: tuple[str, MetricsRegistry, dict[str, bool]]) -> None:
+    url, _, ready = server
+    r = httpx.get(url + "/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert httpx.get(url + "/ready").status_code == 200
+    ready["ok"] = False
+    r = httpx.get(url + "/ready")
+    assert r.status_code == 503 and r.json()["store"] is False
+    # liveness does not depend on the store
+    assert httpx.get(url + "/health").status_code == 200
+
+
+def test_metrics_count_requests_latency_and_triples(server: tuple[str, MetricsRegistry, dict[str, bool]]) -> None:
+    url, registry, _ = server
+    q = "SELECT ?s WHERE { ?s ?p ?o }"
+    for _ in range(3):
+        assert httpx.get(url + "/sparql", params={"query": q}).status_code == 200
+    assert httpx.get(url + "/no-such-page").status_code == 404
+    registry.inc("hilfenetz_query_timeouts_total")
+    r = httpx.get(url + "/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert "# TYPE hilfenetz_http_requests_total counter" in text
+    assert 'hilfenetz_http_requests_total{method="GET",route="/sparql",status="200"} 3' in text
+    assert 'hilfenetz_http_requests_total{method="GET",route="<unmatched>",status="404"} 1' in text
+    assert "# TYPE hilfenetz_http_request_duration_seconds histogram" in text
+    assert 'hilfenetz_http_request_duration_seconds_count{method="GET",route="/sparql"} 3' in text
+    assert 'hilfenetz_http_request_duration_seconds_bucket{method="GET",route="/sparql",le="+Inf"} 3' in text
+    assert "hilfenetz_query_timeouts_total 1" in text
+    assert "hilfenetz_workers_killed_total 0" in text
+    assert "hilfenetz_store_triples 5" in text
+    assert "hilfenetz_store_ready 1" in text
+
+
+def test_cors_only_for_reads(server: tuple[str, MetricsRegistry, dict[str, bool]]) -> None:
+    url, _, _ = server
+    origin = {"Origin": "https://example.org"}
+    r = httpx.get(url + "/sparql", params={"query": "SELECT ?s {?s ?p ?o}"}, headers=origin)
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert httpx.get(url + "/health", headers=origin).headers["access-control-allow-origin"] == "*"
+    pre = httpx.options(url + "/sparql", headers={**origin, "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" not in pre.headers["access-control-allow-methods"]
+    pre_post = httpx.options(
+        url + "/sparql",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert "access-control-allow-origin" not in pre_post.headers
+    post = httpx.post(url + "/sparql", content=b"x", headers=origin)
+    assert post.status_code == 200 and "access-control-allow-origin" not in post.headers
+    # not a read endpoint: no CORS
+    assert "access-control-allow-origin" not in httpx.get(url + "/metrics", headers=origin).headers
+
+
+def test_access_log_is_json_without_secrets(
+    server: tuple[str, MetricsRegistry, dict[str, bool]], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _, _ = server
+    caplog.set_level(logging.INFO, logger=ops.ACCESS_LOGGER)
+    secret = "s3cr3t-token-value"
+    httpx.get(
+        url + "/sparql",
+        params={"query": "SELECT ?s {?s ?p ?o}", "access_token": secret},
+        headers={"Authorization": f"Bearer {secret}", "User-Agent": "ops-test/1.0"},
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == ops.ACCESS_LOGGER]
+    assert lines, "no access log line written"
+    rec = json.loads(lines[-1])
+    assert rec["method"] == "GET" and rec["path"] == "/sparql" and rec["status"] == 200
+    assert rec["client"] == "127.0.0.1" and rec["user_agent"] == "ops-test/1.0"
+    assert isinstance(rec["duration_ms"], float) and rec["duration_ms"] >= 0
+    assert set(rec) == {"time", "method", "path", "status", "duration_ms", "client", "user_agent"}
+    assert all(secret not in line for line in lines)
+
+
+def test_metrics_registry_text_format() -> None:
+    reg = MetricsRegistry()
+    reg.describe("x_total", "counter", 'Help with "quotes" and \\ backslash\nnewline.')
+    reg.inc("x_total", 2, path='a"b')
+    reg.set("g", 1.5)
+    reg.observe("h_seconds", 0.003)
+    reg.observe("h_seconds", 7)
+    text = reg.render()
+    assert '# HELP x_total Help with "quotes" and \\\\ backslash\\nnewline.' in text
+    assert 'x_total{path="a\\"b"} 2' in text
+    assert "# TYPE g gauge" in text and "g 1.5" in text
+    assert 'h_seconds_bucket{le="0.005"} 1' in text
+    assert 'h_seconds_bucket{le="10"} 2' in text and 'h_seconds_bucket{le="+Inf"} 2' in text
+    assert "h_seconds_sum 7.003" in text and "h_seconds_count 2" in text
+    with pytest.raises(ValueError):
+        reg.set("x_total", 1)
+    with pytest.raises(ValueError):
+        reg.inc("x_total", -1)
+
+
+def test_metrics_registry_is_thread_safe() -> None:
+    reg = MetricsRegistry()
+
+    def work() -> None:
+        for _ in range(2000):
+            reg.inc("c_total", route="/sparql")
+            reg.observe("lat_seconds", 0.01)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert reg.value("c_total", route="/sparql") == 8000
+    assert "lat_seconds_count 8000" in reg.render()
+
+
+def test_global_registry_has_project_series() -> None:
+    text = METRICS.render()
+    for name in ("hilfenetz_query_timeouts_total", "hilfenetz_workers_killed_total", "hilfenetz_http_requests_total"):
+        assert f"# TYPE {name} counter" in text
