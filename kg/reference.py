@@ -480,16 +480,17 @@ def _health_office_quads(t: _Terms, graph: NamedNode, row: Row) -> Iterator[Quad
     label = f"{v['name']}, {v['department']}" if v["department"] else v["name"]
     yield Quad(s, t.label, Literal(label, language="de"), graph)
     yield Quad(s, t["rkiCode"], Literal(v["rki_code"]), graph)
-    addr = NamedNode(iri + "/address")
-    yield Quad(s, t.address, addr, graph)
-    yield Quad(addr, t.type, t.postal_address, graph)
-    if v["street"]:
-        yield Quad(addr, t.street, Literal(v["street"]), graph)
-    if v["postalcode"]:
-        yield Quad(addr, t.postal_code, Literal(v["postalcode"]), graph)
-    if v["place"]:
-        yield Quad(addr, t.locality, Literal(v["place"]), graph)
-    yield Quad(addr, t.country_code, Literal("DE"), graph)
+    if v["street"] or v["postalcode"] or v["place"]:  # one entry (HPHC Hamburg) has no address at all
+        addr = NamedNode(iri + "/address")
+        yield Quad(s, t.address, addr, graph)
+        yield Quad(addr, t.type, t.postal_address, graph)
+        if v["street"]:
+            yield Quad(addr, t.street, Literal(v["street"]), graph)
+        if v["postalcode"]:
+            yield Quad(addr, t.postal_code, Literal(v["postalcode"]), graph)
+        if v["place"]:
+            yield Quad(addr, t.locality, Literal(v["place"]), graph)
+        yield Quad(addr, t.country_code, Literal("DE"), graph)
     if v["phone"]:
         yield Quad(s, t.telephone, Literal(v["phone"]), graph)
     if v["email"]:
