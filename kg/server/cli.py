@@ -1,0 +1,116 @@
+"""`kg serve`: build the graph if needed, then serve it with uvicorn.
+
+Why the build-if-missing step: `kg serve` is the README's one command on a fresh clone. The
+write token is read from an environment variable only (`--write-token-env NAME`, default
+HILFENETZ_WRITE_TOKEN), never from argv, where other users could see it in `ps`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kg.server.settings import WRITE_TOKEN_ENV, Settings, token_from_env
+
+
+def _default_project() -> Path:
+    return Path.cwd()
+
+
+def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+    """Register `kg serve` on the main CLI's subparsers."""
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the graph over SPARQL (builds it first if the store does not exist)",
+        description="Serve the knowledge graph: SPARQL 1.1 Query Protocol at /sparql, "
+        "and with a write token also SPARQL Update and the Graph Store Protocol at /store.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="query deadline in seconds; a query past it is stopped (default 30)")
+    p.add_argument("--project", type=Path, default=None, help="project root (default: current directory)")
+    p.add_argument("--store", type=Path, default=None, help="store directory (default: <project>/store)")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
+    p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
+    p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
+    p.add_argument("--write-token-env", default=None, metavar="NAME",
+                   help=f"enable writes with the bearer token in environment variable NAME "
+                        f"(default: {WRITE_TOKEN_ENV} if set)")
+    p.add_argument("--public-base-url", default=None, help="base URL the service is reachable at")
+    p.add_argument("--allow-service", action="append", default=[], metavar="HOST",
+                   help="host that SERVICE/LOAD may contact (repeatable; default: none)")
+    p.add_argument("--no-build", action="store_true", help="fail instead of building a missing store")
+    p.add_argument("--log-level", default="info", help="uvicorn log level")
+    p.set_defaults(func=run_serve)
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from parsed arguments (and the token from the environment)."""
+    project = (args.project or _default_project()).resolve()
+    store = (args.store or project / "store").resolve()
+    token = token_from_env(args.write_token_env) if args.write_token_env else token_from_env(WRITE_TOKEN_ENV)
+    if args.write_token_env and token is None:
+        raise SystemExit(f"kg serve: environment variable {args.write_token_env} is empty or not set")
+    return Settings(
+        store_path=store,
+        project_root=project,
+        host=args.host,
+        port=args.port,
+        timeout=args.timeout,
+        max_result_rows=args.max_rows,
+        max_result_bytes=args.max_result_bytes,
+        max_body_bytes=args.max_body_bytes,
+        write_token=token,
+        service_allow=tuple(args.allow_service),
+        public_base_url=args.public_base_url,
+        workers=args.workers,
+    )
+
+
+def ensure_store(settings: Settings, build_allowed: bool = True) -> None:
+    """Build the store from the project if it does not exist yet."""
+    store = settings.store_path
+    if store.exists() and any(store.iterdir()):
+        return
+    if not build_allowed:
+        raise SystemExit(f"kg serve: no store at {store} (run `kg build`)")
+    if settings.project_root is None:
+        raise SystemExit("kg serve: no store and no project root to build it from")
+    print(f"kg serve: no store at {store}; building it from {settings.project_root} …", file=sys.stderr)
+    from kg.build import build  # lazily: the build pulls in heavy dependencies
+
+    build(settings.project_root, store)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Entry point of `kg serve`."""
+    import uvicorn
+
+    from kg.server.app import create_app
+
+    settings = settings_from_args(args)
+    ensure_store(settings, build_allowed=not args.no_build)
+    app = create_app(settings)
+    mode = "read-write (token required)" if settings.writable else "read-only"
+    print(f"kg serve: {settings.endpoint_url()} ({mode}, timeout {settings.timeout:g} s)", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kg.server.cli …` works even without the main `kg` CLI."""
+    parser = argparse.ArgumentParser(prog="kg")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

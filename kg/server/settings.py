@@ -1,0 +1,79 @@
+"""Server settings in one immutable dataclass, so the app, the workers and the CLI agree.
+
+Why a dataclass and not environment lookups scattered around: tests create several servers
+with different limits side by side, and every limit must be visible in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+WRITE_TOKEN_ENV = "HILFENETZ_WRITE_TOKEN"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `create_app` needs. Paths are absolute after `resolved()`."""
+
+    store_path: Path
+    project_root: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Query deadline in seconds (per request a lower `timeout=` may be asked for).
+    timeout: float = 30.0
+    #: Upper bound of solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer.
+    max_result_rows: int = 100_000
+    #: Upper bound of a serialised answer in bytes.
+    max_result_bytes: int = 64 * 1024 * 1024
+    #: Upper bound of a request body in bytes (queries, updates, uploaded graphs).
+    max_body_bytes: int = 16 * 1024 * 1024
+    #: Bearer token that enables SPARQL Update and the Graph Store Protocol; None = read-only.
+    write_token: str | None = field(default=None, repr=False)
+    #: Hosts that SERVICE and LOAD may contact (exact host names, lower case). Empty: none.
+    service_allow: tuple[str, ...] = ()
+    #: Base URL the service is reachable at (used in the service description, GSP graph IRIs).
+    public_base_url: str | None = None
+    #: Number of query worker processes.
+    workers: int = 2
+    #: How long a request may wait for a free worker before 503 + Retry-After (within its deadline).
+    queue_timeout: float = 10.0
+    #: Response cache size (number of entries, total bytes); 0 disables it.
+    cache_entries: int = 2048
+    cache_bytes: int = 128 * 1024 * 1024
+    #: Largest single response body the cache keeps.
+    cache_entry_max_bytes: int = 4 * 1024 * 1024
+    #: Validate writes against the SHACL shapes stored in the shapes graph.
+    validate_writes: bool = True
+
+    @property
+    def writable(self) -> bool:
+        """Writes (update, graph store) are enabled only with a token."""
+        return bool(self.write_token)
+
+    def base_url(self) -> str:
+        """Public base URL without trailing slash."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def endpoint_url(self) -> str:
+        """URL of the query endpoint, as named in the service description."""
+        return self.base_url() + "/sparql"
+
+    def resolved(self) -> "Settings":
+        """Copy with absolute paths and a lower-cased allow-list."""
+        return replace(
+            self,
+            store_path=Path(self.store_path).expanduser().resolve(),
+            project_root=Path(self.project_root).expanduser().resolve() if self.project_root else None,
+            service_allow=tuple(sorted({h.strip().lower() for h in self.service_allow if h.strip()})),
+        )
+
+
+def token_from_env(name: str = WRITE_TOKEN_ENV) -> str | None:
+    """The write token from the environment (never from argv, where `ps` would show it)."""
+    value = os.environ.get(name, "").strip()
+    return value or None

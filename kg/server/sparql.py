@@ -1,0 +1,387 @@
+"""The `/sparql` endpoint: SPARQL 1.1 Query Protocol (and Update when a write token is set).
+
+GET `?query=`, POST form-encoded, POST `application/sparql-query`; `default-graph-uri` and
+`named-graph-uri` form the dataset (they replace FROM/FROM NAMED); without them the default graph
+is the union of all named graphs. Answers are negotiated (kg.server.negotiation), computed in
+worker processes with a deadline (kg.server.workers), cached by (query, dataset, format, store
+version) and carry a strong ETag (304 on If-None-Match). GET without a query returns the service
+description. Errors are answered in protocol terms: 400 syntax (with line and column), 403
+forbidden SERVICE/LOAD target, 405 wrong method, 406 no acceptable format, 413 limits,
+415 wrong media type, 422 shape violation, 503 deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from kg.namespaces import PREFIXES
+from kg.server import sparql_text
+from kg.server.auth import check_write_token
+from kg.server.cache import CachedAnswer, if_none_match, make_etag
+from kg.server.httputil import BodyTooLarge, charset_ok, error, media_type, read_body, syntax_message, too_large
+from kg.server.negotiation import GRAPH_FORMATS, RESULT_FORMATS, describe_offers, negotiate
+from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed
+
+try:  # metrics are optional (kg.server.metrics is another helper's module)
+    from kg.server.metrics import METRICS
+except Exception:  # noqa: BLE001
+    METRICS = None  # type: ignore[assignment]
+
+router = APIRouter()
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_MEDIA = "application/sparql-query"
+UPDATE_MEDIA = "application/sparql-update"
+
+
+def _metric(kind: str, name: str, *args: Any, **labels: Any) -> None:
+    if METRICS is None:
+        return
+    try:
+        getattr(METRICS, kind)(name, *args, **labels)
+    except Exception:  # noqa: BLE001 - metrics must never break a request
+        pass
+
+
+def _state(request: Request) -> Any:
+    return request.app.state.kg
+
+
+class Params:
+    """Protocol parameters from the URL and (for form posts) the body, with repeats kept."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.pairs if k == name]
+
+    def one(self, name: str) -> str | None:
+        vals = self.all(name)
+        return vals[0] if vals else None
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD"], include_in_schema=True, tags=["sparql"])
+async def sparql_get(request: Request) -> Response:
+    """Query via GET, or the service description when there is no `query` parameter."""
+    params = Params(list(request.query_params.multi_items()))
+    if params.all("update"):
+        return error(
+            405,
+            "SPARQL Update must be sent with POST, not GET.",
+            "SPARQL Update muss per POST gesendet werden, nicht per GET.",
+            headers={"Allow": "POST"},
+        )
+    queries = params.all("query")
+    if not queries:
+        from kg.server.description import description_response
+
+        return await description_response(request, _state(request))
+    if len(queries) > 1:
+        return error(400, "Exactly one `query` parameter is allowed.", "Genau ein `query`-Parameter ist erlaubt.")
+    return await run_query(request, queries[0], params)
+
+
+@router.post("/sparql", include_in_schema=True, tags=["sparql"])
+async def sparql_post(request: Request) -> Response:
+    """Query or update via POST (form-encoded or direct)."""
+    state = _state(request)
+    mtype, mparams = media_type(request.headers.get("content-type"))
+    url_pairs = list(request.query_params.multi_items())
+    try:
+        body = await read_body(request, state.settings.max_body_bytes)
+    except BodyTooLarge:
+        return too_large(state.settings.max_body_bytes)
+    if mtype == FORM:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return error(400, "The form body is not valid UTF-8.", "Der Formular-Body ist kein gültiges UTF-8.")
+        params = Params(url_pairs + parse_qsl(text, keep_blank_values=True))
+        queries, updates = params.all("query"), params.all("update")
+        if queries and updates:
+            return error(400, "Send either `query` or `update`, not both.", "Entweder `query` oder `update` senden, nicht beides.")
+        if len(queries) > 1 or len(updates) > 1:
+            return error(400, "Exactly one `query` or `update` parameter is allowed.", "Genau ein `query`- oder `update`-Parameter ist erlaubt.")
+        if queries:
+            return await run_query(request, queries[0], params)
+        if updates:
+            return await run_update(request, updates[0], params)
+        return error(400, "The form has no `query` or `update` field.", "Das Formular enthält kein Feld `query` oder `update`.")
+    if mtype in (QUERY_MEDIA, UPDATE_MEDIA):
+        if not charset_ok(mparams):
+            return error(
+                415,
+                f"{mtype} must be UTF-8 (charset={mparams.get('charset')} is not supported).",
+                f"{mtype} muss UTF-8 sein (charset={mparams.get('charset')} wird nicht unterstützt).",
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return error(400, "The request body is not valid UTF-8.", "Der Request-Body ist kein gültiges UTF-8.")
+        params = Params(url_pairs)
+        if params.all("query") or params.all("update"):
+            return error(400, "With a direct POST the operation is the body; do not also send `query`/`update` in the URL.",
+                         "Bei direktem POST ist der Body die Operation; kein `query`/`update` zusätzlich in der URL.")
+        if mtype == QUERY_MEDIA:
+            return await run_query(request, text, params)
+        return await run_update(request, text, params)
+    return error(
+        415,
+        f"Unsupported Content-Type {mtype or '(none)'}: use {FORM}, {QUERY_MEDIA} or {UPDATE_MEDIA}.",
+        f"Nicht unterstützter Content-Type {mtype or '(keiner)'}: {FORM}, {QUERY_MEDIA} oder {UPDATE_MEDIA} verwenden.",
+    )
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def sparql_other(request: Request) -> Response:
+    """Other methods are not part of the protocol."""
+    return error(
+        405,
+        f"{request.method} is not allowed on /sparql; use GET or POST.",
+        f"{request.method} ist auf /sparql nicht erlaubt; GET oder POST verwenden.",
+        headers={"Allow": "GET, HEAD, POST"},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# queries
+
+
+def _timeout(params: Params, configured: float) -> float | str:
+    """The effective deadline in seconds, or an error message for a bad `timeout=`."""
+    raw = params.one("timeout")
+    if raw is None or raw == "":
+        return configured
+    try:
+        value = float(raw)
+    except ValueError:
+        return f"`timeout` must be a number of seconds, not {raw!r}."
+    if not value > 0:
+        return "`timeout` must be greater than 0."
+    return min(value, configured)
+
+
+def forbidden_response(text: str, allow: tuple[str, ...]) -> Response | None:
+    """403 if the text names a SERVICE or LOAD target whose host is not allow-listed."""
+    bad = sparql_text.forbidden_targets(text, allow)
+    if not bad:
+        return None
+    t = bad[0]
+    what = t.iri or t.text
+    return error(
+        403,
+        f"{t.keyword} {what} is not allowed: federated calls and remote loads may only go to allow-listed hosts "
+        f"(allowed: {', '.join(allow) or 'none'}).",
+        f"{t.keyword} {what} ist nicht erlaubt: föderierte Aufrufe und Ladevorgänge nur zu freigegebenen Hosts "
+        f"(freigegeben: {', '.join(allow) or 'keine'}).",
+    )
+
+
+def timeout_response(exc: QueryTimeout) -> Response:
+    limit = f"{exc.limit:g}"
+    if exc.queued:
+        return error(
+            503,
+            f"Query exceeded the time limit of {limit} s while waiting for a free worker (server busy); try again.",
+            f"Zeitlimit von {limit} s überschritten, während die Abfrage auf einen freien Worker wartete; bitte erneut versuchen.",
+            headers={"Retry-After": "2"},
+        )
+    return error(
+        503,
+        f"Query exceeded the time limit of {limit} s and was stopped.",
+        f"Zeitlimit von {limit} s überschritten; die Abfrage wurde abgebrochen.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def run_query(request: Request, text: str, params: Params) -> Response:
+    """Answer one query (already extracted from the request) under all limits."""
+    state = _state(request)
+    settings = state.settings
+    started = time.monotonic()
+    limit = _timeout(params, settings.timeout)
+    if isinstance(limit, str):
+        return error(400, limit)
+    if not text.strip():
+        return error(400, "The query is empty.", "Die Abfrage ist leer.")
+    form = sparql_text.query_form(text)
+    if form is None and sparql_text.looks_like_update(text):
+        return error(
+            400,
+            "This is a SPARQL Update, not a query: send it with POST as `update=` or application/sparql-update.",
+            "Das ist ein SPARQL Update, keine Abfrage: per POST als `update=` oder application/sparql-update senden.",
+        )
+    forbidden = forbidden_response(text, settings.service_allow)
+    if forbidden is not None:
+        _metric("inc", "hilfenetz_sparql_refused_total", reason="service")
+        return forbidden
+    accept = request.headers.get("accept")
+    fmt_param = params.one("format")
+    result_fmt = negotiate(accept, RESULT_FORMATS, fmt_param)
+    graph_fmt = negotiate(accept, GRAPH_FORMATS, fmt_param)
+    if form in ("SELECT", "ASK") and result_fmt is None:
+        return error(406, f"No acceptable format for {form} results; available: {describe_offers(RESULT_FORMATS)}.",
+                     f"Kein passendes Format für {form}-Ergebnisse; verfügbar: {describe_offers(RESULT_FORMATS)}.")
+    if form in ("CONSTRUCT", "DESCRIBE") and graph_fmt is None:
+        return error(406, f"No acceptable format for {form} results; available: {describe_offers(GRAPH_FORMATS)}.",
+                     f"Kein passendes Format für {form}-Ergebnisse; verfügbar: {describe_offers(GRAPH_FORMATS)}.")
+    default_graphs = params.all("default-graph-uri")
+    named_graphs = params.all("named-graph-uri")
+    chosen = result_fmt if form in ("SELECT", "ASK") else graph_fmt if form else None
+    key = (
+        sparql_text.normalise(text),
+        tuple(default_graphs),
+        tuple(named_graphs),
+        result_fmt.key if result_fmt else None,
+        graph_fmt.key if graph_fmt else None,
+        state.version,
+    )
+    version = state.version
+    cached = state.cache.get(key)
+    if cached is not None:
+        _metric("inc", "hilfenetz_sparql_cache_total", result="hit")
+        return _answer(request, cached)
+    _metric("inc", "hilfenetz_sparql_cache_total", result="miss")
+    job = QueryJob(
+        query=text,
+        result_format=result_fmt.key if result_fmt else None,
+        graph_format=graph_fmt.key if graph_fmt else None,
+        default_graph=default_graphs if (default_graphs or named_graphs) else None,
+        named_graphs=named_graphs if (default_graphs or named_graphs) else None,
+        union_default_graph=True,
+        base_iri=None,
+        max_rows=settings.max_result_rows,
+        max_bytes=settings.max_result_bytes,
+        prefixes=dict(PREFIXES),
+    )
+    if default_graphs and not named_graphs:
+        job.named_graphs = []
+    if named_graphs and not default_graphs:
+        job.default_graph = []
+    try:
+        answer = await state.pool.run(
+            job,
+            deadline=started + limit,
+            limit=limit,
+            queue_timeout=settings.queue_timeout,
+            is_disconnected=request.is_disconnected,
+        )
+    except QueryTimeout as exc:
+        _metric("inc", "hilfenetz_sparql_timeouts_total", stage="queue" if exc.queued else "running")
+        return timeout_response(exc)
+    except WorkerCrashed as exc:
+        _metric("inc", "hilfenetz_sparql_worker_crashes_total")
+        return error(503, f"The query worker failed ({exc}); the query may have exceeded the memory limit.",
+                     "Der Abfrage-Worker ist ausgefallen; die Abfrage hat eventuell das Speicherlimit überschritten.")
+    except ClientGone:
+        return Response(status_code=499)
+    finally:
+        _metric("observe", "hilfenetz_sparql_query_duration_seconds", time.monotonic() - started, form=form or "unknown")
+    if not answer.ok:
+        return _failure(answer, form)
+    from kg.server.negotiation import ALL_FORMATS
+
+    fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
+    entry = CachedAnswer(fmt.content_type, answer.body, make_etag(version, answer.body))
+    if version == state.version:
+        state.cache.put(key, entry)
+    _metric("inc", "hilfenetz_sparql_queries_total", form=form or "unknown")
+    return _answer(request, entry)
+
+
+def _answer(request: Request, entry: CachedAnswer) -> Response:
+    headers = {"ETag": entry.etag, "Vary": "Accept", "Cache-Control": "public, max-age=0, must-revalidate"}
+    if if_none_match(request.headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        return Response(status_code=200, headers={**headers, "Content-Type": entry.content_type})
+    return Response(entry.body, status_code=200, media_type=None, headers={**headers, "Content-Type": entry.content_type})
+
+
+def _failure(answer: Any, form: str | None) -> Response:
+    kind = answer.kind
+    if kind == "syntax":
+        return error(400, syntax_message("SPARQL query", answer.message))
+    if kind == "not_acceptable":
+        offers = RESULT_FORMATS if answer.message in ("SELECT", "ASK") else GRAPH_FORMATS
+        return error(406, f"No acceptable format for these results; available: {describe_offers(offers)}.")
+    if kind in ("too_many_rows", "too_many_bytes"):
+        _metric("inc", "hilfenetz_sparql_limit_total", limit=kind)
+        return PlainTextResponse(answer.message + "\n", status_code=413)
+    if kind == "store":
+        return error(503, f"The store could not be read: {answer.message}", "Der Store konnte nicht gelesen werden.")
+    return error(400, f"The query could not be evaluated: {answer.message}",
+                 "Die Abfrage konnte nicht ausgewertet werden.")
+
+
+# ------------------------------------------------------------------------------------------
+# updates
+
+
+async def run_update(request: Request, text: str, params: Params) -> Response:
+    """Apply one SPARQL Update (only with a write token), validated before commit."""
+    state = _state(request)
+    settings = state.settings
+    if not settings.writable:
+        return error(
+            405,
+            "SPARQL Update is not enabled on this server (read-only).",
+            "SPARQL Update ist auf diesem Server nicht aktiviert (nur lesend).",
+            headers={"Allow": "GET, HEAD, POST"},
+        )
+    denied = check_write_token(request, settings.write_token)
+    if denied is not None:
+        return denied
+    if not text.strip():
+        return error(400, "The update is empty.", "Das Update ist leer.")
+    using = params.all("using-graph-uri")
+    using_named = params.all("using-named-graph-uri")
+    if (using or using_named) and sparql_text.has_update_dataset_clause(text):
+        return error(
+            400,
+            "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH in the update.",
+            "using-graph-uri/using-named-graph-uri dürfen nicht mit USING oder WITH im Update kombiniert werden.",
+        )
+    forbidden = forbidden_response(text, settings.service_allow)
+    if forbidden is not None:
+        return forbidden
+    update = sparql_text.inject_using(text, using, using_named)
+    from kg.server.writes import apply_update
+
+    def work() -> Any:
+        with state.write_lock:
+            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes)
+
+    outcome = await asyncio.get_running_loop().run_in_executor(None, work)
+    return write_outcome_response(request, outcome)
+
+
+def write_outcome_response(request: Request, outcome: Any, success: Response | None = None) -> Response:
+    """Map a WriteOutcome to HTTP: 2xx, 400 syntax, 422 with the validation report."""
+    if outcome.ok:
+        _metric("inc", "hilfenetz_writes_total", result="ok")
+        return success or PlainTextResponse("OK\n", status_code=200)
+    _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
+    if outcome.kind == "syntax":
+        return error(400, syntax_message("SPARQL update", outcome.message))
+    if outcome.kind == "violation":
+        accept = request.headers.get("accept", "")
+        if "json" in accept:
+            return Response(outcome.report_json, status_code=422, media_type="application/json")
+        if "turtle" in accept:
+            return Response(outcome.report_turtle, status_code=422, media_type="text/turtle; charset=utf-8")
+        body = (
+            "The write was refused: it violates the SHACL shapes; nothing was changed.\n"
+            "Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.\n\n"
+            + outcome.report_text
+        )
+        return PlainTextResponse(body, status_code=422)
+    return error(400, f"The update failed: {outcome.message}", "Das Update ist fehlgeschlagen; nichts wurde geändert.")

@@ -1,0 +1,202 @@
+"""A small lexical scanner for SPARQL text: just enough to police and adjust requests.
+
+Why not a full parser: pyoxigraph parses and evaluates, but exposes no algebra. The endpoint
+still needs to know (a) the query form before running it (content negotiation, 406 early),
+(b) every SERVICE and LOAD target (pyoxigraph would fetch any URL it is given: the
+allow-list stops the endpoint from being used to reach internal addresses), (c) whether an
+update carries USING/WITH (protocol dataset conflict) and (d) where to add USING clauses for
+`using-graph-uri` / `using-named-graph-uri`, which `Store.update` cannot take as arguments.
+All of that only needs tokens that skip strings, IRIs and comments, and the brace depth.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
+  | (?P<bnode>_:[A-Za-z0-9_\-.\u00B7-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][A-Za-z0-9_\-.\u00B7-\uFFFF]*)?:(?:[A-Za-z0-9_:%\-.\u00B7-\uFFFF]|\\.)*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
+  | (?P<punct>\^\^|\|\||&&|!=|<=|>=|[{}()\[\].;,*=<>!+\-/|^@])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical token with its position in the text (for rewriting)."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    depth: int  # brace depth before the token
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+    def is_word(self, *words: str) -> bool:
+        return self.kind == "word" and self.text.upper() in words
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of `text`, without whitespace and comments, each with its brace depth."""
+    tokens: list[Token] = []
+    depth = 0
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind in ("ws", "comment"):
+            continue
+        value = m.group()
+        if kind == "pname" and value.endswith(".") and value.count(":"):
+            # a local name cannot end with '.', so the dot ends the triple
+            value = value.rstrip(".")
+        tok = Token(kind, value, m.start(), m.start() + len(value), depth)
+        if value == "{" and kind == "punct":
+            depth += 1
+        elif value == "}" and kind == "punct":
+            depth = max(0, depth - 1)
+        tokens.append(tok)
+    return tokens
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (the first such keyword at depth 0), else None."""
+    for tok in tokenize(text):
+        if tok.depth == 0 and tok.is_word(*QUERY_FORMS):
+            return tok.upper
+    return None
+
+
+def looks_like_update(text: str) -> bool:
+    """True if the text starts (after the prologue) with an update keyword rather than a query form."""
+    for tok in tokenize(text):
+        if tok.is_word("PREFIX", "BASE"):
+            continue
+        if tok.kind in ("pname", "iri"):
+            continue
+        return tok.is_word(
+            "INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"
+        )
+    return False
+
+
+def _prologue(tokens: list[Token]) -> tuple[dict[str, str], str | None]:
+    """PREFIX declarations and the last BASE (resolved in order)."""
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    for i, tok in enumerate(tokens):
+        if tok.is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
+            iri = tokens[i + 1].text[1:-1]
+            base = urljoin(base, iri) if base else iri
+        elif (
+            tok.is_word("PREFIX")
+            and i + 2 < len(tokens)
+            and tokens[i + 1].kind == "pname"
+            and tokens[i + 2].kind == "iri"
+        ):
+            iri = tokens[i + 2].text[1:-1]
+            prefixes[tokens[i + 1].text.rstrip(":")] = urljoin(base, iri) if base else iri
+    return prefixes, base
+
+
+def _resolve(tok: Token, prefixes: dict[str, str], base: str | None) -> str | None:
+    """The absolute IRI a token denotes, or None (variable, unknown prefix, not an IRI)."""
+    if tok.kind == "iri":
+        iri = tok.text[1:-1]
+        return urljoin(base, iri) if base else iri
+    if tok.kind == "pname":
+        prefix, _, local = tok.text.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    return None
+
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """A SERVICE or LOAD target: the keyword and the IRI (None if it is a variable or unknown)."""
+
+    keyword: str
+    iri: str | None
+    text: str
+
+    @property
+    def host(self) -> str | None:
+        if not self.iri:
+            return None
+        try:
+            return (urlsplit(self.iri).hostname or "").lower() or None
+        except ValueError:
+            return None
+
+
+def remote_targets(text: str) -> list[RemoteTarget]:
+    """Every SERVICE and LOAD target in a query or update."""
+    tokens = tokenize(text)
+    prefixes, base = _prologue(tokens)
+    out: list[RemoteTarget] = []
+    for i, tok in enumerate(tokens):
+        if not tok.is_word("SERVICE", "LOAD"):
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j].is_word("SILENT"):
+            j += 1
+        if j >= len(tokens):
+            continue
+        target = tokens[j]
+        out.append(RemoteTarget(tok.upper, _resolve(target, prefixes, base), target.text))
+    return out
+
+
+def forbidden_targets(text: str, allow: tuple[str, ...] | frozenset[str]) -> list[RemoteTarget]:
+    """Targets whose host is not on the allow-list (variables and unresolvable names always are)."""
+    allowed = {h.lower() for h in allow}
+    return [t for t in remote_targets(text) if t.host is None or t.host not in allowed]
+
+
+def has_update_dataset_clause(text: str) -> bool:
+    """True if an update names its own dataset (USING, USING NAMED or WITH) at top level."""
+    return any(tok.depth == 0 and tok.is_word("USING", "WITH") for tok in tokenize(text))
+
+
+def inject_using(text: str, using: list[str], using_named: list[str]) -> str:
+    """Add `USING <g>` / `USING NAMED <g>` before the WHERE of every DELETE/INSERT operation.
+
+    This is how the protocol's `using-graph-uri` / `using-named-graph-uri` reach pyoxigraph,
+    whose `Store.update` has no dataset arguments. `DELETE WHERE` takes no USING clause and is
+    left alone."""
+    if not using and not using_named:
+        return text
+    clause = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in using_named)
+    tokens = tokenize(text)
+    inserts: list[int] = []
+    for i, tok in enumerate(tokens):
+        if tok.depth == 0 and tok.is_word("WHERE"):
+            prev = tokens[i - 1] if i > 0 else None
+            if prev is not None and prev.is_word("DELETE"):
+                continue
+            inserts.append(tok.start)
+    for pos in reversed(inserts):
+        text = text[:pos] + clause.strip() + " " + text[pos:]
+    return text
+
+
+def normalise(text: str) -> str:
+    """Query text reduced to its tokens joined by single spaces: the cache key ignores layout
+    and comments, but never changes strings or IRIs."""
+    return " ".join(tok.text for tok in tokenize(text))

@@ -1,0 +1,472 @@
+"""Query worker processes: the only place where SPARQL queries are evaluated.
+
+Why processes: pyoxigraph cannot stop a running query (no cancel or timeout API, see
+oxigraph#1336/#1926), and its own cancellation is only checked when quads are read, so joins
+and aggregates over intermediate results run on. A query in a separate process can be stopped
+for real: at its deadline the process gets SIGKILL and a fresh worker takes its place, while the
+other workers and the async server keep answering.
+
+Each worker opens the store read-only (`Store.read_only`), runs one job at a time and serialises
+the answer itself with pyoxigraph's serialisers, under a row and a byte limit, so a huge answer
+never crosses the pipe. The parent (`WorkerPool`) is asyncio-friendly: it hands jobs to idle
+workers and waits for the answer in a thread, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+# --------------------------------------------------------------------------------------------
+# messages
+
+
+@dataclass
+class QueryJob:
+    """What a worker needs to answer one query. Plain data: it is pickled through a pipe."""
+
+    query: str
+    result_format: str | None  # key of kg.server.negotiation.RESULT_FORMATS (SELECT/ASK)
+    graph_format: str | None  # key of kg.server.negotiation.GRAPH_FORMATS (CONSTRUCT/DESCRIBE)
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+    union_default_graph: bool = True
+    base_iri: str | None = None
+    max_rows: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024
+    store_path: str = ""  # filled in by the pool (the current snapshot)
+    prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/TriG/RDF-XML output
+
+
+@dataclass
+class QueryAnswer:
+    """A worker's reply: either a body in `format_key`, or an error `kind` with a message."""
+
+    ok: bool
+    format_key: str | None = None
+    body: bytes = b""
+    kind: str = ""  # syntax | not_acceptable | too_many_rows | too_many_bytes | store | eval
+    message: str = ""
+    rows: int = 0
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# worker side
+
+
+class _LimitExceeded(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _CappedWriter:
+    """A binary sink that stops the serialiser once the answer passes a byte or line limit."""
+
+    def __init__(self, max_bytes: int, max_lines: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.max_lines = max_lines
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self.exceeded: str | None = None
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        if self.max_lines is not None:
+            self.lines += chunk.count(b"\n")
+            if self.lines > self.max_lines:
+                self.exceeded = "too_many_rows"
+                raise _LimitExceeded(self.exceeded)
+        if self.size > self.max_bytes:
+            self.exceeded = "too_many_bytes"
+            raise _LimitExceeded(self.exceeded)
+        return len(chunk)
+
+    def flush(self) -> None:  # pyoxigraph may call it
+        return None
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _formats() -> tuple[dict[str, Any], dict[str, Any]]:
+    import pyoxigraph as ox
+
+    results = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    graphs = {
+        "ttl": ox.RdfFormat.TURTLE,
+        "nt": ox.RdfFormat.N_TRIPLES,
+        "nq": ox.RdfFormat.N_QUADS,
+        "trig": ox.RdfFormat.TRIG,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "rdfxml": ox.RdfFormat.RDF_XML,
+    }
+    return results, graphs
+
+
+def _graph_terms(iris: list[str] | None) -> list[Any] | None:
+    import pyoxigraph as ox
+
+    if iris is None:
+        return None
+    return [ox.NamedNode(i) for i in iris]
+
+
+def execute_job(store: Any, job: QueryJob) -> QueryAnswer:
+    """Run one query on an open store and serialise the answer under the job's limits.
+
+    Public so tests and the write path can run the same logic in-process."""
+    import pyoxigraph as ox
+
+    results_fmts, graph_fmts = _formats()
+    start = time.perf_counter()
+    kwargs: dict[str, Any] = {"base_iri": job.base_iri}
+    if job.default_graph is not None or job.named_graphs is not None:
+        # protocol dataset: replaces FROM / FROM NAMED of the query (SPARQL 1.1 Protocol 2.1.4)
+        kwargs["default_graph"] = _graph_terms(job.default_graph or [])
+        if job.named_graphs is not None:
+            kwargs["named_graphs"] = _graph_terms(job.named_graphs)
+        elif job.default_graph is not None:
+            kwargs["named_graphs"] = []
+    elif job.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        result = store.query(job.query, **kwargs)
+        if isinstance(result, ox.QueryBoolean):
+            if job.result_format is None:
+                return QueryAnswer(False, kind="not_acceptable", message="ASK")
+            body = result.serialize(format=results_fmts[job.result_format])
+            return QueryAnswer(True, job.result_format, body, rows=1, seconds=time.perf_counter() - start)
+        if isinstance(result, ox.QuerySolutions):
+            if job.result_format is None:
+                return QueryAnswer(False, kind="not_acceptable", message="SELECT")
+            # TSV is lossless and line-per-solution: serialise it under the row and byte caps,
+            # then re-serialise into the asked format with pyoxigraph's own serialisers.
+            sink = _CappedWriter(job.max_bytes, job.max_rows + 1)  # + header line
+            try:
+                result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+            except Exception:
+                if sink.exceeded:
+                    return _limit_answer(sink.exceeded, job)
+                raise
+            tsv = sink.getvalue()
+            rows = max(0, tsv.count(b"\n") - 1)
+            if job.result_format == "tsv":
+                body = tsv
+            else:
+                parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+                body = parsed.serialize(format=results_fmts[job.result_format])
+            if len(body) > job.max_bytes:
+                return _limit_answer("too_many_bytes", job)
+            return QueryAnswer(True, job.result_format, body, rows=rows, seconds=time.perf_counter() - start)
+        # CONSTRUCT / DESCRIBE
+        if job.graph_format is None:
+            return QueryAnswer(False, kind="not_acceptable", message="CONSTRUCT")
+        triples = []
+        for triple in result:
+            triples.append(triple)
+            if len(triples) > job.max_rows:
+                return _limit_answer("too_many_rows", job)
+        fmt = graph_fmts[job.graph_format]
+        prefixes = _used_prefixes(triples, job.prefixes) if job.graph_format in ("ttl", "trig", "rdfxml") else None
+        body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
+        if len(body) > job.max_bytes:
+            return _limit_answer("too_many_bytes", job)
+        return QueryAnswer(True, job.graph_format, body, rows=len(triples), seconds=time.perf_counter() - start)
+    except SyntaxError as exc:
+        return QueryAnswer(False, kind="syntax", message=str(exc))
+    except OSError as exc:
+        return QueryAnswer(False, kind="store", message=str(exc))
+    except Exception as exc:  # noqa: BLE001 - evaluation errors (e.g. a failing SERVICE) are reported
+        return QueryAnswer(False, kind="eval", message=f"{type(exc).__name__}: {exc}")
+
+
+def _used_prefixes(triples: list[Any], prefixes: dict[str, str]) -> dict[str, str]:
+    """Only the prefixes the triples use (pyoxigraph writes every prefix it is given)."""
+    import pyoxigraph as ox
+
+    left = dict(prefixes)
+    used: dict[str, str] = {}
+    for t in triples:
+        if not left:
+            break
+        for term in (t.subject, t.predicate, t.object):
+            iri = term.value if isinstance(term, ox.NamedNode) else (
+                term.datatype.value if isinstance(term, ox.Literal) else None)
+            if iri is None:
+                continue
+            for p, ns in list(left.items()):
+                if iri.startswith(ns):
+                    used[p] = left.pop(p)
+    return used
+
+
+def _limit_answer(kind: str, job: QueryJob) -> QueryAnswer:
+    if kind == "too_many_rows":
+        msg = (
+            f"The answer has more than {job.max_rows} rows (result row limit); add LIMIT or narrow the query. / "
+            f"Das Ergebnis hat mehr als {job.max_rows} Zeilen (Zeilenlimit); LIMIT verwenden oder die Abfrage einschränken."
+        )
+    else:
+        msg = (
+            f"The answer is larger than {job.max_bytes} bytes (result size limit). / "
+            f"Das Ergebnis ist größer als {job.max_bytes} Bytes (Größenlimit)."
+        )
+    return QueryAnswer(False, kind=kind, message=msg)
+
+
+def _worker_main(conn: Connection, memory_limit: int | None) -> None:
+    """Loop of one worker process: receive a job, answer it, repeat until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if memory_limit:
+        with contextlib.suppress(Exception):
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
+    import pyoxigraph as ox
+
+    store: Any = None
+    store_path: str | None = None
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            if store is None or store_path != job.store_path:
+                store = None
+                store = ox.Store.read_only(job.store_path)
+                store_path = job.store_path
+            answer = execute_job(store, job)
+        except Exception as exc:  # noqa: BLE001 - never die on a bad job
+            answer = QueryAnswer(False, kind="store", message=f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(answer)
+        except (BrokenPipeError, OSError):
+            return
+
+
+# --------------------------------------------------------------------------------------------
+# parent side
+
+
+class QueryTimeout(Exception):
+    """The query passed its deadline; its worker was killed."""
+
+    def __init__(self, limit: float, queued: bool = False) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.queued = queued
+
+
+class WorkerCrashed(Exception):
+    """A worker died while running the query (e.g. out of memory)."""
+
+
+class ClientGone(Exception):
+    """The client disconnected; the query was stopped."""
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Connection
+    store_path: str | None = None
+    jobs: int = 0
+
+
+class WorkerPool:
+    """A fixed number of worker processes, an idle queue, and kill-and-replace at deadlines."""
+
+    def __init__(
+        self,
+        size: int,
+        store_path: str,
+        *,
+        memory_limit: int | None = None,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.size = max(1, int(size))
+        self.store_path = str(store_path)
+        self.memory_limit = memory_limit
+        self._ctx = mp.get_context("spawn")
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: set[_Worker] = set()
+        self._executor = ThreadPoolExecutor(max_workers=self.size * 2 + 2, thread_name_prefix="kg-query")
+        self._lock = threading.Lock()
+        self._closed = False
+        self.on_event = on_event or (lambda name: None)
+        self.killed = 0
+        self.started = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # life cycle -------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main, args=(child, self.memory_limit), name="kg-query-worker", daemon=True
+        )
+        proc.start()
+        child.close()
+        worker = _Worker(proc, parent)
+        with self._lock:
+            self._workers.add(worker)
+            self.started += 1
+        return worker
+
+    async def start(self) -> None:
+        """Start the workers (call inside the running event loop)."""
+        self._idle = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        for _ in range(self.size):
+            worker = await loop.run_in_executor(self._executor, self._spawn)
+            self._idle.put_nowait(worker)
+
+    async def close(self) -> None:
+        """Stop all workers."""
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers)
+            self._workers.clear()
+        for w in workers:
+            with contextlib.suppress(Exception):
+                w.conn.send(None)
+        for w in workers:
+            w.process.join(timeout=2)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(timeout=2)
+            with contextlib.suppress(Exception):
+                w.conn.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def alive(self) -> int:
+        """Number of live worker processes."""
+        with self._lock:
+            return sum(1 for w in self._workers if w.process.is_alive())
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.process.pid for w in self._workers if w.process.pid)
+
+    def paths_in_use(self) -> set[str]:
+        """Store paths some worker may still have open (snapshots that must not be deleted)."""
+        with self._lock:
+            return {w.store_path for w in self._workers if w.store_path} | {self.store_path}
+
+    def set_store_path(self, path: str) -> None:
+        """Point later jobs at another store (a new snapshot after a write)."""
+        self.store_path = str(path)
+
+    def _kill(self, worker: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+        with contextlib.suppress(Exception):
+            worker.process.join(timeout=5)
+        with contextlib.suppress(Exception):
+            worker.conn.close()
+
+    async def _replace(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._kill, worker)
+        if self._closed or self._idle is None:
+            return
+        fresh = await loop.run_in_executor(self._executor, self._spawn)
+        self._idle.put_nowait(fresh)
+
+    # running jobs -----------------------------------------------------------------------
+
+    async def run(
+        self,
+        job: QueryJob,
+        *,
+        deadline: float,
+        limit: float,
+        queue_timeout: float,
+        is_disconnected: Callable[[], Awaitable[bool]] | None = None,
+    ) -> QueryAnswer:
+        """Answer `job` in a worker, or raise QueryTimeout once `time.monotonic()` passes `deadline`.
+
+        Waiting for a free worker counts against the deadline (and at most `queue_timeout`)."""
+        assert self._idle is not None, "WorkerPool.start() was not called"
+        loop = asyncio.get_running_loop()
+        wait = min(deadline - time.monotonic(), queue_timeout)
+        if wait <= 0:
+            raise QueryTimeout(limit, queued=True)
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), timeout=wait)
+        except (asyncio.TimeoutError, TimeoutError):
+            self.on_event("queue_timeout")
+            raise QueryTimeout(limit, queued=True) from None
+        if not worker.process.is_alive():
+            await self._replace(worker)
+            raise WorkerCrashed("worker process died before the query started")
+        job.store_path = self.store_path
+        worker.store_path = self.store_path
+        worker.jobs += 1
+        finished = False
+        try:
+            await loop.run_in_executor(self._executor, worker.conn.send, job)
+            future = loop.run_in_executor(self._executor, worker.conn.recv)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.killed += 1
+                    self.on_event("timeout")
+                    raise QueryTimeout(limit)
+                done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.5))
+                if done:
+                    try:
+                        answer = future.result()
+                    except (EOFError, OSError) as exc:
+                        self.on_event("crash")
+                        raise WorkerCrashed(f"worker process died: {exc!r}") from None
+                    finished = True
+                    return answer
+                if is_disconnected is not None and await is_disconnected():
+                    self.killed += 1
+                    self.on_event("client_gone")
+                    raise ClientGone()
+        finally:
+            if finished:
+                self._idle.put_nowait(worker)
+            else:
+                # deadline, crash, client gone or cancellation: the worker may still be busy
+                # with a runaway query, so it is killed and replaced
+                task = asyncio.get_running_loop().create_task(self._replace(worker))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+
+def default_memory_limit() -> int | None:
+    """Per-worker data segment limit from HILFENETZ_WORKER_MEMORY_MB (default 4096; 0 = none)."""
+    raw = os.environ.get("HILFENETZ_WORKER_MEMORY_MB", "4096").strip()
+    try:
+        mb = int(raw)
+    except ValueError:
+        return None
+    return mb * 1024 * 1024 if mb > 0 else None
