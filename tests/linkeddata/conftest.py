@@ -1,0 +1,97 @@
+"""Fixtures for the linked-data tests: an on-disk store from fixture.trig and a real uvicorn server.
+
+Why a server per store and not TestClient: the acceptance criteria ask for real HTTP clients
+(rdflib fetching by URL, httpx, Chromium), which need a listening socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from kg.server.linkeddata import make_router
+
+HERE = Path(__file__).parent
+FIXTURE = HERE / "fixture.trig"
+PROJECT_ROOT = HERE.parent.parent
+
+
+@dataclass
+class LdSettings:
+    """The minimal settings the router needs (the real Settings has more)."""
+
+    store_path: Path
+    project_root: Path
+    public_base_url: str | None = None
+
+
+@dataclass
+class Server:
+    url: str
+    store: ox.Store
+    store_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Run `app` under uvicorn in a thread until it accepts connections."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def make_fixture_store(path: Path) -> ox.Store:
+    store = ox.Store(str(path))
+    store.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    store.flush()
+    return store
+
+
+def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: str | None = None) -> Iterator[Server]:
+    app = FastAPI()
+    settings = LdSettings(store_path=store_path, project_root=PROJECT_ROOT, public_base_url=public_base_url)
+    app.include_router(make_router(lambda: store, settings, cache_dir=tmp / "downloads-cache"))
+    server, thread, url = start_server(app)
+    try:
+        yield Server(url, store, store_path)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def fixture_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ld-store") / "store"
+    store = make_fixture_store(path)
+    del store
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixture_store(fixture_store_path: Path) -> ox.Store:
+    return ox.Store.read_only(str(fixture_store_path))
+
+
+@pytest.fixture(scope="session")
+def ld_server(fixture_store: ox.Store, fixture_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from serve_store(fixture_store, fixture_store_path, tmp_path_factory.mktemp("ld-cache"))
