@@ -8,6 +8,7 @@ from kg.store.embedded import (
     is_store,
     open_read_only,
     open_read_write,
+    to_rdflib,
     total_quads,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "is_store",
     "open_read_only",
     "open_read_write",
+    "to_rdflib",
     "total_quads",
 ]

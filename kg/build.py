@@ -1,0 +1,393 @@
+"""`kg build`: sources → new on-disk store → SHACL validation → inference → atomic swap.
+
+The previous store is never written to. Everything happens in a fresh directory next to the
+target (`.{name}.building-{pid}`); only when parsing, loading, validation and inference have all
+succeeded is it renamed into place. A failed build deletes its own directory and leaves the old
+store byte-identical. A crash during the swap is repaired by `recover()` at the next start.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import namespaces as ns
+from kg import store as kstore
+from kg.errors import BuildError, BuildValidationError, KgError
+from kg.infer import InferenceResult, infer
+from kg.shacl import validate
+from kg.shacl.report import ValidationReport, shorten
+from kg.sources import ParsedSource, SourceFile, discover, parse_sources
+
+Progress = Callable[[str], None]
+
+GRAPH_BUILD = ns.HNID + "graph/build"
+_NOT_DATA = {ns.GRAPH_SHAPES, ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT, ns.GRAPH_INFERRED, GRAPH_BUILD}
+
+
+@dataclass
+class BuildResult:
+    """What a successful build produced (for the CLI summary, the tests and the benchmarks)."""
+
+    store_path: Path
+    graph_counts: dict[str, int]
+    inferred: InferenceResult
+    report: ValidationReport
+    sources: list[str]
+    reference_included: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_triples(self) -> int:
+        return sum(self.graph_counts.values())
+
+
+# --------------------------------------------------------------------------- paths and recovery
+
+
+def old_path(store_path: Path) -> Path:
+    """Where the previous store waits during the swap."""
+    return store_path.with_name(f".{store_path.name}.old")
+
+
+def building_path(store_path: Path) -> Path:
+    """The private directory this process builds into."""
+    return store_path.with_name(f".{store_path.name}.building-{os.getpid()}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(store_path: Path) -> list[str]:
+    """Repair what a crash may have left behind; returns what was done (for the log).
+
+    - target missing but `.old` present: the crash hit between the two renames → put `.old` back;
+    - target and `.old` present: the swap completed, only the deletion was lost → delete `.old`;
+    - `.building-PID` of a process that no longer runs → delete it.
+    """
+    actions: list[str] = []
+    store_path = Path(store_path)
+    old = old_path(store_path)
+    if old.exists():
+        if store_path.exists():
+            shutil.rmtree(old)
+            actions.append(f"removed leftover {old}")
+        else:
+            os.rename(old, store_path)
+            actions.append(f"restored {store_path} from {old} (interrupted swap)")
+    parent = store_path.parent
+    if parent.is_dir():
+        prefix = f".{store_path.name}.building-"
+        for d in parent.iterdir():
+            if d.name.startswith(prefix):
+                try:
+                    pid = int(d.name[len(prefix):])
+                except ValueError:
+                    continue
+                if pid != os.getpid() and not _pid_alive(pid):
+                    shutil.rmtree(d, ignore_errors=True)
+                    actions.append(f"removed stale {d}")
+    return actions
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def swap_into_place(new: Path, store_path: Path) -> None:
+    """Replace `store_path` by `new` with two renames (each atomic on POSIX).
+
+    A directory cannot be atomically replaced by another non-empty one, so the old store first
+    moves aside to `.old`; `recover()` handles a crash between the two renames.
+    """
+    old = old_path(store_path)
+    if old.exists():
+        shutil.rmtree(old)
+    had_old = store_path.exists()
+    if had_old:
+        os.rename(store_path, old)
+    os.rename(new, store_path)
+    _fsync_dir(store_path.parent)
+    if had_old:
+        shutil.rmtree(old)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def reference_available(project_root: Path) -> bool:
+    """True if the reference importer exists and data/reference/ holds CSV files."""
+    ref_dir = project_root / "data" / "reference"
+    if not ref_dir.is_dir() or not any(ref_dir.glob("*.csv")):
+        return False
+    try:
+        import kg.reference  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _reference_quads(project_root: Path, skip_graphs: set[str]) -> Iterator[ox.Quad]:
+    """The reference importer's quads, minus graphs we already loaded from files ourselves
+    (statutes.ttl is parsed by kg.sources for exact error positions)."""
+    from kg.reference import reference_quads
+
+    skip = {ox.NamedNode(g) for g in skip_graphs}
+    try:
+        for q in reference_quads(project_root / "data" / "reference"):
+            if q.graph_name not in skip:
+                yield q
+    except (ValueError, SyntaxError) as exc:
+        raise BuildError(f"reference data: {exc}") from None
+
+
+class _Timer:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress or (lambda _msg: None)
+        self.timings: dict[str, float] = {}
+
+    def step(self, name: str, started: float, detail: str) -> None:
+        secs = time.perf_counter() - started
+        self.timings[name] = round(secs, 3)
+        self.progress(f"{name}: {detail} ({secs:.1f} s)")
+
+
+def _graph_display(sources: list[SourceFile]) -> Callable[[str], str]:
+    by_graph: dict[str, list[str]] = {}
+    for s in sources:
+        by_graph.setdefault(s.graph, []).append(s.display)
+
+    def display(graph: str) -> str:
+        files = by_graph.get(graph)
+        return f"{shorten(graph)} ({', '.join(files)})" if files else shorten(graph)
+
+    return display
+
+
+def graphs_describing(store: ox.Store, display: Callable[[str], str]) -> Callable[[str], list[str]]:
+    """For reports: which graphs (and thus files) state something about a focus node."""
+
+    def lookup(iri: str) -> list[str]:
+        if iri.startswith("_:") or not iri.startswith(("http://", "https://", "urn:")):
+            return []
+        q = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ORDER BY ?g"
+        try:
+            return [display(r["g"].value) for r in store.query(q)]
+        except (SyntaxError, OSError):
+            return []
+
+    return lookup
+
+
+def validate_store(
+    store: ox.Store,
+    *,
+    engine: str = "pyshacl",
+    sources: list[SourceFile] | None = None,
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Validate the data graphs of a store against its shapes graph (ontology for subclassing).
+
+    The data are all named graphs except shapes, ontology, alignment, inferred and build; they are
+    validated together because entities link across graphs (seed → reference area).
+    """
+    graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+    data_graphs = [g for g in graphs if g not in _NOT_DATA]
+    t0 = time.perf_counter()
+    shapes = kstore.to_rdflib(store, [ns.GRAPH_SHAPES])
+    ontology = kstore.to_rdflib(store, [ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT])
+    data = kstore.to_rdflib(store, data_graphs)
+    conv = time.perf_counter() - t0
+    if progress:
+        progress(f"validate: {len(data)} data triples, {len(shapes)} shape triples, {len(ontology)} ontology "
+                 f"triples copied to rdflib ({conv:.1f} s); running {engine} …")
+    n_data = len(data)
+    report = validate(
+        data, shapes, ontology, engine=engine, inplace=True,
+        graphs_of=graphs_describing(store, _graph_display(sources or [])),
+    )
+    report.notes.append(
+        f"{engine}: {n_data} data triples in {len(data_graphs)} graphs, {len(shapes)} shape triples; "
+        f"copy to rdflib {conv:.1f} s, validation {report.seconds:.1f} s"
+    )
+    if not len(shapes):
+        report.notes.append("no shapes found (ontology/shapes/*.ttl): nothing was checked")
+    return report
+
+
+def _metadata_quads(project_root: Path, counts: dict[str, int], reference: bool, report: ValidationReport) -> list[ox.Quad]:
+    g = ox.NamedNode(GRAPH_BUILD)
+    s = ox.NamedNode(ns.HNID + "build/current")
+    hn, xsd = ns.HN, "http://www.w3.org/2001/XMLSchema#"
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    quads = [
+        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(ns.PREFIXES["prov"] + "Activity"), g),
+        ox.Quad(s, ox.NamedNode(ns.PREFIXES["prov"] + "endedAtTime"), ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), g),
+        ox.Quad(s, ox.NamedNode(hn + "referenceDataIncluded"), ox.Literal(str(reference).lower(), datatype=ox.NamedNode(xsd + "boolean")), g),
+        ox.Quad(s, ox.NamedNode(hn + "validationResults"), ox.Literal(str(len(report.results)), datatype=ox.NamedNode(xsd + "integer")), g),
+    ]
+    commit = _git_commit(project_root)
+    if commit:
+        quads.append(ox.Quad(s, ox.NamedNode(hn + "gitCommit"), ox.Literal(commit), g))
+    void = "http://rdfs.org/ns/void#"
+    for graph, n in sorted(counts.items()):
+        if not graph:
+            continue
+        quads.append(ox.Quad(ox.NamedNode(graph), ox.NamedNode(void + "triples"),
+                             ox.Literal(str(n), datatype=ox.NamedNode(xsd + "integer")), g))
+    return quads
+
+
+def _count_sources(parsed: Iterable[ParsedSource]) -> int:
+    return sum(len(p.quads) for p in parsed)
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def build(
+    project_root: Path,
+    store_path: Path,
+    *,
+    include_reference: bool = True,
+    engine: str = "pyshacl",
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the store at `store_path` from the project's sources, atomically.
+
+    Raises SourceSyntaxError (a file does not parse), BuildValidationError (SHACL violations,
+    with the report) or BuildError; in every failure case the previous store is left untouched.
+    """
+    project_root = Path(project_root).resolve()
+    store_path = Path(store_path).absolute()
+    timer = _Timer(progress)
+    for action in recover(store_path):
+        timer.progress(f"recover: {action}")
+
+    # 1. parse everything before touching the disk
+    t = time.perf_counter()
+    sources = discover(project_root)
+    parsed = list(parse_sources(sources))
+    timer.step("parse", t, f"{len(parsed)} files, {_count_sources(parsed)} triples")
+    with_reference = include_reference and reference_available(project_root)
+
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    work = building_path(store_path)
+    if work.exists():
+        shutil.rmtree(work)
+    store: ox.Store | None = None
+    try:
+        # 2. load into a fresh store
+        t = time.perf_counter()
+        store = kstore.create(work)
+        n = kstore.bulk_add(store, (q for p in parsed for q in p.quads))
+        detail = f"{n} curated triples"
+        if with_reference:
+            own = {s.graph for s in sources}
+            n_ref = kstore.bulk_add(store, _reference_quads(project_root, own))
+            detail += f", {n_ref} reference triples"
+        elif include_reference:
+            detail += " (no reference data found)"
+        else:
+            detail += " (reference data skipped)"
+        timer.step("load", t, detail)
+
+        # 3. validate
+        t = time.perf_counter()
+        report = validate_store(store, engine=engine, sources=sources, progress=timer.progress)
+        timer.step("validate", t, f"{len(report.violations)} violations, {len(report.results) - len(report.violations)} warnings/infos")
+        if not report.conforms:
+            raise BuildValidationError(report)
+
+        # 4. infer
+        t = time.perf_counter()
+        inferred = infer(store)
+        timer.step("infer", t, f"{inferred.total} triples (types {inferred.types}, properties {inferred.properties}, "
+                               f"cooperatesWith {inferred.cooperates_with}, participatesIn {inferred.participates_in})")
+
+        # 5. metadata, flush, close
+        t = time.perf_counter()
+        counts = kstore.graph_counts(store)
+        store.bulk_extend(_metadata_quads(project_root, counts, with_reference, report))
+        counts = kstore.graph_counts(store)
+        store.flush()
+        store = None
+        gc.collect()
+
+        # 6. swap
+        swap_into_place(work, store_path)
+        timer.step("swap", t, f"{sum(counts.values())} triples in {len(counts)} graphs → {store_path}")
+    except BaseException:
+        store = None
+        gc.collect()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return BuildResult(
+        store_path=store_path,
+        graph_counts=counts,
+        inferred=inferred,
+        report=report,
+        sources=[s.display for s in sources],
+        reference_included=with_reference,
+        timings=timer.timings,
+    )
+
+
+def validate_project(
+    project_root: Path,
+    *,
+    include_reference: bool = True,
+    engine: str = "pyshacl",
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Validate the sources without building a store (used by `kg validate`).
+
+    Loads them into an in-memory pyoxigraph store and runs the same validation as the build.
+    """
+    project_root = Path(project_root).resolve()
+    sources = discover(project_root)
+    parsed = list(parse_sources(sources))
+    store = ox.Store()
+    store.bulk_extend(q for p in parsed for q in p.quads)
+    if include_reference and reference_available(project_root):
+        store.bulk_extend(_reference_quads(project_root, {s.graph for s in sources}))
+    return validate_store(store, engine=engine, sources=sources, progress=progress)
+
+
+__all__ = ["BuildResult", "build", "validate_project", "validate_store", "recover", "swap_into_place",
+           "KgError", "GRAPH_BUILD"]
