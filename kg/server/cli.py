@@ -43,7 +43,7 @@ def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("--public-base-url", default=None, help="base URL the service is reachable at")
     p.add_argument("--allow-service", action="append", default=[], metavar="HOST",
                    help="host that SERVICE/LOAD may contact (repeatable; default: none)")
-    p.add_argument("--no-build", action="store_true", help="fail instead of building a missing store")
+    p.add_argument("--no-build", action="store_true", help="do not build a missing store: fail, or with writes enabled start on an empty store")
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(func=run_serve)
     return p
@@ -77,6 +77,8 @@ def ensure_store(settings: Settings, build_allowed: bool = True) -> None:
     store = settings.store_path
     if store.exists() and any(store.iterdir()):
         return
+    if not build_allowed and settings.writable:
+        return  # a writable server may start on an empty store (it is created on open)
     if not build_allowed:
         raise SystemExit(f"kg serve: no store at {store} (run `kg build`)")
     if settings.project_root is None:

@@ -1,0 +1,74 @@
+"""The deadline holds: a pathological query is stopped (its worker killed and replaced) while
+other clients keep getting correct answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.server.conftest import EX, Server
+
+PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SLACK = 5.0
+
+
+def _simple_queries(url: str, stop: threading.Event, results: list[tuple[int, str]]) -> None:
+    with httpx.Client(timeout=30) as c:
+        i = 0
+        while not stop.is_set():
+            n = i % 20
+            # a fresh query text each time (no cache hit): the answer must come from a worker
+            q = f"SELECT ?age WHERE {{ <{EX}person/{n}> <{EX}age> ?age }} # {i}"
+            r = c.get(url, params={"query": q})
+            value = r.json()["results"]["bindings"][0]["age"]["value"] if r.status_code == 200 else r.text
+            results.append((r.status_code, f"{n}:{value}"))
+            i += 1
+            time.sleep(0.05)
+
+
+def test_pathological_query_is_cut_off_while_others_are_served(ro_server: Server) -> None:
+    pids_before = ro_server.worker_pids()
+    assert len(pids_before) == 2
+    stop = threading.Event()
+    results: list[tuple[int, str]] = []
+    bystander = threading.Thread(target=_simple_queries, args=(ro_server.sparql, stop, results))
+    bystander.start()
+    try:
+        t0 = time.monotonic()
+        r = httpx.get(ro_server.sparql, params={"query": PATHOLOGICAL, "timeout": "2"}, timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        time.sleep(0.5)
+        stop.set()
+        bystander.join()
+    assert r.status_code == 503
+    assert "time limit of 2 s" in r.text and "Zeitlimit" in r.text
+    assert elapsed < 2 + SLACK
+    # the bystander got correct answers all along (age of person/n is 20 + n)
+    assert len(results) >= 5
+    assert all(status == 200 for status, _ in results), results
+    assert all(v == f"{v.split(':')[0]}:{20 + int(v.split(':')[0])}" for _, v in results)
+    # the killed worker was replaced: again two workers, one of them new
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (len(ro_server.worker_pids()) != 2 or ro_server.worker_pids() == pids_before):
+        time.sleep(0.1)
+    pids_after = ro_server.worker_pids()
+    assert len(pids_after) == 2
+    assert len(pids_before & pids_after) == 1
+    # and the service still answers queries in both workers
+    with httpx.Client(timeout=30) as c:
+        for i in range(4):
+            r = c.get(ro_server.sparql, params={"query": f"ASK {{ <{EX}person/{i}> ?p ?o }} # after {i}"})
+            assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+@pytest.mark.slow
+def test_timeout_parameter_cannot_raise_the_configured_limit(ro_server: Server) -> None:
+    t0 = time.monotonic()
+    r = httpx.get(ro_server.sparql, params={"query": PATHOLOGICAL + " # raise", "timeout": "500"}, timeout=60)
+    assert r.status_code == 503
+    assert "time limit of 5 s" in r.text  # the server's --timeout 5
+    assert time.monotonic() - t0 < 5 + SLACK
