@@ -40,17 +40,19 @@ router = APIRouter()
 def queries_dir(request: Request) -> Path:
     """The folder of example queries.
 
-    Order: `app.state.queries_dir`, the app settings' project root (`project`/`project_root`),
+    Order: `app.state.queries_dir`, the project root of the app settings (`app.state.settings` or
+    `app.state.kg.settings`),
     `$HILFENETZ_QUERIES`, the checkout this package was installed from, `./queries`."""
     state = request.app.state
     explicit = getattr(state, "queries_dir", None)
     if explicit:
         return Path(explicit)
-    settings = getattr(state, "settings", None)
-    for attr in ("project", "project_root"):
-        root = getattr(settings, attr, None)
-        if root:
-            return Path(root) / "queries"
+    candidates = (getattr(state, "settings", None), getattr(getattr(state, "kg", None), "settings", None))
+    for settings in candidates:
+        for attr in ("project_root", "project"):
+            root = getattr(settings, attr, None)
+            if root:
+                return Path(root) / "queries"
     env = os.environ.get("HILFENETZ_QUERIES")
     if env:
         return Path(env)
@@ -65,7 +67,7 @@ def _json_for_script(data: object) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
@@ -73,7 +75,7 @@ def index() -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def static_file(name: str) -> FileResponse:
     """A file of kg/server/static by plain name (no sub-paths: nothing outside can be reached)."""
     path = STATIC_DIR / name

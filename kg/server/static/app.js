@@ -73,10 +73,8 @@
   function sparqlRequest(query, accept, format, signal) {
     const body = new URLSearchParams({ query });
     let url = "/sparql";
-    if (format) {
-      body.set("format", format);
-      url += "?format=" + encodeURIComponent(format);
-    }
+    // `format` goes into the URL only: the server reads URL and form parameters together.
+    if (format) url += "?format=" + encodeURIComponent(format);
     return fetch(url, {
       method: "POST",
       headers: { "Accept": accept, "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },

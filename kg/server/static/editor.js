@@ -104,7 +104,7 @@
 
     return {
       getValue: () => area.value,
-      setValue(text) { area.value = text; area.scrollTop = 0; refresh(); },
+      setValue(text) { area.value = text; area.setSelectionRange(0, 0); area.scrollTop = 0; refresh(); },
       focus: () => area.focus(),
     };
   }

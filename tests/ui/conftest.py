@@ -1,0 +1,86 @@
+"""Fixtures for the UI tests: a real hilfenetz server over the built store, headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ui_browser import chromium, missing_reason
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _store_path(built: Any) -> Path:
+    """The `built_store` fixture may be a path or an object carrying one."""
+    for attr in ("store_path", "path"):
+        if hasattr(built, attr):
+            return Path(getattr(built, attr))
+    return Path(built)
+
+
+@pytest.fixture(scope="session")
+def ui_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of the store built from the real project (data, ontology, reference data).
+
+    Uses the session-wide `built_store` fixture of tests/conftest.py; builds its own copy only
+    when that fixture is not defined. `HILFENETZ_UI_TEST_STORE=PATH` uses an existing store
+    instead (handy while iterating on the UI; the server opens it read-only)."""
+    override = os.environ.get("HILFENETZ_UI_TEST_STORE")
+    if override:
+        return Path(override)
+    try:
+        return _store_path(request.getfixturevalue("built_store"))
+    except pytest.FixtureLookupError:
+        from kg.build import build
+
+        path = tmp_path_factory.mktemp("ui-store") / "store"
+        build(PROJECT_ROOT, path)
+        return path
+
+
+@pytest.fixture(scope="module")
+def ui_server(ui_store: Path) -> Iterator[str]:
+    """A real uvicorn server running `kg.server.app.create_app` on a free 127.0.0.1 port."""
+    import uvicorn
+
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+
+    port = _free_port()
+    settings = Settings(store_path=ui_store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port, workers=1)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the hilfenetz server did not start")
+            thread.join(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (fresh profile); skipped with the reason when it is not installed."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with chromium() as driver:
+        yield driver
