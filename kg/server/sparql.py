@@ -257,7 +257,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         default_graph=default_graphs if (default_graphs or named_graphs) else None,
         named_graphs=named_graphs if (default_graphs or named_graphs) else None,
         union_default_graph=True,
-        base_iri=None,
+        base_iri=settings.endpoint_url(),  # relative IRIs resolve against the endpoint (as for updates)
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
         prefixes=dict(PREFIXES),
