@@ -105,7 +105,7 @@ def test_metrics_count_requests_latency_and_triples(server: tuple[str, MetricsRe
     for _ in range(3):
         assert httpx.get(url + "/sparql", params={"query": q}).status_code == 200
     assert httpx.get(url + "/no-such-page").status_code == 404
-    registry.inc("hilfenetz_query_timeouts_total")
+    registry.inc("hilfenetz_sparql_timeouts_total", stage="running")
     r = httpx.get(url + "/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
@@ -116,8 +116,9 @@ def test_metrics_count_requests_latency_and_triples(server: tuple[str, MetricsRe
     assert "# TYPE hilfenetz_http_request_duration_seconds histogram" in text
     assert 'hilfenetz_http_request_duration_seconds_count{method="GET",route="/sparql"} 3' in text
     assert 'hilfenetz_http_request_duration_seconds_bucket{method="GET",route="/sparql",le="+Inf"} 3' in text
-    assert "hilfenetz_query_timeouts_total 1" in text
-    assert "hilfenetz_workers_killed_total 0" in text
+    assert 'hilfenetz_sparql_timeouts_total{stage="running"} 1' in text
+    assert "# HELP hilfenetz_sparql_worker_crashes_total " in text
+    assert "hilfenetz_sparql_worker_crashes_total 0" in text
     assert "hilfenetz_store_triples 5" in text
     assert "hilfenetz_store_ready 1" in text
 
@@ -203,5 +204,34 @@ def test_metrics_registry_is_thread_safe() -> None:
 
 def test_global_registry_has_project_series() -> None:
     text = METRICS.render()
-    for name in ("hilfenetz_query_timeouts_total", "hilfenetz_workers_killed_total", "hilfenetz_http_requests_total"):
+    for name in ("hilfenetz_sparql_timeouts_total", "hilfenetz_sparql_worker_crashes_total", "hilfenetz_http_requests_total"):
         assert f"# TYPE {name} counter" in text
+
+
+def test_ops_on_the_real_app_count_timeouts(tmp_path: Path) -> None:
+    """`create_app` installs the ops endpoints; a query killed at the deadline is counted."""
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+
+    store = ox.Store(str(tmp_path / "store"))
+    g = ox.NamedNode(EX + "graph")
+    store.extend(
+        ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(f"{EX}p{i % 7}"), ox.Literal(str(i)), g) for i in range(3000)
+    )
+    store.flush()
+    del store
+    app = create_app(Settings(store_path=tmp_path / "store", timeout=1.0, workers=1))
+    key = {"stage": "running"}
+    before = METRICS.value("hilfenetz_sparql_timeouts_total", **key)
+    with serve(app) as url:
+        assert httpx.get(url + "/health").status_code == 200
+        assert httpx.get(url + "/ready").status_code == 200
+        r = httpx.get(url + "/sparql", params={"query": "SELECT ?s {?s ?p ?o} LIMIT 1"}, headers={"Origin": "https://x.example"})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+        endless = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        slow = httpx.get(url + "/sparql", params={"query": endless}, timeout=60)
+        assert slow.status_code == 503
+        text = httpx.get(url + "/metrics").text
+    assert METRICS.value("hilfenetz_sparql_timeouts_total", **key) == before + 1
+    assert "hilfenetz_store_triples 3000" in text
+    assert 'route="/sparql",status="503"' in text

@@ -3,13 +3,13 @@
 Why not prometheus_client: the server needs a handful of series, one process-wide registry and
 the text exposition format; a 150-line module is easier to audit than a dependency, and it keeps
 the wheel free of extra packages. It is thread-safe (one lock); uvicorn runs one process per
-server, and query workers in other processes report through the parent (the core helper
-increments counters in the parent when a worker times out or is killed).
+server, and query workers in other processes report through the parent (kg.server.sparql
+increments the counters in the parent when a worker times out or is killed).
 
 Usage::
 
     from kg.server.metrics import METRICS
-    METRICS.inc("hilfenetz_query_timeouts_total")
+    METRICS.inc("hilfenetz_sparql_timeouts_total", stage="running")
     METRICS.observe("hilfenetz_http_request_duration_seconds", 0.012, route="/sparql", method="GET")
     METRICS.set("hilfenetz_store_triples", 123456)
     text = METRICS.render()
@@ -30,12 +30,20 @@ DEFAULT_BUCKETS: tuple[float, ...] = (
 
 #: Help texts of the series the project emits; others may be registered with `describe`.
 DEFAULT_HELP: dict[str, tuple[str, str]] = {
+    # kg.server.ops (every HTTP request)
     "hilfenetz_http_requests_total": ("counter", "HTTP requests by route, method and status code."),
     "hilfenetz_http_request_duration_seconds": ("histogram", "HTTP request latency in seconds by route and method."),
-    "hilfenetz_query_timeouts_total": ("counter", "SPARQL queries aborted because they exceeded the timeout."),
-    "hilfenetz_workers_killed_total": ("counter", "Query worker processes killed (timeout or crash)."),
     "hilfenetz_store_triples": ("gauge", "Number of quads in the store (all graphs)."),
     "hilfenetz_store_ready": ("gauge", "1 if the store is open and queryable, else 0."),
+    # kg.server.sparql (the query service)
+    "hilfenetz_sparql_queries_total": ("counter", "SPARQL queries answered, by query form."),
+    "hilfenetz_sparql_query_duration_seconds": ("histogram", "SPARQL query evaluation time in seconds, by query form."),
+    "hilfenetz_sparql_timeouts_total": ("counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed."),
+    "hilfenetz_sparql_worker_crashes_total": ("counter", "Query worker processes that died or were killed outside a timeout."),
+    "hilfenetz_sparql_cache_total": ("counter", "Answer cache lookups by result (hit, miss)."),
+    "hilfenetz_sparql_refused_total": ("counter", "Queries refused before evaluation, by reason."),
+    "hilfenetz_sparql_limit_total": ("counter", "Answers cut off at a configured limit, by limit."),
+    "hilfenetz_writes_total": ("counter", "SPARQL updates and graph-store writes by outcome."),
 }
 
 
