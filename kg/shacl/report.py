@@ -222,6 +222,8 @@ class ValidationResult:
     path_label: str | None = None
     focus_context: str | None = None  # for blank nodes: "hnid:org/x hn:evidence"
     graphs: list[str] = field(default_factory=list)  # named graphs / files that describe the focus node
+    value_iri: str | None = None  # full IRI of the value, if it is one (for follow-up checks)
+    node: Any = field(default=None, repr=False, compare=False)  # the result node in `graph`
 
     @property
     def is_violation(self) -> bool:
@@ -235,6 +237,7 @@ class ValidationResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("node", None)
         d["rule_de"], d["rule_en"] = self.rule_de(), self.rule_en()
         return d
 
@@ -286,6 +289,18 @@ class ValidationReport:
     @property
     def violations(self) -> list[ValidationResult]:
         return [r for r in self.results if r.is_violation]
+
+    def downgrade(self, result: ValidationResult, severity: str, note_de: str, note_en: str) -> None:
+        """Lower a result's severity (in the records and in the report graph) and say why in both
+        messages; used when a check could not be made conclusively (never to hide a result)."""
+        result.severity = severity
+        result.message_de += f" [{note_de}]"
+        result.message_en += f" [{note_en}]"
+        if result.node is not None:
+            self.graph.set((result.node, SH.resultSeverity, SH[severity]))
+        self.conforms = not self.violations
+        for rep in self.graph.subjects(RDF.type, SH.ValidationReport):
+            self.graph.set((rep, SH.conforms, Literal(self.conforms)))
 
     def to_text(self, lang: str = "both", only_violations: bool = False) -> str:
         """Human-readable report; `lang` is de, en or both."""
@@ -422,6 +437,8 @@ def report_from_graph(
                 path_label=(onto_label(path) or data_label(path)) if isinstance(path, URIRef) else None,
                 focus_context=context,
                 graphs=graphs,
+                value_iri=str(value) if isinstance(value, URIRef) else None,
+                node=node,
             )
         )
     conforms = not any(r.is_violation for r in results)
