@@ -102,8 +102,12 @@ def _quads(store: ox.Store, s: object = None, p: object = None, o: object = None
 
 
 def exists(store: ox.Store, iri: str) -> bool:
-    """True if the store says anything about `iri` or links to it (so it is worth a page)."""
-    node = ox.NamedNode(iri)
+    """True if the store says anything about `iri` or links to it (so it is worth a page).
+    A string that is not a valid IRI (e.g. `<` from a hand-typed URL) exists nowhere."""
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return False
     for _ in store.quads_for_pattern(node, None, None, None):
         return True
     for _ in store.quads_for_pattern(None, None, node, None):

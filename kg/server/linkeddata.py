@@ -246,9 +246,11 @@ def make_router(
     *,
     get_version: Callable[[], str] | None = None,
     cache_dir: Path | None = None,
+    html_page_size: int = HTML_PAGE_SIZE,
 ) -> APIRouter:
     """The linked-data routes. `get_version` (optional) names the store state for caches; by
-    default it is derived from the store's size and files."""
+    default it is derived from the store's size and files. `cache_dir` holds generated dumps
+    (default: next to the store). `html_page_size`: incoming links per HTML page."""
     ld = LinkedData(get_store, settings_like, get_version, cache_dir)
     router = APIRouter()
 
@@ -290,7 +292,7 @@ def make_router(
         except ValueError:
             page = 1
         if fmt.key == "html":
-            d = describe(store, iri, incoming_offset=(page - 1) * HTML_PAGE_SIZE, incoming_limit=HTML_PAGE_SIZE)
+            d = describe(store, iri, incoming_offset=(page - 1) * html_page_size, incoming_limit=html_page_size)
         else:
             d = describe(store, iri)
         if d is None:
@@ -307,7 +309,7 @@ def make_router(
             tree = None
             if ox.NamedNode(SKOS + "ConceptScheme") in {q.object for q in d.own if q.predicate == RDF_TYPE}:
                 tree = concept_tree(store, iri)
-            body = pages.entity_page(ctx, d, alternates=alts, page=page, page_size=HTML_PAGE_SIZE, tree=tree).encode()
+            body = pages.entity_page(ctx, d, alternates=alts, page=page, page_size=html_page_size, tree=tree).encode()
             headers["Content-Language"] = ctx.lang
         elif fmt.key == "jsonld":
             ctx_obj = ld.contexts.get(store)

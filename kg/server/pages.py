@@ -66,7 +66,7 @@ T: dict[str, dict[str, str]] = {
     "properties": {"de": "Eigenschaften", "en": "Properties"},
     "schemes": {"de": "Begriffsschemata", "en": "Concept schemes"},
     "definition": {"de": "Definition", "en": "Definition"},
-    "subof": {"de": "Oberbegriff", "en": "Broader term"},
+    "subof": {"de": "Oberklasse / -eigenschaft", "en": "Superclass / superproperty"},
     "domain": {"de": "Domäne", "en": "Domain"},
     "range": {"de": "Wertebereich", "en": "Range"},
     "alignment": {"de": "Abgleich", "en": "Alignment"},
@@ -86,6 +86,35 @@ TEXT_PROPS = {
     ns.PREFIXES["rdfs"] + "comment", ns.HN + "fundingPurpose", ns.PREFIXES["skos"] + "scopeNote",
 }
 PROVENANCE_PROPS = {HN_STATED_IN.value, HN_EVIDENCE.value}
+
+_R, _S, _D, _O = ns.PREFIXES["rdfs"], ns.PREFIXES["skos"], ns.PREFIXES["dct"], ns.PREFIXES["owl"]
+#: Labels of external properties the ontology does not label itself (de, en).
+BUILTIN_LABELS: dict[str, dict[str, str]] = {
+    _R + "label": {"de": "Bezeichnung", "en": "label"},
+    _R + "comment": {"de": "Kommentar", "en": "comment"},
+    _R + "seeAlso": {"de": "siehe auch", "en": "see also"},
+    _R + "subClassOf": {"de": "Unterklasse von", "en": "subclass of"},
+    _R + "subPropertyOf": {"de": "Untereigenschaft von", "en": "subproperty of"},
+    _S + "prefLabel": {"de": "Vorzugsbezeichnung", "en": "preferred label"},
+    _S + "altLabel": {"de": "andere Bezeichnung", "en": "alternative label"},
+    _S + "definition": {"de": "Definition", "en": "definition"},
+    _S + "notation": {"de": "Notation", "en": "notation"},
+    _S + "inScheme": {"de": "im Schema", "en": "in scheme"},
+    _S + "broader": {"de": "Oberbegriff", "en": "broader"},
+    _S + "narrower": {"de": "Unterbegriff", "en": "narrower"},
+    _S + "topConceptOf": {"de": "Spitzenbegriff von", "en": "top concept of"},
+    _S + "hasTopConcept": {"de": "Spitzenbegriff", "en": "top concept"},
+    _S + "exactMatch": {"de": "entspricht genau", "en": "exact match"},
+    _S + "closeMatch": {"de": "entspricht ungefähr", "en": "close match"},
+    _D + "title": {"de": "Titel", "en": "title"},
+    _D + "description": {"de": "Beschreibung", "en": "description"},
+    _D + "publisher": {"de": "Herausgeber", "en": "publisher"},
+    _D + "issued": {"de": "veröffentlicht", "en": "issued"},
+    _D + "source": {"de": "Quelle", "en": "source"},
+    _D + "license": {"de": "Lizenz", "en": "licence"},
+    _D + "rights": {"de": "Rechte", "en": "rights"},
+    _O + "sameAs": {"de": "identisch mit", "en": "same as"},
+}
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#fafbfc;line-height:1.45}
@@ -163,7 +192,7 @@ def layout(ctx: PageContext, title: str, body: str, *, head: str = "", status_la
     return (
         f'<!DOCTYPE html>\n<html lang="{e(ctx.lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{e(title)} – hilfenetz</title><style>{STYLE}</style>{head}</head><body>"
+        f'<title>{e(title)} – hilfenetz</title><link rel="icon" href="data:,"><style>{STYLE}</style>{head}</head><body>'
         f'<header class="top"><a href="{e(ctx.root)}/">hilfenetz</a>'
         f'<nav><a href="{e(ctx.root)}/ontology">{e(t("ontology", ctx.lang))}</a>'
         f'<a href="{e(ctx.root)}/dataset">DCAT</a>'
@@ -201,7 +230,10 @@ class Labels:
                 if candidate in by_lang:
                     return by_lang[candidate]
             return next(iter(by_lang.values()))
-        return self.vocab.label(iri, lang)
+        found = self.vocab.label(iri, lang)
+        if found is None and iri in BUILTIN_LABELS:
+            return BUILTIN_LABELS[iri].get(lang, BUILTIN_LABELS[iri]["en"])
+        return found
 
     def name(self, iri: str, lang: str) -> str:
         """A label, or a readable tail of the IRI."""
@@ -531,7 +563,7 @@ def _pick(by_lang: dict[str, str], lang: str) -> str:
 
 
 def _term_ref(ctx: PageContext, iri: str) -> str:
-    label = ctx.vocab.label(iri, ctx.lang) or _tail(iri)
+    label = ctx.vocab.label(iri, ctx.lang) or BUILTIN_LABELS.get(iri, {}).get(ctx.lang) or _tail(iri)
     return f'<a href="{e(local_href(iri, ctx.root))}" title="{e(iri)}">{e(label)}</a>'
 
 
