@@ -16,7 +16,23 @@ from kg.server.settings import WRITE_TOKEN_ENV, Settings, token_from_env
 
 
 def _default_project() -> Path:
-    return Path.cwd()
+    """The project root as the main CLI finds it (falls back to the current directory)."""
+    try:
+        from kg.cli import find_project_root
+
+        return find_project_root()
+    except Exception:  # noqa: BLE001 - the main CLI is optional here
+        return Path.cwd()
+
+
+def _default_store(project: Path) -> Path:
+    """The store the main CLI's `kg build` writes: $HILFENETZ_STORE, else ./var/store."""
+    try:
+        from kg.cli import default_store
+
+        return default_store()
+    except Exception:  # noqa: BLE001
+        return project / "var" / "store"
 
 
 def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
@@ -31,8 +47,10 @@ def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="query deadline in seconds; a query past it is stopped (default 30)")
-    p.add_argument("--project", type=Path, default=None, help="project root (default: current directory)")
-    p.add_argument("--store", type=Path, default=None, help="store directory (default: <project>/store)")
+    p.add_argument("--project", type=Path, default=None,
+                   help="project root with ontology/ and data/ (default: found from the current directory)")
+    p.add_argument("--store", type=Path, default=None,
+                   help="store directory (default: $HILFENETZ_STORE or ./var/store, as for `kg build`)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
     p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
@@ -52,7 +70,7 @@ def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentPa
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments (and the token from the environment)."""
     project = (args.project or _default_project()).resolve()
-    store = (args.store or project / "store").resolve()
+    store = (args.store or _default_store(project)).resolve()
     token = token_from_env(args.write_token_env) if args.write_token_env else token_from_env(WRITE_TOKEN_ENV)
     if args.write_token_env and token is None:
         raise SystemExit(f"kg serve: environment variable {args.write_token_env} is empty or not set")

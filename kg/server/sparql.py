@@ -261,6 +261,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
         prefixes=dict(PREFIXES),
+        default_prefixes=dict(PREFIXES),  # like `kg query`: hn:, hnid:, skos: … work without PREFIX
     )
     if default_graphs and not named_graphs:
         job.named_graphs = []

@@ -46,6 +46,7 @@ class QueryJob:
     max_bytes: int = 64 * 1024 * 1024
     store_path: str = ""  # filled in by the pool (the current snapshot)
     prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/TriG/RDF-XML output
+    default_prefixes: dict[str, str] = field(default_factory=dict)  # usable without PREFIX in the query
 
 
 @dataclass
@@ -140,6 +141,8 @@ def execute_job(store: Any, job: QueryJob) -> QueryAnswer:
     results_fmts, graph_fmts = _formats()
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
+    if job.default_prefixes:
+        kwargs["prefixes"] = job.default_prefixes
     if job.default_graph is not None or job.named_graphs is not None:
         # protocol dataset: replaces FROM / FROM NAMED of the query (SPARQL 1.1 Protocol 2.1.4)
         kwargs["default_graph"] = _graph_terms(job.default_graph or [])

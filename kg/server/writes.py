@@ -109,6 +109,13 @@ def validate_store(store: Any) -> tuple[bool, str, str, str]:
     return bool(conforms), ttl, js, results_text
 
 
+def _prefixes() -> dict[str, str]:
+    """The project prefixes, usable in updates without PREFIX (as in queries)."""
+    from kg.namespaces import PREFIXES
+
+    return dict(PREFIXES)
+
+
 def apply_update(state: Any, update: str, *, base_iri: str | None, validate: bool) -> WriteOutcome:
     """Apply one SPARQL Update to the live store, validated first when shapes exist.
 
@@ -127,7 +134,7 @@ def apply_update(state: Any, update: str, *, base_iri: str | None, validate: boo
             staging = ox.Store(str(target))
             timings["staging_copy"] = time.perf_counter() - t0
             try:
-                staging.update(update, base_iri=base_iri)
+                staging.update(update, base_iri=base_iri, prefixes=_prefixes())
             except SyntaxError as exc:
                 return WriteOutcome(False, "syntax", str(exc), timings=timings)
             except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
@@ -142,7 +149,7 @@ def apply_update(state: Any, update: str, *, base_iri: str | None, validate: boo
             shutil.rmtree(staging_dir, ignore_errors=True)
     t2 = time.perf_counter()
     try:
-        store.update(update, base_iri=base_iri)
+        store.update(update, base_iri=base_iri, prefixes=_prefixes())
     except SyntaxError as exc:
         return WriteOutcome(False, "syntax", str(exc), timings=timings)
     except Exception as exc:  # noqa: BLE001
