@@ -1,0 +1,210 @@
+"""The build: a real on-disk store, atomic replacement, and failures that change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import namespaces as ns
+from kg.build import GRAPH_BUILD, build, building_path, old_path, recover
+from kg.errors import BuildValidationError, SourceSyntaxError
+from kg.store import graph_counts, open_read_only
+from kg.sources import parse_project
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """relative path → SHA-256 of every file below `directory` (to compare stores byte for byte)."""
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+def _siblings(store_path: Path) -> list[str]:
+    return sorted(p.name for p in store_path.parent.iterdir())
+
+
+def _ask(store_path: Path, where: str) -> bool:
+    store = open_read_only(store_path)
+    return bool(store.query(f"ASK {{ {where} }}", use_default_graph_as_union=True, prefixes=ns.PREFIXES))
+
+
+@pytest.fixture
+def built_mini(tmp_path: Path, mini_project: Path) -> Path:
+    store_path = tmp_path / "var" / "store"
+    build(mini_project, store_path)
+    return store_path
+
+
+def test_build_loads_each_file_into_its_graph_and_infers(mini_project: Path, built_mini: Path) -> None:
+    counts = graph_counts(open_read_only(built_mini))
+    expected: dict[str, int] = {}
+    for parsed in parse_project(mini_project):
+        expected[parsed.source.graph] = expected.get(parsed.source.graph, 0) + len(parsed.quads)
+    for graph, n in expected.items():
+        assert counts[graph] == n, graph
+    assert counts[ns.GRAPH_INFERRED] > 0
+    assert counts[GRAPH_BUILD] > 0
+    assert _ask(built_mini, "<https://w3id.org/hilfenetz/id/org/jugendamt-dortmund> a org:Organization")
+    assert _siblings(built_mini) == ["store"]  # no .building-* or .old left behind
+
+
+def test_build_records_triple_counts_in_build_graph(built_mini: Path) -> None:
+    store = open_read_only(built_mini)
+    rows = store.query(
+        f"SELECT ?n WHERE {{ GRAPH <{GRAPH_BUILD}> {{ <{ns.source_graph('demo')}> "
+        "<http://rdfs.org/ns/void#triples> ?n } }")
+    assert [int(r["n"].value) for r in rows] == [graph_counts(store)[ns.source_graph("demo")]]
+
+
+def test_successful_rebuild_replaces_the_store(mini_project: Path, built_mini: Path) -> None:
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + '\norg:neu a hn:YouthWelfareOffice ; rdfs:label "Neues Amt"@de ;'
+                    " hn:statedIn src:demo .\n", encoding="utf-8")
+    before = snapshot(built_mini)
+    assert not _ask(built_mini, '?x rdfs:label "Neues Amt"@de')
+    result = build(mini_project, built_mini)
+    assert result.store_path == built_mini.absolute()
+    assert snapshot(built_mini) != before
+    assert _ask(built_mini, '<https://w3id.org/hilfenetz/id/org/neu> a org:Organization')
+    assert _siblings(built_mini) == ["store"]
+
+
+def test_syntax_error_leaves_previous_store_byte_identical(mini_project: Path, built_mini: Path) -> None:
+    before = snapshot(built_mini)
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + "\norg:kaputt hn:areaServed ] .\n", encoding="utf-8")
+    n_lines = len(seed.read_text().splitlines())
+    with pytest.raises(SourceSyntaxError) as info:
+        build(mini_project, built_mini)
+    assert info.value.line == n_lines
+    assert str(info.value.path) == "data/seeds/demo.ttl"
+    assert snapshot(built_mini) == before
+    assert _siblings(built_mini) == ["store"]
+
+
+def test_shacl_violation_leaves_previous_store_byte_identical(mini_project: Path, built_mini: Path) -> None:
+    before = snapshot(built_mini)
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    # an organisation without a label (shape with messages) serving a non-area (generated message)
+    seed.write_text(seed.read_text() + "\norg:ohne-name a hn:YouthWelfareOffice ; hn:statedIn src:demo ;"
+                    " hn:areaServed org:jugendamt-dortmund .\n", encoding="utf-8")
+    with pytest.raises(BuildValidationError) as info:
+        build(mini_project, built_mini)
+    report = info.value.report
+    assert not report.conforms
+    got = {(r.focus_node, r.result_path, r.constraint_component.rsplit("#", 1)[1]) for r in report.violations}
+    assert got == {
+        ("hnid:org/ohne-name", "rdfs:label", "MinCountConstraintComponent"),
+        ("hnid:org/ohne-name", "hn:areaServed", "ClassConstraintComponent"),
+    }
+    text = str(info.value)
+    assert "Eine Organisation braucht einen Namen (rdfs:label)." in text
+    assert "An organisation needs a name (rdfs:label)." in text
+    assert "Der Wert hnid:org/jugendamt-dortmund von hn:areaServed ist keine Instanz von hn:AdministrativeArea" in text
+    assert "The value hnid:org/jugendamt-dortmund of hn:areaServed is not an instance of hn:AdministrativeArea" in text
+    assert "data/seeds/demo.ttl" in text  # where to fix it
+    assert snapshot(built_mini) == before
+    assert _siblings(built_mini) == ["store"]
+
+
+def test_failed_first_build_creates_no_store(tmp_path: Path, mini_project: Path) -> None:
+    (mini_project / "data" / "sources.ttl").write_text("@prefix : <x> .\n:a :b", encoding="utf-8")
+    store_path = tmp_path / "var" / "store"
+    with pytest.raises(SourceSyntaxError):
+        build(mini_project, store_path)
+    assert not store_path.parent.exists()  # parsing fails before anything is created
+
+
+def test_recover_restores_old_store_after_crash_between_renames(built_mini: Path) -> None:
+    before = snapshot(built_mini)
+    old = old_path(built_mini)
+    os.rename(built_mini, old)  # state after "rename target → .old", before "rename new → target"
+    actions = recover(built_mini)
+    assert len(actions) == 1 and "restored" in actions[0]
+    assert snapshot(built_mini) == before
+    assert not old.exists()
+
+
+def test_recover_removes_old_store_left_after_completed_swap(built_mini: Path) -> None:
+    old = old_path(built_mini)
+    shutil.copytree(built_mini, old)
+    before = snapshot(built_mini)
+    recover(built_mini)
+    assert not old.exists()
+    assert snapshot(built_mini) == before
+
+
+def test_recover_removes_building_dirs_of_dead_processes(built_mini: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = built_mini.with_name(f".{built_mini.name}.building-{int(dead.stdout)}")
+    stale.mkdir()
+    (stale / "CURRENT").write_text("x")
+    mine = building_path(built_mini)
+    mine.mkdir()
+    recover(built_mini)
+    assert not stale.exists()
+    assert mine.exists()  # never delete the directory of a live process (this one)
+
+
+def test_store_opened_read_only_is_not_modified_by_queries(built_mini: Path) -> None:
+    before = snapshot(built_mini)
+    store = ox.Store.read_only(str(built_mini))
+    assert len(list(store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"))) > 0
+    del store
+    assert snapshot(built_mini) == before
+
+
+def test_no_reference_build_turns_unresolvable_area_links_into_warnings(tmp_path: Path, mini_project: Path) -> None:
+    """Without the reference data an area IRI that is not loaded cannot pass sh:class; that is
+    reported as a warning saying why, not hidden and not a violation."""
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + "\norg:gesundheitsamt-dortmund hn:areaServed area:05315000 .\n")
+    result = build(mini_project, tmp_path / "store", include_reference=False)
+    warnings = [r for r in result.report.results if r.severity == "Warning"]
+    assert [(w.focus_node, w.value) for w in warnings] == [("hnid:org/gesundheitsamt-dortmund", "hnid:area/05315000")]
+    assert "reference data not loaded" in warnings[0].message_en
+    assert "Referenzdaten nicht geladen" in warnings[0].message_de
+
+
+def test_unknown_link_that_is_not_reference_stays_a_violation(tmp_path: Path, mini_project: Path) -> None:
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + "\norg:gesundheitsamt-dortmund hn:areaServed org:unbekannt .\n")
+    with pytest.raises(BuildValidationError):
+        build(mini_project, tmp_path / "store", include_reference=False)
+
+
+# ----------------------------------------------------------------------------- the real project
+
+
+@pytest.mark.slow
+def test_real_project_builds_with_every_source_graph(built_store: Path) -> None:
+    from kg.build import reference_available
+    from kg.sources import discover
+
+    root = Path(__file__).resolve().parents[1]
+    counts = graph_counts(open_read_only(built_store))
+    for src in discover(root):
+        assert counts.get(src.graph, 0) > 0, src.display
+    assert counts[ns.GRAPH_INFERRED] > 0
+    if reference_available(root):
+        assert counts[ns.GRAPH_REFERENCE_DESTATIS] > 100_000
+        assert counts[ns.GRAPH_REFERENCE_HEALTH_OFFICES] > 1_000
+
+
+@pytest.mark.slow
+def test_real_project_jugendamt_and_municipality_queries(built_store: Path) -> None:
+    store = open_read_only(built_store)
+    n_org = int(next(iter(store.query("SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a org:Organization }",
+                                      use_default_graph_as_union=True, prefixes=ns.PREFIXES)))["n"].value)
+    n_hn = int(next(iter(store.query("SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a hn:Organisation }",
+                                     use_default_graph_as_union=True, prefixes=ns.PREFIXES)))["n"].value)
+    assert n_org >= n_hn > 0
