@@ -234,7 +234,17 @@ def dcat_description(base_url: str, manifest: Manifest | None, stats: Stats | No
         g.lit(rights, RDFS + "label", text, lang="de" if slug == "destatis" else "en")
         g.add(rights, DCT + "license", lic)
         g.add(d, CC + "attributionName", ox.Literal(text))
+    catalog = CANONICAL_BASE + "/dataset#catalog"
+    g.add(catalog, RDF + "type", DCAT + "Catalog")
+    for lang in ("de", "en"):
+        g.lit(catalog, DCT + "title", {"de": "hilfenetz-Katalog", "en": "hilfenetz catalogue"}[lang], lang=lang)
+        g.lit(catalog, DCT + "description", DESCRIPTION[lang], lang=lang)
+    g.add(catalog, DCT + "publisher", publisher)
+    g.add(catalog, DCT + "license", DATA_LICENSE)
+    g.add(catalog, DCAT + "dataset", d)
+    g.add(catalog, FOAF + "homepage", base + "/")
     service = CANONICAL_BASE + "/dataset#sparql"
+    g.add(catalog, DCAT + "service", service)
     g.add(service, RDF + "type", DCAT + "DataService")
     g.lit(service, DCT + "title", "SPARQL-Endpunkt", lang="de")
     g.lit(service, DCT + "title", "SPARQL endpoint", lang="en")
