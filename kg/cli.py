@@ -23,7 +23,7 @@ DEFAULT_STORE = Path("var") / "store"
 STORE_ENV = "HILFENETZ_STORE"
 
 # "module:function" of optional subcommands; each function receives the subparsers object.
-OPTIONAL_PARSERS: tuple[str, ...] = ("kg.server.cli:add_serve_parser",)
+OPTIONAL_PARSERS: tuple[str, ...] = ("kg.server.cli:add_serve_parser", "kg.dump_cli:add_dump_parser")
 
 
 # --------------------------------------------------------------------------- shared helpers

@@ -3,29 +3,45 @@
 `validate(data, shapes, ontology, engine="pyshacl")` returns a `ValidationReport` (kg.shacl.report).
 Only pyshacl exists today; a faster engine (e.g. SHACL compiled to SPARQL on pyoxigraph) can be
 added to `ENGINES` and selected with `kg build --engine NAME`.
+
+rdflib and pyshacl are imported lazily: `kg query` and `kg --help` import this package for
+ENGINES and must stay fast (rdflib alone costs ~0.5 s to import).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-
-import rdflib
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import KgError
-from kg.shacl.report import ValidationReport, ValidationResult, report_from_graph
+
+if TYPE_CHECKING:  # pragma: no cover
+    import rdflib
+
+    from kg.shacl.report import ValidationReport, ValidationResult
 
 ENGINES: tuple[str, ...] = ("pyshacl",)
 
 __all__ = ["ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
 
 
-def union_graph(data: rdflib.Graph | rdflib.Dataset) -> rdflib.Graph:
+def __getattr__(name: str) -> Any:
+    if name in ("ValidationReport", "ValidationResult"):
+        from kg.shacl import report
+
+        return getattr(report, name)
+    raise AttributeError(name)
+
+
+def union_graph(data: "rdflib.Graph | rdflib.Dataset") -> "rdflib.Graph":
     """One plain Graph with the triples of every graph of `data`.
 
     pyshacl validates each named graph of a Dataset separately, but our entities link across
     graphs (a seed's Jugendamt lies in a reference area), so we always validate the union.
     """
+    import rdflib
+
     if isinstance(data, rdflib.Dataset):
         g = rdflib.Graph()
         for s, p, o, _ in data.quads((None, None, None, None)):
@@ -35,19 +51,23 @@ def union_graph(data: rdflib.Graph | rdflib.Dataset) -> rdflib.Graph:
 
 
 def validate(
-    data: rdflib.Graph | rdflib.Dataset,
-    shapes: rdflib.Graph,
-    ontology: rdflib.Graph | None = None,
+    data: "rdflib.Graph | rdflib.Dataset",
+    shapes: "rdflib.Graph",
+    ontology: "rdflib.Graph | None" = None,
     *,
     engine: str = "pyshacl",
     inplace: bool = False,
     graphs_of: Mapping[str, list[str]] | Callable[[str], list[str]] | None = None,
-) -> ValidationReport:
+) -> "ValidationReport":
     """Validate `data` against `shapes`, the ontology supplying subclass axioms.
 
     Warnings and infos are reported but do not make the report non-conforming; only
     sh:Violation results do. `inplace=True` allows the engine to modify `data` (faster).
     """
+    import rdflib
+
+    from kg.shacl.report import report_from_graph
+
     if engine not in ENGINES:
         raise KgError(f"unknown SHACL engine {engine!r}; available: {', '.join(ENGINES)}")
     start = time.perf_counter()
