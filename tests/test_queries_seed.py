@@ -71,9 +71,20 @@ def project(rows: list[dict[str, str]], *cols: str) -> list[tuple[str | None, ..
 # ---------------------------------------------------------------- header comments
 
 
-@pytest.mark.parametrize(
-    "name", ["programme-municipalities.rq", "event-actors.rq", "cooperation-partners.rq", "stated-figures.rq"]
-)
+MY_QUERIES = [
+    "programme-municipalities.rq",
+    "event-actors.rq",
+    "cooperation-partners.rq",
+    "stated-figures.rq",
+    "programmes-overview.rq",
+    "people-and-posts.rq",
+    "youth-welfare-and-health.rq",
+    "evidence-for-resource.rq",
+    "offers-by-life-phase.rq",
+]
+
+
+@pytest.mark.parametrize("name", MY_QUERIES)
 def test_query_has_header(name: str) -> None:
     text = (QUERIES / name).read_text(encoding="utf-8")
     header = [line for line in text.splitlines() if line.startswith("#")]
@@ -267,3 +278,115 @@ def test_stated_figures(store: ox.Store) -> None:
         assert r.get("precisionLabel"), f"{r['figure']}: precision concept missing from the schemes"
     more_than = [r for r in rows if r["precision"] == more]
     assert [r["quote"] for r in more_than] == ["mehr als 200 Teilnehmerinnen und Teilnehmer aus Jugend- und Gesundheitsämtern"]
+
+
+# ---------------------------------------------------------------- programmes-overview.rq
+
+
+def test_programmes_overview(store: ox.Store) -> None:
+    rows = run(store, "programmes-overview.rq")
+    s0, s1, s2 = SRC + "vernetzung-jugendhilfe", SRC + "gesamtkonzepte-rlp", SRC + "praeventionsketten-recklinghausen"
+    s4 = SRC + "fachtag-fruehe-hilfen-2013"
+    proj = ID + "project/"
+    expected = [
+        # S0: "Mit "KIPS Prävention NRW ..." wurde in 2021 ein Landesprogramm auf den Weg gebracht"
+        (PROG + "kips-praevention-nrw", HN + "StateProgramme", "2021", None, None, None, None, AREA + "05", s0),
+        (PROG + "landesinitiative-gesundheitsfoerderung-praevention-nrw", HN + "StateInitiative", None, None, None, None, None, AREA + "05", s0),
+        # "Netzwerk Kinder als Angehörige psychisch kranker Eltern in Dortmund (KAP-DO)"; "Lückenlos" aus dem Oberbergischen Kreis
+        (proj + "kap-do", HN + "Project", None, None, None, None, None, AREA + "05913000", s0),
+        (proj + "lueckenlos", HN + "Project", None, None, None, None, None, AREA + "05374", s0),
+        # S1: "Das Modellprojekt begleitet drei Pilotkommunen in Rheinland-Pfalz"
+        (PROG + "kommunale-gesamtkonzepte-rlp", HN + "ModelProject", None, None, None, None, None, AREA + "07", s1),
+        # S2: Landesprogramm "(ehem. „Kein Kind zurücklassen!“) ... im Jahr 2012 als Modellprojekt gestartet"
+        (PROG + "kommunale-praeventionsketten-nrw", HN + "StateProgramme", "2012", None, PROG + "kein-kind-zuruecklassen", None, None, AREA + "05", s2),
+        (PROG + "kein-kind-zuruecklassen", HN + "Programme", None, None, None, None, None, None, s2),
+        (proj + "kommunale-praeventionsketten-kreis-recklinghausen", HN + "Project", None, None, None, PROG + "kommunale-praeventionsketten-nrw", None, AREA + "05562", s2),
+        # S4: Bundesinitiative "... 2012–2015"; "Modellvorhaben Kein Kind zurücklassen!"; "LVR-Programm"
+        (PROG + "bundesinitiative-netzwerke-fruehe-hilfen-familienhebammen", HN + "FederalInitiative", "2012", "2015", None, None, None, AREA + "de", s4),
+        (PROG + "kein-kind-zuruecklassen", HN + "ModelProject", None, None, None, None, None, None, s4),
+        (PROG + "lvr-netzwerke-gegen-kinderarmut", HN + "Programme", None, None, None, None, ORG + "lvr", None, s4),
+    ]
+    cols = ("item", "type", "start", "end", "predecessor", "within", "responsibleBody", "areaServed", "source")
+    key = lambda t: tuple(x or "" for x in t)  # noqa: E731
+    assert project(rows, *cols) == sorted(expected, key=key)
+
+
+# ---------------------------------------------------------------- people-and-posts.rq
+
+
+def test_people_and_posts(store: ox.Store) -> None:
+    rows = run(store, "people-and-posts.rq")
+    post = ID + "post/"
+    forum = EVENT + "impuls-forum-9-kommunale-praeventionsketten-2017"
+    fachtag = EVENT + "fachtag-fruehe-hilfen-koeln-2013"
+    expected = [
+        # "- Katharina Binz (Ministerin für Familie, Frauen, Kultur und Integration des Landes Rheinland-Pfalz)"
+        (PERSON + "katharina-binz", "post", post + "ministerin-ffki-rlp", AREA + "07"),
+        # "Annette Schmidt, Planung und Koordination Fachbereich Gesundheit, Bildung und Erziehung, Kreis Recklinghausen"
+        (PERSON + "annette-schmidt", "post", post + "planung-koordination-fachbereich-gesundheit-bildung-erziehung-kreis-recklinghausen",
+         ORG + "fachbereich-gesundheit-bildung-erziehung-kreis-recklinghausen"),
+        (PERSON + "annette-schmidt", "role", ROLE + "contributor", forum),
+        # "Moderation: Heleen Klostermann, „Kommunale Präventionsketten“ Kreis Recklinghausen"
+        (PERSON + "heleen-klostermann", "role", ROLE + "moderator", forum),
+        (PERSON + "heleen-klostermann", "role", ROLE + "affiliation", ID + "project/kommunale-praeventionsketten-kreis-recklinghausen"),
+        # "und Detlef Möller, Jugendhilfeplaner Stadt Gladbeck"
+        (PERSON + "detlef-moeller", "post", post + "jugendhilfeplaner-stadt-gladbeck", AREA + "05562014"),
+        (PERSON + "detlef-moeller", "role", ROLE + "moderator", forum),
+        # "Nach den Begrüßungen durch Staatssekretär Bernd Neuendorf und Landesrat Reinhard Elzer" (no organisation named)
+        (PERSON + "bernd-neuendorf", "post", post + "staatssekretaer-bernd-neuendorf", None),
+        (PERSON + "bernd-neuendorf", "role", ROLE + "welcome-address", fachtag),
+        (PERSON + "reinhard-elzer", "post", post + "landesrat-reinhard-elzer", None),
+        (PERSON + "reinhard-elzer", "role", ROLE + "welcome-address", fachtag),
+    ]
+    key = lambda t: tuple(x or "" for x in t)  # noqa: E731
+    assert project(rows, "person", "kind", "what", "where") == sorted(expected, key=key)
+    titles = {r["what"]: r["whatLabel"] for r in rows if r["kind"] == "post"}
+    assert titles[post + "staatssekretaer-bernd-neuendorf"] == "Staatssekretär"
+    assert titles[post + "landesrat-reinhard-elzer"] == "Landesrat"
+
+
+# ---------------------------------------------------------------- youth-welfare-and-health.rq
+
+
+def test_youth_welfare_and_health(store: ox.Store) -> None:
+    rows = run(store, "youth-welfare-and-health.rq")
+    sector = ID + "concept/sector/"
+    expected = [
+        # S0: participants "aus Jugend- und Gesundheitsämtern"; "Netzwerktagung für Jugendämter und Gesundheitsämter"
+        (EVENT + "vernetzungstagungen", sector + "youth-welfare", sector + "public-health-service"),
+        (EVENT + "netzwerktagung-jugendaemter-gesundheitsaemter-2019", sector + "youth-welfare", sector + "public-health-service"),
+        # S1: "Gesundheitshilfe, Jugendhilfe und alle, die vor Ort für diese Kinder da sind"
+        (PROG + "kommunale-gesamtkonzepte-rlp", sector + "youth-welfare", sector + "health-care"),
+        # S2: "Verknüpfung aus den Bereichen der Gesundheitsförderung, ... der Kinder-, Jugend- und Sozialhilfe"
+        (PROG + "kommunale-praeventionsketten-nrw", sector + "youth-welfare", sector + "health-promotion"),
+        # S2: "die Angebote der Kinder-, Jugend- und Gesundheitshilfe vor Ort zu bündeln"
+        (ID + "project/kommunale-praeventionsketten-kreis-recklinghausen", sector + "youth-welfare", sector + "health-care"),
+    ]
+    assert project(rows, "item", "youthSector", "healthSector") == sorted(expected)
+
+
+# ---------------------------------------------------------------- evidence-for-resource.rq
+
+
+def test_evidence_for_resource(store: ox.Store) -> None:
+    rows = run(store, "evidence-for-resource.rq")
+    assert {r["source"] for r in rows} == {SRC + "praeventionsketten-recklinghausen"}
+    assert {r["fileName"] for r in rows} == {"002_a258ed64aa908998.txt"}
+    props = sorted(r["property"] for r in rows)
+    rdfs_label = "http://www.w3.org/2000/01/rdf-schema#label"
+    assert props == sorted([rdfs_label, HN + "startDate", HN + "predecessor", HN + "goal", HN + "sector", HN + "sector"])
+    start = [r["quote"] for r in rows if r["property"] == HN + "startDate"]
+    assert start == ["im Jahr 2012 als Modellprojekt gestartet"]
+
+
+# ---------------------------------------------------------------- offers-by-life-phase.rq
+
+
+def test_offers_by_life_phase(store: ox.Store) -> None:
+    rows = run(store, "offers-by-life-phase.rq")
+    lp = ID + "concept/life-phase/"
+    # S3: "Unterstützung für Eltern ab dem Zeitpunkt der Schwangerschaft und Familien mit Kindern bis zu ... drei Jahren"
+    assert [(r["order"], r["lifePhase"], r["offer"], r.get("maxAge")) for r in rows] == [
+        ("1", lp + "pregnancy", ID + "offer/fruehe-hilfen", "3"),
+        ("2", lp + "infancy", ID + "offer/fruehe-hilfen", "3"),
+    ]
