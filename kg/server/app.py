@@ -2,7 +2,7 @@
 
 Why a factory: tests start several servers (read-only, writable, tiny limits) over different
 stores in one session; nothing here is global. Optional parts owned by other modules (the UI
-router, ops endpoints and metrics) are imported guardedly, so the SPARQL service works alone.
+router, linked-data routes, ops endpoints and metrics) are imported guardedly, so the SPARQL service works alone.
 """
 
 from __future__ import annotations
@@ -56,6 +56,15 @@ def create_app(settings: Settings) -> FastAPI:
         from kg.server import graphstore
 
         app.include_router(graphstore.router)
+
+    try:
+        from kg.server import linkeddata
+    except ImportError:
+        linkeddata = None  # type: ignore[assignment]
+    if linkeddata is not None and hasattr(linkeddata, "make_router"):
+        app.include_router(
+            linkeddata.make_router(lambda: state.store, settings, get_version=lambda: state.version)
+        )
 
     try:
         from kg.server import ui
