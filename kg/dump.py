@@ -107,7 +107,7 @@ def _sha256(path: Path) -> str:
 
 
 def _gzip_dump(store: ox.Store, path: Path, fmt: ox.RdfFormat) -> None:
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
         if fmt == ox.RdfFormat.TRIG:
             store.dump(gz, fmt, prefixes=DUMP_PREFIXES)
         else:

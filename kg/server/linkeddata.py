@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -233,6 +234,17 @@ class LinkedData:
             query={k: v for k, v in request.query_params.items()},
         )
 
+    def warm(self) -> None:
+        """Fill the caches (context, vocabulary, statistics, dumps); errors only get logged."""
+        try:
+            store = self.get_store()
+            self.contexts.get(store)
+            self.vocab.get(store)
+            self.dump(store)
+            self.stats(store)
+        except Exception:  # noqa: BLE001 - warming is best effort; requests recompute and report
+            logging.getLogger("hilfenetz.linkeddata").exception("warming the linked-data caches failed")
+
     # rendering
 
     def render_rdf(self, triples: list[ox.Triple], fmt: Format) -> bytes:
@@ -247,11 +259,16 @@ def make_router(
     get_version: Callable[[], str] | None = None,
     cache_dir: Path | None = None,
     html_page_size: int = HTML_PAGE_SIZE,
+    warm: bool = False,
 ) -> APIRouter:
     """The linked-data routes. `get_version` (optional) names the store state for caches; by
     default it is derived from the store's size and files. `cache_dir` holds generated dumps
-    (default: next to the store). `html_page_size`: incoming links per HTML page."""
+    (default: next to the store). `html_page_size`: incoming links per HTML page. `warm`: compute
+    the JSON-LD context, VoID numbers and dumps in a background thread right away (a production
+    server should; on the full graph they take tens of seconds on first use)."""
     ld = LinkedData(get_store, settings_like, get_version, cache_dir)
+    if warm:
+        threading.Thread(target=ld.warm, name="linkeddata-warm", daemon=True).start()
     router = APIRouter()
 
     def alternates(request: Request, local: str) -> list[tuple[str, str, str]]:

@@ -75,6 +75,8 @@ T: dict[str, dict[str, str]] = {
     "participants": {"de": "Beteiligte", "en": "Participants"},
     "downloads": {"de": "Downloads", "en": "Downloads"},
     "stated_in": {"de": "genannt in", "en": "stated in"},
+    "inferred": {"de": "Abgeleitete Aussagen (Oberbegriffe)", "en": "Inferred statements (super-properties)"},
+    "hidden_inferred": {"de": "davon abgeleitete Doppelungen ausgeblendet", "en": "inferred duplicates hidden"},
 }
 
 NAME_PROPS = {
@@ -335,11 +337,23 @@ def schema_org(d: Description, vocab: Vocabulary, lang: str) -> dict[str, Any]:
     return out
 
 
+INFERRED = ox.NamedNode(ns.GRAPH_INFERRED)
+
+
+def _redundant_inferred(quads: list[ox.Quad], key: Callable[[ox.Triple], Any]) -> set[ox.Triple]:
+    """Triples stated only in the inferred graph whose other end is already linked by an asserted
+    triple (e.g. `dct:spatial` next to `hn:areaServed`): shown apart, so the page is not doubled."""
+    asserted = {q.triple for q in quads if q.graph_name != INFERRED}
+    asserted_ends = {key(t) for t in asserted}
+    return {q.triple for q in quads if q.triple not in asserted and key(q.triple) in asserted_ends}
+
+
 def _group(d: Description) -> tuple[list[str], dict[str, dict[str, list[Any]]]]:
-    """The resource's own statements: types, and the rest grouped into names/texts/relations/facts."""
-    node = d.node
+    """The resource's own statements: types, and the rest grouped into names/texts/relations/facts;
+    inferred statements that repeat an asserted one under a super-property go to "inferred"."""
     types: list[str] = []
-    groups: dict[str, dict[str, list[Any]]] = {"names": {}, "texts": {}, "relations": {}, "facts": {}}
+    groups: dict[str, dict[str, list[Any]]] = {"names": {}, "texts": {}, "relations": {}, "facts": {}, "inferred": {}}
+    redundant = _redundant_inferred(d.own, lambda t: t.object)
     seen: set[ox.Triple] = set()
     for q in d.own:
         tr = q.triple
@@ -353,7 +367,9 @@ def _group(d: Description) -> tuple[list[str], dict[str, dict[str, list[Any]]]]:
             continue
         if p in PROVENANCE_PROPS:
             continue
-        if p in NAME_PROPS:
+        if tr in redundant:
+            g = "inferred"
+        elif p in NAME_PROPS:
             g = "names"
         elif p in TEXT_PROPS:
             g = "texts"
@@ -386,16 +402,23 @@ def incoming_section(ctx: PageContext, labels: Labels, d: Description, idx: dict
         return ""
     by_prop: dict[str, list[Any]] = {}
     seen: set[ox.Triple] = set()
+    redundant = _redundant_inferred(d.incoming, lambda t: t.subject)
+    hidden = 0
     for q in d.incoming:
         if q.triple in seen:
             continue
         seen.add(q.triple)
+        if q.triple in redundant:
+            hidden += 1
+            continue
         by_prop.setdefault(q.predicate.value, []).append(q.subject)
+    asserted_dep = {q.triple for q in d.dependents if q.graph_name != INFERRED}
+    inferred_only = {q.triple for q in d.dependents if q.graph_name == INFERRED} - asserted_dep
     parts = []
     for p in sorted(by_prop, key=lambda p: labels.name(p, ctx.lang).lower()):
         items = []
         for s in sorted(by_prop[p], key=lambda s: labels.name(s.value, ctx.lang).lower()):
-            items.append(f"<li>{_incoming_item(ctx, labels, s, idx, d.iri)}</li>")
+            items.append(f"<li>{_incoming_item(ctx, labels, s, idx, d.iri, inferred_only)}</li>")
         parts.append(f"<h3>{e(labels.name(p, ctx.lang))} <span class=\"muted\">({len(items)})</span></h3><ul>{''.join(items)}</ul>")
     shown = len(seen)
     first = d.incoming_offset + 1
@@ -407,8 +430,9 @@ def incoming_section(ctx: PageContext, labels: Labels, d: Description, idx: dict
         nav.append(f'<a href="{e(_page_url(ctx, page + 1))}" rel="next">{e(t("next", ctx.lang))} →</a>')
     summary = (
         f'<p class="muted" id="incoming-count" data-total="{d.incoming_total}">'
-        f"{first}–{last} {e(t('of', ctx.lang))} {d.incoming_total} {e(t('shown', ctx.lang))} "
-        f"{' '.join(nav)}</p>"
+        f"{first}–{last} {e(t('of', ctx.lang))} {d.incoming_total} {e(t('shown', ctx.lang))}"
+        + (f" ({hidden} {e(t('hidden_inferred', ctx.lang))})" if hidden else "")
+        + f" {' '.join(nav)}</p>"
     )
     return f'<section id="incoming"><h2>{e(t("incoming", ctx.lang))} ({d.incoming_total})</h2>{summary}{"".join(parts)}</section>'
 
@@ -419,7 +443,8 @@ def _page_url(ctx: PageContext, page: int) -> str:
     return f"{ctx.path}?{urlencode(q)}#incoming"
 
 
-def _incoming_item(ctx: PageContext, labels: Labels, s: Any, idx: dict[Any, dict[str, list[Any]]], root: str) -> str:
+def _incoming_item(ctx: PageContext, labels: Labels, s: Any, idx: dict[Any, dict[str, list[Any]]], root: str,
+                   skip: set[ox.Triple]) -> str:
     """An incoming node; dependent nodes (participations, figures) show what they say."""
     if not isinstance(s, ox.NamedNode):
         return e(s.value)
@@ -428,7 +453,7 @@ def _incoming_item(ctx: PageContext, labels: Labels, s: Any, idx: dict[Any, dict
     for p, values in sorted(idx.get(s, {}).items()):
         if p in (RDF_TYPE.value, HN_STATED_IN.value, HN_EVIDENCE.value) or p in NAME_PROPS:
             continue
-        vals = [v for v in values if v != ox.NamedNode(root)]
+        vals = [v for v in values if v != ox.NamedNode(root) and ox.Triple(s, ox.NamedNode(p), v) not in skip]
         if not vals:
             continue
         details.append(
@@ -532,6 +557,11 @@ def entity_page(
     for g in ("names", "texts", "relations", "facts"):
         if groups[g]:
             body.append(f'<section id="{g}"><h2>{e(t(g, ctx.lang))}</h2>{property_table(ctx, labels, groups[g])}</section>')
+    if groups["inferred"]:
+        body.append(
+            f'<section id="inferred"><details><summary>{e(t("inferred", ctx.lang))}</summary>'
+            f'{property_table(ctx, labels, groups["inferred"])}</details></section>'
+        )
     if tree is not None:
         body.append(f'<section id="tree"><h2>{e(t("concepts", ctx.lang))}</h2>{tree_html(ctx, tree)}</section>')
     body.append(incoming_section(ctx, labels, d, idx, page, page_size))
