@@ -340,3 +340,54 @@ def test_every_hn_term_in_reference_data_is_declared() -> None:
     assert used, "reference data uses no hn: terms at all"
     assert sorted(used - declared) == [], "hn: terms in the reference data but not declared"
 
+
+
+# ------------------------------------------------------------------ data respects disjointness
+
+
+def disjoint_pairs(ontology: Graph) -> set[frozenset[URIRef]]:
+    """Pairs of classes the ontology declares disjoint (owl:disjointWith and owl:AllDisjointClasses)."""
+    pairs = {frozenset((a, b)) for a, b in ontology.subject_objects(OWL.disjointWith)}
+    for axiom in ontology.subjects(RDF.type, OWL.AllDisjointClasses):
+        members = list(ontology.items(ontology.value(axiom, OWL.members)))
+        pairs.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :])
+    return pairs
+
+
+def superclasses(ontology: Graph, cls: URIRef) -> set[URIRef]:
+    return set(ontology.transitive_objects(cls, RDFS.subClassOf))
+
+
+def disjointness_clashes(ontology: Graph, data: Graph) -> list[str]:
+    """Resources whose rdf:types (with their superclasses) include two disjoint classes."""
+    pairs = disjoint_pairs(ontology)
+    clashes = []
+    for subject in sorted(set(data.subjects(RDF.type, None)), key=str):
+        closure: set[URIRef] = set()
+        for cls in data.objects(subject, RDF.type):
+            closure |= superclasses(ontology, cls)
+        bad = sorted(" ⊓ ".join(sorted(str(c).rsplit("#", 1)[-1] for c in p)) for p in pairs if p <= closure)
+        if bad:
+            clashes.append(f"{subject}: {', '.join(bad)}")
+    return clashes
+
+
+def test_curated_data_respects_disjointness() -> None:
+    """HermiT only sees the ontology; this checks the curated data's typing against its disjointness axioms."""
+    files = [p for p in _project_turtle_files() if not p.is_relative_to(ONTOLOGY_DIR)]
+    if not files:
+        pytest.skip("no curated data files yet")
+    ontology = parse_files(ontology_files())
+    assert disjoint_pairs(ontology), "the ontology declares no disjoint classes"
+    clashes = disjointness_clashes(ontology, parse_files(files))
+    assert clashes == [], "resources typed with disjoint classes:\n" + "\n".join(clashes)
+
+
+def test_disjointness_check_reports_a_clash() -> None:
+    ontology = parse_files(ontology_files())
+    data = Graph()
+    node = URIRef(HNID + "area/05913000")
+    data.add((node, RDF.type, HN.Municipality if (HN.Municipality, RDF.type, OWL.Class) in ontology else HN.Organisation))
+    data.add((node, RDF.type, HN.Event))
+    clashes = disjointness_clashes(ontology, data)
+    assert len(clashes) == 1 and "Agent ⊓ Event" in clashes[0]
