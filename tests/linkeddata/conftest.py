@@ -71,6 +71,10 @@ def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: s
     app = FastAPI()
     settings = LdSettings(store_path=store_path, project_root=PROJECT_ROOT, public_base_url=public_base_url)
     app.include_router(make_router(lambda: store, settings, cache_dir=tmp / "downloads-cache"))
+    # The home link of every page goes to the query UI (kg.server.ui); mount the real one.
+    from kg.server import ui
+
+    app.include_router(ui.router)
     server, thread, url = start_server(app)
     try:
         yield Server(url, store, store_path)
@@ -95,3 +99,11 @@ def fixture_store(fixture_store_path: Path) -> ox.Store:
 @pytest.fixture(scope="session")
 def ld_server(fixture_store: ox.Store, fixture_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from serve_store(fixture_store, fixture_store_path, tmp_path_factory.mktemp("ld-cache"))
+
+
+@pytest.fixture(scope="session")
+def real_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server over the store built from the real project (tests/conftest.py `built_store`)."""
+    store_path = Path(request.getfixturevalue("built_store"))
+    store = ox.Store.read_only(str(store_path))
+    yield from serve_store(store, store_path, tmp_path_factory.mktemp("ld-real-cache"))
