@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import rdflib
 from rdflib import RDF, BNode, Literal, URIRef
+from rdflib.collection import Collection
 
 # plain namespaces (rdflib's closed XSD namespace trips pytest's module inspection)
 XSD = rdflib.Namespace("http://www.w3.org/2001/XMLSchema#")
@@ -266,3 +267,58 @@ def test_no_seed_text_copied() -> None:
                     copied.append((path.name, lit[:60]))
                     break
     assert not copied, copied
+
+
+# ---------------------------------------------------------------- concept schemes
+
+
+def test_concepts_are_complete(schemes: rdflib.Graph) -> None:
+    problems = []
+    concepts = set(schemes.subjects(RDF.type, SKOS.Concept))
+    assert len(concepts) >= 100
+    for c in concepts:
+        for prop in (SKOS.prefLabel, SKOS.definition, rdflib.RDFS.label):
+            langs = {o.language for o in schemes.objects(c, prop) if isinstance(o, Literal)}
+            if not {"de", "en"} <= langs:
+                problems.append((str(c), str(prop), langs))
+        scheme = schemes.value(c, SKOS.inScheme)
+        if scheme is None or not str(c).startswith(str(scheme) + "/"):
+            problems.append((str(c), "inScheme", scheme))
+        if not list(schemes.objects(c, SKOS.notation)):
+            problems.append((str(c), "notation", None))
+        if schemes.value(c, SKOS.broader) is None and (c, SKOS.topConceptOf, scheme) not in schemes:
+            problems.append((str(c), "neither broader nor topConceptOf", None))
+    for s in schemes.subjects(RDF.type, SKOS.ConceptScheme):
+        for prop in (DCTERMS.title, SKOS.definition, rdflib.RDFS.label):
+            langs = {o.language for o in schemes.objects(s, prop) if isinstance(o, Literal)}
+            if not {"de", "en"} <= langs:
+                problems.append((str(s), str(prop), langs))
+    assert not problems, problems
+
+
+def test_scheme_inventory(schemes: rdflib.Graph) -> None:
+    expected = {
+        "target-group", "life-phase", "offer-type", "sector", "role", "organisation-type",
+        "cooperation-form", "event-format", "figure-precision", "topic",
+    }
+    found = {str(s).rsplit("/", 1)[1] for s in schemes.subjects(RDF.type, SKOS.ConceptScheme)}
+    assert found == expected
+    precision = {str(c).rsplit("/", 1)[1] for c in schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/figure-precision"))}
+    assert precision == {"exact", "more-than", "approximately", "up-to", "at-least"}
+    ORG_ROLE = URIRef("http://www.w3.org/ns/org#Role")
+    roles = set(schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/role")))
+    assert roles and all((r, RDF.type, ORG_ROLE) in schemes for r in roles)
+
+
+def test_life_phases_are_ordered_from_pregnancy_to_career_entry(schemes: rdflib.Graph) -> None:
+    scheme = URIRef(ID + "concept/life-phase")
+    by_order = sorted((int(o), str(c).rsplit("/", 1)[1]) for c, o in schemes.subject_objects(HN.order)
+                      if (c, SKOS.inScheme, scheme) in schemes)
+    assert [slug for _o, slug in by_order] == [
+        "pregnancy", "infancy", "preschool", "primary-school", "secondary-school", "career-entry"
+    ]
+    assert [o for o, _s in by_order] == [1, 2, 3, 4, 5, 6]
+    collections = list(schemes.subjects(RDF.type, SKOS.OrderedCollection))
+    assert len(collections) == 1
+    members = list(Collection(schemes, schemes.value(collections[0], SKOS.memberList)))
+    assert [str(m).rsplit("/", 1)[1] for m in members] == [slug for _o, slug in by_order]
