@@ -32,15 +32,28 @@ DATASET = rdflib.URIRef("https://w3id.org/hilfenetz/dataset")
 
 
 def same_quads(a: ox.Store, b: ox.Store) -> bool:
-    """Equal datasets: canonical N-Quads without blank nodes, rdflib isomorphism with them."""
-    qa = sorted(str(q) for q in a.quads_for_pattern(None, None, None, None))
-    qb = sorted(str(q) for q in b.quads_for_pattern(None, None, None, None))
-    if "_:" not in "".join(qa) + "".join(qb):
-        return qa == qb
-    da, db = rdflib.Dataset(), rdflib.Dataset()
-    da.parse(data="\n".join(qa), format="nquads")
-    db.parse(data="\n".join(qb), format="nquads")
-    return isomorphic(da, db)
+    """Equal datasets up to blank-node renaming: quads without blank nodes must match exactly
+    (canonical N-Quads), the few quads with blank nodes must be isomorphic (rdflib)."""
+    def split(store: ox.Store) -> tuple[list[str], dict[str, list[ox.Triple]]]:
+        plain: list[str] = []
+        blank: dict[str, list[ox.Triple]] = {}
+        for q in store.quads_for_pattern(None, None, None, None):
+            if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
+                blank.setdefault(str(q.graph_name), []).append(q.triple)
+            else:
+                plain.append(f"{q} .")
+        return sorted(plain), blank
+
+    pa, ba = split(a)
+    pb, bb = split(b)
+    if pa != pb or set(ba) != set(bb):
+        return False
+    for graph, triples in ba.items():  # per named graph, up to blank-node renaming
+        ga = rdflib.Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+        gb = rdflib.Graph().parse(data=ox.serialize(bb[graph], format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+        if not isomorphic(ga, gb):
+            return False
+    return True
 
 
 def _sums(text: str) -> dict[str, str]:
