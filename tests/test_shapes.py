@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_DIR = REPO_ROOT / "ontology"
@@ -311,3 +311,33 @@ def validate_allowing_warnings(data: Graph) -> list[Result]:
         for r in report.subjects(RDF.type, SH.ValidationResult)
         if report.value(r, SH.resultSeverity) == SH.Violation
     ]
+
+
+def untargeted_classes(used: set[URIRef]) -> list[str]:
+    """hn: classes in `used` that no node shape targets, directly or through a superclass."""
+    targets = set(shapes_graph().objects(None, SH.targetClass))
+    ontology = ontology_graph()
+    return sorted(
+        str(cls)
+        for cls in used
+        if str(cls).startswith("https://w3id.org/hilfenetz/ontology#")
+        and not set(ontology.transitive_objects(cls, RDFS.subClassOf)) & targets
+    )
+
+
+
+def test_every_class_used_in_the_data_is_targeted_by_a_shape() -> None:
+    """Instances of a class no shape targets would escape validation entirely."""
+    files = [REPO_ROOT / "data" / "sources.ttl", *sorted((REPO_ROOT / "data").rglob("*.ttl"))]
+    graph = Graph()
+    for path in dict.fromkeys(p for p in files if p.exists()):
+        graph.parse(path, format="turtle")
+    used = {o for o in graph.objects(None, RDF.type) if isinstance(o, URIRef)}
+    if not used:
+        pytest.skip("no curated data yet")
+    assert untargeted_classes(used) == [], "classes with instances but no shape"
+
+
+def test_untargeted_class_check_reports_a_class_without_shape() -> None:
+    unshaped = URIRef("https://w3id.org/hilfenetz/ontology#Undeclared")
+    assert untargeted_classes({unshaped, URIRef("https://w3id.org/hilfenetz/ontology#YouthWelfareOffice")}) == [str(unshaped)]
