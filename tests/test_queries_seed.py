@@ -390,3 +390,28 @@ def test_offers_by_life_phase(store: ox.Store) -> None:
         ("1", lp + "pregnancy", ID + "offer/fruehe-hilfen", "3"),
         ("2", lp + "infancy", ID + "offer/fruehe-hilfen", "3"),
     ]
+
+
+# ---------------------------------------------------------------- end to end through the `kg` command
+
+
+def test_kg_query_answers_programme_municipalities(run_kg, tmp_path: Path) -> None:  # noqa: ANN001
+    """"Which municipalities take part in which programme, since when, according to which source?"
+    answered by `kg query programme-municipalities` on a store built by `kg build`."""
+    import json
+
+    store_dir = tmp_path / "store"
+    built = run_kg("build", "--no-reference", "--quiet", "--store", str(store_dir), "--project", str(REPO_ROOT))
+    assert built.returncode == 0, built.stderr
+    res = run_kg("query", "--store", str(store_dir), "--project", str(REPO_ROOT), "--format", "json",
+                 "programme-municipalities")
+    assert res.returncode == 0, res.stderr
+    bindings = json.loads(res.stdout)["results"]["bindings"]
+    got = sorted((b["municipality"]["value"], b["role"]["value"], b["since"]["value"], b["source"]["value"])
+                 for b in bindings)
+    s2 = SRC + "praeventionsketten-recklinghausen"
+    assert (AREA + "05562014", ROLE + "model-municipality", "2012", s2) in got  # Gladbeck, Modellkommune 2012
+    assert (AREA + "05562", ROLE + "programme-municipality", "2017", s2) in got  # Kreis Recklinghausen seit 2017
+    assert (AREA + "05562004", ROLE + "project-partner", "2017", s2) in got  # Castrop-Rauxel, Projektpartner
+    assert len(got) == 7
+    assert {b["programme"]["value"] for b in bindings} == {PROG + "kommunale-praeventionsketten-nrw"}
