@@ -61,6 +61,9 @@ def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("--public-base-url", default=None, help="base URL the service is reachable at")
     p.add_argument("--allow-service", action="append", default=[], metavar="HOST",
                    help="host that SERVICE/LOAD may contact (repeatable; default: none)")
+    p.add_argument("--full-validation-max-quads", type=int, default=50_000, metavar="N",
+                   help="validate writes on the whole store up to N quads, above only the changed "
+                        "nodes and their neighbourhood (default 50000)")
     p.add_argument("--no-build", action="store_true", help="do not build a missing store: fail, or with writes enabled start on an empty store")
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(func=run_serve)
@@ -87,6 +90,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         service_allow=tuple(args.allow_service),
         public_base_url=args.public_base_url,
         workers=args.workers,
+        full_validation_max_quads=args.full_validation_max_quads,
     )
 
 

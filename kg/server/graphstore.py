@@ -136,7 +136,8 @@ async def _write(request: Request, state: Any, update: str) -> Any:
     from kg.server.writes import apply_update
 
     def work() -> Any:
-        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes)
+        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes,
+                            full_validation_max_quads=state.settings.full_validation_max_quads)
 
     def locked() -> Any:
         with state.write_lock:

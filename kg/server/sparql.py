@@ -359,7 +359,8 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
 
     def work() -> Any:
         with state.write_lock:
-            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes)
+            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
+                                full_validation_max_quads=settings.full_validation_max_quads)
 
     outcome = await asyncio.get_running_loop().run_in_executor(None, work)
     return write_outcome_response(request, outcome)

@@ -19,11 +19,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg.namespaces import GRAPH_ALIGNMENT, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_SHAPES
+
+log = logging.getLogger("hilfenetz.server.writes")
 
 #: Graphs that are not data to be validated: the shapes themselves and derived triples.
 _NOT_DATA = {GRAPH_SHAPES, GRAPH_INFERRED}
@@ -72,41 +75,155 @@ def has_shapes(store: Any) -> bool:
     return next(iter(store.quads_for_pattern(None, None, None, g)), None) is not None
 
 
-def validate_store(store: Any) -> tuple[bool, str, str, str]:
-    """Validate the store's data graphs against its shapes graph.
-
-    Returns (conforms, report as Turtle, report as JSON, report as text). Uses kg.shacl when it
-    exists (the project's validator), else pyshacl directly."""
-    import rdflib
-
-    data = rdflib.Graph()
-    data.parse(data=_graph_triples_nt(store, None, _NOT_DATA), format="nt")
-    shapes = rdflib.Graph()
-    shapes.parse(data=_graph_triples_nt(store, [GRAPH_SHAPES], set()), format="nt")
-    ontology = rdflib.Graph()
-    ontology.parse(data=_graph_triples_nt(store, list(_ONTOLOGY), set()), format="nt")
+def _report(results_graph: Any, shapes: Any, data: Any, ontology: Any) -> tuple[bool, str, str, str]:
+    """(conforms, Turtle, JSON, text) of a pyshacl results graph, via kg.shacl's report when present."""
     try:
-        from kg.shacl import validate  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - not there yet: use pyshacl directly
-        validate = None
-    if validate is not None:
-        report = validate(data, shapes, ontology)
-        to_text = getattr(report, "to_text")
+        from kg.shacl.report import report_from_graph
+    except Exception:  # noqa: BLE001 - the project validator is optional here
+        report_from_graph = None
+    if report_from_graph is not None:
+        report = report_from_graph(results_graph, shapes, data, ontology)
         try:
-            text = to_text(lang="both")
+            text = report.to_text(lang="both", only_violations=True)
         except TypeError:
-            text = to_text()
+            text = report.to_text()
         return bool(report.conforms), report.to_turtle(), report.to_json(), text
     import json
 
-    import pyshacl
+    import rdflib
 
-    conforms, results_graph, results_text = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="rdfs", advanced=True
-    )
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    conforms = bool(next(results_graph.objects(None, sh.conforms), rdflib.Literal(True)).toPython())
+    text = "\n".join(str(m) for m in results_graph.objects(None, sh.resultMessage))
     ttl = results_graph.serialize(format="turtle")
-    js = json.dumps({"conforms": bool(conforms), "text": results_text}, ensure_ascii=False)
-    return bool(conforms), ttl, js, results_text
+    return conforms, ttl, json.dumps({"conforms": conforms, "text": text}, ensure_ascii=False), text
+
+
+def _rdflib_graph(nt: bytes) -> Any:
+    import rdflib
+
+    g = rdflib.Graph()
+    if nt:
+        g.parse(data=nt, format="nt")
+    return g
+
+
+def _run_pyshacl(data: Any, shapes: Any, ontology: Any, focus: list[Any] | None) -> Any:
+    """pyshacl with the project's options (no inference; the ontology supplies subclass links)."""
+    from pyshacl import validate as pyshacl_validate
+
+    kwargs: dict[str, Any] = {}
+    if focus is not None:
+        kwargs["focus_nodes"] = focus
+    _conforms, results_graph, _text = pyshacl_validate(
+        data, shacl_graph=shapes, ont_graph=ontology, inference="none", abort_on_first=False,
+        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=False, inplace=True, **kwargs,
+    )
+    return results_graph
+
+
+def validate_store(store: Any) -> tuple[bool, str, str, str]:
+    """Validate all data graphs of `store` against its shapes graph (exact; for small stores)."""
+    data = _rdflib_graph(_graph_triples_nt(store, None, _NOT_DATA))
+    shapes = _rdflib_graph(_graph_triples_nt(store, [GRAPH_SHAPES], set()))
+    ontology = _rdflib_graph(_graph_triples_nt(store, list(_ONTOLOGY), set()))
+    return _report(_run_pyshacl(data, shapes, ontology, None), shapes, data, ontology)
+
+
+def _to_rdflib(term: Any) -> Any:
+    """pyoxigraph term → rdflib term, keeping blank-node ids (so focus nodes match the data)."""
+    import pyoxigraph as ox
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def changed_nodes(before: Any, after: Any) -> set[Any] | None:
+    """Subjects and (non-literal) objects of every quad that differs between two stores.
+
+    Compares the N-Quads dumps line by line (both stores share blank-node ids: `after` is a
+    checkpoint of `before`). Changes to the shapes or ontology graphs return None: then the
+    whole store must be validated."""
+    import pyoxigraph as ox
+
+    a = set(before.dump(format=ox.RdfFormat.N_QUADS).splitlines())
+    b = set(after.dump(format=ox.RdfFormat.N_QUADS).splitlines())
+    diff = a ^ b
+    nodes: set[Any] = set()
+    for q in ox.parse(b"\n".join(diff), format=ox.RdfFormat.N_QUADS):
+        g = q.graph_name
+        if isinstance(g, ox.NamedNode) and (g.value == GRAPH_SHAPES or g.value in _ONTOLOGY):
+            return None
+        nodes.add(q.subject)
+        if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
+            nodes.add(q.object)
+    return nodes
+
+
+def validate_changes(before: Any, after: Any, max_focus: int = 20_000) -> tuple[bool, str, str, str] | None:
+    """Validate only what a write touched: the changed nodes as focus nodes, with their
+    neighbourhood (outgoing triples of the focus nodes and of their objects, and the types of the
+    objects after that; subjects pointing at a changed node are focus nodes too).
+
+    Why: validating the whole 400k-triple graph with pyshacl takes minutes; a curator's write
+    touches a handful of nodes. Limit (documented): constraints that look further than two hops
+    or at global data (e.g. SPARQL-based uniqueness) are not re-checked for untouched nodes.
+    Returns None when the change is too big (or touches shapes/ontology): validate everything."""
+    import pyoxigraph as ox
+    import rdflib
+
+    nodes = changed_nodes(before, after)
+    if nodes is None or len(nodes) > max_focus:
+        return None
+    not_data = {ox.NamedNode(g) for g in _NOT_DATA}
+
+    def outgoing(n: Any) -> list[Any]:
+        return [q for q in after.quads_for_pattern(n, None, None, None) if q.graph_name not in not_data]
+
+    focus: set[Any] = set()
+    for n in nodes:
+        if next(iter(outgoing(n)), None) is not None:
+            focus.add(n)
+        for q in after.quads_for_pattern(None, None, n, None):
+            if q.graph_name not in not_data:
+                focus.add(q.subject)
+                if len(focus) > max_focus:
+                    return None
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    triples: set[Any] = set()
+    second: set[Any] = set()
+    for f in focus:
+        for q in outgoing(f):
+            triples.add(ox.Triple(q.subject, q.predicate, q.object))
+            if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
+                second.add(q.object)
+    third: set[Any] = set()
+    for n in second - focus:
+        for q in outgoing(n):
+            triples.add(ox.Triple(q.subject, q.predicate, q.object))
+            if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
+                third.add(q.object)
+    for n in third - second - focus:
+        for q in after.quads_for_pattern(n, rdf_type, None, None):
+            if q.graph_name not in not_data:
+                triples.add(ox.Triple(q.subject, q.predicate, q.object))
+    data = rdflib.Graph()
+    for t in triples:
+        data.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+    shapes = _rdflib_graph(_graph_triples_nt(after, [GRAPH_SHAPES], set()))
+    ontology = _rdflib_graph(_graph_triples_nt(after, list(_ONTOLOGY), set()))
+    if not focus:
+        return True, "", '{"conforms": true}', ""
+    focus_terms = [_to_rdflib(f) for f in focus]
+    return _report(_run_pyshacl(data, shapes, ontology, focus_terms), shapes, data, ontology)
 
 
 def _prefixes() -> dict[str, str]:
@@ -116,7 +233,9 @@ def _prefixes() -> dict[str, str]:
     return dict(PREFIXES)
 
 
-def apply_update(state: Any, update: str, *, base_iri: str | None, validate: bool) -> WriteOutcome:
+def apply_update(
+    state: Any, update: str, *, base_iri: str | None, validate: bool, full_validation_max_quads: int = 50_000
+) -> WriteOutcome:
     """Apply one SPARQL Update to the live store, validated first when shapes exist.
 
     Must be called with `state.write_lock` held. Never raises for bad input."""
@@ -140,7 +259,13 @@ def apply_update(state: Any, update: str, *, base_iri: str | None, validate: boo
             except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
                 return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
             t1 = time.perf_counter()
-            conforms, ttl, js, text = validate_store(staging)
+            result = None
+            if len(store) > full_validation_max_quads:
+                result = validate_changes(store, staging)
+                timings["validate_mode_incremental"] = 1.0
+            if result is None:
+                result = validate_store(staging)
+            conforms, ttl, js, text = result
             timings["validate"] = time.perf_counter() - t1
             del staging
             if not conforms:
@@ -157,4 +282,5 @@ def apply_update(state: Any, update: str, *, base_iri: str | None, validate: boo
     timings["apply"] = time.perf_counter() - t2
     state.committed()
     timings["total"] = time.perf_counter() - t0
+    log.info("write committed: %s", {k: round(v, 3) for k, v in timings.items()})
     return WriteOutcome(True, timings=timings)

@@ -184,19 +184,27 @@ ex:bob a ex:Person ; ex:name "Bob" .
 """
 
 
-@pytest.fixture(scope="session")
-def shapes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def _shapes_store(path: Path) -> Path:
     import pyoxigraph as ox
 
     from kg.namespaces import GRAPH_SHAPES
 
-    path = tmp_path_factory.mktemp("shapes") / "store"
     store = ox.Store(str(path))
     store.load(SHAPES_TTL, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(GRAPH_SHAPES))
     store.load(SHAPES_DATA_TTL, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(EX + "g/data"))
     store.flush()
     del store
-    server = start_server(path, tmp_path_factory.mktemp("shapes-log"), "--workers", "1", token=TOKEN)
+    return path
+
+
+@pytest.fixture(scope="session", params=["full", "incremental"])
+def shapes_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Writable server over a store with shapes; validation of the whole store ("full") or of the
+    changed nodes and their neighbourhood only ("incremental", as on the large project store)."""
+    path = _shapes_store(tmp_path_factory.mktemp("shapes") / "store")
+    limit = "50000" if request.param == "full" else "0"
+    server = start_server(path, tmp_path_factory.mktemp("shapes-log"), "--workers", "1",
+                          "--full-validation-max-quads", limit, token=TOKEN)
     yield server
     stop_server(server.process)
 

@@ -39,6 +39,7 @@ def _local_answer(store: Path, query: str) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
 
 
+@pytest.mark.slow
 def test_programme_municipalities(real_server: Server) -> None:
     query = (ROOT / "queries" / "programme-municipalities.rq").read_text(encoding="utf-8")
     r = httpx.get(real_server.sparql, params={"query": query}, timeout=60)
@@ -52,6 +53,7 @@ def test_programme_municipalities(real_server: Server) -> None:
     assert r.status_code == 200 and len(r.text.strip().splitlines()) == len(rows) + 1
 
 
+@pytest.mark.slow
 def test_description_lists_project_graphs(real_server: Server) -> None:
     r = httpx.get(real_server.sparql, timeout=60)
     assert r.status_code == 200
