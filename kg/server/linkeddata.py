@@ -30,8 +30,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from kg import namespaces as ns
-from kg.dataset import Stats, compute_stats, dcat_description, void_description
-from kg.dump import Manifest, cached_dump, store_version
+from kg.dataset import DATASET_IRI, VOID_IRI, Stats, compute_stats, dcat_description, void_description
+from kg.dump import Manifest, cached_dump, graph_file_name, store_version
 from kg.server import pages
 from kg.server.describe import (
     SKOS,
@@ -313,6 +313,11 @@ def make_router(
         else:
             d = describe(store, iri)
         if d is None:
+            if stem.startswith("graph/") and _is_named_graph(store, iri):
+                # A named graph is served as a whole by its dump file.
+                root = request.scope.get("root_path", "").rstrip("/")
+                return Response(status_code=303, headers={"Location": f"{root}/downloads/{graph_file_name(iri)}",
+                                                          "Vary": "Accept"})
             return not_found(request, store, iri, fmt)
         alts = alternates(request, local)
         headers = {
@@ -380,6 +385,16 @@ def make_router(
         """The ontology: documentation page for people, Turtle (etc.) for machines."""
         return ontology(request, None)
 
+    @router.api_route("/ontology/{version}", methods=["GET", "HEAD"], include_in_schema=False)
+    def ontology_version(version: str, request: Request) -> Response:
+        """The versionIRI (`…/ontology/0.1.0`) serves the same documents as long as it is current."""
+        store = get_store()
+        current = {q.object.value for q in store.quads_for_pattern(
+            ox.NamedNode(ns.ONTOLOGY_IRI), ox.NamedNode(OWL_VERSION_IRI), None, None)}
+        if f"{ns.ONTOLOGY_IRI}/{version}" not in current:
+            return not_found(request, store, f"{ns.ONTOLOGY_IRI}/{version}", None)
+        return ontology(request, None)
+
     @router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
     def ontology_ext(ext: str, request: Request) -> Response:
         fmt = EXTENSIONS.get(ext.lower())
@@ -389,21 +404,26 @@ def make_router(
 
     # --- dataset descriptions ---
 
-    def rdf_document(request: Request, triples: list[ox.Triple], local: str, forced: Format | None) -> Response:
-        offers = (TTL, JSONLD, NT, RDFXML)
+    def rdf_document(request: Request, triples: list[ox.Triple], local: str, forced: Format | None,
+                     title: str, iri: str) -> Response:
+        """An RDF document in the negotiated format; browsers (HTML first) get the Turtle in a page."""
+        offers = (TTL, JSONLD, NT, RDFXML, HTML)
         fmt = forced or negotiate(request.headers.get("accept"), offers) or TTL
-        if fmt.key == "html":
-            fmt = TTL
-        alts = [(f"{local}.{f.key}", f.media_type, FORMAT_LABELS[f.key]) for f in offers]
+        alts = [(f"{local}.{f.key}", f.media_type, FORMAT_LABELS[f.key]) for f in offers[:-1]]
         headers = {"Vary": "Accept", "Link": link_header(alts), "Access-Control-Allow-Origin": "*"}
-        body = ld.render_rdf(triples, fmt)
+        if fmt.key == "html":
+            ctx = ld.page_context(request, get_store())
+            text = ld.render_rdf(triples, TTL).decode()
+            body = pages.source_page(ctx, title, iri, text, alts).encode()
+        else:
+            body = ld.render_rdf(triples, fmt)
         return conditional_response(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
     def dataset(request: Request, forced: Format | None) -> Response:
         store = get_store()
         _dir, manifest = ld.dump(store)
         triples = dcat_description(ld.base_url(request), manifest, ld.stats(store))
-        return rdf_document(request, triples, "/dataset", forced)
+        return rdf_document(request, triples, "/dataset", forced, "DCAT-AP", DATASET_IRI)
 
     @router.api_route("/dataset", methods=["GET", "HEAD"], include_in_schema=False)
     def dataset_doc(request: Request) -> Response:
@@ -413,7 +433,7 @@ def make_router(
     @router.api_route("/dataset.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
     def dataset_ext(ext: str, request: Request) -> Response:
         fmt = EXTENSIONS.get(ext.lower())
-        if fmt is None or fmt.key == "html":
+        if fmt is None:
             return not_found(request, get_store(), f"{CANONICAL_BASE}/dataset.{ext}", None)
         return dataset(request, fmt)
 
@@ -423,7 +443,17 @@ def make_router(
         store = get_store()
         _dir, manifest = ld.dump(store)
         triples = void_description(ld.base_url(request), ld.stats(store), manifest)
-        return rdf_document(request, triples, "/.well-known/void", None)
+        return rdf_document(request, triples, "/.well-known/void", None, "VoID", VOID_IRI)
+
+    @router.api_route("/.well-known/void.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
+    def void_ext(ext: str, request: Request) -> Response:
+        fmt = EXTENSIONS.get(ext.lower())
+        if fmt is None:
+            return not_found(request, get_store(), f"{VOID_IRI}.{ext}", None)
+        store = get_store()
+        _dir, manifest = ld.dump(store)
+        triples = void_description(ld.base_url(request), ld.stats(store), manifest)
+        return rdf_document(request, triples, "/.well-known/void", fmt, "VoID", VOID_IRI)
 
     # --- downloads ---
 
@@ -481,6 +511,17 @@ def make_router(
         return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
 
     return router
+
+
+OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+
+
+def _is_named_graph(store: ox.Store, iri: str) -> bool:
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return store.contains_named_graph(node)
 
 
 def _b64(hexdigest: str) -> str:

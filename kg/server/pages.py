@@ -685,3 +685,14 @@ def listing_page(ctx: PageContext, title: str, intro: str, rows: list[tuple[str,
         + "</table>"
     )
     return layout(ctx, title, body)
+
+
+def source_page(ctx: PageContext, title: str, iri: str, text: str, alternates: list[tuple[str, str, str]]) -> str:
+    """An RDF document for people: its Turtle in a <pre>, with links to the other formats."""
+    formats = " ".join(f'<a href="{e(href)}" type="{e(mt)}">{e(name)}</a>' for href, mt, name in alternates)
+    body = (
+        f'<h1 id="title">{e(title)}</h1><div class="iri">{e(iri)}</div>'
+        f'<p class="formats muted">{e(t("formats", ctx.lang))}: {formats}</p>'
+        f'<pre id="source" style="white-space:pre-wrap;font-size:.8rem">{e(text)}</pre>'
+    )
+    return layout(ctx, title, body)

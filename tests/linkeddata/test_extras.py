@@ -1,0 +1,45 @@
+"""Smaller routes: named graphs under /id/graph/…, the ontology's version IRI, RDF documents
+(/dataset, /.well-known/void) for browsers."""
+
+from __future__ import annotations
+
+import httpx
+import rdflib
+
+from kg import namespaces as ns
+from kg.dump import graph_file_name
+
+from .conftest import Server
+
+
+def test_named_graph_iri_redirects_to_its_dump(ld_server: Server) -> None:
+    graph = ns.source_graph("praeventionsketten-recklinghausen")
+    r = httpx.get(ld_server.url + graph[len("https://w3id.org/hilfenetz"):], headers={"Accept": "text/turtle"})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/downloads/" + graph_file_name(graph)
+    followed = httpx.get(ld_server.url + r.headers["location"])
+    assert followed.status_code == 200
+    g = rdflib.Graph().parse(data=followed.text, format="turtle")
+    assert (rdflib.URIRef(ns.HNID + "participation/kpk-gladbeck"), None, None) in g
+    assert httpx.get(ld_server.url + "/id/graph/not-a-graph").status_code == 404
+
+
+def test_ontology_version_iri(ld_server: Server) -> None:
+    r = httpx.get(ld_server.url + "/ontology/0.1.0", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    assert r.text == httpx.get(ld_server.url + "/ontology.ttl").text
+    assert httpx.get(ld_server.url + "/ontology/9.9.9").status_code == 404
+
+
+def test_rdf_documents_for_browsers(ld_server: Server) -> None:
+    for path in ("/dataset", "/.well-known/void"):
+        page = httpx.get(ld_server.url + path, headers={"Accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert '<pre id="source"' in page.text
+        ttl = httpx.get(ld_server.url + path + ".ttl")
+        assert ttl.headers["content-type"].startswith("text/turtle")
+        # the page shows exactly that Turtle (escaped)
+        import html
+
+        shown = page.text.split('<pre id="source" style="white-space:pre-wrap;font-size:.8rem">', 1)[1].split("</pre>", 1)[0]
+        assert html.unescape(shown) == ttl.text
