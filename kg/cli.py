@@ -87,6 +87,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build(
         _project(args), store_path,
         include_reference=not args.no_reference, engine=args.engine, progress=_progress(args.quiet),
+        use_cache=not args.no_cache,
     )
     from kg.output import format_rows, short_iri
 
@@ -116,6 +117,8 @@ def add_build_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-reference", action="store_true",
                    help="skip the ~250k-triple reference data (quick build)")
     p.add_argument("--engine", choices=ENGINES, default="pyshacl", help="SHACL engine (default: pyshacl)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="validate the reference data even if its inputs are unchanged since the last run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_build)
 
@@ -126,9 +129,11 @@ def add_build_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from kg.build import validate_project
 
+    store_parent = _store_path(args).parent
     report = validate_project(
         _project(args), include_reference=not args.no_reference, engine=args.engine,
         progress=_progress(args.quiet),
+        cache_dir=None if args.no_cache else store_parent / ".cache" / "validation",
     )
     if args.format == "turtle":
         sys.stdout.write(report.to_turtle())
@@ -152,6 +157,9 @@ def add_validate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=("de", "en", "both"), default="both", help="language of the text report")
     p.add_argument("--no-reference", action="store_true", help="skip the reference data")
     p.add_argument("--engine", choices=ENGINES, default="pyshacl", help="SHACL engine (default: pyshacl)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="validate the reference data even if its inputs are unchanged since the last run")
+    _add_store_arg(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_validate)
 

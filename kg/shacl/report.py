@@ -223,6 +223,7 @@ class ValidationResult:
     focus_context: str | None = None  # for blank nodes: "hnid:org/x hn:evidence"
     graphs: list[str] = field(default_factory=list)  # named graphs / files that describe the focus node
     value_iri: str | None = None  # full IRI of the value, if it is one (for follow-up checks)
+    focus_iri: str | None = None  # full IRI of the focus node (None for a blank node)
     node: Any = field(default=None, repr=False, compare=False)  # the result node in `graph`
 
     @property
@@ -438,8 +439,52 @@ def report_from_graph(
                 focus_context=context,
                 graphs=graphs,
                 value_iri=str(value) if isinstance(value, URIRef) else None,
+                focus_iri=str(focus) if isinstance(focus, URIRef) else None,
                 node=node,
             )
         )
     conforms = not any(r.is_violation for r in results)
     return ValidationReport(conforms=conforms, results=results, graph=rg, engine=engine)
+
+
+def _copy_closure(src: rdflib.Graph, dst: rdflib.Graph, node: rdflib.term.Node, seen: set[rdflib.term.Node]) -> None:
+    """Copy `node`'s triples and, recursively, those of the blank nodes it points to."""
+    if node in seen:
+        return
+    seen.add(node)
+    for p, o in src.predicate_objects(node):
+        dst.add((node, p, o))
+        if isinstance(o, BNode):
+            _copy_closure(src, dst, o, seen)
+
+
+def merge_reports(parts: Iterable[ValidationReport], *, engine: str = "pyshacl") -> ValidationReport:
+    """One report from several partial runs (validation per concern): a fresh sh:ValidationReport
+    node linking the results of every part, each copied with its blank-node closure."""
+    graph = rdflib.Graph()
+    report_node = BNode()
+    results: list[ValidationResult] = []
+    notes: list[str] = []
+    seconds = 0.0
+    seen: set[rdflib.term.Node] = set()
+    for part in parts:
+        notes += part.notes
+        seconds += part.seconds or 0.0
+        for r in part.results:
+            if r.node is not None:
+                _copy_closure(part.graph, graph, r.node, seen)
+                graph.add((report_node, SH.result, r.node))
+            results.append(r)
+    conforms = not any(r.is_violation for r in results)
+    graph.add((report_node, RDF.type, SH.ValidationReport))
+    graph.add((report_node, SH.conforms, Literal(conforms)))
+    return ValidationReport(conforms=conforms, results=results, graph=graph, engine=engine,
+                            seconds=seconds, notes=notes)
+
+
+def filter_report(report: ValidationReport, keep: Callable[[ValidationResult], bool]) -> tuple[ValidationReport, int]:
+    """The report restricted to the results `keep` accepts, and how many were left out."""
+    kept = [r for r in report.results if keep(r)]
+    part = ValidationReport(conforms=report.conforms, results=kept, graph=report.graph, engine=report.engine,
+                            seconds=report.seconds, notes=list(report.notes))
+    return merge_reports([part], engine=report.engine), len(report.results) - len(kept)

@@ -1,6 +1,7 @@
 """Storage backends. The embedded pyoxigraph store is the default (and for now the only) one."""
 
 from kg.store.embedded import (
+    add_to_rdflib,
     bulk_add,
     close,
     create,
@@ -13,6 +14,7 @@ from kg.store.embedded import (
 )
 
 __all__ = [
+    "add_to_rdflib",
     "bulk_add",
     "close",
     "create",

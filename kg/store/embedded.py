@@ -120,16 +120,14 @@ def _rdflib_term(term: "ox.NamedNode | ox.BlankNode | ox.Literal", rdflib_mod: A
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def to_rdflib(store: ox.Store, graphs: Iterable[str], into: "Any | None" = None) -> Any:
-    """Copy the triples of the given named graphs into one rdflib.Graph (their union).
+def add_to_rdflib(graph: Any, quads: Iterable[ox.Quad | ox.Triple]) -> Any:
+    """Add pyoxigraph triples/quads to an rdflib graph (graph names are dropped: a union).
 
-    Used for SHACL validation with pyshacl, which needs rdflib. Terms are converted directly
-    (no serialise/parse round trip); blank node ids are kept, so nodes shared across graphs stay
-    shared.
+    Terms are converted directly (no serialise/parse round trip), each distinct term once; blank
+    node ids are kept, so nodes shared across graphs stay shared.
     """
     import rdflib
 
-    g = into if into is not None else rdflib.Graph()
     cache: dict[Any, Any] = {}  # IRIs repeat a lot; converting each once is ~5x faster
 
     def conv(term: Any) -> Any:
@@ -138,7 +136,18 @@ def to_rdflib(store: ox.Store, graphs: Iterable[str], into: "Any | None" = None)
             r = cache[term] = _rdflib_term(term, rdflib)
         return r
 
+    graph.addN((conv(q.subject), conv(q.predicate), conv(q.object), graph) for q in quads)
+    return graph
+
+
+def to_rdflib(store: ox.Store, graphs: Iterable[str], into: "Any | None" = None) -> Any:
+    """Copy the triples of the given named graphs into one rdflib.Graph (their union).
+
+    Used for SHACL validation with pyshacl, which needs rdflib.
+    """
+    import rdflib
+
+    g = into if into is not None else rdflib.Graph()
     for name in graphs:
-        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(name))
-        g.addN((conv(q.subject), conv(q.predicate), conv(q.object), g) for q in quads)
+        add_to_rdflib(g, store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
     return g
