@@ -191,11 +191,35 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def dcat_description(base_url: str, manifest: Manifest | None, stats: Stats | None = None) -> list[ox.Triple]:
+_LICENSED_SOURCES = """
+SELECT DISTINCT ?src ?p ?o WHERE {
+  ?src a <https://w3id.org/hilfenetz/ontology#SourceDocument> ; <http://purl.org/dc/terms/license> ?l .
+  ?src ?p ?o .
+  VALUES ?p { <http://purl.org/dc/terms/title> <http://purl.org/dc/terms/publisher> <http://purl.org/dc/terms/license>
+              <http://purl.org/dc/terms/rights> <http://creativecommons.org/ns#attributionText> }
+}
+"""
+
+
+def licensed_sources(store: ox.Store) -> list[ox.Triple]:
+    """Source documents that carry a licence (the reference datasets) with title, publisher,
+    licence, rights and attribution text — as the store states them."""
+    return [
+        ox.Triple(row["src"], row["p"], row["o"])
+        for row in store.query(_LICENSED_SOURCES, use_default_graph_as_union=True)
+    ]
+
+
+def dcat_description(
+    base_url: str,
+    manifest: Manifest | None,
+    stats: Stats | None = None,
+    sources: list[ox.Triple] | None = None,
+) -> list[ox.Triple]:
     """DCAT-AP: the dataset, its distributions (dumps with size and SHA-256) and the SPARQL service.
 
     `base_url` is where the service is reachable (download and endpoint URLs); the dataset keeps
-    its canonical IRI.
+    its canonical IRI. `sources`: `licensed_sources(store)`, listed as dct:source.
     """
     g = _G()
     d = DATASET_IRI
@@ -276,6 +300,10 @@ def dcat_description(base_url: str, manifest: Manifest | None, stats: Stats | No
                 g.add(d, VOID + "dataDump", url)
     if stats is not None:
         g.lit(d, VOID + "triples", stats.triples, dt=XSD + "integer")
+    # The reference datasets this one is derived from, with their licences and attribution texts.
+    for src in sorted({t.subject.value for t in sources or []}):
+        g.add(d, DCT + "source", src)
+    g.triples.extend(sources or [])
     return g.triples
 
 

@@ -38,6 +38,8 @@ SOURCE_PROPERTIES: tuple[ox.NamedNode, ...] = (
     ox.NamedNode("http://purl.org/dc/terms/publisher"),
     ox.NamedNode("http://purl.org/dc/terms/issued"),
     ox.NamedNode(ns.HN + "fileName"),
+    ox.NamedNode("http://purl.org/dc/terms/license"),
+    ox.NamedNode("http://creativecommons.org/ns#attributionText"),
     RDF_TYPE,
 )
 

@@ -30,7 +30,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from kg import namespaces as ns
-from kg.dataset import DATASET_IRI, VOID_IRI, Stats, compute_stats, dcat_description, void_description
+from kg.dataset import (
+    DATASET_IRI,
+    VOID_IRI,
+    Stats,
+    compute_stats,
+    dcat_description,
+    licensed_sources,
+    void_description,
+)
 from kg.dump import Manifest, cached_dump, graph_file_name, store_version
 from kg.server import pages
 from kg.server.describe import (
@@ -422,7 +430,7 @@ def make_router(
     def dataset(request: Request, forced: Format | None) -> Response:
         store = get_store()
         _dir, manifest = ld.dump(store)
-        triples = dcat_description(ld.base_url(request), manifest, ld.stats(store))
+        triples = dcat_description(ld.base_url(request), manifest, ld.stats(store), licensed_sources(store))
         return rdf_document(request, triples, "/dataset", forced, "DCAT-AP", DATASET_IRI)
 
     @router.api_route("/dataset", methods=["GET", "HEAD"], include_in_schema=False)

@@ -491,9 +491,19 @@ def sources_section(ctx: PageContext, labels: Labels, d: Description, idx: dict[
             + "</blockquote>"
             for q, sup in sorted(evidence.get(src, []))
         )
+        licence = "".join(
+            f' <span class="muted">· {e(labels.name(_D + "license", ctx.lang))}: <a href="{e(v.value)}">{e(v.value)}</a></span>'
+            for v in props.get(_D + "license", []) if isinstance(v, ox.NamedNode)
+        )
+        attribution = "".join(
+            f'<div class="muted attribution">{e(v.value)}</div>'
+            for v in props.get("http://creativecommons.org/ns#attributionText", []) if isinstance(v, ox.Literal)
+        )
         items.append(
             f'<li class="source">{link(ctx, labels, src)}'
             + (f' <span class="muted">({", ".join(extra)})</span>' if extra else "")
+            + licence
+            + attribution
             + quotes
             + "</li>"
         )

@@ -43,3 +43,20 @@ def test_rdf_documents_for_browsers(ld_server: Server) -> None:
 
         shown = page.text.split('<pre id="source" style="white-space:pre-wrap;font-size:.8rem">', 1)[1].split("</pre>", 1)[0]
         assert html.unescape(shown) == ttl.text
+
+
+def test_attribution_of_reference_data_on_pages_and_in_dcat(ld_server: Server, fixture_store) -> None:
+    import pyoxigraph as ox
+
+    cc_text = ox.NamedNode("http://creativecommons.org/ns#attributionText")
+    src = ox.NamedNode(ns.HNID + "source/destatis-test")
+    text = next(fixture_store.quads_for_pattern(src, cc_text, None, None)).object.value
+    page = httpx.get(ld_server.url + "/id/area/05562014", headers={"Accept": "text/html"}).text
+    import html
+
+    assert html.escape(text) in page and text not in page  # shown, escaped (it contains <Test> & Co.)
+    assert 'href="https://www.govdata.de/dl-de/by-2-0"' in page
+    g = rdflib.Graph().parse(ld_server.url + "/dataset")
+    dataset = rdflib.URIRef("https://w3id.org/hilfenetz/dataset")
+    assert (dataset, rdflib.DCTERMS.source, rdflib.URIRef(src.value)) in g
+    assert (rdflib.URIRef(src.value), rdflib.URIRef(cc_text.value), rdflib.Literal(text)) in g
