@@ -208,3 +208,72 @@ def test_real_project_jugendamt_and_municipality_queries(built_store: Path) -> N
     n_hn = int(next(iter(store.query("SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a hn:Organisation }",
                                      use_default_graph_as_union=True, prefixes=ns.PREFIXES)))["n"].value)
     assert n_org >= n_hn > 0
+
+
+# ----------------------------------------------------------------------------- validation per concern
+
+REF_TTL = """
+@prefix hn: <https://w3id.org/hilfenetz/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix area: <https://w3id.org/hilfenetz/id/area/> .
+area:05 a hn:AdministrativeArea ; rdfs:label "Nordrhein-Westfalen"@de .
+area:05913000 a hn:AdministrativeArea ; rdfs:label "Dortmund"@de ; hn:partOf area:05 .
+area:05315000 a hn:AdministrativeArea ; hn:partOf area:05 .
+"""
+
+AREA_SHAPE = """
+@prefix hn: <https://w3id.org/hilfenetz/ontology#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/hilfenetz/shapes#AreaShape> a sh:NodeShape ; sh:targetClass hn:AdministrativeArea ;
+  sh:property [ sh:path rdfs:label ; sh:minCount 1 ] ;
+  sh:property [ sh:path hn:partOf ; sh:class hn:AdministrativeArea ] .
+"""
+
+
+def _split_store(tmp_path: Path, project: Path, ref_ttl: str) -> ox.Store:
+    (project / "ontology" / "shapes" / "areas.ttl").write_text(AREA_SHAPE, encoding="utf-8")
+    store = ox.Store(str(tmp_path / f"split-{len(list(tmp_path.iterdir()))}"))
+    store.bulk_extend(q for p in parse_project(project) for q in p.quads)
+    store.load(ref_ttl.encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ns.GRAPH_REFERENCE_DESTATIS))
+    return store
+
+
+def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, mini_project: Path) -> None:
+    from kg.build import validate_store
+
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    # the seed's Dortmund carries no label of its own here: its label lives in the reference graph
+    seed.write_text(seed.read_text().replace('rdfs:label "Dortmund"@de ;', "")
+                    + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo .\n", encoding="utf-8")
+    store = _split_store(tmp_path, mini_project, REF_TTL)
+    report = validate_store(store)
+    got = sorted((r.focus_node, r.result_path) for r in report.violations)
+    # curated part: org:kaputt has no label; reference part: Köln (05315000) has none either.
+    # Dortmund passes: its reference description (label, partOf a typed area) was part of the context.
+    assert got == [("hnid:area/05315000", "rdfs:label"), ("hnid:org/kaputt", "rdfs:label")]
+    assert any(n.startswith("curated data") for n in report.notes)
+    assert any(n.startswith("reference data") for n in report.notes)
+    sh = "http://www.w3.org/ns/shacl#"
+    import rdflib
+    assert len(set(report.graph.subjects(rdflib.RDF.type, rdflib.URIRef(sh + "ValidationReport")))) == 1
+    assert len(set(report.graph.objects(None, rdflib.URIRef(sh + "result")))) == 2
+
+
+def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_project: Path) -> None:
+    from kg.build import validate_store
+
+    cache = tmp_path / "cache"
+    bad = _split_store(tmp_path, mini_project, REF_TTL)
+    first = validate_store(bad, cache_dir=cache, cache_key="k1")
+    assert [r.focus_node for r in first.violations] == ["hnid:area/05315000"]
+    assert [p.name for p in cache.iterdir()] == ["reference-k1.ttl"]
+    # same key: the stored result is reused (even though this store's reference data is fixed)
+    fixed = _split_store(tmp_path, mini_project, REF_TTL.replace(
+        "area:05315000 a hn:AdministrativeArea ;", 'area:05315000 a hn:AdministrativeArea ; rdfs:label "Köln"@de ;'))
+    reused = validate_store(fixed, cache_dir=cache, cache_key="k1")
+    assert [r.focus_node for r in reused.violations] == ["hnid:area/05315000"]
+    assert any("reused" in n for n in reused.notes)
+    # a new key (inputs changed) validates again
+    fresh = validate_store(fixed, cache_dir=cache, cache_key="k2")
+    assert fresh.conforms and not fresh.results
