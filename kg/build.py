@@ -410,24 +410,28 @@ def validate_store(
     return report
 
 
-def _metadata_quads(project_root: Path, counts: dict[str, int], reference: bool, report: ValidationReport) -> list[ox.Quad]:
+def _metadata_quads(project_root: Path, counts: dict[str, int]) -> list[ox.Quad]:
+    """The hnid:graph/build graph: when the store was built, from which commit, and the triple
+    count of every graph (void:triples). Only standard vocabulary (PROV, VoID, DOAP), so the
+    metadata never needs terms the ontology does not define."""
     g = ox.NamedNode(GRAPH_BUILD)
     s = ox.NamedNode(ns.HNID + "build/current")
-    hn, xsd = ns.HN, "http://www.w3.org/2001/XMLSchema#"
+    xsd = ns.PREFIXES["xsd"]
+    prov = ns.PREFIXES["prov"]
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     quads = [
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(ns.PREFIXES["prov"] + "Activity"), g),
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["prov"] + "endedAtTime"), ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), g),
-        ox.Quad(s, ox.NamedNode(hn + "referenceDataIncluded"), ox.Literal(str(reference).lower(), datatype=ox.NamedNode(xsd + "boolean")), g),
-        ox.Quad(s, ox.NamedNode(hn + "validationResults"), ox.Literal(str(len(report.results)), datatype=ox.NamedNode(xsd + "integer")), g),
+        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(prov + "Activity"), g),
+        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdfs"] + "label"), ox.Literal("kg build"), g),
+        ox.Quad(s, ox.NamedNode(prov + "endedAtTime"), ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), g),
     ]
     commit = _git_commit(project_root)
     if commit:
-        quads.append(ox.Quad(s, ox.NamedNode(hn + "gitCommit"), ox.Literal(commit), g))
+        quads.append(ox.Quad(s, ox.NamedNode("http://usefulinc.com/ns/doap#revision"), ox.Literal(commit), g))
     void = "http://rdfs.org/ns/void#"
     for graph, n in sorted(counts.items()):
         if not graph:
             continue
+        quads.append(ox.Quad(s, ox.NamedNode(prov + "generated"), ox.NamedNode(graph), g))
         quads.append(ox.Quad(ox.NamedNode(graph), ox.NamedNode(void + "triples"),
                              ox.Literal(str(n), datatype=ox.NamedNode(xsd + "integer")), g))
     return quads
@@ -510,7 +514,7 @@ def build(
         # 5. metadata, flush, close
         t = time.perf_counter()
         counts = kstore.graph_counts(store)
-        store.bulk_extend(_metadata_quads(project_root, counts, with_reference, report))
+        store.extend(_metadata_quads(project_root, counts))
         counts = kstore.graph_counts(store)
         store.flush()
         store = None
