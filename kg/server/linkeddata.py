@@ -318,6 +318,9 @@ def make_router(
             page = 1
         if fmt.key == "html":
             d = describe(store, iri, incoming_offset=(page - 1) * html_page_size, incoming_limit=html_page_size)
+            if d is not None and d.incoming_total and (page - 1) * html_page_size >= d.incoming_total:
+                page = (d.incoming_total - 1) // html_page_size + 1  # past the end: show the last page
+                d = describe(store, iri, incoming_offset=(page - 1) * html_page_size, incoming_limit=html_page_size)
         else:
             d = describe(store, iri)
         if d is None:

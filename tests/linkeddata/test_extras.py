@@ -60,3 +60,28 @@ def test_attribution_of_reference_data_on_pages_and_in_dcat(ld_server: Server, f
     dataset = rdflib.URIRef("https://w3id.org/hilfenetz/dataset")
     assert (dataset, rdflib.DCTERMS.source, rdflib.URIRef(src.value)) in g
     assert (rdflib.URIRef(src.value), rdflib.URIRef(cc_text.value), rdflib.Literal(text)) in g
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("path", [
+    "/id/a%20b", "/id/%FF", "/id/" + "x" * 3000, "/id/area/05562.xyz", "/id/.ttl", "/id/area/05562..ttl",
+    "/id/area/05562%00", "/ontology.xyz", "/dataset.xyz", "/downloads/%2e%2e/x",
+])
+def test_odd_paths_are_404_not_500(ld_server: Server, path: str) -> None:
+    for accept in ("text/html", "text/turtle", "*/*"):
+        assert httpx.get(ld_server.url + path, headers={"Accept": accept}).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["page=-1", "page=abc", "page=999999", "page=99999999999999999999999", "lang=fr"])
+def test_odd_parameters_still_render(ld_server: Server, query: str) -> None:
+    r = httpx.get(f"{ld_server.url}/id/area/05562?{query}", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert 'data-total="5"' in r.text
+    import re
+
+    m = re.search(r'data-total="5">(\d+)–(\d+) ', r.text)
+    assert m is not None
+    first, last = int(m.group(1)), int(m.group(2))
+    assert 1 <= first <= last <= 5  # never an empty or out-of-range window
