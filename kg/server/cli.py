@@ -64,6 +64,9 @@ def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("--full-validation-max-quads", type=int, default=50_000, metavar="N",
                    help="validate writes on the whole store up to N quads, above only the changed "
                         "nodes and their neighbourhood (default 50000)")
+    p.add_argument("--watch-interval", type=float, default=5.0, metavar="SECONDS",
+                   help="read-only mode: check this often whether `kg build` replaced the store, and "
+                        "switch to the new one without a restart (0 = never; default 5)")
     p.add_argument("--no-build", action="store_true", help="do not build a missing store: fail, or with writes enabled start on an empty store")
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(func=run_serve)
@@ -91,6 +94,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         public_base_url=args.public_base_url,
         workers=args.workers,
         full_validation_max_quads=args.full_validation_max_quads,
+        watch_interval=args.watch_interval,
     )
 
 

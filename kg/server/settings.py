@@ -49,6 +49,8 @@ class Settings:
     #: Up to this many quads a write is validated on the whole store (exact); above it only the
     #: changed nodes and their neighbourhood are validated (see kg.server.writes).
     full_validation_max_quads: int = 50_000
+    #: Read-only mode: seconds between checks whether the store was rebuilt (0 = never).
+    watch_interval: float = 5.0
 
     @property
     def writable(self) -> bool:

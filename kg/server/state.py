@@ -13,8 +13,10 @@ read-only mode it is derived from the store's files, so a rebuilt store gives ne
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import threading
@@ -26,17 +28,26 @@ from kg.server.cache import AnswerCache
 from kg.server.settings import Settings
 from kg.server.workers import WorkerPool, default_memory_limit
 
+log = logging.getLogger("hilfenetz.server")
+
+
+_MISSING = "missing"
+
 
 def _files_fingerprint(path: Path) -> str:
-    """Hash of the store directory's file names, sizes and mtimes (changes on every build)."""
+    """Hash of the store directory's inode and file names, sizes and mtimes (changes on every build)."""
     h = hashlib.blake2b(digest_size=8)
     try:
-        for entry in sorted(os.scandir(path), key=lambda e: e.name):
+        h.update(str(os.stat(path).st_ino).encode())
+        names = sorted(os.scandir(path), key=lambda e: e.name)
+        if not any(e.name == "CURRENT" for e in names):
+            return _MISSING
+        for entry in names:
             if entry.is_file():
                 st = entry.stat()
                 h.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns};".encode())
     except OSError:
-        h.update(b"missing")
+        return _MISSING
     return h.hexdigest()
 
 
@@ -70,6 +81,7 @@ class ServiceState:
         self.pool = WorkerPool(settings.workers, str(read_path), memory_limit=default_memory_limit())
         self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes, settings.cache_entry_max_bytes)
         self._description_cache: dict[tuple[str, str], bytes] = {}
+        self._watch_task: asyncio.Task[None] | None = None
 
     # snapshots ----------------------------------------------------------------------------
 
@@ -107,8 +119,41 @@ class ServiceState:
 
     async def start(self) -> None:
         await self.pool.start()
+        if not self.writable and self.settings.watch_interval > 0:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Read-only mode: notice a rebuilt store (`kg build` swaps the directory) and switch to
+        it without a restart: reopen the handle, move the workers over, new version (cache keys)."""
+        fingerprint = _files_fingerprint(self.settings.store_path)
+        while True:
+            await asyncio.sleep(self.settings.watch_interval)
+            current = _files_fingerprint(self.settings.store_path)
+            if current == fingerprint or current == _MISSING:
+                continue
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._reopen)
+            except Exception as exc:  # noqa: BLE001 - a half-swapped store: try again next round
+                log.warning("store changed but could not be reopened yet: %s", exc)
+                continue
+            fingerprint = current
+            log.info("store %s changed on disk; now serving version %s", self.settings.store_path, self.version)
+
+    def _reopen(self) -> None:
+        import pyoxigraph as ox
+
+        store = ox.Store.read_only(str(self.settings.store_path))
+        self.store = store
+        self._counter += 1
+        self.pool.set_store_path(str(self.settings.store_path), generation=self._counter)
+        self.version = f"r{_files_fingerprint(self.settings.store_path)}-{self._counter}"
+        self._description_cache.clear()
 
     async def close(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._watch_task
         await self.pool.close()
         with contextlib.suppress(Exception):
             self.store.flush()

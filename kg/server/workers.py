@@ -45,6 +45,7 @@ class QueryJob:
     max_rows: int = 100_000
     max_bytes: int = 64 * 1024 * 1024
     store_path: str = ""  # filled in by the pool (the current snapshot)
+    store_generation: int = 0  # changes when the same path holds a rebuilt store
     prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/TriG/RDF-XML output
     default_prefixes: dict[str, str] = field(default_factory=dict)  # usable without PREFIX in the query
 
@@ -248,7 +249,7 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
     import pyoxigraph as ox
 
     store: Any = None
-    store_path: str | None = None
+    store_key: tuple[str, int] | None = None
     while True:
         try:
             job = conn.recv()
@@ -257,10 +258,11 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
         if job is None:
             return
         try:
-            if store is None or store_path != job.store_path:
+            key = (job.store_path, job.store_generation)
+            if store is None or store_key != key:
                 store = None
                 store = ox.Store.read_only(job.store_path)
-                store_path = job.store_path
+                store_key = key
             answer = execute_job(store, job)
         except Exception as exc:  # noqa: BLE001 - never die on a bad job
             answer = QueryAnswer(False, kind="store", message=f"{type(exc).__name__}: {exc}")
@@ -323,6 +325,7 @@ class WorkerPool:
         self.killed = 0
         self.started = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self.generation = 0
 
     # life cycle -------------------------------------------------------------------------
 
@@ -379,9 +382,11 @@ class WorkerPool:
         with self._lock:
             return {w.store_path for w in self._workers if w.store_path} | {self.store_path}
 
-    def set_store_path(self, path: str) -> None:
-        """Point later jobs at another store (a new snapshot after a write)."""
+    def set_store_path(self, path: str, generation: int = 0) -> None:
+        """Point later jobs at another store (a new snapshot after a write, or the same path
+        after a rebuild: a new `generation` makes the workers reopen it)."""
         self.store_path = str(path)
+        self.generation = generation
 
     def _kill(self, worker: _Worker) -> None:
         with self._lock:
@@ -429,6 +434,7 @@ class WorkerPool:
             await self._replace(worker)
             raise WorkerCrashed("worker process died before the query started")
         job.store_path = self.store_path
+        job.store_generation = self.generation
         worker.store_path = self.store_path
         worker.jobs += 1
         finished = False
