@@ -245,12 +245,13 @@ def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, m
     seed = mini_project / "data" / "seeds" / "demo.ttl"
     # the seed's Dortmund carries no label of its own here: its label lives in the reference graph
     seed.write_text(seed.read_text().replace('rdfs:label "Dortmund"@de ;', "")
-                    + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo .\n", encoding="utf-8")
+                    + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo ."
+                    + "\norg:gesundheitsamt-dortmund hn:areaServed area:05315000 .\n", encoding="utf-8")
     store = _split_store(tmp_path, mini_project, REF_TTL)
     report = validate_store(store)
     got = sorted((r.focus_node, r.result_path) for r in report.violations)
-    # curated part: org:kaputt has no label; reference part: Köln (05315000) has none either.
-    # Dortmund passes: its reference description (label, partOf a typed area) was part of the context.
+    # curated part: org:kaputt has no label; Köln (05315000) has none either — found by both parts
+    # (the seed links to it), reported once. Dortmund passes: its reference description (label, partOf a typed area) was part of the context.
     assert got == [("hnid:area/05315000", "rdfs:label"), ("hnid:org/kaputt", "rdfs:label")]
     assert any(n.startswith("curated data") for n in report.notes)
     assert any(n.startswith("reference data") for n in report.notes)

@@ -460,17 +460,23 @@ def _copy_closure(src: rdflib.Graph, dst: rdflib.Graph, node: rdflib.term.Node, 
 
 def merge_reports(parts: Iterable[ValidationReport], *, engine: str = "pyshacl") -> ValidationReport:
     """One report from several partial runs (validation per concern): a fresh sh:ValidationReport
-    node linking the results of every part, each copied with its blank-node closure."""
+    node linking the results of every part, each copied with its blank-node closure. A result
+    found by two parts (same focus, path, rule, value, message) is kept once."""
     graph = rdflib.Graph()
     report_node = BNode()
     results: list[ValidationResult] = []
     notes: list[str] = []
     seconds = 0.0
     seen: set[rdflib.term.Node] = set()
+    keys: set[tuple[object, ...]] = set()
     for part in parts:
         notes += part.notes
         seconds += part.seconds or 0.0
         for r in part.results:
+            key = (r.focus_iri or r.focus_node, r.result_path, r.constraint_component, r.value, r.message_en, r.severity)
+            if key in keys:
+                continue
+            keys.add(key)
             if r.node is not None:
                 _copy_closure(part.graph, graph, r.node, seen)
                 graph.add((report_node, SH.result, r.node))
