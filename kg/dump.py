@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -66,7 +66,7 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
+    def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         files = [DumpFile(**f) for f in data.pop("files")]
         return cls(files=files, **data)
@@ -125,7 +125,7 @@ def dump_store(store: ox.Store, out_dir: Path, *, version: str | None = None) ->
     manifest = Manifest(
         version=version or store_version(store),
         quads=len(store),
-        created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        created=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
     _gzip_dump(store, out / NQUADS_NAME, ox.RdfFormat.N_QUADS)
     manifest.files.append(_entry(out, NQUADS_NAME, "application/n-quads", "gzip", triples=len(store)))

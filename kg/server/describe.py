@@ -299,7 +299,7 @@ class ConceptNode:
     labels: dict[str, str]
     notation: str | None = None
     order: int | None = None
-    children: list["ConceptNode"] = field(default_factory=list)
+    children: list[ConceptNode] = field(default_factory=list)
 
 
 def concept_tree(store: ox.Store, scheme: str) -> list[ConceptNode]:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -97,7 +97,7 @@ def choose_lang(request: Request) -> str:
     if q in pages.LANGS:
         return q
     best, best_q = "de", 0.0
-    for i, part in enumerate((request.headers.get("accept-language") or "").split(",")):
+    for part in (request.headers.get("accept-language") or "").split(","):
         fields = [x.strip() for x in part.split(";")]
         tag = fields[0].lower().split("-")[0]
         weight = 1.0

@@ -301,7 +301,6 @@ def property_table(ctx: PageContext, labels: Labels, props: dict[str, list[Any]]
 
 def schema_org(d: Description, vocab: Vocabulary, lang: str) -> dict[str, Any]:
     """A small schema.org description for search engines (types via the alignment)."""
-    node = d.node
     types: set[str] = set()
     out: dict[str, Any] = {"@context": "https://schema.org", "@id": d.iri, "url": d.iri}
     names: list[str] = []

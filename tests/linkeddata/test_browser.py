@@ -5,7 +5,6 @@ and of the ontology page go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse

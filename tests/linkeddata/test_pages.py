@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 from html import escape
 from html.parser import HTMLParser
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pyoxigraph as ox
-import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
 from kg import namespaces as ns
 
-from .conftest import Server, serve_store
+from .conftest import Server
 
 PROGRAMME_PATH = "/id/programme/kommunale-praeventionsketten"
 PROGRAMME = ns.HNID + "programme/kommunale-praeventionsketten"
