@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import datetime, timezone
@@ -149,6 +150,19 @@ def access_record(scope: Scope, method: str, path: str, status: int, seconds: fl
     }
 
 
+def ensure_access_log_handler(stream: Any = None) -> None:
+    """Give the access logger a plain stderr handler (one JSON line per request) unless the
+    deployment configured logging itself. Why here: `kg serve` runs uvicorn with its own log
+    config, which knows nothing of `hilfenetz.access`; without a handler the lines are lost."""
+    if access_log.handlers:
+        return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    if access_log.level == logging.NOTSET:
+        access_log.setLevel(logging.INFO)
+
+
 class _TripleCounter:
     """Caches `triple_count()` for TRIPLE_COUNT_TTL_SECONDS so scrapes stay cheap."""
 
@@ -177,11 +191,16 @@ def install(
     triple_count: Callable[[], int] | None = None,
     registry: MetricsRegistry = METRICS,
     cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
+    access_log_to_stderr: bool = True,
 ) -> None:
     """Add /health, /ready, /metrics, the CORS + metrics + access-log middleware to `app`.
 
     `store_ready` says whether the store is open (None: the process being up is enough);
-    `triple_count` feeds the `hilfenetz_store_triples` gauge. Call before the app starts."""
+    `triple_count` feeds the `hilfenetz_store_triples` gauge; `access_log_to_stderr` adds a
+    stderr handler to the access logger when logging is not configured otherwise.
+    Call before the app starts."""
+    if access_log_to_stderr:
+        ensure_access_log_handler()
 
     counter = _TripleCounter(triple_count)
 
