@@ -415,6 +415,9 @@ def validate_store(
                 tmp = cached.with_suffix(f".tmp-{os.getpid()}")
                 tmp.write_text(part_b.to_turtle(), encoding="utf-8")
                 os.replace(tmp, cached)
+                for stale in cached.parent.glob("reference-*.ttl"):  # results of older inputs
+                    if stale != cached:
+                        stale.unlink(missing_ok=True)
         report = merge_reports([part_a, part_b], engine=engine)
     if not len(shapes):
         report.notes.append("no shapes found (ontology/shapes/*.ttl): nothing was checked")
@@ -465,11 +468,12 @@ def build(
     engine: str = "pyshacl",
     progress: Progress | None = None,
     use_cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Build the store at `store_path` from the project's sources, atomically.
 
     `use_cache`: reuse the validation result of the bulk reference data when none of its inputs
-    changed (kept in `.cache/validation` next to the store; see validate_store).
+    changed (kept in `cache_dir`, default `.cache/validation` next to the store; see validate_store).
 
     Raises SourceSyntaxError (a file does not parse), BuildValidationError (SHACL violations,
     with the report) or BuildError; in every failure case the previous store is left untouched.
@@ -512,7 +516,7 @@ def build(
         t = time.perf_counter()
         report = validate_store(store, engine=engine, sources=sources, progress=timer.progress,
                                 reference_loaded=with_reference,
-                                cache_dir=store_path.parent / ".cache" / "validation" if use_cache else None,
+                                cache_dir=(cache_dir or store_path.parent / ".cache" / "validation") if use_cache else None,
                                 cache_key=validation_cache_key(project_root) if use_cache and with_reference else None)
         timer.step("validate", t, f"{len(report.violations)} violations, {len(report.results) - len(report.violations)} warnings/infos")
         if not report.conforms:

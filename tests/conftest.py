@@ -58,10 +58,11 @@ def _build_cached(cache_root: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / "CURRENT").is_file():
             for old in cache_root.iterdir():
-                if old.is_dir() and old.name != key:
+                if old.is_dir() and old.name not in (key, "validation"):
                     shutil.rmtree(old, ignore_errors=True)
             try:
-                build(PROJECT_ROOT, target, progress=lambda m: print(f"[built_store] {m}", file=sys.stderr))
+                build(PROJECT_ROOT, target, cache_dir=cache_root / "validation",
+                      progress=lambda m: print(f"[built_store] {m}", file=sys.stderr))
             except BuildValidationError as exc:
                 pytest.fail(f"the real project does not build:\n{exc}", pytrace=False)
     return target

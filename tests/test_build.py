@@ -278,3 +278,4 @@ def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_proje
     # a new key (inputs changed) validates again
     fresh = validate_store(fixed, cache_dir=cache, cache_key="k2")
     assert fresh.conforms and not fresh.results
+    assert [p.name for p in cache.iterdir()] == ["reference-k2.ttl"]  # the stale result is gone
