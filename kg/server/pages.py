@@ -136,6 +136,7 @@ blockquote{margin:.2rem 0 .2rem 0;padding:.2rem .6rem;border-left:3px solid #8aa
 ul.tree{list-style:none;padding-left:1.1rem;border-left:1px dotted #aab} ul.tree.root{border-left:none;padding-left:0}
 details>summary{cursor:pointer} .term{border-top:1px solid #d5dae3;padding:.6rem 0} .term h3{margin:.2rem 0}
 .switch a{color:#fff;margin-left:.4rem} .switch a.on{text-decoration:underline}
+.types a.inferred{opacity:.65;font-style:italic}
 """
 
 
@@ -544,12 +545,12 @@ def entity_page(
     triples = d.triples()
     labels = Labels(triples, ctx.vocab)
     idx = _index(triples)
-    title = labels.name(d.iri, ctx.lang)
+    types, groups = _group(d)
+    asserted = _asserted_types(d)
+    title = labels.get(d.iri, ctx.lang) or _fallback_title(ctx, labels, d, types, asserted, groups)
     other = [
         lbl for lang, lbl in sorted(labels.by_iri.get(d.iri, {}).items()) if lbl != title
     ]
-    types, groups = _group(d)
-    asserted = _asserted_types(d)
     inferred_cls = ' class="inferred"'
     type_links = "".join(
         f'<a href="{e(ctx.href(ty))}" title="{e(ty)}"{"" if ty in asserted else inferred_cls}>{e(labels.name(ty, ctx.lang))}</a>'
@@ -581,6 +582,22 @@ def entity_page(
         + "".join(f'<link rel="alternate" type="{e(mt)}" href="{e(href)}">' for href, mt, _ in alternates)
     )
     return layout(ctx, title, "".join(body), head=head)
+
+
+def _fallback_title(ctx: PageContext, labels: Labels, d: Description, types: list[str], asserted: set[str],
+                    groups: dict[str, dict[str, list[Any]]]) -> str:
+    """A title for unlabelled nodes (participations, figures): type and what they link, e.g.
+    "Beteiligung: Gladbeck – Kommunale Präventionsketten"."""
+    main = sorted(asserted or types, key=lambda ty: labels.name(ty, ctx.lang))
+    head = labels.name(main[0], ctx.lang) if main else _tail(d.iri)
+    linked = [
+        labels.get(o.value, ctx.lang)
+        for p in sorted(groups["relations"])
+        for o in groups["relations"][p]
+        if isinstance(o, ox.NamedNode) and o.value.startswith(ns.HNID)
+    ]
+    named = [x for x in linked if x][:2]
+    return f"{head}: {' – '.join(named)}" if named else f"{head} ({_tail(d.iri)})"
 
 
 def not_found_page(ctx: PageContext, iri: str) -> str:

@@ -198,3 +198,12 @@ def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox
             expected.add((s, p, o))
     assert isomorphic(served, expected)
     assert httpx.get(ld_server.url + "/ontology.ttl").text == ttl.text
+
+
+def test_unlabelled_nodes_get_a_readable_title(ld_server: Server, fixture_store: ox.Store) -> None:
+    """A participation has no label: its title names the type and what it links (escaped)."""
+    html, _c = _page(ld_server, "/id/participation/kpk-gladbeck")
+    title = html.split('<h1 id="title">', 1)[1].split("</h1>", 1)[0]
+    assert escape(_labels(fixture_store, ns.HNID + "area/05562014")["de"]) in title
+    assert escape(_labels(fixture_store, PROGRAMME)["de"]) in title
+    assert title.startswith("Beteiligung")  # the German label of hn:Participation in the fixture
