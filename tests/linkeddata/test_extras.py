@@ -85,3 +85,15 @@ def test_odd_parameters_still_render(ld_server: Server, query: str) -> None:
     assert m is not None
     first, last = int(m.group(1)), int(m.group(2))
     assert 1 <= first <= last <= 5  # never an empty or out-of-range window
+
+
+@pytest.mark.parametrize("path", ["/dataset", "/.well-known/void", "/ontology"])
+def test_documents_agree_across_formats(ld_server: Server, path: str) -> None:
+    from rdflib.compare import isomorphic
+
+    base = rdflib.Graph().parse(data=httpx.get(ld_server.url + path + ".ttl").text, format="turtle")
+    assert len(base) > 10
+    for ext, fmt in (("jsonld", "json-ld"), ("nt", "nt"), ("rdf", "xml")):
+        r = httpx.get(f"{ld_server.url}{path}.{ext}")
+        assert r.status_code == 200, (path, ext)
+        assert isomorphic(base, rdflib.Graph().parse(data=r.text, format=fmt)), (path, ext)
