@@ -142,6 +142,9 @@ def conditional_response(
     if last_modified is not None:
         h["Last-Modified"] = _http_date(last_modified)
     h.setdefault("Cache-Control", "public, max-age=60")
+    # Public, read-only data: portals on other origins may fetch it from the browser.
+    h.setdefault("Access-Control-Allow-Origin", "*")
+    h.setdefault("Access-Control-Expose-Headers", "Link, ETag, Last-Modified, Content-Location, X-Incoming-Total")
     if status == 200:
         inm = request.headers.get("if-none-match")
         if inm is not None:

@@ -101,6 +101,8 @@ def test_headers_vary_link_etag_last_modified(ld_server: Server) -> None:
     etag = r.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"')
     assert r.headers["last-modified"].endswith("GMT")
+    assert r.headers["access-control-allow-origin"] == "*"  # portals fetch from the browser
+    assert "Link" in r.headers["access-control-expose-headers"]
     # Every alternate resolves.
     for href in [p.split(";")[0].strip()[1:-1] for p in link.split(",") if 'rel="alternate"' in p]:
         assert httpx.get(ld_server.url + href).status_code == 200
