@@ -394,3 +394,32 @@ def test_disjointness_check_reports_a_clash() -> None:
     data.add((node, RDF.type, HN.Event))
     clashes = disjointness_clashes(ontology, data)
     assert len(clashes) == 1 and "Agent ⊓ Event" in clashes[0]
+
+
+def property_kind_mismatches(graph: Graph) -> list[str]:
+    """rdfs:subPropertyOf links between an object and a datatype property (not allowed in OWL 2 DL)."""
+    kinds = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+    def kind(prop: URIRef) -> set[URIRef]:
+        return {k for k in kinds if (prop, RDF.type, k) in graph}
+
+    return sorted(
+        f"{sub} ⊑ {sup}: {sorted(str(k).rsplit('#', 1)[-1] for k in kind(sub))} vs "
+        f"{sorted(str(k).rsplit('#', 1)[-1] for k in kind(sup))}"
+        for sub, sup in graph.subject_objects(RDFS.subPropertyOf)
+        if kind(sub) != kind(sup) or len(kind(sub)) != 1
+    )
+
+
+def test_subproperties_keep_their_kind() -> None:
+    """Every sub-property and its super-property (also external ones in alignment.ttl) are the same kind."""
+    mismatches = property_kind_mismatches(parse_files(ontology_files()))
+    assert mismatches == [], "sub-property links across property kinds:\n" + "\n".join(mismatches)
+
+
+def test_property_kind_check_reports_a_mismatch() -> None:
+    graph = Graph()
+    graph.add((HN.quote, RDF.type, OWL.DatatypeProperty))
+    graph.add((HN.statedIn, RDF.type, OWL.ObjectProperty))
+    graph.add((HN.quote, RDFS.subPropertyOf, HN.statedIn))
+    assert len(property_kind_mismatches(graph)) == 1
