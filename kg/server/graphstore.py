@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kg.server.auth import check_write_token
-from kg.server.httputil import BodyTooLarge, error, media_type, read_body, too_large
+from kg.server.httputil import BodyTooLarge, error, media_type, read_body, too_large, valid_iri
 from kg.server.negotiation import Format, describe_offers, format_from_content_type, negotiate
 from kg.server.negotiation import GRAPH_FORMATS as _ALL_GRAPH_FORMATS
 
@@ -44,7 +44,10 @@ class _BadRequest(Exception):
 def _target(request: Request, direct_path: str | None) -> str | None:
     """The graph IRI the request addresses; None means the default graph; '' means the store."""
     if direct_path is not None:
-        return request.app.state.kg.settings.base_url() + "/store/" + direct_path
+        iri = request.app.state.kg.settings.base_url() + "/store/" + direct_path
+        if not valid_iri(iri):
+            raise _BadRequest(error(400, f"{iri!r} is not a valid graph IRI.", "Keine gültige Graph-IRI."))
+        return iri
     graphs = request.query_params.getlist("graph")
     has_default = "default" in request.query_params
     if graphs and has_default:
@@ -57,7 +60,7 @@ def _target(request: Request, direct_path: str | None) -> str | None:
         iri = graphs[0]
         from urllib.parse import urlsplit
 
-        if not urlsplit(iri).scheme:
+        if not urlsplit(iri).scheme or not valid_iri(iri):
             raise _BadRequest(error(400, f"?graph= must be an absolute IRI, not {iri!r}.", "?graph= muss eine absolute IRI sein."))
         return iri
     return ""

@@ -71,3 +71,17 @@ def syntax_message(kind: str, message: str) -> str:
     m = _POS_RE.search(message)
     where = f" (line {m.group(1)}, column {m.group(2)} / Zeile {m.group(1)}, Spalte {m.group(2)})" if m else ""
     return f"{kind} syntax error{where}: {message}"
+
+
+def valid_iri(value: str) -> bool:
+    """True if `value` is an absolute IRI pyoxigraph accepts (so it is safe inside `<…>` in
+    SPARQL text we build: no spaces, no `>`, no braces)."""
+    import pyoxigraph as ox
+
+    if ":" not in value:
+        return False
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True

@@ -25,7 +25,16 @@ from kg.namespaces import PREFIXES
 from kg.server import sparql_text
 from kg.server.auth import check_write_token
 from kg.server.cache import CachedAnswer, if_none_match, make_etag
-from kg.server.httputil import BodyTooLarge, charset_ok, error, media_type, read_body, syntax_message, too_large
+from kg.server.httputil import (
+    BodyTooLarge,
+    charset_ok,
+    error,
+    media_type,
+    read_body,
+    syntax_message,
+    too_large,
+    valid_iri,
+)
 from kg.server.negotiation import GRAPH_FORMATS, RESULT_FORMATS, describe_offers, negotiate
 from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed
 
@@ -235,6 +244,9 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
                      f"Kein passendes Format für {form}-Ergebnisse; verfügbar: {describe_offers(GRAPH_FORMATS)}.")
     default_graphs = params.all("default-graph-uri")
     named_graphs = params.all("named-graph-uri")
+    bad = [g for g in default_graphs + named_graphs if not valid_iri(g)]
+    if bad:
+        return error(400, f"Not a valid graph IRI: {bad[0]!r}.", f"Keine gültige Graph-IRI: {bad[0]!r}.")
     chosen = result_fmt if form in ("SELECT", "ASK") else graph_fmt if form else None
     key = (
         sparql_text.normalise(text),
@@ -345,6 +357,9 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
         return error(400, "The update is empty.", "Das Update ist leer.")
     using = params.all("using-graph-uri")
     using_named = params.all("using-named-graph-uri")
+    bad = [g for g in using + using_named if not valid_iri(g)]
+    if bad:
+        return error(400, f"Not a valid graph IRI: {bad[0]!r}.", f"Keine gültige Graph-IRI: {bad[0]!r}.")
     if (using or using_named) and sparql_text.has_update_dataset_clause(text):
         return error(
             400,

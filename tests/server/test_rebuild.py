@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.server.conftest import start_server, stop_server
 
@@ -57,6 +58,7 @@ def test_swapped_store_is_served_without_restart(tmp_path: Path) -> None:
         stop_server(server.process)
 
 
+@pytest.mark.slow
 def test_unchanged_store_keeps_its_etag(tmp_path: Path) -> None:
     store = tmp_path / "store"
     _store(store, "same")
