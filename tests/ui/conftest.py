@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +51,16 @@ def ui_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         return path
 
 
-@pytest.fixture(scope="module")
-def ui_server(ui_store: Path) -> Iterator[str]:
-    """A real uvicorn server running `kg.server.app.create_app` on a free 127.0.0.1 port."""
+@contextmanager
+def _serve(store: Path, **settings_kw: Any) -> Iterator[str]:
+    """Run `kg.server.app.create_app` in a real uvicorn server on a free 127.0.0.1 port."""
     import uvicorn
 
     from kg.server.app import create_app
     from kg.server.settings import Settings
 
     port = _free_port()
-    settings = Settings(store_path=ui_store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port, workers=1)
+    settings = Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port, **settings_kw)
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
@@ -74,6 +75,20 @@ def ui_server(ui_store: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def ui_server(ui_store: Path) -> Iterator[str]:
+    """The hilfenetz server over the built store (default limits, one query worker)."""
+    with _serve(ui_store, workers=1) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def ui_server_short_timeout(ui_store: Path) -> Iterator[str]:
+    """The same server with a one-second query deadline, to see the timeout message."""
+    with _serve(ui_store, workers=1, timeout=1.0) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

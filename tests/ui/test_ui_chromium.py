@@ -183,3 +183,48 @@ def test_construct_shows_turtle_and_graph_downloads(ui_server: str, browser: Any
     formats = [b.get_attribute("data-format") for b in driver.find_elements(By.CSS_SELECTOR, "#download-buttons button")]
     assert formats == ["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]
     assert severe(console_entries(driver)) == []
+
+
+def run_in_page(driver: Any, query: str) -> str:
+    """Replace the editor text with `query`, press Ctrl+Enter, wait for the outcome."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    area = driver.find_element(By.ID, "query-input")
+    area.clear()
+    area.send_keys(query)
+    area.send_keys(Keys.CONTROL, Keys.ENTER)
+    return wait_state(driver, "done", "error")
+
+
+def test_ask_shows_yes_and_no(ui_server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from ui_browser import console_entries
+
+    driver = browser
+    driver.get(ui_server + "/")
+    assert run_in_page(driver, "ASK { ?s ?p ?o }") == "done"
+    assert driver.find_element(By.CSS_SELECTOR, "#result .ask-result").text == "Ja (yes)"
+    assert run_in_page(driver, "ASK { <urn:x:nothing> <urn:x:nothing> <urn:x:nothing> }") == "done"
+    assert driver.find_element(By.CSS_SELECTOR, "#result .ask-result").text == "Nein (no)"
+    assert severe(console_entries(driver)) == []
+
+
+def test_timeout_message(ui_server_short_timeout: str, browser: Any) -> None:
+    """A query past the deadline: the server answers 503 and the page says so in the error box."""
+    from selenium.webdriver.common.by import By
+
+    from ui_browser import console_entries
+
+    driver = browser
+    driver.get(ui_server_short_timeout + "/")
+    console_entries(driver)
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    assert run_in_page(driver, endless) == "error"
+    box = driver.find_element(By.ID, "error-box")
+    assert box.is_displayed()
+    assert "Zeitüberschreitung" in box.text and "503" in box.text
+    assert driver.find_element(By.ID, "error-text").text.strip()
+    leftover = [e for e in severe(console_entries(driver)) if not ("/sparql" in e["message"] and "503" in e["message"])]
+    assert leftover == []
