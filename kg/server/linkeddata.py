@@ -519,9 +519,13 @@ def make_router(
         else:
             return Response(f"404 Not Found: {name}\n", status_code=404, media_type="text/plain")
         path = directory / name
-        headers = {"Cache-Control": "public, max-age=300"}
-        if name in allowed:
-            headers["Digest"] = "sha-256=" + _b64(allowed[name].sha256)
+        digest = allowed[name].sha256 if name in allowed else hashlib.sha256(path.read_bytes()).hexdigest()
+        etag = '"' + digest[:32] + '"'
+        headers = {"Cache-Control": "public, max-age=300", "ETag": etag, "Access-Control-Allow-Origin": "*",
+                   "Digest": "sha-256=" + _b64(digest)}
+        inm = request.headers.get("if-none-match")
+        if inm is not None and (etag in {t.strip().removeprefix("W/") for t in inm.split(",")} or inm.strip() == "*"):
+            return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
 
     return router

@@ -93,7 +93,13 @@ def test_downloads_listing_and_isomorphic_dump(ld_server: Server, fixture_store:
         assert r.status_code == 200
         assert hashlib.sha256(r.content).hexdigest() == f["sha256"] == sums[f["name"]]
         assert len(r.content) == f["size"]
-    nq = gzip.decompress(httpx.get(ld_server.url + "/downloads/hilfenetz.nq.gz").content)
+    served = httpx.get(ld_server.url + "/downloads/hilfenetz.nq.gz")
+    assert served.headers["content-type"] == "application/gzip"
+    etag = served.headers["etag"]
+    assert httpx.get(ld_server.url + "/downloads/hilfenetz.nq.gz", headers={"If-None-Match": etag}).status_code == 304
+    head = httpx.head(ld_server.url + "/downloads/hilfenetz.nq.gz")
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) == len(served.content)
+    nq = gzip.decompress(served.content)
     fresh = ox.Store()
     fresh.load(io.BytesIO(nq), format=ox.RdfFormat.N_QUADS)
     assert same_quads(fresh, fixture_store)
