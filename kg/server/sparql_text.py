@@ -200,3 +200,26 @@ def normalise(text: str) -> str:
     """Query text reduced to its tokens joined by single spaces: the cache key ignores layout
     and comments, but never changes strings or IRIs."""
     return " ".join(tok.text for tok in tokenize(text))
+
+
+def mentioned_iris(text: str, default_prefixes: dict[str, str] | None = None) -> set[str] | None:
+    """Every IRI written in an update (IRIs and prefixed names, resolved), or None if the update
+    may touch graphs it does not name: `GRAPH ?var` / `GRAPH $var`, or ALL / NAMED.
+
+    Why: an update can only change graphs it names literally (or the default graph), so a write
+    validator needs to compare just those graphs, not dump the whole store."""
+    tokens = tokenize(text)
+    declared, base = _prologue(tokens)
+    prefixes = dict(default_prefixes or {})
+    prefixes.update(declared)
+    out: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.is_word("ALL", "NAMED"):
+            return None
+        if tok.is_word("GRAPH") and i + 1 < len(tokens) and tokens[i + 1].kind == "var":
+            return None
+        if tok.kind in ("iri", "pname"):
+            iri = _resolve(tok, prefixes, base)
+            if iri:
+                out.add(iri)
+    return out

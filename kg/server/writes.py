@@ -146,20 +146,54 @@ def _to_rdflib(term: Any) -> Any:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def changed_nodes(before: Any, after: Any) -> set[Any] | None:
+def _changed_lines(before: Any, after: Any, graph: Any | None) -> set[bytes]:
+    """N-Quads/N-Triples lines that differ between the two stores (one graph, or all)."""
+    import pyoxigraph as ox
+
+    if graph is None:
+        a = before.dump(format=ox.RdfFormat.N_QUADS)
+        b = after.dump(format=ox.RdfFormat.N_QUADS)
+    else:
+        a = before.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        b = after.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    if a == b:
+        return set()
+    return set(a.splitlines()) ^ set(b.splitlines())
+
+
+def changed_nodes(before: Any, after: Any, update: str | None = None) -> set[Any] | None:
     """Subjects and (non-literal) objects of every quad that differs between two stores.
 
-    Compares the N-Quads dumps line by line (both stores share blank-node ids: `after` is a
-    checkpoint of `before`). Changes to the shapes or ontology graphs return None: then the
+    Compares dumps line by line (both stores share blank-node ids: `after` is a checkpoint of
+    `before`). Only the graphs the update names (and the default graph, and graphs that appeared
+    or vanished) are compared; an update that may touch unnamed graphs (GRAPH ?g, ALL, NAMED)
+    makes it compare everything. Changes to the shapes or ontology graphs return None: then the
     whole store must be validated."""
     import pyoxigraph as ox
 
-    a = set(before.dump(format=ox.RdfFormat.N_QUADS).splitlines())
-    b = set(after.dump(format=ox.RdfFormat.N_QUADS).splitlines())
-    diff = a ^ b
+    from kg.namespaces import PREFIXES
+    from kg.server.sparql_text import mentioned_iris
+
+    iris = mentioned_iris(update, PREFIXES) if update is not None else None
+    lines: set[bytes] = set()
+    if iris is None:
+        lines = _changed_lines(before, after, None)
+        graphs_quads = True
+    else:
+        graphs_quads = False
+        names_before = {g.value for g in before.named_graphs() if isinstance(g, ox.NamedNode)}
+        names_after = {g.value for g in after.named_graphs() if isinstance(g, ox.NamedNode)}
+        candidates = (iris & (names_before | names_after)) | (names_before ^ names_after)
+        if candidates & ({GRAPH_SHAPES} | set(_ONTOLOGY)):
+            if any(_changed_lines(before, after, ox.NamedNode(g)) for g in candidates
+                   if g == GRAPH_SHAPES or g in _ONTOLOGY):
+                return None
+        for g in [ox.DefaultGraph()] + [ox.NamedNode(g) for g in sorted(candidates)]:
+            lines |= _changed_lines(before, after, g)
     nodes: set[Any] = set()
-    for q in ox.parse(b"\n".join(diff), format=ox.RdfFormat.N_QUADS):
-        g = q.graph_name
+    fmt = ox.RdfFormat.N_QUADS if graphs_quads else ox.RdfFormat.N_TRIPLES
+    for q in ox.parse(b"\n".join(lines), format=fmt):
+        g = getattr(q, "graph_name", None)
         if isinstance(g, ox.NamedNode) and (g.value == GRAPH_SHAPES or g.value in _ONTOLOGY):
             return None
         nodes.add(q.subject)
@@ -168,7 +202,9 @@ def changed_nodes(before: Any, after: Any) -> set[Any] | None:
     return nodes
 
 
-def validate_changes(before: Any, after: Any, max_focus: int = 20_000) -> tuple[bool, str, str, str] | None:
+def validate_changes(
+    before: Any, after: Any, update: str | None = None, max_focus: int = 20_000
+) -> tuple[bool, str, str, str] | None:
     """Validate only what a write touched: the changed nodes as focus nodes, with their
     neighbourhood (outgoing triples of the focus nodes and of their objects, and the types of the
     objects after that; subjects pointing at a changed node are focus nodes too).
@@ -180,7 +216,7 @@ def validate_changes(before: Any, after: Any, max_focus: int = 20_000) -> tuple[
     import pyoxigraph as ox
     import rdflib
 
-    nodes = changed_nodes(before, after)
+    nodes = changed_nodes(before, after, update)
     if nodes is None or len(nodes) > max_focus:
         return None
     not_data = {ox.NamedNode(g) for g in _NOT_DATA}
@@ -261,7 +297,7 @@ def apply_update(
             t1 = time.perf_counter()
             result = None
             if len(store) > full_validation_max_quads:
-                result = validate_changes(store, staging)
+                result = validate_changes(store, staging, update)
                 timings["validate_mode_incremental"] = 1.0
             if result is None:
                 result = validate_store(staging)

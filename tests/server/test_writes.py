@@ -151,3 +151,28 @@ def test_conforming_write_is_committed(shapes_server: Server) -> None:
     assert r.status_code == 200, r.text
     r = httpx.get(shapes_server.sparql, params={"query": f"SELECT ?n WHERE {{ <{EX}erin> <{EX}name> ?n }}"})
     assert [b["n"]["value"] for b in r.json()["results"]["bindings"]] == ["Erin"]
+
+
+def test_deleting_a_required_value_is_refused(shapes_server: Server) -> None:
+    """Removal counts as a change too (the node loses its name); also via GRAPH ?g (any graph)."""
+    auth = shapes_server.auth()
+    before = dump(shapes_server)
+    for update in (
+        f"DELETE DATA {{ GRAPH <{EX}g/data> {{ <{EX}bob> <{EX}name> 'Bob' }} }}",
+        f"DELETE {{ GRAPH ?g {{ <{EX}bob> <{EX}name> ?n }} }} WHERE {{ GRAPH ?g {{ <{EX}bob> <{EX}name> ?n }} }}",
+    ):
+        r = httpx.post(shapes_server.sparql, data={"update": update}, headers=auth, timeout=60)
+        assert r.status_code == 422, (update, r.status_code, r.text)
+        assert "bob" in r.text
+        assert dump(shapes_server) == before
+
+
+def test_mentioned_iris() -> None:
+    from kg.server.sparql_text import mentioned_iris
+
+    assert mentioned_iris("PREFIX e: <http://e/> INSERT DATA { GRAPH e:g { e:s e:p 'GRAPH ?x' } }") == {
+        "http://e/", "http://e/g", "http://e/s", "http://e/p"}
+    assert mentioned_iris("DELETE WHERE { GRAPH ?g { ?s ?p ?o } }") is None
+    assert mentioned_iris("DROP ALL") is None
+    assert mentioned_iris("CLEAR NAMED") is None
+    assert mentioned_iris("INSERT DATA { hn:a hn:b 1 }", {"hn": "http://h#"}) == {"http://h#a", "http://h#b"}
