@@ -1,0 +1,73 @@
+"""`kg serve` as a user runs it: the real `kg` command builds a missing store, then serves it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.server.conftest import TOKEN, free_port, start_server, stop_server
+
+
+def _kg() -> list[str]:
+    exe = Path(sys.executable).with_name("kg")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "kg.cli"]
+
+
+def test_kg_serve_builds_a_missing_store_and_serves_it(mini_project: Path, tmp_path: Path) -> None:
+    store = tmp_path / "var" / "store"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_STORE", "HILFENETZ_WRITE_TOKEN")}
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([*_kg(), "serve", "--project", str(mini_project), "--store", str(store),
+                             "--port", str(port), "--timeout", "10"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        deadline = time.monotonic() + 300
+        answer = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                r = httpx.get(url, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, timeout=5)
+                if r.status_code == 200:
+                    answer = int(r.json()["results"]["bindings"][0]["n"]["value"])
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        assert answer is not None, (tmp_path / "serve.log").read_text()
+        assert answer > 0
+        assert (store / "CURRENT").exists()  # the build wrote the store
+        sd = httpx.get(url, timeout=10).text
+        assert "https://w3id.org/hilfenetz/id/graph/ontology" in sd
+        r = httpx.post(url, data={"update": "CLEAR ALL"}, headers={"Authorization": "Bearer x"}, timeout=10)
+        assert r.status_code == 405  # no token configured: read-only
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        # graceful shutdown; uvicorn re-raises the captured SIGTERM after cleaning up
+        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    assert "building" in (tmp_path / "serve.log").read_text()
+
+
+def test_writable_server_cleans_its_snapshots(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    server = start_server(store, tmp_path, "--workers", "1", token=TOKEN)
+    try:
+        r = httpx.post(server.sparql, data={"update": "INSERT DATA { <http://e/s> <http://e/p> 1 }"},
+                       headers=server.auth(), timeout=30)
+        assert r.status_code == 200
+        assert [p for p in tmp_path.iterdir() if p.name.startswith(".store.snapshots-")]
+    finally:
+        stop_server(server.process)
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".store.snapshots-")]
+    # the write is in the store itself
+    import pyoxigraph as ox
+
+    s = ox.Store.read_only(str(store))
+    assert bool(s.query("ASK { <http://e/s> <http://e/p> 1 }"))
