@@ -49,7 +49,7 @@ def load_project(project_root: Path, store_path: Path) -> ox.Store:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     return load_project(REPO_ROOT, tmp_path_factory.mktemp("store") / "oxigraph")
 
 
@@ -96,8 +96,8 @@ def test_query_has_header(name: str) -> None:
 # ---------------------------------------------------------------- programme-municipalities.rq
 
 
-def test_programme_municipalities(store: ox.Store) -> None:
-    rows = run(store, "programme-municipalities.rq")
+def test_programme_municipalities(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "programme-municipalities.rq")
     kpk = PROG + "kommunale-praeventionsketten-nrw"
     s2 = SRC + "praeventionsketten-recklinghausen"
     expected = sorted(
@@ -121,9 +121,9 @@ def test_programme_municipalities(store: ox.Store) -> None:
         assert r["sourceTitle"].startswith("Impuls-Forum 9")
 
 
-def test_programme_municipalities_since_is_a_year(store: ox.Store) -> None:
+def test_programme_municipalities_since_is_a_year(seed_store: ox.Store) -> None:
     text = (QUERIES / "programme-municipalities.rq").read_text(encoding="utf-8")
-    for sol in store.query(text):
+    for sol in seed_store.query(text):
         since = sol["since"]
         assert isinstance(since, ox.Literal)
         assert since.datatype == ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")
@@ -132,8 +132,8 @@ def test_programme_municipalities_since_is_a_year(store: ox.Store) -> None:
 # ---------------------------------------------------------------- event-actors.rq
 
 
-def test_event_actors(store: ox.Store) -> None:
-    rows = run(store, "event-actors.rq")
+def test_event_actors(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "event-actors.rq")
     s0 = SRC + "vernetzung-jugendhilfe"
     s2 = SRC + "praeventionsketten-recklinghausen"
     s4 = SRC + "fachtag-fruehe-hilfen-2013"
@@ -182,8 +182,8 @@ def test_event_actors(store: ox.Store) -> None:
     assert project(rows, "event", "role", "actor", "source") == expected
 
 
-def test_event_actors_dates_and_nesting(store: ox.Store) -> None:
-    rows = run(store, "event-actors.rq")
+def test_event_actors_dates_and_nesting(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "event-actors.rq")
     by_event = {r["event"]: r for r in rows}
     assert by_event[EVENT + "vernetzungstagungen-2021-06-15"]["date"] == "2021-06-15"  # "am 15. Juni 2021"
     assert by_event[EVENT + "fachtag-fruehe-hilfen-koeln-2013"]["date"] == "2013-07-15"  # "Am 15. Juli 2013"
@@ -198,8 +198,8 @@ def test_event_actors_dates_and_nesting(store: ox.Store) -> None:
 # ---------------------------------------------------------------- cooperation-partners.rq
 
 
-def test_cooperation_partners(store: ox.Store) -> None:
-    rows = run(store, "cooperation-partners.rq")
+def test_cooperation_partners(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "cooperation-partners.rq")
     k1 = COOP + "vernetzungstagungen-2021-organisation"
     k2 = COOP + "kommunale-praeventionsketten-kreis-recklinghausen"
     k5 = COOP + "koordination-bundesinitiative-fruehe-hilfen-nrw"
@@ -233,8 +233,8 @@ def test_cooperation_partners(store: ox.Store) -> None:
     }
 
 
-def test_every_cooperation_has_two_distinct_partners(store: ox.Store) -> None:
-    rows = run(store, "cooperation-partners.rq")
+def test_every_cooperation_has_two_distinct_partners(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "cooperation-partners.rq")
     partners: dict[str, set[str]] = {}
     for r in rows:
         partners.setdefault(r["cooperation"], set()).add(r["partner"])
@@ -244,8 +244,8 @@ def test_every_cooperation_has_two_distinct_partners(store: ox.Store) -> None:
 # ---------------------------------------------------------------- stated-figures.rq
 
 
-def test_stated_figures(store: ox.Store) -> None:
-    rows = run(store, "stated-figures.rq")
+def test_stated_figures(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "stated-figures.rq")
     s0, s1, s2 = SRC + "vernetzung-jugendhilfe", SRC + "gesamtkonzepte-rlp", SRC + "praeventionsketten-recklinghausen"
     s3, s4 = SRC + "abgestimmte-hilfen", SRC + "fachtag-fruehe-hilfen-2013"
     exact, more, approx, upto = PREC + "exact", PREC + "more-than", PREC + "approximately", PREC + "up-to"
@@ -283,8 +283,8 @@ def test_stated_figures(store: ox.Store) -> None:
 # ---------------------------------------------------------------- programmes-overview.rq
 
 
-def test_programmes_overview(store: ox.Store) -> None:
-    rows = run(store, "programmes-overview.rq")
+def test_programmes_overview(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "programmes-overview.rq")
     s0, s1, s2 = SRC + "vernetzung-jugendhilfe", SRC + "gesamtkonzepte-rlp", SRC + "praeventionsketten-recklinghausen"
     s4 = SRC + "fachtag-fruehe-hilfen-2013"
     proj = ID + "project/"
@@ -314,8 +314,8 @@ def test_programmes_overview(store: ox.Store) -> None:
 # ---------------------------------------------------------------- people-and-posts.rq
 
 
-def test_people_and_posts(store: ox.Store) -> None:
-    rows = run(store, "people-and-posts.rq")
+def test_people_and_posts(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "people-and-posts.rq")
     post = ID + "post/"
     forum = EVENT + "impuls-forum-9-kommunale-praeventionsketten-2017"
     fachtag = EVENT + "fachtag-fruehe-hilfen-koeln-2013"
@@ -348,8 +348,8 @@ def test_people_and_posts(store: ox.Store) -> None:
 # ---------------------------------------------------------------- youth-welfare-and-health.rq
 
 
-def test_youth_welfare_and_health(store: ox.Store) -> None:
-    rows = run(store, "youth-welfare-and-health.rq")
+def test_youth_welfare_and_health(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "youth-welfare-and-health.rq")
     sector = ID + "concept/sector/"
     expected = [
         # S0: participants "aus Jugend- und Gesundheitsämtern"; "Netzwerktagung für Jugendämter und Gesundheitsämter"
@@ -368,8 +368,8 @@ def test_youth_welfare_and_health(store: ox.Store) -> None:
 # ---------------------------------------------------------------- evidence-for-resource.rq
 
 
-def test_evidence_for_resource(store: ox.Store) -> None:
-    rows = run(store, "evidence-for-resource.rq")
+def test_evidence_for_resource(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "evidence-for-resource.rq")
     assert {r["source"] for r in rows} == {SRC + "praeventionsketten-recklinghausen"}
     assert {r["fileName"] for r in rows} == {"002_a258ed64aa908998.txt"}
     props = sorted(r["property"] for r in rows)
@@ -382,8 +382,8 @@ def test_evidence_for_resource(store: ox.Store) -> None:
 # ---------------------------------------------------------------- offers-by-life-phase.rq
 
 
-def test_offers_by_life_phase(store: ox.Store) -> None:
-    rows = run(store, "offers-by-life-phase.rq")
+def test_offers_by_life_phase(seed_store: ox.Store) -> None:
+    rows = run(seed_store, "offers-by-life-phase.rq")
     lp = ID + "concept/life-phase/"
     # S3: "Unterstützung für Eltern ab dem Zeitpunkt der Schwangerschaft und Familien mit Kindern bis zu ... drei Jahren"
     assert [(r["order"], r["lifePhase"], r["offer"], r.get("maxAge")) for r in rows] == [
