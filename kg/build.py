@@ -8,7 +8,9 @@ store byte-identical. A crash during the swap is repaired by `recover()` at the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import gc
 import os
 import shutil
@@ -120,6 +122,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def store_lock(store_path: Path) -> Iterator[None]:
+    """Exclusive lock (flock on `.{name}.lock` next to the store) around recovery and the swap,
+    so two builds of the same target cannot interleave their renames."""
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(store_path.with_name(f".{store_path.name}.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_target(store_path: Path) -> None:
+    """Refuse to build over something that is not a store: the swap deletes the previous
+    directory, and `kg build --store ~/Documents` must not delete anybody's documents."""
+    if store_path.is_symlink() or (store_path.exists() and not store_path.is_dir()):
+        raise KgError(f"{store_path} exists and is not a store directory; refusing to replace it")
+    if store_path.is_dir() and any(store_path.iterdir()) and not kstore.is_store(store_path):
+        raise KgError(f"{store_path} is a non-empty directory that is not a store; refusing to replace it "
+                      "(choose another --store or remove it yourself)")
+
+
 def swap_into_place(new: Path, store_path: Path) -> None:
     """Replace `store_path` by `new` with two renames (each atomic on POSIX).
 
@@ -178,14 +203,20 @@ def _reference_quads(project_root: Path, skip_graphs: set[str]) -> Iterator[ox.Q
 
 
 class _Timer:
+    """Wall and CPU seconds per step: on a shared machine the CPU time is the comparable figure."""
+
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress or (lambda _msg: None)
         self.timings: dict[str, float] = {}
+        self._cpu = time.process_time()
 
     def step(self, name: str, started: float, detail: str) -> None:
         secs = time.perf_counter() - started
+        cpu = time.process_time() - self._cpu
+        self._cpu = time.process_time()
         self.timings[name] = round(secs, 3)
-        self.progress(f"{name}: {detail} ({secs:.1f} s)")
+        self.timings[f"{name}_cpu"] = round(cpu, 3)
+        self.progress(f"{name}: {detail} ({secs:.1f} s, cpu {cpu:.1f} s)")
 
 
 def _graph_display(sources: list[SourceFile]) -> Callable[[str], str]:
@@ -481,8 +512,11 @@ def build(
     project_root = Path(project_root).resolve()
     store_path = Path(store_path).absolute()
     timer = _Timer(progress)
-    for action in recover(store_path):
-        timer.progress(f"recover: {action}")
+    check_target(store_path)
+    if store_path.parent.is_dir():
+        with store_lock(store_path):
+            for action in recover(store_path):
+                timer.progress(f"recover: {action}")
 
     # 1. parse everything before touching the disk
     t = time.perf_counter()
@@ -538,7 +572,9 @@ def build(
         gc.collect()
 
         # 6. swap
-        swap_into_place(work, store_path)
+        with store_lock(store_path):
+            check_target(store_path)
+            swap_into_place(work, store_path)
         timer.step("swap", t, f"{sum(counts.values())} triples in {len(counts)} graphs → {store_path}")
     except BaseException:
         store = None

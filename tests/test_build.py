@@ -14,7 +14,7 @@ import pytest
 
 from kg import namespaces as ns
 from kg.build import GRAPH_BUILD, build, building_path, old_path, recover
-from kg.errors import BuildValidationError, SourceSyntaxError
+from kg.errors import BuildValidationError, KgError, SourceSyntaxError
 from kg.store import graph_counts, open_read_only
 from kg.sources import parse_project
 
@@ -28,7 +28,8 @@ def snapshot(directory: Path) -> dict[str, str]:
 
 
 def _siblings(store_path: Path) -> list[str]:
-    return sorted(p.name for p in store_path.parent.iterdir())
+    """What lies next to the store, except the lock file builds share."""
+    return sorted(p.name for p in store_path.parent.iterdir() if p.name != f".{store_path.name}.lock")
 
 
 def _ask(store_path: Path, where: str) -> bool:
@@ -121,6 +122,25 @@ def test_failed_first_build_creates_no_store(tmp_path: Path, mini_project: Path)
     with pytest.raises(SourceSyntaxError):
         build(mini_project, store_path)
     assert not store_path.parent.exists()  # parsing fails before anything is created
+
+
+def test_build_refuses_to_replace_a_directory_that_is_not_a_store(tmp_path: Path, mini_project: Path) -> None:
+    precious = tmp_path / "Documents"
+    precious.mkdir()
+    (precious / "letter.txt").write_text("nicht löschen")
+    before = snapshot(precious)
+    with pytest.raises(KgError, match="not a store"):
+        build(mini_project, precious)
+    assert snapshot(precious) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Documents", "project"]
+
+
+def test_build_refuses_to_replace_a_file(tmp_path: Path, mini_project: Path) -> None:
+    target = tmp_path / "store"
+    target.write_text("a file")
+    with pytest.raises(KgError, match="not a store directory"):
+        build(mini_project, target)
+    assert target.read_text() == "a file"
 
 
 def test_recover_restores_old_store_after_crash_between_renames(built_mini: Path) -> None:
