@@ -36,6 +36,22 @@ def shorten(iri: str) -> str:
     return f"<{iri}>"
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
+
+
+def _looks_numeric(lexical: str) -> bool:
+    """Only well-formed lexical forms are shown bare (an ill-typed "drei"^^xsd:integer keeps its
+    datatype, since that is usually the very problem being reported)."""
+    if lexical in ("true", "false"):
+        return True
+    try:
+        float(lexical)
+    except ValueError:
+        return False
+    return True
+
+
 def term_text(term: rdflib.term.Node | None) -> str:
     """Compact, unambiguous rendering of an RDF term for reports."""
     if term is None:
@@ -46,6 +62,8 @@ def term_text(term: rdflib.term.Node | None) -> str:
         text = json.dumps(str(term), ensure_ascii=False)
         if term.language:
             return f"{text}@{term.language}"
+        if term.datatype is not None and str(term.datatype) in _BARE and _looks_numeric(str(term)):
+            return str(term)  # Turtle shorthand: 3, 2.5, true
         if term.datatype and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
             return f"{text}^^{shorten(str(term.datatype))}"
         return text
