@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,7 +80,10 @@ def built_store(request: pytest.FixtureRequest) -> Iterator[Path]:
     if override:
         yield Path(override)
         return
-    yield _build_cached(Path(request.config.cache.mkdir("hilfenetz-store")))
+    cache = getattr(request.config, "cache", None)  # None under `-p no:cacheprovider`
+    root = Path(cache.mkdir("hilfenetz-store")) if cache is not None else \
+        Path(tempfile.gettempdir()) / f"hilfenetz-test-store-{os.getuid()}"
+    yield _build_cached(root)
 
 
 @pytest.fixture(scope="session")
