@@ -289,6 +289,7 @@ def _check(row: Row, column: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 def _integer(row: Row, column: str) -> int:
+    """A non-negative integer column (population); anything else is an error with file:line."""
     value = row.values[column]
     if not re.fullmatch(r"[0-9]+", value):
         raise row.fail(f"column {column!r} must be a non-negative integer, found {value!r}")
@@ -296,6 +297,7 @@ def _integer(row: Row, column: str) -> int:
 
 
 def _decimal(row: Row, column: str) -> str:
+    """A non-negative decimal column (km²), returned as written so the literal keeps its digits."""
     value = row.values[column]
     try:
         ok = Decimal(value) >= 0 and re.fullmatch(r"[0-9]+(\.[0-9]+)?", value) is not None
@@ -437,7 +439,6 @@ def _germany_quads(t: _Terms, graph: NamedNode, laender: list[Row]) -> Iterator[
     yield Quad(s, t.type, t["Country"], graph)
     yield Quad(s, t.label, Literal("Deutschland", language="de"), graph)
     yield Quad(s, t.label, Literal("Germany", language="en"), graph)
-    yield Quad(s, t["officialName"], Literal("Bundesrepublik Deutschland"), graph)
     dates = {r.values["population_date"] for r in laender}
     if len(dates) == 1:
         date = dates.pop()
