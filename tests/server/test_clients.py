@@ -6,7 +6,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.server.conftest import EX, PEOPLE_COUNT, Server
+from .conftest import EX, PEOPLE_COUNT, Server
 
 FOAF = "http://xmlns.com/foaf/0.1/"
 Q = f"PREFIX foaf: <{FOAF}> SELECT ?name WHERE {{ <{EX}person/4> foaf:name ?name }}"

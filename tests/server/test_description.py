@@ -8,7 +8,7 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF
 
-from tests.server.conftest import BULK, PEOPLE, PEOPLE_COUNT, Server
+from .conftest import BULK, PEOPLE, PEOPLE_COUNT, Server
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import EX, Server, start_server, stop_server
+from .conftest import EX, Server, start_server, stop_server
 
 
 @pytest.fixture(scope="module")

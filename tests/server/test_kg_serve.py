@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server.conftest import TOKEN, free_port, start_server, stop_server
+from .conftest import TOKEN, free_port, start_server, stop_server
 
 
 def _kg() -> list[str]:

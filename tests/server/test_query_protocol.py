@@ -11,7 +11,7 @@ import httpx
 import pytest
 import rdflib
 
-from tests.server.conftest import BULK, EX, PEOPLE, PEOPLE_COUNT, Server
+from .conftest import BULK, EX, PEOPLE, PEOPLE_COUNT, Server
 
 NAMES_Q = (
     "PREFIX foaf: <http://xmlns.com/foaf/0.1/> "

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import Server, start_server, stop_server
+from .conftest import Server, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import start_server, stop_server
+from .conftest import start_server, stop_server
 
 Q = "SELECT ?o WHERE { <http://example.org/s> <http://example.org/p> ?o }"
 

@@ -6,7 +6,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.server.conftest import Server
+from .conftest import Server
 
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
 _sparqlish = st.lists(

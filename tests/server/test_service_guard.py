@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.server.conftest import Server
+from .conftest import Server
 
 
 @pytest.fixture()

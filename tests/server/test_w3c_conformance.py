@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.conftest import TOKEN, Server
-from tests.server.w3c_runner import W3CTest, all_tests, conformance_dir, run_test
+from .conftest import TOKEN, Server
+from .w3c_runner import W3CTest, all_tests, conformance_dir, run_test
 
 _BASE = conformance_dir()
 _TESTS: list[W3CTest] = all_tests(_BASE) if _BASE else []

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import rdflib
 
-from tests.server.conftest import EX, TOKEN, Server
+from .conftest import EX, TOKEN, Server
 
 ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }"
 
