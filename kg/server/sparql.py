@@ -292,8 +292,10 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         return timeout_response(exc)
     except WorkerCrashed as exc:
         _metric("inc", "hilfenetz_sparql_worker_crashes_total")
-        return error(503, f"The query worker failed ({exc}); the query may have exceeded the memory limit.",
-                     "Der Abfrage-Worker ist ausgefallen; die Abfrage hat eventuell das Speicherlimit überschritten.")
+        mem = state.pool.memory_limit
+        limit_txt = f" of {mem // (1024 * 1024)} MB per query worker" if mem else ""
+        return error(503, f"The query worker failed ({exc}); the query probably exceeded the memory limit{limit_txt}.",
+                     f"Der Abfrage-Worker ist ausgefallen; die Abfrage hat vermutlich das Speicherlimit{limit_txt and ' (' + str(mem // (1024 * 1024)) + ' MB)'} überschritten.")
     except ClientGone:
         return Response(status_code=499)
     finally:

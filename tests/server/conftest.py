@@ -76,12 +76,14 @@ class Server:
         return pids
 
 
-def start_server(store: Path, log_dir: Path, *args: str, token: str | None = None, timeout: float = 30) -> Server:
+def start_server(store: Path, log_dir: Path, *args: str, token: str | None = None, timeout: float = 30,
+                 extra_env: dict[str, str] | None = None) -> Server:
     """Start `python -m kg.server.cli serve` and wait until it answers."""
     port = free_port()
     log = log_dir / f"server-{port}.log"
     env = dict(os.environ)
     env.pop("HILFENETZ_WRITE_TOKEN", None)
+    env.update(extra_env or {})
     cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
            "--no-build", "--log-level", "warning", *args]
     if token:

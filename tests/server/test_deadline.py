@@ -9,7 +9,9 @@ import time
 import httpx
 import pytest
 
-from .conftest import EX, Server
+from pathlib import Path
+
+from .conftest import EX, Server, start_server, stop_server
 
 PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SLACK = 5.0
@@ -72,3 +74,19 @@ def test_timeout_parameter_cannot_raise_the_configured_limit(ro_server: Server) 
     assert r.status_code == 503
     assert "time limit of 5 s" in r.text  # the server's --timeout 5
     assert time.monotonic() - t0 < 5 + SLACK
+
+
+def test_memory_hungry_query_fails_alone(small_store: Path, tmp_path: Path) -> None:
+    """A worker over its memory limit dies; the client gets a 503 naming the limit, the worker is
+    replaced, and the next query is answered."""
+    server = start_server(small_store, tmp_path, "--workers", "1",
+                          extra_env={"HILFENETZ_WORKER_MEMORY_MB": "300"})
+    try:
+        q = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
+        r = httpx.get(server.sparql, params={"query": q}, timeout=60)
+        assert r.status_code == 503
+        assert "memory limit of 300 MB" in r.text
+        r = httpx.get(server.sparql, params={"query": f"ASK {{ <{EX}person/1> ?p ?o }}"}, timeout=60)
+        assert r.status_code == 200 and r.json()["boolean"] is True
+    finally:
+        stop_server(server.process)
