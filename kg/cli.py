@@ -16,8 +16,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.errors import BuildValidationError, KgError, QuerySyntaxError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph as ox
 
 DEFAULT_STORE = Path("var") / "store"
 STORE_ENV = "HILFENETZ_STORE"
@@ -190,7 +194,7 @@ def resolve_query(text: str | None, file: Path | None, project_root: Path) -> st
     return text
 
 
-def run_query(store_path: Path, sparql: str):  # -> QuerySolutions | QueryBoolean | QueryTriples
+def run_query(store_path: Path, sparql: str) -> "ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples":
     """Run a query on the read-only store over the union of all named graphs, with the project
     prefixes predeclared (hn:, hnid:, org:, …)."""
     from kg.namespaces import PREFIXES
