@@ -14,7 +14,7 @@ import pytest
 
 from kg import namespaces as ns
 from kg.build import GRAPH_BUILD, build, building_path, old_path, recover
-from kg.errors import BuildValidationError, KgError, SourceSyntaxError
+from kg.errors import BuildError, BuildValidationError, KgError, SourceSyntaxError
 from kg.store import graph_counts, open_read_only
 from kg.sources import parse_project
 
@@ -114,6 +114,20 @@ def test_shacl_violation_leaves_previous_store_byte_identical(mini_project: Path
     assert "data/seeds/demo.ttl" in text  # where to fix it
     assert snapshot(built_mini) == before
     assert _siblings(built_mini) == ["store"]
+
+
+def test_bad_reference_csv_fails_build_and_leaves_store_identical(mini_project: Path, built_mini: Path) -> None:
+    before = snapshot(built_mini)
+    ref = mini_project / "data" / "reference"
+    ref.mkdir()
+    (ref / "laender.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"laender\.csv:1: unexpected header"):
+        build(mini_project, built_mini)
+    assert snapshot(built_mini) == before
+    assert _siblings(built_mini) == ["store"]
+    # the quick build without reference data does not read the broken file
+    result = build(mini_project, built_mini, include_reference=False)
+    assert not result.reference_included
 
 
 def test_failed_first_build_creates_no_store(tmp_path: Path, mini_project: Path) -> None:
