@@ -398,13 +398,25 @@ class WorkerPool:
         with contextlib.suppress(Exception):
             worker.conn.close()
 
+    def _background(self, coro: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _replace(self, worker: _Worker) -> None:
+        """Kill `worker` and start a fresh one (retrying, so the pool never shrinks for good)."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._kill, worker)
-        if self._closed or self._idle is None:
+        delay = 0.1
+        while not self._closed and self._idle is not None:
+            try:
+                fresh = await loop.run_in_executor(self._executor, self._spawn)
+            except Exception:  # noqa: BLE001 - e.g. out of processes: try again a bit later
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._idle.put_nowait(fresh)
             return
-        fresh = await loop.run_in_executor(self._executor, self._spawn)
-        self._idle.put_nowait(fresh)
 
     # running jobs -----------------------------------------------------------------------
 
@@ -425,14 +437,19 @@ class WorkerPool:
         wait = min(deadline - time.monotonic(), queue_timeout)
         if wait <= 0:
             raise QueryTimeout(limit, queued=True)
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=wait)
-        except (asyncio.TimeoutError, TimeoutError):
-            self.on_event("queue_timeout")
-            raise QueryTimeout(limit, queued=True) from None
-        if not worker.process.is_alive():
-            await self._replace(worker)
-            raise WorkerCrashed("worker process died before the query started")
+        while True:
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), timeout=wait)
+            except (asyncio.TimeoutError, TimeoutError):
+                self.on_event("queue_timeout")
+                raise QueryTimeout(limit, queued=True) from None
+            if worker.process.is_alive():
+                break
+            # died while idle (e.g. killed from outside): replace it and take the next one
+            self._background(self._replace(worker))
+            wait = min(deadline - time.monotonic(), queue_timeout)
+            if wait <= 0:
+                raise QueryTimeout(limit, queued=True)
         job.store_path = self.store_path
         job.store_generation = self.generation
         worker.store_path = self.store_path
@@ -466,9 +483,7 @@ class WorkerPool:
             else:
                 # deadline, crash, client gone or cancellation: the worker may still be busy
                 # with a runaway query, so it is killed and replaced
-                task = asyncio.get_running_loop().create_task(self._replace(worker))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._background(self._replace(worker))
 
 
 def default_memory_limit() -> int | None:

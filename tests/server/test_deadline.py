@@ -90,3 +90,26 @@ def test_memory_hungry_query_fails_alone(small_store: Path, tmp_path: Path) -> N
         assert r.status_code == 200 and r.json()["boolean"] is True
     finally:
         stop_server(server.process)
+
+
+def test_worker_killed_from_outside_is_replaced(small_store: Path, tmp_path: Path) -> None:
+    """An idle worker that dies (OOM killer, admin) is replaced; clients do not notice."""
+    import os
+    import signal
+
+    server = start_server(small_store, tmp_path, "--workers", "2")
+    try:
+        before = server.worker_pids()
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        for i in range(6):
+            r = httpx.get(server.sparql, params={"query": f"ASK {{ <{EX}person/{i}> ?p ?o }} # k{i}"}, timeout=60)
+            assert r.status_code == 200 and r.json()["boolean"] is True
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(server.worker_pids()) != 2:
+            time.sleep(0.1)
+        after = server.worker_pids()
+        assert len(after) == 2 and victim not in after
+    finally:
+        stop_server(server.process)
