@@ -524,6 +524,8 @@ def build(
     parsed = list(parse_sources(sources))
     timer.step("parse", t, f"{len(parsed)} files, {_count_sources(parsed)} triples")
     with_reference = include_reference and reference_available(project_root)
+    # hashed before the reference files are read, so a cached result never outlives its inputs
+    ref_key = validation_cache_key(project_root) if use_cache and with_reference else None
 
     store_path.parent.mkdir(parents=True, exist_ok=True)
     work = building_path(store_path)
@@ -551,7 +553,7 @@ def build(
         report = validate_store(store, engine=engine, sources=sources, progress=timer.progress,
                                 reference_loaded=with_reference,
                                 cache_dir=(cache_dir or store_path.parent / ".cache" / "validation") if use_cache else None,
-                                cache_key=validation_cache_key(project_root) if use_cache and with_reference else None)
+                                cache_key=ref_key)
         timer.step("validate", t, f"{len(report.violations)} violations, {len(report.results) - len(report.violations)} warnings/infos")
         if not report.conforms:
             raise BuildValidationError(report)
@@ -611,11 +613,11 @@ def validate_project(
     store = ox.Store()
     store.bulk_extend(q for p in parsed for q in p.quads)
     with_reference = include_reference and reference_available(project_root)
+    key = validation_cache_key(project_root) if cache_dir is not None and with_reference else None
     if with_reference:
         store.bulk_extend(_reference_quads(project_root, {s.graph for s in sources}))
     return validate_store(store, engine=engine, sources=sources, progress=progress, reference_loaded=with_reference,
-                          cache_dir=cache_dir,
-                          cache_key=validation_cache_key(project_root) if cache_dir is not None and with_reference else None)
+                          cache_dir=cache_dir, cache_key=key)
 
 
 __all__ = ["BuildResult", "build", "validate_project", "validate_store", "recover", "swap_into_place",
