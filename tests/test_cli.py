@@ -227,3 +227,41 @@ def test_validate_real_project_conforms(run_kg) -> None:
     root = Path(__file__).resolve().parents[1]
     res = run_kg("validate", "-q", "--project", str(root))
     assert res.returncode == 0, res.stdout[-4000:]
+
+
+# ----------------------------------------------------------------------------- table formatting
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kg.output import _width, render_table, short_iri  # noqa: E402
+
+_cells = st.text(alphabet=st.sampled_from(list("abcXYZ äöüß–…Köln 0123")), max_size=12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.lists(st.lists(_cells, min_size=3, max_size=3), max_size=6))
+def test_table_columns_line_up(rows: list[list[str]]) -> None:
+    """Every column separator sits at the same display column in the header and every row."""
+    text = render_table(["a", "bb", "ccc"], rows)
+    lines = text.splitlines()
+    assert lines[-1] == f"({len(rows)} row{'s' if len(rows) != 1 else ''})"
+
+    def seps(line: str, ch: str) -> list[int]:
+        out, col = [], 0
+        for c in line:
+            if c == ch:
+                out.append(col)
+            col += _width(c)
+        return out
+
+    rule = seps(lines[1], "+")
+    assert len(rule) == 2
+    for line in [lines[0], *lines[2:-1]]:
+        assert seps(line, "|")[:2] == rule  # "x | y" over "--+--": | and + share a column
+
+
+def test_short_iri_uses_longest_prefix() -> None:
+    assert short_iri("https://w3id.org/hilfenetz/id/org/lvr") == "hnid:org/lvr"
+    assert short_iri("https://w3id.org/hilfenetz/ontology#Offer") == "hn:Offer"
+    assert short_iri("http://example.org/x") == "http://example.org/x"
