@@ -89,8 +89,7 @@ def if_none_match(header: str | None, etag: str) -> bool:
         tag = part.strip()
         if tag == "*":
             return True
-        if tag.startswith("W/"):
-            tag = tag[2:]
+        tag = tag.removeprefix("W/")
         if tag == etag:
             return True
     return False

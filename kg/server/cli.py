@@ -35,7 +35,7 @@ def _default_store(project: Path) -> Path:
         return project / "var" / "store"
 
 
-def add_serve_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Register `kg serve` on the main CLI's subparsers."""
     p = subparsers.add_parser(
         "serve",

@@ -23,9 +23,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kg.server.auth import check_write_token
-from kg.server.httputil import BodyTooLarge, error, media_type, read_body, too_large, valid_iri
-from kg.server.negotiation import Format, describe_offers, format_from_content_type, negotiate
+from kg.server.httputil import (
+    BodyTooLarge,
+    error,
+    media_type,
+    read_body,
+    too_large,
+    valid_iri,
+)
 from kg.server.negotiation import GRAPH_FORMATS as _ALL_GRAPH_FORMATS
+from kg.server.negotiation import (
+    Format,
+    describe_offers,
+    format_from_content_type,
+    negotiate,
+)
 
 router = APIRouter()
 

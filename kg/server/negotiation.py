@@ -106,9 +106,8 @@ def _quality(ranges: list[_Range], fmt: Format) -> tuple[float, int]:
         for r in ranges:
             spec = r.specificity(media)
             # an alias counts slightly less than the canonical type at equal q
-            if spec > best_spec or (spec == best_spec and r.q > best_q):
-                if spec >= 0:
-                    best_spec, best_q = spec, r.q * (1.0 if i == 0 or spec < 2 else 0.999)
+            if spec >= 0 and (spec > best_spec or (spec == best_spec and r.q > best_q)):
+                best_spec, best_q = spec, r.q * (1.0 if i == 0 or spec < 2 else 0.999)
     return best_q, best_spec
 
 

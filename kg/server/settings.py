@@ -68,7 +68,7 @@ class Settings:
         """URL of the query endpoint, as named in the service description."""
         return self.base_url() + "/sparql"
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """Copy with absolute paths and a lower-cased allow-list."""
         return replace(
             self,

@@ -35,7 +35,12 @@ from kg.server.httputil import (
     too_large,
     valid_iri,
 )
-from kg.server.negotiation import GRAPH_FORMATS, RESULT_FORMATS, describe_offers, negotiate
+from kg.server.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    describe_offers,
+    negotiate,
+)
 from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed
 
 try:  # metrics are optional (kg.server.metrics is another helper's module)

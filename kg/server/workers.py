@@ -440,7 +440,7 @@ class WorkerPool:
         while True:
             try:
                 worker = await asyncio.wait_for(self._idle.get(), timeout=wait)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 self.on_event("queue_timeout")
                 raise QueryTimeout(limit, queued=True) from None
             if worker.process.is_alive():

@@ -16,10 +16,10 @@ INSERT DATA are fresh in both, which is isomorphic and validates the same.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,10 +184,9 @@ def changed_nodes(before: Any, after: Any, update: str | None = None) -> set[Any
         names_before = {g.value for g in before.named_graphs() if isinstance(g, ox.NamedNode)}
         names_after = {g.value for g in after.named_graphs() if isinstance(g, ox.NamedNode)}
         candidates = (iris & (names_before | names_after)) | (names_before ^ names_after)
-        if candidates & ({GRAPH_SHAPES} | set(_ONTOLOGY)):
-            if any(_changed_lines(before, after, ox.NamedNode(g)) for g in candidates
-                   if g == GRAPH_SHAPES or g in _ONTOLOGY):
-                return None
+        schema_graphs = candidates & ({GRAPH_SHAPES} | set(_ONTOLOGY))
+        if any(_changed_lines(before, after, ox.NamedNode(g)) for g in schema_graphs):
+            return None
         for g in [ox.DefaultGraph()] + [ox.NamedNode(g) for g in sorted(candidates)]:
             lines |= _changed_lines(before, after, g)
     nodes: set[Any] = set()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
-
-from pathlib import Path
 
 from .conftest import EX, Server, start_server, stop_server
 
