@@ -1,0 +1,350 @@
+"""`GET /api/queries/{name}`: every `queries/*.rq` file as a typed REST endpoint.
+
+Why one route per file (not one generic route): the OpenAPI document then lists each query with
+its own typed parameters, so clients and the interactive docs know what a query takes. The query
+text is never changed: request values are validated by `kg.queryparams` and bound as RDF terms
+(pyoxigraph substitutions). Output: plain JSON rows, CSV or JSON-LD; pages with `Link` headers.
+
+The files are loaded when the router is made; a broken file raises `QueryFileError` there, so the
+app does not start with a query silently missing.
+
+Wiring (kg/server/app.py)::
+
+    from kg.server import namedqueries
+    app.include_router(namedqueries.make_router(lambda: state.store,
+                                                namedqueries.queries_dir_for(settings)))
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.queryparams import NamedQuery, ParamError, ParamSpec, bind, load_named_queries, run
+
+API_PREFIX = "/api/queries"
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 1000
+#: Request parameters the API itself reads (not query parameters).
+CONTROL = ("format", "page", "per_page")
+MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "jsonld": "application/ld+json"}
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                           "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
+                           "unsignedShort", "unsignedByte")}
+_FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def queries_dir_for(settings: Any) -> Path:
+    """`{project_root}/queries` of the settings, else the checkout this package runs from."""
+    root = getattr(settings, "project_root", None)
+    return Path(root) / "queries" if root else _PACKAGE_ROOT / "queries"
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def plain(term: Any) -> Any:
+    """A term as a plain JSON value: IRI string, number/boolean for numeric/boolean literals,
+    else the lexical form; blank nodes as `_:id`; unbound → None."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        try:
+            if dt in _INTS:
+                return int(term.value)
+            if dt in _FLOATS:
+                return float(term.value)
+            if dt == XSD + "boolean":
+                return term.value in ("true", "1")
+        except ValueError:
+            return term.value
+        return term.value
+    return str(term)
+
+
+def jsonld_value(term: Any) -> Any:
+    """A term as a JSON-LD value object (keeps datatype and language)."""
+    if isinstance(term, ox.NamedNode):
+        return {"@id": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": f"_:{term.value}"}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    if term.datatype.value == XSD + "string":
+        return {"@value": term.value}
+    return {"@value": term.value, "@type": term.datatype.value}
+
+
+# ----------------------------------------------------------------------------- answers
+
+
+def unprocessable(errors: list[ParamError]) -> JSONResponse:
+    """422 in FastAPI's own error shape, so clients handle both alike."""
+    return JSONResponse(
+        {"detail": [{"loc": ["query", e.name], "msg": e.message, "type": e.kind} for e in errors]},
+        status_code=422,
+    )
+
+
+def _int_control(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ParamError(name, "not an integer", "int_parsing") from None
+    if not low <= value <= high:
+        raise ParamError(name, f"must be between {low} and {high}", "out_of_range")
+    return value
+
+
+def choose_format(request: Request) -> str:
+    """`?format=` wins; else the Accept header (CSV, JSON-LD), else JSON."""
+    fmt = request.query_params.get("format")
+    if fmt:
+        if fmt not in MEDIA:
+            raise ParamError("format", f"one of {', '.join(MEDIA)}", "enum")
+        return fmt
+    accept = request.headers.get("accept", "")
+    if "text/csv" in accept:
+        return "csv"
+    if "application/ld+json" in accept:
+        return "jsonld"
+    return "json"
+
+
+def _page_url(request: Request, page: int) -> str:
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    pairs.append(("page", str(page)))
+    return f"{request.url.path}?{urlencode(pairs)}"
+
+
+def link_header(request: Request, page: int, last: int) -> str:
+    """RFC 8288 links to the first, previous, next and last page (relative URLs)."""
+    rels = [("first", 1), ("last", last)]
+    if page > 1:
+        rels.append(("prev", min(page - 1, last)))
+    if page < last:
+        rels.append(("next", page + 1))
+    return ", ".join(f'<{_page_url(request, p)}>; rel="{r}"' for r, p in rels)
+
+
+def evaluate(store: Any, query: NamedQuery, bound: dict[str, Any], page: int, per_page: int
+             ) -> tuple[list[str], list[list[Any]], int]:
+    """Run the query; (columns, the rows of the page as terms, total number of rows)."""
+    result = run(store, query, bound)
+    columns = [v.value for v in result.variables]
+    start = (page - 1) * per_page
+    rows: list[list[Any]] = []
+    total = 0
+    for solution in result:
+        if start <= total < start + per_page:
+            rows.append([solution[c] for c in columns])
+        total += 1
+    return columns, rows, total
+
+
+def render(fmt: str, query: NamedQuery, request: Request, columns: list[str], rows: list[list[Any]],
+           bound: dict[str, Any], page: int, per_page: int, total: int) -> Response:
+    """The page in the chosen format."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if t is None else (t.value if not isinstance(t, ox.BlankNode) else f"_:{t.value}")
+                             for t in row])
+        return Response(buf.getvalue(), media_type=MEDIA["csv"])
+    if fmt == "jsonld":
+        vocab = str(request.url_for(f"namedquery_{query.name}")) + "#"
+        graph = [{c: jsonld_value(t) for c, t in zip(columns, row) if t is not None} for row in rows]
+        doc = {"@context": {"@vocab": vocab}, "@graph": graph}
+        return Response(json.dumps(doc, ensure_ascii=False), media_type=MEDIA["jsonld"])
+    body = {
+        "query": query.name,
+        "params": {k: plain(v) for k, v in bound.items()},
+        "columns": columns,
+        "rows": [{c: plain(t) for c, t in zip(columns, row)} for row in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
+    return JSONResponse(body)
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+
+
+def _param_doc(spec: ParamSpec) -> dict[str, Any]:
+    what = {
+        "iri": f"IRI of an instance of {spec.type_label[4:-1]}",
+        "resource": "IRI of any described resource",
+        "concept": f"IRI of a concept of the scheme <{spec.arg}>",
+        "string": f"text, at most {spec.max_length} characters",
+        "integer": "integer",
+        "date": "date YYYY-MM-DD",
+    }[spec.type]
+    default = "" if spec.default is None else " Default from the query file."
+    return {
+        "name": spec.name, "in": "query", "required": False,
+        "description": f"{what}. Unset: no restriction.{default}",
+        "schema": spec.openapi_schema(),
+    }
+
+
+_CONTROL_DOCS: list[dict[str, Any]] = [
+    {"name": "format", "in": "query", "required": False,
+     "description": "Output format (else chosen by the Accept header).",
+     "schema": {"type": "string", "enum": list(MEDIA)}},
+    {"name": "page", "in": "query", "required": False, "description": "Page number, from 1.",
+     "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "required": False, "description": "Rows per page.",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE}},
+]
+
+_ROWS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["query", "columns", "rows", "page", "per_page", "total"],
+    "properties": {
+        "query": {"type": "string"},
+        "params": {"type": "object"},
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "object"}},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+    },
+}
+
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"detail": {"type": "array", "items": {"type": "object", "properties": {
+        "loc": {"type": "array", "items": {"type": "string"}},
+        "msg": {"type": "string"}, "type": {"type": "string"}}}}},
+}
+
+
+def _operation_extra(query: NamedQuery) -> dict[str, Any]:
+    return {"parameters": [_param_doc(p) for p in query.bindable] + _CONTROL_DOCS}
+
+
+def _responses(query: NamedQuery) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": f"Rows of {query.name} (columns: {', '.join(query.columns)}); "
+                           "Link header with first/prev/next/last pages, X-Total-Count.",
+            "content": {
+                "application/json": {"schema": _ROWS_SCHEMA},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/ld+json": {"schema": {"type": "object"}},
+            },
+        },
+        422: {"description": "Unknown parameter or a value that does not fit its type.",
+              "content": {"application/json": {"schema": _ERROR_SCHEMA}}},
+    }
+
+
+# ----------------------------------------------------------------------------- router
+
+
+def catalogue_entry(query: NamedQuery, request: Request) -> dict[str, Any]:
+    """What `GET /api/queries` lists for one query."""
+    data = query.example.to_json()
+    return {
+        "name": query.name,
+        "title": data["title"],
+        "description": data["description"],
+        "url": str(request.url_for(f"namedquery_{query.name}")),
+        "columns": list(query.columns),
+        "params": [{"name": p.name, "type": p.type_label, "default": p.default, "example": p.example}
+                   for p in query.bindable],
+        "query": query.text,
+    }
+
+
+def make_router(get_store: Callable[[], Any], queries_dir: Path) -> APIRouter:
+    """A router with `GET /api/queries` and one `GET /api/queries/{name}` per file.
+
+    Raises kg.queryparams.QueryFileError when a file is broken (the app must not start)."""
+    queries = load_named_queries(queries_dir)
+    router = APIRouter(tags=["named queries"])
+
+    @router.get(API_PREFIX, summary="List the named queries", operation_id="list_named_queries")
+    def list_queries(request: Request) -> JSONResponse:
+        return JSONResponse({"queries": [catalogue_entry(q, request) for q in queries]})
+
+    for query in queries:
+        router.add_api_route(
+            f"{API_PREFIX}/{query.name}",
+            _endpoint(query, get_store),
+            methods=["GET"],
+            name=f"namedquery_{query.name}",
+            operation_id=f"query_{query.name.replace('-', '_')}",
+            summary=query.example.title.get("en") or query.name,
+            description=_description(query),
+            openapi_extra=_operation_extra(query),
+            responses=_responses(query),
+            response_class=Response,
+        )
+    return router
+
+
+def _description(query: NamedQuery) -> str:
+    d = query.example.description
+    text = f"{d.get('en', '')}\n\n*{query.example.title.get('de', '')}*: {d.get('de', '')}"
+    return text + f"\n\nSource file: `queries/{query.path.name}` (runs unchanged at /sparql)."
+
+
+def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        errors: list[ParamError] = []
+        page = per_page = 0
+        fmt = "json"
+        try:
+            fmt = choose_format(request)
+            page = _int_control(request, "page", 1, 1, 10**9)
+            per_page = _int_control(request, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+        except ParamError as exc:
+            errors.append(exc)
+        repeated = [k for k in set(request.query_params.keys()) if len(request.query_params.getlist(k)) > 1]
+        errors += [ParamError(k, "given more than once", "multiple_values") for k in repeated]
+        if errors:
+            return unprocessable(errors)
+        store = get_store()
+        values = dict(request.query_params.items())
+        try:
+            bound = await run_in_threadpool(bind, query, values, store, CONTROL)
+        except ParamError as exc:
+            return unprocessable([exc])
+        columns, rows, total = await run_in_threadpool(evaluate, store, query, bound, page, per_page)
+        response = render(fmt, query, request, columns, rows, bound, page, per_page, total)
+        last = max(1, math.ceil(total / per_page))
+        response.headers["Link"] = link_header(request, page, last)
+        response.headers["X-Total-Count"] = str(total)
+        return response
+
+    endpoint.__name__ = f"namedquery_{query.name.replace('-', '_')}"
+    endpoint.__doc__ = query.example.title.get("en")
+    return endpoint
+
+
+def iter_names(queries_dir: Path) -> Iterator[str]:
+    """Names of the served queries (for tests and the CLI)."""
+    return (q.name for q in load_named_queries(queries_dir))
