@@ -369,7 +369,7 @@ def _source_quads(t: _Terms, graph: NamedNode, dataset_ids: Iterable[str]) -> It
         yield Quad(s, t.type, t["SourceDocument"], graph)
         yield Quad(s, t.dct_identifier, Literal(d.id), graph)
         yield Quad(s, t.dct_title, Literal(d.title), graph)
-        yield Quad(s, t.label, Literal(d.title, language="de"), graph)
+        yield Quad(s, t.label, Literal(d.title, language="de" if d.id.startswith("destatis") else "en"), graph)
         yield Quad(s, t.dct_publisher, Literal(d.publisher), graph)
         yield Quad(s, t["fileName"], Literal(d.raw_file), graph)
         yield Quad(s, t["sha256"], Literal(d.raw_sha256), graph)
@@ -385,7 +385,7 @@ def _file_quads(t: _Terms, graph: NamedNode, path: Path, dataset_ids: Iterable[s
     s = NamedNode(file_source_iri(path.name))
     yield Quad(s, t.type, t["SourceDocument"], graph)
     yield Quad(s, t.dct_title, Literal(f"data/reference/{path.name}"), graph)
-    yield Quad(s, t.label, Literal(f"data/reference/{path.name}", language="de"), graph)
+    yield Quad(s, t.label, Literal(f"data/reference/{path.name}"), graph)
     yield Quad(s, t["fileName"], Literal(f"data/reference/{path.name}"), graph)
     yield Quad(s, t["sha256"], Literal(sha256_file(path)), graph)
     for dataset_id in dataset_ids:
