@@ -13,6 +13,7 @@ Wiring (kg/server/app.py)::
     from kg.server import namedqueries
     app.include_router(namedqueries.make_router(lambda: state.store,
                                                 namedqueries.queries_dir_for(settings)))
+    namedqueries.install_openapi(app)   # after all routers: unique operationIds
 """
 
 from __future__ import annotations
@@ -348,3 +349,34 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
 def iter_names(queries_dir: Path) -> Iterator[str]:
     """Names of the served queries (for tests and the CLI)."""
     return (q.name for q in load_named_queries(queries_dir))
+
+
+def install_openapi(app: Any) -> None:
+    """Make every operationId in the app's OpenAPI document unique (OpenAPI requires it).
+
+    Why: routes registered for GET and HEAD at once (e.g. /health, /sparql) get the same
+    generated operationId for both methods, which OpenAPI validators reject. Later duplicates
+    get the method appended (`health_health_get_head`). Call once after all routers are added."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        seen: set[str] = set()
+        for path_item in schema.get("paths", {}).values():
+            for method, op in path_item.items():
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                oid = op["operationId"]
+                if oid in seen:
+                    oid = f"{oid}_{method}"
+                    n = 2
+                    while oid in seen:
+                        oid, n = f"{op['operationId']}_{method}{n}", n + 1
+                    op["operationId"] = oid
+                seen.add(oid)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
