@@ -2,7 +2,7 @@
 
 Why a factory: tests start several servers (read-only, writable, tiny limits) over different
 stores in one session; nothing here is global. Optional parts owned by other modules (the UI
-router, linked-data routes, ops endpoints and metrics) are imported guardedly, so the SPARQL service works alone.
+router, linked-data routes, REST API routers, ops endpoints and metrics) are imported guardedly, so the SPARQL service works alone.
 """
 
 from __future__ import annotations
@@ -57,14 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         app.include_router(graphstore.router)
 
-    try:
-        from kg.server import linkeddata
-    except ImportError:
-        linkeddata = None  # type: ignore[assignment]
-    if linkeddata is not None and hasattr(linkeddata, "make_router"):
-        app.include_router(
-            linkeddata.make_router(lambda: state.store, settings, get_version=lambda: state.version)
-        )
+    _mount_optional_routers(app, state, settings)
 
     try:
         from kg.server import ui
@@ -73,3 +66,46 @@ def create_app(settings: Settings) -> FastAPI:
     if ui is not None and hasattr(ui, "router"):
         app.include_router(ui.router)
     return app
+
+
+def _mount_optional_routers(app: FastAPI, state: ServiceState, settings: Settings) -> None:
+    """Routers other modules provide (linked data, REST API: named queries, search, network).
+
+    Each is optional: a module that is missing is skipped, one that fails while building its
+    router is logged and skipped, so the SPARQL service itself always starts."""
+    import importlib
+
+    def get_store() -> object:
+        return state.store
+
+    def get_version() -> str:
+        return state.version
+
+    def linkeddata(mod: object) -> object:
+        return mod.make_router(get_store, settings, get_version=get_version)  # type: ignore[attr-defined]
+
+    def namedqueries(mod: object) -> object:
+        return mod.make_router(get_store, mod.queries_dir_for(settings))  # type: ignore[attr-defined]
+
+    def store_and_version(mod: object) -> object:
+        return mod.make_router(get_store, get_version)  # type: ignore[attr-defined]
+
+    for name, factory in (
+        ("kg.server.linkeddata", linkeddata),
+        ("kg.server.namedqueries", namedqueries),
+        ("kg.server.search", store_and_version),
+        ("kg.server.network", store_and_version),
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        except Exception:  # noqa: BLE001 - a module being edited must not take the endpoint down
+            log.exception("could not import %s; serving without it", name)
+            continue
+        if not hasattr(module, "make_router"):
+            continue
+        try:
+            app.include_router(factory(module))  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an optional router must not take the endpoint down
+            log.exception("could not mount %s; serving without it", name)
