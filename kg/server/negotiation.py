@@ -8,6 +8,7 @@ Formats are named by short keys; kg.server.workers maps the keys to pyoxigraph f
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -111,6 +112,7 @@ def _quality(ranges: list[_Range], fmt: Format) -> tuple[float, int]:
     return best_q, best_spec
 
 
+@functools.lru_cache(maxsize=2048)
 def negotiate(accept: str | None, offers: tuple[Format, ...], format_param: str | None = None) -> Format | None:
     """The format to answer with, or None (→ 406).
 

@@ -183,9 +183,13 @@ def _timeout(params: Params, configured: float) -> float | str:
     return min(value, configured)
 
 
-def forbidden_response(text: str, allow: tuple[str, ...]) -> Response | None:
+def forbidden_response(
+    text: str, allow: tuple[str, ...], targets: tuple[sparql_text.RemoteTarget, ...] | None = None
+) -> Response | None:
     """403 if the text names a SERVICE or LOAD target whose host is not allow-listed."""
-    bad = sparql_text.forbidden_targets(text, allow)
+    allowed = {h.lower() for h in allow}
+    found = targets if targets is not None else tuple(sparql_text.remote_targets(text))
+    bad = [t for t in found if t.host is None or t.host not in allowed]
     if not bad:
         return None
     t = bad[0]
@@ -226,14 +230,15 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         return error(400, limit)
     if not text.strip():
         return error(400, "The query is empty.", "Die Abfrage ist leer.")
-    form = sparql_text.query_form(text)
-    if form is None and sparql_text.looks_like_update(text):
+    facts = sparql_text.query_facts(text)
+    form = facts.form
+    if form is None and facts.is_update:
         return error(
             400,
             "This is a SPARQL Update, not a query: send it with POST as `update=` or application/sparql-update.",
             "Das ist ein SPARQL Update, keine Abfrage: per POST als `update=` oder application/sparql-update senden.",
         )
-    forbidden = forbidden_response(text, settings.service_allow)
+    forbidden = forbidden_response(text, settings.service_allow, facts.targets)
     if forbidden is not None:
         _metric("inc", "hilfenetz_sparql_refused_total", reason="service")
         return forbidden
@@ -254,7 +259,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         return error(400, f"Not a valid graph IRI: {bad[0]!r}.", f"Keine gültige Graph-IRI: {bad[0]!r}.")
     chosen = result_fmt if form in ("SELECT", "ASK") else graph_fmt if form else None
     key = (
-        sparql_text.normalise(text),
+        facts.normalised,
         tuple(default_graphs),
         tuple(named_graphs),
         result_fmt.key if result_fmt else None,

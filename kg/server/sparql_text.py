@@ -11,6 +11,7 @@ All of that only needs tokens that skip strings, IRIs and comments, and the brac
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -223,3 +224,22 @@ def mentioned_iris(text: str, default_prefixes: dict[str, str] | None = None) ->
             if iri:
                 out.add(iri)
     return out
+
+
+@dataclass(frozen=True)
+class QueryFacts:
+    """What the endpoint needs to know about a query text before running it."""
+
+    form: str | None
+    is_update: bool
+    normalised: str
+    targets: tuple[RemoteTarget, ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def query_facts(text: str) -> QueryFacts:
+    """Form, update-ness, normalised text and SERVICE/LOAD targets, memoised per text.
+
+    Why memoised: a portal sends the same few queries again and again; with this the cached
+    answer path does no tokenising at all."""
+    return QueryFacts(query_form(text), looks_like_update(text), normalise(text), tuple(remote_targets(text)))
