@@ -134,16 +134,25 @@ def infer(store: ox.Store) -> InferenceResult:
         }}"""
     res.participates_in += _run(store, part, axioms=False)
 
-    # property closure (after the shortcuts, so their superproperties are materialised too)
-    prop_rule = f"""
-        CONSTRUCT {{ ?s ?p ?o }}
-        %FROM%
-        WHERE {{
-          {{ SELECT DISTINCT ?sub ?p WHERE {{ ?sub <{SUBPROP}>+ ?p . FILTER(isIRI(?p) && ?sub != ?p) }} }}
-          GRAPH ?g {{ ?s ?sub ?o }}
-          %NEW%
-        }}"""
-    res.properties += _run(store, prop_rule, axioms=True)
+    # property closure (after the shortcuts, so their superproperties are materialised too),
+    # one query per superproperty so the "not yet asserted" test is a MINUS on a fixed predicate
+    pairs_q = f"""SELECT DISTINCT ?sub ?sup {_from(True, [])}
+        WHERE {{ ?sub <{SUBPROP}>+ ?sup . FILTER(isIRI(?sub) && isIRI(?sup) && ?sub != ?sup) }}"""
+    supers: dict[str, list[str]] = {}
+    for row in store.query(pairs_q):
+        supers.setdefault(row["sup"].value, []).append(row["sub"].value)
+    for sup, subs in sorted(supers.items()):
+        values = " ".join(f"<{sub}>" for sub in sorted(subs))
+        prop_rule = f"""
+            CONSTRUCT {{ ?s ?p ?o }}
+            %FROM%
+            WHERE {{
+              VALUES ?sub {{ {values} }}
+              GRAPH ?g {{ ?s ?sub ?o }}
+              BIND(<{sup}> AS ?p)
+              %NEW%
+            }}"""
+        res.properties += _run(store, prop_rule, axioms=False, exclude=_MINUS.format(p=sup))
 
     # types again, only if some property is declared a subproperty of rdf:type (then the
     # property closure may have produced types that need their superclasses)
