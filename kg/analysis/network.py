@@ -230,7 +230,7 @@ def write_network(g: nx.MultiDiGraph, fmt: str, output: Path) -> list[Path]:
         return [output]
     if fmt == "gexf":
         output.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_gexf(g, output)
+        nx.write_gexf(gexf_ready(g), output)
         return [output]
     if fmt == "csv":
         output.mkdir(parents=True, exist_ok=True)
@@ -248,6 +248,15 @@ def write_network(g: nx.MultiDiGraph, fmt: str, output: Path) -> list[Path]:
                 w.writerow([u, v] + [d.get(c, "") for c in cols[2:]])
         return [nodes, edges]
     raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def gexf_ready(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy for GEXF: there `type` is a reserved edge field (directed/undirected), so the edge
+    type goes into the edge `label` (shown by Gephi) and the attribute `relation`."""
+    h = g.copy()
+    for _, _, d in h.edges(data=True):
+        d["relation"] = d["label"] = d.pop("type")
+    return h
 
 
 def to_json(g: nx.MultiDiGraph) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.analysis.network import build_network, neighbourhood, shortest_connections, to_json
+from kg.analysis.network import build_network, gexf_ready, neighbourhood, shortest_connections, to_json
 
 MEDIA = {"json": "application/json", "graphml": "application/graphml+xml", "gexf": "application/gexf+xml"}
 
@@ -57,7 +57,7 @@ def _serialise(g: nx.MultiDiGraph, fmt: str) -> Response:
     if fmt == "graphml":
         nx.write_graphml(g, buf)
     else:
-        nx.write_gexf(g, buf)
+        nx.write_gexf(gexf_ready(g), buf)
     return Response(buf.getvalue(), media_type=MEDIA[fmt])
 
 
