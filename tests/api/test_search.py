@@ -115,3 +115,15 @@ def test_a_committed_write_is_searchable(tmp_path: Path) -> None:
             assert r.status_code in (200, 204), r.text
             hits = c.get("/api/search", params={"q": "quellenhausen", "type": "hn:YouthWelfareOffice"}).json()["hits"]
             assert [h["iri"] for h in hits] == [HNID + "org/quelle"]
+
+
+def test_search_page(client: httpx.Client) -> None:
+    r = client.get("/search", params={"q": "Lueckenlos"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "script-src 'none'" in r.headers["content-security-policy"]
+    assert '<a href="/id/project/lueckenlos">Lückenlos</a>' in r.text
+    r = client.get("/search", params={"q": "<script>alert(1)</script>"})
+    assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+    r = client.get("/search", params={"q": "Gladbeck", "type": "hn:Municipality"})
+    assert r.text.count("<li>") == 1 and '<option value="hn:Municipality" selected>' in r.text
+    assert "<form" in client.get("/search").text
