@@ -59,6 +59,7 @@ def render_page(q: str, type_value: str, hits: list[dict[str, Any]] | None, tota
     return f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Suche – hilfenetz</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/app.css"></head>
 <body><main>
 <h1>Suche im hilfenetz</h1>

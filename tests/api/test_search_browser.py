@@ -1,0 +1,35 @@
+"""The search box in a real headless Chromium: type "Jugendämter", submit, see the ranked hits
+and follow one. Skipped with a reason when no browser is installed."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_UI = Path(__file__).resolve().parents[1] / "ui" / "ui_browser.py"
+_spec = importlib.util.spec_from_file_location("hilfenetz_ui_browser", _UI)
+ui_browser = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(ui_browser)  # type: ignore[union-attr]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(ui_browser.missing_reason() is not None, reason=str(ui_browser.missing_reason()))
+def test_search_box_in_chromium(api_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with ui_browser.chromium() as driver:
+        driver.get(api_url + "/search")
+        box = driver.find_element(By.ID, "q")
+        box.send_keys("Jugendämter")
+        Select(driver.find_element(By.ID, "type")).select_by_value("skos:Concept")
+        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        first = driver.find_element(By.CSS_SELECTOR, "ol li a")
+        assert first.text == "Jugendamt"
+        driver.save_screenshot(str(artifacts / "search-page.png"))
+        assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
