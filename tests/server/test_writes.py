@@ -131,6 +131,11 @@ def test_violating_update_is_refused_with_report_and_changes_nothing(shapes_serv
     SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     assert (None, SH.conforms, rdflib.Literal(False)) in report
     assert (None, SH.focusNode, rdflib.URIRef(EX + "carol")) in report
+    # … and as JSON
+    r = httpx.post(shapes_server.sparql, data={"update": update}, headers={**auth, "Accept": "application/json"},
+                   timeout=60)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["conforms"] is False and "carol" in r.text
     assert dump(shapes_server) == before
 
 
