@@ -1,0 +1,434 @@
+"""Shapes graph → compiled plan.
+
+Every shape is read once into a `Shape` (targets, path, severity, messages and its constraints
+with parameters already converted to pyoxigraph terms). For every shape with targets the plan
+holds one SPARQL query computing all its focus nodes at once, and for every property shape whose
+constraints are "simple" (compare each value node, or count them) one SPARQL query per
+(shape, path) that returns only the violating rows for all focus nodes together, with the
+targets pushed into the query as a join. Everything else (nested shapes, logical constraints,
+qualified counts, closed shapes, property pairs, language uniqueness...) is evaluated exactly in
+Python by kg.shacl.exact, so the plan never has to be clever about what it cannot express.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, RDFS, BNode, Literal, URIRef
+from rdflib.collection import Collection
+
+from kg.shacl.paths import Path, parse_path, to_sparql
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+# a surrogate datatype for literals pyoxigraph would rewrite (see kg.shacl.engine.load_exact)
+SURROGATE = "urn:x-hilfenetz:literal:"
+
+
+class ShapeError(ValueError):
+    """The shapes graph is not well-formed SHACL (validation must fail, not guess)."""
+
+
+def to_ox(t: rdflib.term.Node) -> Any:
+    """rdflib term → pyoxigraph term (blank nodes keep their id)."""
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t))
+    if isinstance(t, Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        if t.datatype is not None:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+    raise ShapeError(f"unsupported term {t!r}")
+
+
+def to_rdf(t: Any) -> rdflib.term.Node:
+    """pyoxigraph term → rdflib term, lexical forms verbatim, surrogate literals decoded."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        dt = t.datatype.value
+        if dt == XSD + "string":
+            return Literal(t.value)
+        if dt.startswith(SURROGATE):
+            dt = dt[len(SURROGATE):]
+        return Literal(t.value, datatype=URIRef(dt), normalize=False)
+    raise TypeError(f"unsupported pyoxigraph term {t!r}")
+
+
+@dataclass
+class Constraint:
+    """One constraint component instance: component local name (e.g. "MinCount") and parameters."""
+
+    component: str
+    params: dict[str, Any]
+
+    @property
+    def iri(self) -> URIRef:
+        return SH[self.component + "ConstraintComponent"]
+
+
+@dataclass
+class Shape:
+    """A node or property shape as the evaluator needs it."""
+
+    node: rdflib.term.Node
+    path: Path | None = None
+    path_node: rdflib.term.Node | None = None
+    targets: list[tuple[str, Any]] = field(default_factory=list)
+    severity: URIRef = SH.Violation
+    messages: list[Literal] = field(default_factory=list)
+    deactivated: bool = False
+    constraints: list[Constraint] = field(default_factory=list)
+    parents: list["Shape"] = field(default_factory=list)  # shapes that reference it by sh:property
+
+    @property
+    def is_property(self) -> bool:
+        return self.path is not None
+
+
+def _list(g: rdflib.Graph, node: rdflib.term.Node) -> list[rdflib.term.Node]:
+    if node == RDF.nil:
+        return []
+    if (node, RDF.first, None) not in g:
+        raise ShapeError(f"expected an RDF list at {node}")
+    return list(Collection(g, node))
+
+
+def _one(g: rdflib.Graph, s: rdflib.term.Node, p: URIRef) -> rdflib.term.Node | None:
+    vals = list(g.objects(s, p))
+    if len(vals) > 1:
+        raise ShapeError(f"{s} has {len(vals)} values for {p}")
+    return vals[0] if vals else None
+
+
+def _int(v: rdflib.term.Node, what: str) -> int:
+    if not isinstance(v, Literal):
+        raise ShapeError(f"{what} must be an integer literal")
+    try:
+        return int(str(v))
+    except ValueError as e:
+        raise ShapeError(f"{what} must be an integer literal, got {v!r}") from e
+
+
+_SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
+_TARGETS = ((SH.targetNode, "node"), (SH.targetClass, "class"),
+            (SH.targetSubjectsOf, "subjectsOf"), (SH.targetObjectsOf, "objectsOf"))
+
+
+class ShapesGraph:
+    """All shapes of a shapes graph, parsed on demand and memoised by node."""
+
+    def __init__(self, g: rdflib.Graph) -> None:
+        self.g = g
+        self._shapes: dict[rdflib.term.Node, Shape] = {}
+        self._parsing: set[rdflib.term.Node] = set()
+
+    def shape(self, node: rdflib.term.Node) -> Shape:
+        if node not in self._shapes:
+            if node in self._parsing:
+                # a reference cycle; the Shape object is created before recursion, so this cannot happen
+                raise ShapeError(f"cyclic shape definition at {node}")
+            self._parse(node)
+        return self._shapes[node]
+
+    def target_shapes(self) -> list[Shape]:
+        """Shapes with at least one target (explicit or implicit class target), sorted for determinism."""
+        g = self.g
+        cands: set[rdflib.term.Node] = set()
+        for pred, _ in _TARGETS:
+            cands.update(g.subjects(pred, None))
+        for t in _SHAPE_TYPES:
+            for s in g.subjects(RDF.type, t):
+                if (s, RDF.type, RDFS.Class) in g or (s, RDF.type, rdflib.OWL.Class) in g:
+                    cands.add(s)
+        out = [self.shape(n) for n in sorted(cands, key=lambda n: (isinstance(n, BNode), str(n)))]
+        return [s for s in out if s.targets]
+
+    def _parse(self, node: rdflib.term.Node) -> None:
+        g = self.g
+        sh = Shape(node=node)
+        self._shapes[node] = sh
+        self._parsing.add(node)
+        try:
+            path_node = _one(g, node, SH.path)
+            if path_node is not None:
+                sh.path_node = path_node
+                sh.path = parse_path(g, path_node)
+            for pred, kind in _TARGETS:
+                for o in g.objects(node, pred):
+                    sh.targets.append((kind, to_ox(o)))
+            if any((node, RDF.type, t) in g for t in _SHAPE_TYPES) and (
+                    (node, RDF.type, RDFS.Class) in g or (node, RDF.type, rdflib.OWL.Class) in g):
+                if isinstance(node, URIRef):
+                    sh.targets.append(("class", to_ox(node)))
+            sev = _one(g, node, SH.severity)
+            if sev is not None:
+                sh.severity = sev  # type: ignore[assignment]
+            sh.messages = [m for m in g.objects(node, SH.message) if isinstance(m, Literal)]
+            deact = _one(g, node, SH.deactivated)
+            sh.deactivated = isinstance(deact, Literal) and str(deact).strip().lower() == "true"
+            sh.constraints = self._constraints(node, sh)
+        finally:
+            self._parsing.discard(node)
+
+    def _constraints(self, node: rdflib.term.Node, shape: Shape) -> list[Constraint]:
+        g = self.g
+        out: list[Constraint] = []
+        for o in g.objects(node, SH["class"]):
+            out.append(Constraint("Class", {"class": to_ox(o)}))
+        for o in g.objects(node, SH.datatype):
+            out.append(Constraint("Datatype", {"datatype": o}))
+        for o in g.objects(node, SH.nodeKind):
+            out.append(Constraint("NodeKind", {"nodeKind": o}))
+        if shape.is_property:
+            for o in g.objects(node, SH.minCount):
+                out.append(Constraint("MinCount", {"minCount": _int(o, "sh:minCount")}))
+            for o in g.objects(node, SH.maxCount):
+                out.append(Constraint("MaxCount", {"maxCount": _int(o, "sh:maxCount")}))
+        for name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+            for o in g.objects(node, SH[name]):
+                out.append(Constraint(name[0].upper() + name[1:], {name: o}))
+        for name in ("minLength", "maxLength"):
+            for o in g.objects(node, SH[name]):
+                out.append(Constraint(name[0].upper() + name[1:], {name: _int(o, f"sh:{name}")}))
+        flags_vals = list(g.objects(node, SH.flags))
+        for o in g.objects(node, SH.pattern):
+            flags = str(flags_vals[0]) if flags_vals else ""
+            out.append(Constraint("Pattern", {"pattern": str(o), "flags": flags}))
+        for o in g.objects(node, SH.languageIn):
+            out.append(Constraint("LanguageIn", {"languageIn": [str(x) for x in _list(g, o)]}))
+        if shape.is_property:
+            for o in g.objects(node, SH.uniqueLang):
+                if isinstance(o, Literal) and str(o).strip().lower() == "true":
+                    out.append(Constraint("UniqueLang", {}))
+        for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            for o in g.objects(node, SH[name]):
+                if not isinstance(o, URIRef):
+                    raise ShapeError(f"sh:{name} must be an IRI")
+                out.append(Constraint(name[0].upper() + name[1:], {name: ox.NamedNode(str(o))}))
+        for o in g.objects(node, SH["not"]):
+            out.append(Constraint("Not", {"shape": self.shape(o)}))
+        for name in ("and", "or", "xone"):
+            for o in g.objects(node, SH[name]):
+                out.append(Constraint(name[0].upper() + name[1:],
+                                      {"shapes": [self.shape(x) for x in _list(g, o)]}))
+        for o in g.objects(node, SH.node):
+            out.append(Constraint("Node", {"shape": self.shape(o)}))
+        for o in g.objects(node, SH.property):
+            ps = self.shape(o)
+            if not ps.is_property:
+                raise ShapeError(f"sh:property value {o} has no sh:path")
+            if shape not in ps.parents:
+                ps.parents.append(shape)
+            out.append(Constraint("Property", {"shape": ps}))
+        if shape.is_property:
+            for o in g.objects(node, SH.qualifiedValueShape):
+                qmin = _one(g, node, SH.qualifiedMinCount)
+                qmax = _one(g, node, SH.qualifiedMaxCount)
+                disj = _one(g, node, SH.qualifiedValueShapesDisjoint)
+                params = {"shape": self.shape(o),
+                          "disjoint": isinstance(disj, Literal) and str(disj).strip().lower() == "true"}
+                if qmin is not None:
+                    out.append(Constraint("QualifiedMinCount", {**params, "min": _int(qmin, "sh:qualifiedMinCount")}))
+                if qmax is not None:
+                    out.append(Constraint("QualifiedMaxCount", {**params, "max": _int(qmax, "sh:qualifiedMaxCount")}))
+        closed = _one(g, node, SH.closed)
+        if isinstance(closed, Literal) and str(closed).strip().lower() == "true":
+            allowed: set[str] = set()
+            for ps in g.objects(node, SH.property):
+                p = _one(g, ps, SH.path)
+                if isinstance(p, URIRef):
+                    allowed.add(str(p))
+            for o in g.objects(node, SH.ignoredProperties):
+                allowed.update(str(x) for x in _list(g, o))
+            out.append(Constraint("Closed", {"allowed": allowed}))
+        for o in g.objects(node, SH.hasValue):
+            out.append(Constraint("HasValue", {"hasValue": to_ox(o)}))
+        for o in g.objects(node, SH["in"]):
+            out.append(Constraint("In", {"in": {to_ox(x) for x in _list(g, o)}}))
+        return out
+
+
+# ----------------------------------------------------------------------------------- SPARQL plan
+
+def focus_query(shape: Shape) -> str:
+    """One SELECT computing every focus node of `shape` (a UNION over its targets)."""
+    return f"SELECT DISTINCT ?this WHERE {{ {focus_pattern(shape)} }}"
+
+
+def focus_pattern(shape: Shape) -> str:
+    """The graph pattern binding ?this to the focus nodes, for pushing into other queries."""
+    branches: list[str] = []
+    for kind, t in shape.targets:
+        if kind == "node":
+            branches.append(f"{{ VALUES ?this {{ {_term(t)} }} }}")
+        elif kind == "class":
+            branches.append(f"{{ ?this <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(t)} }}")
+        elif kind == "subjectsOf":
+            branches.append(f"{{ ?this {_term(t)} ?_any }}")
+        elif kind == "objectsOf":
+            branches.append(f"{{ ?_any {_term(t)} ?this }}")
+    return " UNION ".join(branches) if branches else "FILTER(false)"
+
+
+def _term(t: Any) -> str:
+    if isinstance(t, ox.NamedNode):
+        return f"<{t.value}>"
+    if isinstance(t, ox.Literal):
+        return str(t)
+    raise ShapeError(f"cannot use {t!r} in a compiled query")
+
+
+# Components the SPARQL fast path evaluates, with the value-level ones as FILTER expressions.
+SIMPLE = {"Class", "Datatype", "NodeKind", "MinCount", "MaxCount", "In", "HasValue",
+          "MinLength", "MaxLength", "Pattern", "LanguageIn"}
+
+_NODEKIND = {
+    "IRI": "isIRI(?v)", "BlankNode": "isBlank(?v)", "Literal": "isLiteral(?v)",
+    "BlankNodeOrIRI": "(isBlank(?v) || isIRI(?v))", "BlankNodeOrLiteral": "(isBlank(?v) || isLiteral(?v))",
+    "IRIOrLiteral": "(isIRI(?v) || isLiteral(?v))",
+}
+# datatypes whose well-formed literals pyoxigraph stores as native values: an ill-formed one keeps
+# its lexical form and fails a cast, so `COALESCE(isLiteral(xsd:T(?v)), false)` tests well-formedness
+_CASTABLE = {"integer", "decimal", "double", "float", "boolean", "date", "dateTime", "time"}
+# datatypes every lexical form of which is well-formed (pyshacl likewise accepts any lexical form)
+_ANY_LEXICAL = {XSD + "string", RDF_NS + "langString"}
+
+
+def value_check(c: Constraint) -> str | None:
+    """A SPARQL expression true when ?v VIOLATES the constraint, or None when not compilable."""
+    p = c.params
+    if c.component == "Class":
+        return f"NOT EXISTS {{ ?v <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(p['class'])} }}"
+    if c.component == "NodeKind":
+        local = str(p["nodeKind"]).rsplit("#", 1)[-1]
+        return f"!{_NODEKIND[local]}" if local in _NODEKIND else None
+    if c.component == "Datatype":
+        dt = str(p["datatype"])
+        if dt == RDF_NS + "langString":
+            return "!(isLiteral(?v) && lang(?v) != \"\")"
+        if dt in _ANY_LEXICAL:
+            return f"!(isLiteral(?v) && datatype(?v) = <{dt}>)"
+        local = dt[len(XSD):] if dt.startswith(XSD) else None
+        if local in _CASTABLE:
+            return f"!(isLiteral(?v) && datatype(?v) = <{dt}> && COALESCE(isLiteral(<{dt}>(?v)), false))"
+        return None  # e.g. xsd:gYear: well-formedness is checked exactly in Python
+    if c.component == "In":
+        vals = p["in"]
+        if not vals or not all(isinstance(v, (ox.NamedNode, ox.Literal)) for v in vals):
+            return None
+        if any(isinstance(v, ox.Literal) and v.datatype.value.startswith(SURROGATE) for v in vals):
+            return None
+        # sameTerm, not =: sh:in compares RDF terms, not values
+        return "!(" + " || ".join(f"sameTerm(?v, {_term(v)})" for v in sorted(vals, key=str)) + ")"
+    if c.component in ("MinLength", "MaxLength"):
+        n = p["minLength" if c.component == "MinLength" else "maxLength"]
+        op = "<" if c.component == "MinLength" else ">"
+        return f"(isBlank(?v) || STRLEN(STR(?v)) {op} {int(n)})"
+    if c.component == "Pattern":
+        flags = p["flags"]
+        if set(flags) - set("ismx") or "\\" in p["pattern"] and _risky_regex(p["pattern"]):
+            return None
+        pat = _sparql_string(p["pattern"])
+        return f"(isBlank(?v) || !REGEX(STR(?v), {pat}, {_sparql_string(flags)}))"
+    if c.component == "LanguageIn":
+        ranges = p["languageIn"]
+        conds = " || ".join(f"langMatches(lang(?v), {_sparql_string(r)})" for r in ranges)
+        return f"!(isLiteral(?v) && lang(?v) != \"\" && ({conds or 'false'}))"
+    return None
+
+
+def _risky_regex(pattern: str) -> bool:
+    """Escapes whose meaning differs between XPath regex (SPARQL) and Python's re (pyshacl):
+    \\d, \\w, \\s, \\b are Unicode-aware in both but \\i, \\c, \\p{..} exist only in XPath."""
+    return any(x in pattern for x in ("\\i", "\\c", "\\I", "\\C", "\\p", "\\P", "\\b", "\\B", "\\A", "\\Z"))
+
+
+def _sparql_string(s: str) -> str:
+    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{out}"'
+
+
+@dataclass
+class PathPlan:
+    """Compiled checks for one property shape reached directly from a target shape."""
+
+    shape: Shape
+    value_checks: list[tuple[Constraint, str]]  # (constraint, SPARQL violation expression)
+    min_count: Constraint | None
+    max_count: Constraint | None
+    has_values: list[Constraint]
+    rest: list[Constraint]  # evaluated exactly in Python
+
+
+def plan_property(shape: Shape) -> PathPlan:
+    """Split a property shape's constraints into the compiled and the exact ones."""
+    checks: list[tuple[Constraint, str]] = []
+    rest: list[Constraint] = []
+    min_c = max_c = None
+    has_values: list[Constraint] = []
+    for c in shape.constraints:
+        if c.component == "MinCount" and min_c is None:
+            min_c = c
+        elif c.component == "MaxCount" and max_c is None:
+            max_c = c
+        elif c.component == "HasValue" and isinstance(c.params["hasValue"], (ox.NamedNode, ox.Literal)):
+            has_values.append(c)
+        elif c.component in SIMPLE and (expr := value_check(c)) is not None:
+            checks.append((c, expr))
+        else:
+            rest.append(c)
+    return PathPlan(shape, checks, min_c, max_c, has_values, rest)
+
+
+def values_query(focus: str, plan: PathPlan, guard_surrogates: bool = False) -> str | None:
+    """One query: for all focus nodes, the value nodes violating any compiled value check,
+    with one boolean column per check (so each violation is attributed to its constraint)."""
+    if not plan.value_checks:
+        return None
+    assert plan.shape.path is not None
+    guard = f'isLiteral(?v) && STRSTARTS(STR(datatype(?v)), "{SURROGATE}")'
+    if guard_surrogates:  # surrogate literals are checked exactly instead (engine._surrogate_values)
+        binds = " ".join(f"BIND(IF({guard}, false, COALESCE({expr}, true)) AS ?c{i})"
+                         for i, (_, expr) in enumerate(plan.value_checks))
+    else:
+        binds = " ".join(f"BIND(COALESCE({expr}, true) AS ?c{i})" for i, (_, expr) in enumerate(plan.value_checks))
+    cols = " ".join(f"?c{i}" for i in range(len(plan.value_checks)))
+    any_ = " || ".join(f"?c{i}" for i in range(len(plan.value_checks)))
+    return (f"SELECT DISTINCT ?this ?v {cols} WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} "
+            f"?this {to_sparql(plan.shape.path)} ?v . {binds} FILTER({any_}) }}")
+
+
+def count_query(focus: str, plan: PathPlan) -> str | None:
+    """One aggregate query: the focus nodes whose number of distinct values breaks min/maxCount,
+    or that lack a required sh:hasValue (returned with their count and a flag per hasValue)."""
+    if plan.min_count is None and plan.max_count is None and not plan.has_values:
+        return None
+    assert plan.shape.path is not None
+    path = to_sparql(plan.shape.path)
+    conds: list[str] = []
+    sel = ["?this", "(COUNT(DISTINCT ?v) AS ?n)"]
+    if plan.min_count is not None:
+        conds.append(f"?n < {int(plan.min_count.params['minCount'])}")
+    if plan.max_count is not None:
+        conds.append(f"?n > {int(plan.max_count.params['maxCount'])}")
+    for i, c in enumerate(plan.has_values):
+        sel.append(f"(MAX(IF(sameTerm(?v, {_term(c.params['hasValue'])}), 1, 0)) AS ?h{i})")
+    inner = (f"SELECT {' '.join(sel)} WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} "
+             f"OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this")
+    for i in range(len(plan.has_values)):
+        conds.append(f"COALESCE(?h{i}, 0) = 0")
+    hv = " ".join(f"?h{i}" for i in range(len(plan.has_values)))
+    return f"SELECT ?this ?n {hv} WHERE {{ {{ {inner} }} FILTER({' || '.join(conds)}) }}"
