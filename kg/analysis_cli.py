@@ -23,7 +23,7 @@ def _store_path(args: argparse.Namespace) -> Path:
     return Path(env) if env else DEFAULT_STORE
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202 - a pyoxigraph.Store
+def _open(args: argparse.Namespace):
     import pyoxigraph as ox
 
     path = _store_path(args)

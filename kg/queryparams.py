@@ -40,7 +40,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.namespaces import PREFIXES
+# queries_catalog is a pure module (no web framework, no store); it only lives in kg.server
 from kg.server.queries_catalog import ExampleQuery, load_example, with_prefixes
 
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -53,7 +55,7 @@ DEFAULT_STRING_MAX = 200
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
-class QueryFileError(Exception):
+class QueryFileError(KgError):
     """A query file that cannot be served: bad header or SPARQL the parser rejects."""
 
     def __init__(self, path: Path, message: str) -> None:
@@ -276,6 +278,25 @@ def check_query_files(queries_dir: Path) -> list[QueryFileError]:
         except QueryFileError as exc:
             problems.append(exc)
     return problems
+
+
+class QueryFilesError(KgError):
+    """Every broken file of a queries folder at once (for `kg build` / `kg validate`)."""
+
+    def __init__(self, problems: list[QueryFileError]) -> None:
+        super().__init__("broken query files:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+def require_valid_query_files(queries_dir: Path) -> int:
+    """Raise QueryFilesError listing every broken file; else return the number of files.
+
+    For the build: call it with `project_root / "queries"` so a broken file fails the build
+    with the file name and the parser's message."""
+    problems = check_query_files(queries_dir)
+    if problems:
+        raise QueryFilesError(problems)
+    return len(list(queries_dir.glob("*.rq"))) if queries_dir.is_dir() else 0
 
 
 # ----------------------------------------------------------------------------- values

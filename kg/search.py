@@ -238,7 +238,7 @@ def build_index(store: Any) -> SearchIndex:
             if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.Literal):
                 continue
             lang = o.language
-            if lang and not (lang.startswith("de") or lang.startswith("en")):
+            if lang and not lang.startswith(("de", "en")):
                 continue
             ent = entities.get(s.value)
             if ent is None:

@@ -15,6 +15,7 @@ that take part in at least one edge; `partOf` edges are added between areas alre
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -66,21 +67,23 @@ class _Edge:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-_NODE_INFO = """
-SELECT ?s ?t ?l WHERE {
+_KIND_VALUES = " ".join(f"<{c}>" for _, c in KINDS)
+_NODE_INFO = f"""
+SELECT ?s ?t ?l WHERE {{
   ?s a ?t .
-  VALUES ?t { %s }
-  OPTIONAL { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANGMATCHES(LANG(?l), "de")) }
-}
-""" % " ".join(f"<{c}>" for _, c in KINDS)
+  VALUES ?t {{ {_KIND_VALUES} }}
+  OPTIONAL {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANGMATCHES(LANG(?l), "de")) }}
+}}
+"""
 
-_DIRECT = """
-SELECT ?s ?p ?o ?g WHERE {
-  VALUES ?p { %s }
-  GRAPH ?g { ?s ?p ?o }
-  FILTER(isIRI(?o) && ?g != <%sgraph/inferred>)
-}
-""" % (" ".join(f"<{HN}{p}>" for p in DIRECT), HNID)
+_DIRECT_VALUES = " ".join(f"<{HN}{p}>" for p in DIRECT)
+_DIRECT = f"""
+SELECT ?s ?p ?o ?g WHERE {{
+  VALUES ?p {{ {_DIRECT_VALUES} }}
+  GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(isIRI(?o) && ?g != <{HNID}graph/inferred>)
+}}
+"""
 
 _PARTICIPATIONS = f"""
 SELECT ?a ?c ?role ?start ?g WHERE {{
@@ -206,10 +209,10 @@ def shortest_connections(g: nx.MultiDiGraph, a: str, b: str, limit: int = 20) ->
     out = []
     for p in sorted(paths):
         steps = []
-        for x, y in zip(p, p[1:]):
+        for x, y in itertools.pairwise(p):
             between = [(x, y, d) for d in g.get_edge_data(x, y, default={}).values()] + \
                       [(y, x, d) for d in g.get_edge_data(y, x, default={}).values()]
-            s, t, d = sorted(between, key=lambda e: (e[2]["type"], e[0]))[0]
+            s, t, d = min(between, key=lambda e: (e[2]["type"], e[0]))
             steps.append({"from": s, "to": t, "type": d["type"], "source": d["source"]})
         out.append(steps)
     return out

@@ -22,10 +22,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
+import matplotlib.pyplot as plt
+import networkx as nx
 
-from kg.analysis.network import build_network, counts, degree_table  # noqa: E402
+from kg.analysis.network import build_network, counts, degree_table
 
 HN = "https://w3id.org/hilfenetz/ontology#"
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -199,12 +199,12 @@ def make_report(store: Any, out_dir: Path) -> Report:
     gaps = sum(1 for r in rep.coverage if r["offers"] == 0)
     lines = [
         "# hilfenetz report", "",
-        f"Network: {rep.nodes} nodes ({', '.join(f'{k} {v}' for k, v in c['nodes'].items())}), "
-        f"{rep.edges} edges ({', '.join(f'{k} {v}' for k, v in c['edges'].items())}).", "",
+        (f"Network: {rep.nodes} nodes ({', '.join(f'{k} {v}' for k, v in c['nodes'].items())}), "
+         f"{rep.edges} edges ({', '.join(f'{k} {v}' for k, v in c['edges'].items())})."), "",
         "![network](network.svg)", "",
         "## Most connected actors", "", *md[:12], "",
-        f"## Prevention chain coverage ({len({r['area'] for r in rep.coverage})} areas × 6 life phases, "
-        f"{gaps} cells without any offer)", "", "![coverage](coverage-heatmap.svg)", "",
+        (f"## Prevention chain coverage ({len({r['area'] for r in rep.coverage})} areas × 6 life phases, "
+         f"{gaps} cells without any offer)"), "", "![coverage](coverage-heatmap.svg)", "",
         "## Participation over time", "",
         ", ".join(f"{y}: {n}" for y, n in rep.participation.items()) or "no participation with a start date", "",
         "![participation](participation-over-time.svg)", "",

@@ -32,7 +32,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.queryparams import NamedQuery, ParamError, ParamSpec, bind, load_named_queries, run
+from kg.queryparams import (
+    NamedQuery,
+    ParamError,
+    ParamSpec,
+    bind,
+    load_named_queries,
+    run,
+)
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100

@@ -23,7 +23,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.analysis.network import build_network, gexf_ready, neighbourhood, shortest_connections, to_json
+from kg.analysis.network import (
+    build_network,
+    gexf_ready,
+    neighbourhood,
+    shortest_connections,
+    to_json,
+)
 
 MEDIA = {"json": "application/json", "graphml": "application/graphml+xml", "gexf": "application/gexf+xml"}
 
@@ -80,7 +86,7 @@ def make_router(get_store: Callable[[], Any], get_version: Callable[[], str]) ->
         hops: int = Query(1, ge=1, le=4, description="Radius of the neighbourhood around `focus`"),
         events: bool = Query(True, description="Include events as nodes"),
     ) -> Response:
-        for name in request.query_params.keys():
+        for name in request.query_params:
             if name not in ("format", "focus", "hops", "events"):
                 return _error(name, "unknown parameter", "extra_forbidden")
         g = await run_in_threadpool(cache.graph, events)

@@ -14,10 +14,9 @@ Wiring (kg/server/app.py)::
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
-
-import html
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -99,7 +98,7 @@ def make_router(get_store: Callable[[], Any], get_version: Callable[[], str]) ->
         offset: int = Query(0, ge=0, le=100_000),
     ) -> JSONResponse:
         allowed = {"q", "type", "limit", "offset"}
-        for name in request.query_params.keys():
+        for name in request.query_params:
             if name not in allowed:
                 return _error(name, "unknown parameter", "extra_forbidden")
         types: list[str] = []

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import HNID, HN, rows
+from .conftest import HN, HNID, rows
 
 KPK = HNID + "programme/kommunale-praeventionsketten-nrw"
 BI = HNID + "programme/bundesinitiative-netzwerke-fruehe-hilfen-familienhebammen"

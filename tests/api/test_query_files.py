@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kg.queryparams import QueryFileError, check_query_files, load_named_queries, parse_param
+from kg.queryparams import (
+    QueryFileError,
+    check_query_files,
+    load_named_queries,
+    parse_param,
+)
 
 from .conftest import QUERIES
 
@@ -72,3 +77,17 @@ def test_param_line_syntax() -> None:
     assert p.max_length == 80 and p.example == '"Gladbeck Stadt"'
     legacy = parse_param("programme iri (all programmes) <https://w3id.org/hilfenetz/id/programme/x>")
     assert legacy.bindable is False  # old form: default fixed in a VALUES block, not bindable
+
+
+def test_build_hook_lists_every_broken_file(tmp_path: Path) -> None:
+    from kg.errors import KgError
+    from kg.queryparams import require_valid_query_files
+
+    (tmp_path / "a.rq").write_text(GOOD.replace("WHERE {", "WHERE {{"), encoding="utf-8")
+    (tmp_path / "b.rq").write_text(GOOD.replace("iri(hn:Programme)", "float"), encoding="utf-8")
+    with pytest.raises(KgError) as info:
+        require_valid_query_files(tmp_path)
+    text = str(info.value)
+    assert str(tmp_path / "a.rq") in text and "SPARQL syntax error" in text
+    assert str(tmp_path / "b.rq") in text and "unknown parameter type" in text
+    assert require_valid_query_files(QUERIES) == len(list(QUERIES.glob("*.rq")))

@@ -105,16 +105,16 @@ def test_index_follows_the_version(tmp_path: Path) -> None:
 
 def test_a_committed_write_is_searchable(tmp_path: Path) -> None:
     token = "search-test-token"
-    with serve(tmp_path / "store", write_token=token, validate_writes=False) as url:
-        with httpx.Client(base_url=url, timeout=60) as c:
-            assert c.get("/api/search", params={"q": "Quellenhausen"}).json()["hits"] == []
-            update = (f'INSERT DATA {{ GRAPH <{HNID}graph/source/test> {{ <{HNID}org/quelle> '
-                      f'<http://www.w3.org/2000/01/rdf-schema#label> "Jugendamt Quellenhausen"@de ; '
-                      f'a <{HN}YouthWelfareOffice> }} }}')
-            r = c.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {token}"})
-            assert r.status_code in (200, 204), r.text
-            hits = c.get("/api/search", params={"q": "quellenhausen", "type": "hn:YouthWelfareOffice"}).json()["hits"]
-            assert [h["iri"] for h in hits] == [HNID + "org/quelle"]
+    with serve(tmp_path / "store", write_token=token, validate_writes=False) as url, \
+            httpx.Client(base_url=url, timeout=60) as c:
+        assert c.get("/api/search", params={"q": "Quellenhausen"}).json()["hits"] == []
+        update = (f'INSERT DATA {{ GRAPH <{HNID}graph/source/test> {{ <{HNID}org/quelle> '
+                  f'<http://www.w3.org/2000/01/rdf-schema#label> "Jugendamt Quellenhausen"@de ; '
+                  f'a <{HN}YouthWelfareOffice> }} }}')
+        r = c.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code in (200, 204), r.text
+        hits = c.get("/api/search", params={"q": "quellenhausen", "type": "hn:YouthWelfareOffice"}).json()["hits"]
+        assert [h["iri"] for h in hits] == [HNID + "org/quelle"]
 
 
 def test_search_page(client: httpx.Client) -> None:
