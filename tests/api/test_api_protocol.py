@@ -158,3 +158,15 @@ def test_openapi_document_is_valid(client: httpx.Client) -> None:
 def test_interactive_docs(client: httpx.Client) -> None:
     r = client.get("/docs")
     assert r.status_code == 200 and "openapi.json" in r.text
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in QUERIES.glob("*.rq")))
+def test_file_runs_unchanged_at_the_sparql_endpoint(client: httpx.Client, name: str) -> None:
+    """What the query UI does: send the file text (with the shared prefixes) to /sparql. Same
+    rows as the REST API without parameters."""
+    query = next(q for q in load_named_queries(QUERIES) if q.name == name)
+    r = client.post("/sparql", data={"query": query.text}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    sparql_rows = r.json()["results"]["bindings"]
+    api = client.get(f"/api/queries/{name}", params={"per_page": "1"})
+    assert len(sparql_rows) == int(api.headers["x-total-count"])
