@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import random
@@ -130,7 +131,10 @@ def load_oxigraph_cli(nquads: Path, store_path: Path) -> None:
         shutil.rmtree(store_path)
     subprocess.run(["oxigraph", "load", "--location", str(store_path), "--file", str(nquads)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # what the oxigraph CLI recommends before a read-heavy workload (the pyoxigraph stores get the same)
+
+
+def optimize_oxigraph_cli(store_path: Path) -> None:
+    """What the oxigraph CLI recommends before a read-heavy workload (the pyoxigraph stores get the same)."""
     subprocess.run(["oxigraph", "optimize", "--location", str(store_path)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -144,11 +148,12 @@ def prepare_real(store: Path | None) -> Dataset:
 
             log("building the real graph (kg build) …")
             build(ROOT, store)
-            optimize_store(store)  # the bench's own copy: compacted like the oxigraph peer's
+        optimize_store(store)  # the bench's own copy: compacted like the oxigraph peer's
     ds = Dataset("real", "real built graph", store, DATA_DIR / "real.nq", DATA_DIR / "real-oxigraph")
     log(f"exporting {store} as N-Quads …")
     ds.quads = export_nquads(store, ds.nquads)
     load_oxigraph_cli(ds.nquads, ds.oxigraph_store)
+    optimize_oxigraph_cli(ds.oxigraph_store)
     return ds
 
 
@@ -164,6 +169,7 @@ def prepare_synthetic(triples: int, seed: int) -> Dataset:
         load_pyoxigraph(nq, ds.store)
     if not ds.oxigraph_store.exists():
         load_oxigraph_cli(nq, ds.oxigraph_store)
+    optimize_oxigraph_cli(ds.oxigraph_store)
     store = ox.Store.read_only(str(ds.store))
     ds.quads = len(store)
     del store
@@ -424,7 +430,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
     out.append(f"Each cell: {args.runs} runs of {args.duration:g} s (at most {args.max_requests} requests), "
                "closed-loop clients, peers interleaved within each run; median over runs of throughput "
                "(successful requests/s), p50 and p99 latency (ms). Ratio = hilfenetz ÷ peer throughput "
-               "(> 1: hilfenetz faster). hilfenetz-nocache = the same server with its answer cache disabled.")
+               "(> 1: hilfenetz faster). hilfenetz-nocache = the same server with its answer cache disabled; "
+               "`nocache ÷ oxigraph` compares the query paths without any cache.")
     out.append("")
     for ds in datasets:
         out.append(f"## {ds.label}: {ds.quads:,} quads")
@@ -441,6 +448,9 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
             head += [f"{p} req/s", f"{p} p50", f"{p} p99"]
         others = [p for p in peers if p != "hilfenetz"]
         head += [f"÷ {p}" for p in others]
+        engine = "hilfenetz-nocache" in peers and "oxigraph" in peers
+        if engine:
+            head.append("nocache ÷ oxigraph")
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---|" * len(head))
         for sc in scenarios:
@@ -461,6 +471,11 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
                         row.append(f"{base.throughput / s.throughput:.2f}×")
                     else:
                         row.append("–")
+                if engine:
+                    a = results.get((ds.name, sc, c, "hilfenetz-nocache"))
+                    b = results.get((ds.name, sc, c, "oxigraph"))
+                    ok = a and b and a.throughput > 0 and b.throughput > 0
+                    row.append(f"{a.throughput / b.throughput:.2f}×" if ok else "–")  # type: ignore[union-attr]
                 out.append("| " + " | ".join(row) + " |")
         out.append("")
     out.append("Queries: `lookup` = `SELECT ?p ?o { <municipality> ?p ?o }` (rotating IRI); `two_hop` = municipalities "
@@ -532,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-synthetic", action="store_true")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--duration", type=float, default=1.5, help="seconds per cell and run")
+    ap.add_argument("--duration", type=float, default=1.0, help="seconds per cell and run")
     ap.add_argument("--max-requests", type=int, default=2000, help="request cap per cell and run")
     ap.add_argument("--peers", default="hilfenetz,hilfenetz-nocache,oxigraph,rdflib")
     ap.add_argument("--scenarios", default="lookup,two_hop,group_by,portal")
@@ -565,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     text += f"\nTotal benchmark time {time.monotonic() - started:.0f} s (`python bench/bench_sparql.py {' '.join(argv or sys.argv[1:])}`).\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
+    raw = [{"dataset": k[0], "scenario": k[1], "concurrency": k[2], "peer": k[3], **vars(v)} for k, v in results.items()]
+    args.out.with_suffix(".json").write_text(json.dumps(raw, indent=1), encoding="utf-8")
     print(text)
     log(f"written to {args.out}")
     return 0
