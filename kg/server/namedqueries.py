@@ -13,6 +13,7 @@ Wiring (kg/server/app.py)::
     from kg.server import namedqueries
     app.include_router(namedqueries.make_router(lambda: state.store,
                                                 namedqueries.queries_dir_for(settings)))
+    app.include_router(namedqueries.docs_router())   # /api/docs: Swagger UI without CDN
     namedqueries.install_openapi(app)   # after all routers: unique operationIds
 """
 
@@ -387,3 +388,56 @@ def install_openapi(app: Any) -> None:
         return schema
 
     app.openapi = openapi
+
+
+# ----------------------------------------------------------------------------- offline docs
+
+_DOCS_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>hilfenetz REST API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script>
+</body></html>"""
+_DOCS_INIT = ('window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, '
+              'tryItOutEnabled: true, presets: [SwaggerUIBundle.presets.apis]});\n')
+_DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
+_DOCS_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8", "swagger-ui-bundle.js": "text/javascript; charset=utf-8"}
+
+
+def swagger_ui_dir() -> Path | None:
+    """The vendored Swagger UI (PyPI swagger-ui-bundle-v2, 5.x: renders OpenAPI 3.1), if installed."""
+    try:
+        import swagger_ui_bundle  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    path = Path(getattr(swagger_ui_bundle, "swagger_ui_path", ""))
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def docs_router() -> APIRouter:
+    """`/api/docs`: interactive docs served entirely from this server (no CDN, unlike FastAPI's
+    /docs), under a CSP without inline scripts. 404 when Swagger UI is not installed."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/api/docs")
+    def docs() -> Response:
+        if swagger_ui_dir() is None:
+            return Response("Swagger UI is not installed (pip install swagger-ui-bundle-v2)", status_code=404)
+        return Response(_DOCS_HTML, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _DOCS_CSP})
+
+    @router.get("/api/docs/init.js")
+    def docs_init() -> Response:
+        return Response(_DOCS_INIT, media_type="text/javascript; charset=utf-8")
+
+    @router.get("/api/docs/assets/{name}")
+    def docs_asset(name: str) -> Response:
+        base = swagger_ui_dir()
+        if base is None or name not in _DOCS_ASSETS:
+            return Response(status_code=404)
+        return Response((base / name).read_bytes(), media_type=_DOCS_ASSETS[name],
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    return router

@@ -37,6 +37,7 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
         from kg.server import namedqueries
 
         app.include_router(namedqueries.make_router(lambda: state.store, queries_dir))
+        app.include_router(namedqueries.docs_router())
     if "/api/search" not in paths:
         try:
             from kg.server import search as search_router

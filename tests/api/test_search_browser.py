@@ -33,3 +33,21 @@ def test_search_box_in_chromium(api_url: str) -> None:
         assert first.text == "Jugendamt"
         driver.save_screenshot(str(artifacts / "search-page.png"))
         assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+@pytest.mark.skipif(ui_browser.missing_reason() is not None, reason=str(ui_browser.missing_reason()))
+def test_interactive_docs_offline_in_chromium(api_url: str) -> None:
+    """/api/docs renders the OpenAPI 3.1 document with assets from this server only."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    with ui_browser.chromium() as driver:
+        driver.get(api_url + "/api/docs")
+        WebDriverWait(driver, 60).until(
+            ec.presence_of_element_located((By.ID, "operations-named_queries-query_municipality_programmes")))
+        driver.save_screenshot(str(artifacts / "api-docs.png"))
+        assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert urls and all(u.startswith(api_url) for u in urls)
