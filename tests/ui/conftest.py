@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,32 +22,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _store_path(built: Any) -> Path:
-    """The `built_store` fixture may be a path or an object carrying one."""
-    for attr in ("store_path", "path"):
-        if hasattr(built, attr):
-            return Path(getattr(built, attr))
-    return Path(built)
-
-
 @pytest.fixture(scope="session")
-def ui_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path of the store built from the real project (data, ontology, reference data).
-
-    Uses the session-wide `built_store` fixture of tests/conftest.py; builds its own copy only
-    when that fixture is not defined. `HILFENETZ_UI_TEST_STORE=PATH` uses an existing store
-    instead (handy while iterating on the UI; the server opens it read-only)."""
-    override = os.environ.get("HILFENETZ_UI_TEST_STORE")
-    if override:
-        return Path(override)
-    try:
-        return _store_path(request.getfixturevalue("built_store"))
-    except pytest.FixtureLookupError:
-        from kg.build import build
-
-        path = tmp_path_factory.mktemp("ui-store") / "store"
-        build(PROJECT_ROOT, path)
-        return path
+def ui_store(built_store: Path) -> Path:
+    """The store built from the real project (tests/conftest.py; HILFENETZ_TEST_STORE overrides)."""
+    return Path(built_store)
 
 
 @contextmanager
