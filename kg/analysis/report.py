@@ -7,7 +7,8 @@ every time, and each figure is backed by a CSV of exactly the numbers it draws:
 - `centrality.csv` / `centrality.md` — degree and betweenness of every node (actors first);
 - `coverage-heatmap.png` / `.svg` + `coverage.csv` — offers per area × life phase of the
   prevention chain (areas: those an offer serves or a programme runs in);
-- `participation-over-time.png` / `.svg` + `participation.csv` — participations per start year;
+- `participation-over-time.png` / `.svg` + `participation.csv` — programme participations per
+  year joined, per programme;
 - `report.md` — an index of the above with the headline numbers.
 """
 
@@ -43,7 +44,7 @@ class Report:
     nodes: int = 0
     edges: int = 0
     coverage: list[dict[str, Any]] = field(default_factory=list)
-    participation: dict[int, int] = field(default_factory=dict)
+    participation: dict[str, dict[int, int]] = field(default_factory=dict)
     centrality: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -98,8 +99,14 @@ ORDER BY ?area ?order
 """
 
 _PARTICIPATION = f"""
-SELECT DISTINCT ?p ?start WHERE {{
-  ?p a <{HN}Participation> ; <{HN}startDate> ?start .
+SELECT DISTINCT ?p ?programme ?label ?start WHERE {{
+  ?p a <{HN}Participation> ; <{HN}participationIn> ?c .
+  {{ ?c a <{HN}Programme> BIND(?c AS ?programme) }} UNION {{ ?c <{HN}withinProgramme> ?programme }}
+  OPTIONAL {{ ?p <{HN}startDate> ?ps }}
+  OPTIONAL {{ ?c <{HN}startDate> ?cs . {{ ?c a <{HN}Cooperation> }} UNION {{ ?c a <{HN}Event> }} }}
+  BIND(COALESCE(?ps, ?cs) AS ?start)
+  FILTER(BOUND(?start))
+  OPTIONAL {{ ?programme <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(LANGMATCHES(LANG(?label), "de")) }}
 }}
 """
 
@@ -115,12 +122,21 @@ def coverage(store: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def participation_by_year(store: Any) -> dict[int, int]:
-    """Number of participations (in programmes, cooperations, projects, events) per start year."""
-    years: Counter[int] = Counter()
+def participation_by_year(store: Any) -> dict[str, dict[int, int]]:
+    """Per programme (German label): participations that joined in each year — in the programme
+    itself or in a cooperation, project, committee or event within it. The year is the stated
+    start of the participation, else the start of its cooperation or the date of its event (a
+    programme's own start is not the year a participant joined)."""
+    seen: set[tuple[str, str]] = set()
+    years: dict[str, Counter[int]] = defaultdict(Counter)
     for s in store.query(_PARTICIPATION, use_default_graph_as_union=True):
-        years[int(s["start"].value[:4])] += 1
-    return dict(sorted(years.items()))
+        key = (s["p"].value, s["programme"].value)
+        if key in seen:
+            continue
+        seen.add(key)
+        label = s["label"].value if s["label"] is not None else s["programme"].value
+        years[label][int(s["start"].value[:4])] += 1
+    return {label: dict(sorted(c.items())) for label, c in sorted(years.items())}
 
 
 def draw_heatmap(rows: list[dict[str, Any]], base: Path) -> list[Path]:
@@ -142,19 +158,24 @@ def draw_heatmap(rows: list[dict[str, Any]], base: Path) -> list[Path]:
     return _save(fig, base)
 
 
-def draw_participation(years: dict[int, int], base: Path) -> list[Path]:
+def draw_participation(by_programme: dict[str, dict[int, int]], base: Path) -> list[Path]:
+    """Stacked bars of new participations per year and programme, with the cumulative total."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    if years:
-        span = list(range(min(years), max(years) + 1))
-        counts_ = [years.get(y, 0) for y in span]
-        ax.bar(span, counts_, color="#756bb1", label="new participations")
-        ax.plot(span, [sum(counts_[: i + 1]) for i in range(len(span))], color="#e6550d", marker="o",
-                label="cumulative")
+    all_years = [y for years in by_programme.values() for y in years]
+    if all_years:
+        span = list(range(min(all_years), max(all_years) + 1))
+        bottom = [0] * len(span)
+        for label, years in by_programme.items():
+            values = [years.get(y, 0) for y in span]
+            ax.bar(span, values, bottom=bottom, label=_short(label, 40))
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        ax.plot(span, [sum(bottom[: i + 1]) for i in range(len(span))], color="#e6550d", marker="o",
+                label="cumulative (all programmes)")
         ax.set_xticks(span, [str(y) for y in span])
-        ax.legend()
-    ax.set_xlabel("start year (as stated)")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("year joined (as stated)")
     ax.set_ylabel("participations")
-    ax.set_title("Participation over time (participations with a stated start)")
+    ax.set_title("Programme participation over time")
     return _save(fig, base)
 
 
@@ -191,8 +212,9 @@ def make_report(store: Any, out_dir: Path) -> Report:
 
     rep.participation = participation_by_year(store)
     rep.files.append(_write_csv(out_dir / "participation.csv",
-                                [{"year": y, "participations": n} for y, n in rep.participation.items()],
-                                ["year", "participations"]))
+                                [{"programme": p, "year": y, "participations": n}
+                                 for p, years in rep.participation.items() for y, n in years.items()],
+                                ["programme", "year", "participations"]))
     rep.files += draw_participation(rep.participation, out_dir / "participation-over-time")
 
     c = counts(g)
@@ -206,7 +228,8 @@ def make_report(store: Any, out_dir: Path) -> Report:
         (f"## Prevention chain coverage ({len({r['area'] for r in rep.coverage})} areas × 6 life phases, "
          f"{gaps} cells without any offer)"), "", "![coverage](coverage-heatmap.svg)", "",
         "## Participation over time", "",
-        ", ".join(f"{y}: {n}" for y, n in rep.participation.items()) or "no participation with a start date", "",
+        "; ".join(f"{p}: " + ", ".join(f"{y}: {n}" for y, n in years.items())
+                  for p, years in rep.participation.items()) or "no participation with a start date", "",
         "![participation](participation-over-time.svg)", "",
     ]
     (out_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
