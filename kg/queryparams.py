@@ -237,8 +237,9 @@ def load_named_query(path: Path) -> NamedQuery:
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise QueryFileError(path, "duplicate parameter names")
-    if not example.title.get("en") or not example.title.get("de"):
-        raise QueryFileError(path, "header needs '# title:' and '# title@de:'")
+    for key, texts in (("title", example.title), ("description", example.description)):
+        if not texts.get("en") or not texts.get("de"):
+            raise QueryFileError(path, f"header needs '# {key}:' (English) and '# {key}@de:'")
     text = with_prefixes(example.text)
     empty = ox.Store()
     try:
