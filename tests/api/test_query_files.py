@@ -21,6 +21,7 @@ from .conftest import QUERIES
 GOOD = """# title: T
 # title@de: T
 # description: d
+# description@de: d
 # param: x iri(hn:Programme) - <https://w3id.org/hilfenetz/id/programme/kips-praevention-nrw>
 PREFIX hn: <https://w3id.org/hilfenetz/ontology#>
 SELECT ?x WHERE { ?p hn:participationIn ?x }
