@@ -42,6 +42,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import PREFIXES
+
 # queries_catalog is a pure module (no web framework, no store); it only lives in kg.server
 from kg.server.queries_catalog import ExampleQuery, load_example, with_prefixes
 
@@ -220,6 +221,26 @@ def _dummy(spec: ParamSpec) -> Any:
     return ox.NamedNode("urn:x-hilfenetz:check")
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    """Parse and run on an empty store; the projected variables (SELECT) or ().
+
+    The pyoxigraph result object must die in the thread that made it (it is not sendable), so it
+    never outlives this function — not even in an exception's traceback."""
+    result = ox.Store().query(text)
+    if isinstance(result, ox.QuerySolutions):
+        return tuple(v.value for v in result.variables)
+    return ()
+
+
+def _substitution_problem(text: str, specs: list[ParamSpec]) -> str | None:
+    """None if every parameter can be substituted (pyoxigraph's own check), else its message."""
+    try:
+        ox.Store().query(text, substitutions={ox.Variable(s.name): _dummy(s) for s in specs})
+    except (RuntimeError, ValueError, SyntaxError) as exc:
+        return str(exc)
+    return None
+
+
 def load_named_query(path: Path) -> NamedQuery:
     """Read, parse and check one file: header, parameters and the SPARQL itself (parsed and
     run on an empty store, with every bindable parameter substituted once, so a parameter that
@@ -241,18 +262,15 @@ def load_named_query(path: Path) -> NamedQuery:
         if not texts.get("en") or not texts.get("de"):
             raise QueryFileError(path, f"header needs '# {key}:' (English) and '# {key}@de:'")
     text = with_prefixes(example.text)
-    empty = ox.Store()
     try:
-        result = empty.query(text)
-        columns = tuple(v.value for v in result.variables) if isinstance(result, ox.QuerySolutions) else ()
+        columns = _columns(text)
     except SyntaxError as exc:
         raise QueryFileError(path, f"SPARQL syntax error: {exc}") from exc
     bindable = [s for s in specs if s.bindable]
     if bindable:
-        try:
-            empty.query(text, substitutions={ox.Variable(s.name): _dummy(s) for s in bindable})
-        except (RuntimeError, ValueError, SyntaxError) as exc:
-            raise QueryFileError(path, f"parameter cannot be bound: {exc}") from exc
+        problem = _substitution_problem(text, bindable)
+        if problem:
+            raise QueryFileError(path, f"parameter cannot be bound: {problem}")
         assigned = [s.name for s in bindable if re.search(rf"(?i)\bAS\s+\?{s.name}\b", text)]
         if assigned:
             # substitution replaces the variable syntactically: a BIND/AS target would be lost
