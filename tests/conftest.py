@@ -92,6 +92,12 @@ def store(built_store: Path) -> ox.Store:
     return ox.Store.read_only(str(built_store))
 
 
+@pytest.fixture(scope="session")
+def mini_project_source() -> Path:
+    """tests/fixtures/mini itself (read-only: copy it before changing anything)."""
+    return MINI_PROJECT
+
+
 @pytest.fixture
 def mini_project(tmp_path: Path) -> Path:
     """A private copy of tests/fixtures/mini (a tiny valid project) that a test may modify."""
@@ -114,7 +120,7 @@ def _run_kg(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return subprocess.run([*cmd, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_kg():  # noqa: ANN201 - returns the helper above
     """The `kg` command as a function: run_kg("query", "--format", "json", "ASK {}")."""
     return _run_kg

@@ -15,17 +15,15 @@ SUBCOMMANDS = ("build", "validate", "query", "stats")
 
 
 @pytest.fixture(scope="module")
-def cli_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def cli_store(tmp_path_factory: pytest.TempPathFactory, mini_project_source: Path, run_kg) -> tuple[Path, Path]:  # noqa: ANN001
     """(project, store) — the mini project built once by `kg build` for the read-only tests."""
     import shutil
 
-    from conftest import MINI_PROJECT, _run_kg
-
     root = tmp_path_factory.mktemp("cli")
     project = root / "project"
-    shutil.copytree(MINI_PROJECT, project)
+    shutil.copytree(mini_project_source, project)
     store = root / "var" / "store"
-    res = _run_kg("build", "--project", str(project), "--store", str(store))
+    res = run_kg("build", "--project", str(project), "--store", str(store))
     assert res.returncode == 0, res.stderr
     return project, store
 
