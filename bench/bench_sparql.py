@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import random
@@ -41,7 +42,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -53,7 +54,7 @@ DATA_DIR = BENCH_DIR / "data"
 RESULTS = BENCH_DIR / "results" / "sparql.md"
 sys.path.insert(0, str(BENCH_DIR))
 
-import synthetic  # noqa: E402  (bench/synthetic.py, next to this file)
+import synthetic
 
 HN = "https://w3id.org/hilfenetz/ontology#"
 PREFIX = f"PREFIX hn: <{HN}>\n"
@@ -319,7 +320,7 @@ class Cell:
         if not self.latencies:
             return float("nan")
         xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+        return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
 async def measure(url: str, next_query: Callable[[int], str], start_index: int, concurrency: int,
@@ -415,14 +416,14 @@ def summarise(cells: list[Cell]) -> Summary:
 
 
 def fmt_num(x: float, digits: int = 1) -> str:
-    return "–" if x != x else f"{x:,.{digits}f}"
+    return "–" if math.isnan(x) else f"{x:,.{digits}f}"
 
 
 def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dataset], peers: list[str],
            scenarios: list[str], concurrencies: list[int], args: argparse.Namespace,
            checks: dict[str, list[str]], load_times: dict[str, str]) -> str:
     out = ["# SPARQL endpoint benchmark", ""]
-    out.append(f"Run {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {platform.platform()}, "
+    out.append(f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.platform()}, "
                f"{os.cpu_count()} CPU cores, Python {platform.python_version()}, pyoxigraph {ox.__version__}. "
                "Load generator (Python, httpx, asyncio) runs on the same machine as the server: absolute figures "
                "are bounded by it, ratios are the point.")
@@ -440,8 +441,7 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
             out.append(f"Peer start-up (until the first answer): {load_times[ds.name]}. "
                        f"Cells with a median latency above {SLOW_CELL_S:g} s are measured in one run only (marked ¹).")
             out.append("")
-        for line in checks.get(ds.name, []):
-            out.append(line)
+        out.extend(checks.get(ds.name, []))
         out.append("")
         head = ["scenario", "c"]
         for p in peers:

@@ -80,10 +80,9 @@ def quads(target_triples: int, seed: int) -> Iterator[tuple[str, str, str]]:
     count = 0
     for land in range(1, 17):
         land_iri = _iri(f"{SYN}area/{land:02d}")
-        for tr in ((land_iri, _iri(RDF_TYPE), _iri(HN + "Land")),
-                   (land_iri, _iri(HN + "officialName"), _lit(f"Synthetisches Land {land}")),
-                   (land_iri, _iri(HN + "ags"), _lit(f"{land:02d}"))):
-            yield tr
+        yield t(land_iri, _iri(RDF_TYPE), _iri(HN + "Land"))
+        yield t(land_iri, _iri(HN + "officialName"), _lit(f"Synthetisches Land {land}"))
+        yield t(land_iri, _iri(HN + "ags"), _lit(f"{land:02d}"))
         for k in range(1, rnd.randint(18, 32) + 1):
             key = f"{land:02d}{k:03d}"
             kreis = _iri(f"{SYN}area/{key}")

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -140,7 +140,7 @@ def access_record(scope: Scope, method: str, path: str, status: int, seconds: fl
     the Authorization/Cookie headers are never read here at all."""
     client = scope.get("client")
     return {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "method": method,
         "path": path,
         "status": status,

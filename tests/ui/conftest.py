@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ui_browser import chromium, missing_reason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

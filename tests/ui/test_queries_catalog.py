@@ -8,7 +8,13 @@ import pyoxigraph as ox
 import pytest
 
 from kg.namespaces import PREFIXES
-from kg.server.queries_catalog import load_example, load_examples, parse_header, split_header, with_prefixes
+from kg.server.queries_catalog import (
+    load_example,
+    load_examples,
+    parse_header,
+    split_header,
+    with_prefixes,
+)
 
 PROJECT_QUERIES = Path(__file__).resolve().parents[2] / "queries"
 

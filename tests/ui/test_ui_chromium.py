@@ -111,7 +111,6 @@ def test_query_page_runs_example_and_shows_errors(ui_server: str, ui_store: Path
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
-
     from ui_browser import console_entries
 
     example, variables, rows = pick_example(ui_server, ui_store)
@@ -163,7 +162,6 @@ def test_query_page_runs_example_and_shows_errors(ui_server: str, ui_store: Path
 def test_construct_shows_turtle_and_graph_downloads(ui_server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-
     from ui_browser import console_entries
 
     driver = browser
@@ -199,7 +197,6 @@ def run_in_page(driver: Any, query: str) -> str:
 
 def test_ask_shows_yes_and_no(ui_server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
-
     from ui_browser import console_entries
 
     driver = browser
@@ -214,7 +211,6 @@ def test_ask_shows_yes_and_no(ui_server: str, browser: Any) -> None:
 def test_timeout_message(ui_server_short_timeout: str, browser: Any) -> None:
     """A query past the deadline: the server answers 503 and the page says so in the error box."""
     from selenium.webdriver.common.by import By
-
     from ui_browser import console_entries
 
     driver = browser
