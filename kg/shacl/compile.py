@@ -12,6 +12,7 @@ Python by kg.shacl.exact, so the plan never has to be clever about what it canno
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,7 +294,10 @@ def _term(t: Any) -> str:
 
 # Components the SPARQL fast path evaluates, with the value-level ones as FILTER expressions.
 SIMPLE = {"Class", "Datatype", "NodeKind", "MinCount", "MaxCount", "In", "HasValue",
-          "MinLength", "MaxLength", "Pattern", "LanguageIn"}
+          "MinLength", "MaxLength", "Pattern", "LanguageIn", "MinInclusive", "MinExclusive",
+          "MaxInclusive", "MaxExclusive", "Not", "And", "Or", "Xone", "Node"}
+_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float")}
+_RANGE_OPS = {"MinInclusive": ">=", "MinExclusive": ">", "MaxInclusive": "<=", "MaxExclusive": "<"}
 
 _NODEKIND = {
     "IRI": "isIRI(?v)", "BlankNode": "isBlank(?v)", "Literal": "isLiteral(?v)",
@@ -307,9 +311,35 @@ _CASTABLE = {"integer", "decimal", "double", "float", "boolean", "date", "dateTi
 _ANY_LEXICAL = {XSD + "string", RDF_NS + "langString"}
 
 
-def value_check(c: Constraint) -> str | None:
+def value_check(c: Constraint, depth: int = 0) -> str | None:
     """A SPARQL expression true when ?v VIOLATES the constraint, or None when not compilable."""
     p = c.params
+    if c.component in _RANGE_OPS:
+        bound = p[c.component[0].lower() + c.component[1:]]
+        if not (isinstance(bound, Literal) and bound.datatype is not None and str(bound.datatype) in _NUMERIC):
+            return None  # dates, strings: compared exactly in Python (pyshacl's ordering)
+        try:
+            float(str(bound))
+        except ValueError:
+            return None
+        # numbers only: a string or date compared with a number is a violation in both engines
+        return (f"!(isNumeric(?v) && COALESCE(?v {_RANGE_OPS[c.component]} {_term(to_ox(bound))}, false))")
+    if c.component in ("Not", "And", "Or", "Xone", "Node"):
+        if depth > 8:
+            return None
+        shapes = [p["shape"]] if c.component in ("Not", "Node") else p["shapes"]
+        exprs = [conform_expr(s, "?v", depth + 1) for s in shapes]
+        if any(e is None for e in exprs):
+            return None
+        if c.component == "Not":
+            return f"({exprs[0]})"
+        if c.component == "Node":
+            return f"!({exprs[0]})"
+        if c.component == "And":
+            return "!(" + " && ".join(f"({e})" for e in exprs) + ")"
+        if c.component == "Or":
+            return "!(" + " || ".join(f"({e})" for e in exprs) + ")"
+        return "(" + " + ".join(f"IF({e}, 1, 0)" for e in exprs) + " != 1)"
     if c.component == "Class":
         return f"NOT EXISTS {{ ?v <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(p['class'])} }}"
     if c.component == "NodeKind":
@@ -350,6 +380,60 @@ def value_check(c: Constraint) -> str | None:
     return None
 
 
+def _rename(expr: str, var: str) -> str:
+    return re.sub(r"\?v\b", var, expr)
+
+
+def conform_expr(shape: Shape, var: str, depth: int) -> str | None:
+    """A SPARQL boolean expression true iff the node in `var` conforms to `shape` (used inside
+    sh:node / sh:or / sh:and / sh:not / sh:xone), or None when the shape is not expressible:
+    node-level value checks, and property shapes whose values are checked by (NOT) EXISTS."""
+    if shape.deactivated:
+        return "true"
+    parts: list[str] = []
+    for c in shape.constraints:
+        if not shape.is_property:
+            if c.component == "Property":
+                e = _property_expr(c.params["shape"], var, depth)
+            else:
+                v = value_check(c, depth)
+                e = None if v is None else f"!COALESCE({_rename(v, var)}, true)"
+            if e is None:
+                return None
+            parts.append(e)
+    if shape.is_property:
+        e = _property_expr(shape, var, depth)
+        if e is None:
+            return None
+        parts.append(e)
+    return " && ".join(f"({x})" for x in parts) if parts else "true"
+
+
+def _property_expr(ps: Shape, var: str, depth: int) -> str | None:
+    if ps.deactivated:
+        return "true"
+    assert ps.path is not None
+    path = to_sparql(ps.path)
+    inner = f"?x{depth}"
+    parts: list[str] = []
+    for c in ps.constraints:
+        if c.component == "HasValue" and isinstance(c.params["hasValue"], (ox.NamedNode, ox.Literal)):
+            parts.append(f"EXISTS {{ {var} {path} {_term(c.params['hasValue'])} }}")
+        elif c.component == "MinCount" and c.params["minCount"] <= 1:
+            if c.params["minCount"] == 1:
+                parts.append(f"EXISTS {{ {var} {path} ?_m{depth} }}")
+        elif c.component == "MaxCount" and c.params["maxCount"] == 0:
+            parts.append(f"NOT EXISTS {{ {var} {path} ?_m{depth} }}")
+        elif c.component in SIMPLE and c.component not in ("MinCount", "MaxCount", "HasValue"):
+            v = value_check(c, depth)
+            if v is None:
+                return None
+            parts.append(f"NOT EXISTS {{ {var} {path} {inner} FILTER(COALESCE({_rename(v, inner)}, true)) }}")
+        else:
+            return None
+    return " && ".join(f"({x})" for x in parts) if parts else "true"
+
+
 def _risky_regex(pattern: str) -> bool:
     """Escapes whose meaning differs between XPath regex (SPARQL) and Python's re (pyshacl):
     \\d, \\w, \\s, \\b are Unicode-aware in both but \\i, \\c, \\p{..} exist only in XPath."""
@@ -373,8 +457,13 @@ class PathPlan:
     rest: list[Constraint]  # evaluated exactly in Python
 
 
-def plan_property(shape: Shape) -> PathPlan:
-    """Split a property shape's constraints into the compiled and the exact ones."""
+_NESTED = {"Not", "And", "Or", "Xone", "Node"}
+
+
+def plan_property(shape: Shape, nested: bool = True) -> PathPlan:
+    """Split a property shape's constraints into the compiled and the exact ones. `nested=False`
+    leaves logical and shape-based constraints to Python (needed when the store holds surrogate
+    literals, which only the top-level value checks guard against)."""
     checks: list[tuple[Constraint, str]] = []
     rest: list[Constraint] = []
     min_c = max_c = None
@@ -386,7 +475,8 @@ def plan_property(shape: Shape) -> PathPlan:
             max_c = c
         elif c.component == "HasValue" and isinstance(c.params["hasValue"], (ox.NamedNode, ox.Literal)):
             has_values.append(c)
-        elif c.component in SIMPLE and (expr := value_check(c)) is not None:
+        elif c.component in SIMPLE and (nested or c.component not in _NESTED) \
+                and (expr := value_check(c)) is not None:
             checks.append((c, expr))
         else:
             rest.append(c)

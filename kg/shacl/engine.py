@@ -110,7 +110,7 @@ class Run:
         """All results of property shape `ps` at the focus nodes matched by `pattern`."""
         if ps.deactivated:
             return
-        plan = plan_property(ps)
+        plan = plan_property(ps, nested=not self.data.surrogates)
         compiled: list[Any] = []
         q = values_query(pattern, plan, bool(self.data.surrogates))
         if q is not None:
