@@ -29,14 +29,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def route_paths(app: Any) -> set[str]:
+    """Every route path of the app, including routes of included routers (FastAPI ≥ 0.160 keeps
+    an included router as one `_IncludedRouter` entry with the original router inside)."""
+    paths: set[str] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for r in routes:
+            if getattr(r, "path", None):
+                paths.add(r.path)
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(list(inner.routes))
+
+    walk(list(app.routes))
+    return paths
+
+
 def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
     """Mount this issue's routers unless the app already has them."""
-    paths = {getattr(r, "path", "") for r in app.routes}
+    paths = route_paths(app)
     state = app.state.kg
-    if "/api/queries" not in paths:
-        from kg.server import namedqueries
+    from kg.server import namedqueries
 
+    if "/api/queries" not in paths:
         app.include_router(namedqueries.make_router(lambda: state.store, queries_dir))
+    if "/api/docs" not in paths:
         app.include_router(namedqueries.docs_router())
     if "/api/search" not in paths:
         try:
