@@ -131,3 +131,16 @@ def test_api_network(built_store: Path) -> None:
         via = sorted(sorted({n for s in p for n in (s["from"], s["to"])} & ljas) for p in far["paths"])
         assert via == [[HNID + "org/landesjugendamt-rheinland"], [HNID + "org/landesjugendamt-westfalen-lippe"]]
         assert c.get("/api/network/path", params={"from": HNID + "area/05562014", "to": "x"}).status_code == 422
+
+
+def test_real_kg_command(run_kg, built_store: Path, artifacts: Path) -> None:  # noqa: ANN001 - fixture
+    """`kg export network` through the installed command, once kg.cli lists the subcommand."""
+    from kg import cli
+
+    if not any(s.startswith("kg.analysis_cli:") for s in cli.OPTIONAL_PARSERS):
+        pytest.skip("kg.analysis_cli is not yet wired into kg.cli.OPTIONAL_PARSERS")
+    out = artifacts / "network-kg.graphml"
+    r = run_kg("export", "network", "--format", "graphml", "--output", str(out), "--store", str(built_store))
+    assert r.returncode == 0, r.stderr
+    g = nx.read_graphml(out, force_multigraph=True)
+    assert (g.number_of_nodes(), g.number_of_edges()) == (59, 82)
