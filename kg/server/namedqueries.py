@@ -359,35 +359,38 @@ def iter_names(queries_dir: Path) -> Iterator[str]:
     return (q.name for q in load_named_queries(queries_dir))
 
 
-def install_openapi(app: Any) -> None:
-    """Make every operationId in the app's OpenAPI document unique (OpenAPI requires it).
+def unique_operation_ids(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every operationId of an OpenAPI document unique, in place (OpenAPI requires it).
 
     Why: routes registered for GET and HEAD at once (e.g. /health, /sparql) get the same
     generated operationId for both methods, which OpenAPI validators reject. Later duplicates
-    get the method appended (`health_health_get_head`). Call once after all routers are added."""
+    get the method appended (`health_health_get_head`)."""
+    seen: set[str] = set()
+    for path_item in schema.get("paths", {}).values():
+        for method, op in path_item.items():
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            oid = op["operationId"]
+            if oid in seen:
+                oid, n = f"{op['operationId']}_{method}", 2
+                while oid in seen:
+                    oid, n = f"{op['operationId']}_{method}{n}", n + 1
+                op["operationId"] = oid
+            seen.add(oid)
+    return schema
+
+
+def install_openapi(app: Any) -> None:
+    """Serve /openapi.json with unique operationIds. Call once after all routers are added."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        seen: set[str] = set()
-        for path_item in schema.get("paths", {}).values():
-            for method, op in path_item.items():
-                if not isinstance(op, dict) or "operationId" not in op:
-                    continue
-                oid = op["operationId"]
-                if oid in seen:
-                    oid = f"{oid}_{method}"
-                    n = 2
-                    while oid in seen:
-                        oid, n = f"{op['operationId']}_{method}{n}", n + 1
-                    op["operationId"] = oid
-                seen.add(oid)
-        app.openapi_schema = schema
-        return schema
+        if not app.openapi_schema:
+            app.openapi_schema = unique_operation_ids(generate())
+        return app.openapi_schema
 
     app.openapi = openapi
+    app.state.unique_operation_ids = True
 
 
 # ----------------------------------------------------------------------------- offline docs

@@ -71,11 +71,6 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
         if network_router is not None:
             app.include_router(network_router.make_router(lambda: state.store, lambda: state.version))
     app.openapi_schema = None  # regenerate with the new routes
-    if not getattr(app, "_unique_operation_ids", False):
-        from kg.server.namedqueries import install_openapi
-
-        install_openapi(app)
-        app._unique_operation_ids = True
 
 
 @contextmanager
