@@ -203,3 +203,25 @@ def test_statement_in_two_documents(client: httpx.Client) -> None:
         ("Nationales Zentrum Frühe Hilfen", SRC_FT, "das Nationale Zentrum Frühe Hilfen als Bundeskoordinierungsstelle"),
         ("Nationales Zentrum Frühe Hilfen", SRC_VJ, "dem nationalen Zentrum Frühe Hilfen"),
     ])
+
+
+# ----------------------------------------------------------------------------- connections
+
+
+def test_shortest_connections(client: httpx.Client) -> None:
+    def conn(a: str, b: str) -> list[tuple[Any, ...]]:
+        return pick(rows(client, "shortest-connections", actor1=a, actor2=b), "hops", "via1", "via2")
+
+    fachtag = EV + "fachtag-fruehe-hilfen-koeln-2013"
+    # both took part in the Fachtag (welcome address / presentation): two steps through the event
+    assert conn(P + "bernd-neuendorf", NZFH) == [(2, fachtag, None)]
+    assert conn(P + "bernd-neuendorf", LKS) == [(2, fachtag, None)]
+    # cooperation partners: one step
+    assert conn(GLADBECK, CASTROP) == [(1, None, None)]
+    assert conn(LKS, NZFH) == [(1, None, None)]
+    # Schmidt and Klostermann: both in the Impuls-Forum 9
+    assert conn(P + "annette-schmidt", P + "heleen-klostermann") == [
+        (2, EV + "impuls-forum-9-kommunale-praeventionsketten-2017", None)]
+    # Gladbeck and Klostermann are linked only through withinProgramme/areaServed edges (3 steps
+    # in /api/network/path), not through participation/cooperation links
+    assert conn(GLADBECK, P + "heleen-klostermann") == []

@@ -98,3 +98,11 @@ def test_validation_against_the_fixture(fx: ox.Store) -> None:
         bind(query, {"lifePhase": TG + "t1"}, fx)  # a target group is not a life phase
     with pytest.raises(ParamError):
         bind(query, {"area": ORG + "a"}, fx)       # an organisation is not an area
+
+
+def test_shortest_connection_three_steps(fx: ox.Store) -> None:
+    q1, q2, q3, x1 = ORG + "q1", ORG + "q2", ORG + "q3", HNID + "project/x1"
+    cols = ("hops", "via1", "via2")
+    assert answer(fx, "shortest-connections", *cols, actor1=q1, actor2=q3) == [("3", x1, q2)]
+    assert answer(fx, "shortest-connections", *cols, actor1=q1, actor2=q2) == [("2", x1, None)]
+    assert answer(fx, "shortest-connections", *cols, actor1=q3, actor2=q2) == [("1", None, None)]
