@@ -96,6 +96,9 @@ def test_text_report_shows_label_iri_rule_and_both_languages(report) -> None:  #
     assert "en: Too many values for hn:abbreviation" in text
     de = report.to_text(lang="de")
     assert "Zu viele Werte" in de and "Too many values" not in de
+    assert "hn:abbreviation (Abkürzung)" in de
+    en = report.to_text(lang="en")
+    assert "hn:abbreviation (abbreviation)" in en and "Zu viele Werte" not in en
 
 
 def test_json_and_turtle_reports_are_complete(report) -> None:  # noqa: ANN001

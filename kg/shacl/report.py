@@ -237,7 +237,8 @@ class ValidationResult:
     message_de: str
     message_en: str
     focus_label: str | None = None
-    path_label: str | None = None
+    path_label: str | None = None  # German label of the property (else any)
+    path_label_en: str | None = None  # English label of the property (else any)
     focus_context: str | None = None  # for blank nodes: "hnid:org/x hn:evidence"
     graphs: list[str] = field(default_factory=list)  # named graphs / files that describe the focus node
     value_iri: str | None = None  # full IRI of the value, if it is one (for follow-up checks)
@@ -269,8 +270,9 @@ class ValidationResult:
         if self.focus_context:
             ent += f" [{self.focus_context}]"
         prop = self.result_path or "—"
-        if self.path_label:
-            prop = f"{prop} ({self.path_label})"
+        label = self.path_label_en if lang == "en" and self.path_label_en else self.path_label
+        if label:
+            prop = f"{prop} ({label})"
         rule_de, rule_en = rule_words(self.constraint_component)
         comp = shorten(self.constraint_component)
         heads = {
@@ -361,8 +363,9 @@ class ValidationReport:
         return g.serialize(format="turtle")
 
 
-def _labels_lookup(graph: rdflib.Graph | None) -> Callable[[rdflib.term.Node], str | None]:
-    """Best label of a node: rdfs:label/skos:prefLabel, preferring German, then English, then any."""
+def _labels_lookup(graph: rdflib.Graph | None, prefer: tuple[str | None, ...] = ("de", "en", None)
+                   ) -> Callable[[rdflib.term.Node], str | None]:
+    """Best label of a node: rdfs:label/skos:prefLabel in the preferred languages, then any."""
 
     def lookup(node: rdflib.term.Node) -> str | None:
         if graph is None:
@@ -370,7 +373,7 @@ def _labels_lookup(graph: rdflib.Graph | None) -> Callable[[rdflib.term.Node], s
         labels = [o for p in (RDFS.label, SKOS.prefLabel) for o in graph.objects(node, p) if isinstance(o, Literal)]
         if not labels:
             return None
-        for lang in ("de", "en", None):
+        for lang in prefer:
             for lab in labels:
                 if lab.language == lang:
                     return str(lab)
@@ -404,6 +407,7 @@ def report_from_graph(
     rg = results_graph
     data_label = _labels_lookup(data)
     onto_label = _labels_lookup(ontology)
+    onto_label_en = _labels_lookup(ontology, ("en", "de", None))
     results: list[ValidationResult] = []
     for node in rg.subjects(RDF.type, SH.ValidationResult):
         focus = rg.value(node, SH.focusNode)
@@ -454,6 +458,7 @@ def report_from_graph(
                 message_en=msg_en,
                 focus_label=data_label(focus) if focus is not None else None,
                 path_label=(onto_label(path) or data_label(path)) if isinstance(path, URIRef) else None,
+                path_label_en=onto_label_en(path) if isinstance(path, URIRef) else None,
                 focus_context=context,
                 graphs=graphs,
                 value_iri=str(value) if isinstance(value, URIRef) else None,
