@@ -313,3 +313,9 @@ def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_proje
     fresh = validate_store(fixed, cache_dir=cache, cache_key="k2")
     assert fresh.conforms and not fresh.results
     assert [p.name for p in cache.iterdir()] == ["reference-k2.ttl"]  # the stale result is gone
+
+
+def test_reader_explains_an_interrupted_swap(built_mini: Path) -> None:
+    os.rename(built_mini, old_path(built_mini))
+    with pytest.raises(KgError, match="previous one is at .*store.old"):
+        open_read_only(built_mini)

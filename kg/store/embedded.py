@@ -35,6 +35,10 @@ def open_read_only(path: Path) -> ox.Store:
     """
     path = Path(path)
     if not is_store(path):
+        old = path.with_name(f".{path.name}.old")
+        if not path.exists() and is_store(old):
+            raise KgError(f"no store at {path}, but the previous one is at {old}: a build is swapping it in "
+                          "right now, or one was interrupted — try again, or run `kg build` (it recovers)")
         raise StoreMissingError(path)
     try:
         return ox.Store.read_only(str(path))
