@@ -3,7 +3,6 @@
 from kg.store.embedded import (
     add_to_rdflib,
     bulk_add,
-    close,
     create,
     graph_counts,
     is_store,
@@ -16,7 +15,6 @@ from kg.store.embedded import (
 __all__ = [
     "add_to_rdflib",
     "bulk_add",
-    "close",
     "create",
     "graph_counts",
     "is_store",

@@ -5,7 +5,6 @@ Kept tiny on purpose: the build owns *when* a store is written, this module only
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from typing import Any
 from pathlib import Path
@@ -91,19 +90,6 @@ def graph_counts(store: ox.Store) -> dict[str, int]:
 def total_quads(store: ox.Store) -> int:
     """Number of quads in the whole store (all graphs)."""
     return len(store)
-
-
-def close(store: ox.Store | None) -> None:
-    """Flush and release a store. pyoxigraph has no close(): the RocksDB handle goes away when the
-    last Python reference does, so we flush, and the caller must drop its own reference too."""
-    if store is None:
-        return
-    try:
-        store.flush()
-    except OSError:
-        pass
-    del store
-    gc.collect()
 
 
 def _rdflib_term(term: "ox.NamedNode | ox.BlankNode | ox.Literal", rdflib_mod: Any) -> Any:
