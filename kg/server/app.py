@@ -44,6 +44,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.kg = state
 
+    from kg.server import limits, security
+
+    limits.install(app, settings)  # installed first = innermost of the three: ops still counts 429s
+    security.install(app, settings)  # headers also on 429/414 answers
+
     with contextlib.suppress(ImportError):
         from kg.server import ops
 

@@ -51,6 +51,13 @@ class Settings:
     full_validation_max_quads: int = 50_000
     #: Read-only mode: seconds between checks whether the store was rebuilt (0 = never).
     watch_interval: float = 5.0
+    #: Requests per second and burst per client IP (kg.server.limits; 0 = no rate limit).
+    rate_limit: float = 50.0
+    rate_burst: int = 200
+    #: Longest query in bytes (GET query string, direct application/sparql-query body); 0 = none.
+    max_query_bytes: int = 256 * 1024
+    #: Reverse proxies whose X-Forwarded-For names the client (for the rate limit).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def writable(self) -> bool:
