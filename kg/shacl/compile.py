@@ -12,7 +12,9 @@ Python by kg.shacl.exact, so the plan never has to be clever about what it canno
 
 from __future__ import annotations
 
+import contextvars
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,6 +266,27 @@ class ShapesGraph:
 
 # ----------------------------------------------------------------------------------- SPARQL plan
 
+# How "?x is an instance of C" is written. During a run the engine sets a resolver giving the
+# subclass closure of C in the data (a handful of IRIs), so the check is a plain rdf:type join over
+# a VALUES list; without it the rdf:type/rdfs:subClassOf* property path is used (same meaning,
+# but oxigraph re-walks the hierarchy for every candidate node).
+SUBCLASSES: contextvars.ContextVar[Callable[[Any], list[Any]] | None] = contextvars.ContextVar(
+    "hilfenetz_shacl_subclasses", default=None)
+
+
+def instance_pattern(var: str, cls: Any) -> str:
+    """A graph pattern matching when `var` is an instance of `cls` (rdfs:subClassOf-aware)."""
+    resolver = SUBCLASSES.get()
+    if resolver is None:
+        return f"{var} <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(cls)} ."
+    classes = resolver(cls)
+    if len(classes) == 1:
+        return f"{var} <{RDF_NS}type> {_term(classes[0])} ."
+    t = f"?_t{abs(hash((var, cls.value))) % 100000}"
+    values = " ".join(_term(c) for c in classes)
+    return f"VALUES {t} {{ {values} }} {var} <{RDF_NS}type> {t} ."
+
+
 def focus_query(shape: Shape) -> str:
     """One SELECT computing every focus node of `shape` (a UNION over its targets)."""
     return f"SELECT DISTINCT ?this WHERE {{ {focus_pattern(shape)} }}"
@@ -276,7 +299,7 @@ def focus_pattern(shape: Shape) -> str:
         if kind == "node":
             branches.append(f"{{ VALUES ?this {{ {_term(t)} }} }}")
         elif kind == "class":
-            branches.append(f"{{ ?this <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(t)} }}")
+            branches.append(f"{{ {instance_pattern('?this', t)} }}")
         elif kind == "subjectsOf":
             branches.append(f"{{ ?this {_term(t)} ?_any }}")
         elif kind == "objectsOf":
@@ -341,7 +364,7 @@ def value_check(c: Constraint, depth: int = 0) -> str | None:
             return "!(" + " || ".join(f"({e})" for e in exprs) + ")"
         return "(" + " + ".join(f"IF({e}, 1, 0)" for e in exprs) + " != 1)"
     if c.component == "Class":
-        return f"NOT EXISTS {{ ?v <{RDF_NS}type>/<{RDFS}subClassOf>* {_term(p['class'])} }}"
+        return f"NOT EXISTS {{ {instance_pattern('?v', p['class'])} }}"
     if c.component == "NodeKind":
         local = str(p["nodeKind"]).rsplit("#", 1)[-1]
         return f"!{_NODEKIND[local]}" if local in _NODEKIND else None

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
-from kg.shacl.compile import (SH, SURROGATE, Shape, ShapeError, ShapesGraph, count_query, focus_pattern,
+from kg.shacl.compile import (SH, SUBCLASSES, SURROGATE, Shape, ShapeError, ShapesGraph, count_query, focus_pattern,
                               plan_property, to_ox, to_rdf, values_query)
 from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
@@ -189,8 +189,12 @@ def validate_store(
         targets = sg.target_shapes()
     except (ShapeError, PathError) as e:
         raise ValidationFailure(f"ill-formed shapes graph: {e}") from e
-    for shape in targets:
-        run.validate_shape(shape)
+    token = SUBCLASSES.set(lambda c: [x for x in data.subclasses(c) if not isinstance(x, ox.BlankNode)])
+    try:
+        for shape in targets:
+            run.validate_shape(shape)
+    finally:
+        SUBCLASSES.reset(token)
     rg = report_graph(run.results, shapes)
     report = report_from_graph(rg, shapes, None, None, engine="native")
     report.seconds = time.perf_counter() - start

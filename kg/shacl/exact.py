@@ -58,6 +58,7 @@ class DataView:
         self.graphs = graphs
         self.surrogates = surrogates or set()
         self._supers: dict[Any, frozenset[Any]] = {}
+        self._subs: dict[Any, list[Any]] = {}
 
     def decode(self, t: Any) -> Any:
         if self.surrogates and isinstance(t, ox.Literal) and t.datatype.value.startswith(SURROGATE):
@@ -110,6 +111,21 @@ class DataView:
                         seen.add(sup)
                         todo.append(sup)
             got = self._supers[cls] = frozenset(seen)
+        return got
+
+    def subclasses(self, cls: Any) -> list[Any]:
+        """cls and every class rdfs:subClassOf* it, memoised, sorted (for query text)."""
+        got = self._subs.get(cls)
+        if got is None:
+            seen = {cls}
+            todo = [cls]
+            while todo:
+                c = todo.pop()
+                for sub in self.subjects(SUBCLASS, c):
+                    if sub not in seen:
+                        seen.add(sub)
+                        todo.append(sub)
+            got = self._subs[cls] = sorted(seen, key=str)
         return got
 
     def is_instance(self, node: Any, cls: Any) -> bool:

@@ -1,0 +1,186 @@
+"""SHACL validation benchmark: hilfenetz's native engine vs pyshacl vs pyrudof, on the same
+synthetic national data (bench/generate_national.py) and the project's real shapes and ontology.
+
+Each measurement runs in a fresh child process (so peak RSS is that engine's alone) and reports
+load time, validation time, number of results and peak RSS. Cells are medians over --runs; a
+peer that exceeds --timeout is reported as a timeout at that size. Not a test; run by hand:
+
+    pip install -e '.[bench]'
+    python bench/bench_shacl.py --sizes 100000 1000000 --runs 3
+    python bench/bench_shacl.py --sizes 10000000 --engines native --runs 1
+
+Results go to bench/results/shacl.json (one record per run) and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results" / "shacl.json"
+ENGINES = ("native", "pyshacl", "pyrudof")
+
+
+def prepare_shared() -> tuple[Path, Path]:
+    """One Turtle file with all shapes, one N-Triples file with ontology + alignment + schemes."""
+    import rdflib
+
+    shapes_p, onto_p = DATA / "shapes-all.ttl", DATA / "ontology-all.nt"
+    if not shapes_p.exists() or not onto_p.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        sg = rdflib.Graph()
+        for f in sorted((ROOT / "ontology" / "shapes").glob("*.ttl")):
+            sg.parse(f, format="turtle")
+        sg.serialize(shapes_p, format="turtle")
+        og = rdflib.Graph()
+        for f in [*sorted((ROOT / "ontology").glob("*.ttl")), *sorted((ROOT / "ontology" / "schemes").glob("*.ttl"))]:
+            og.parse(f, format="turtle")
+        og.serialize(onto_p, format="nt")
+    return shapes_p, onto_p
+
+
+def data_file(size: int, seed: int) -> Path:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate_national import default_path, generate
+
+    p = default_path(size, seed)
+    if not p.exists():
+        generate(p, size, seed)
+    return p
+
+
+# ----------------------------------------------------------------------------- child: one run
+
+def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object]:
+    t0 = time.perf_counter()
+    if engine == "native":
+        import pyoxigraph as ox
+        import rdflib
+
+        from kg.shacl.engine import validate_store
+
+        store = ox.Store()
+        store.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(path=str(onto), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        sg = rdflib.Graph().parse(shapes, format="turtle")
+        t1 = time.perf_counter()
+        rep = validate_store(store, sg)
+        t2 = time.perf_counter()
+        n, nv = len(rep.results), len(rep.violations)
+        triples = len(store)
+    elif engine == "pyshacl":
+        import rdflib
+
+        from kg.shacl import pyshacl_engine, union_graph
+
+        ds = rdflib.Dataset()
+        ds.parse(data, format="nquads")
+        g = union_graph(ds)
+        del ds
+        onto_g = rdflib.Graph().parse(onto, format="nt")
+        sg = rdflib.Graph().parse(shapes, format="turtle")
+        triples = len(g) + len(onto_g)
+        t1 = time.perf_counter()
+        rg = pyshacl_engine.run(g, sg, onto_g, inplace=True)
+        t2 = time.perf_counter()
+        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+        res = list(rg.objects(None, sh.result))
+        n = len(res)
+        nv = sum(1 for r in res if rg.value(r, sh.resultSeverity) == sh.Violation)
+    elif engine == "pyrudof":
+        import pyrudof
+
+        r = pyrudof.Rudof(pyrudof.RudofConfig())
+        r.read_data(str(data), format=pyrudof.RDFFormat.NQuads)
+        r.read_data(str(onto), format=pyrudof.RDFFormat.NTriples, merge=True)
+        r.read_shacl(str(shapes), format=pyrudof.ShaclFormat.Turtle)
+        t1 = time.perf_counter()
+        rep = r.validate_shacl()
+        t2 = time.perf_counter()
+        try:
+            n = len(list(rep.results()))  # type: ignore[attr-defined]
+        except Exception:
+            n = -1
+        nv = -1
+        triples = -1
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"engine": engine, "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
+            "total_s": round(t2 - t0, 3), "results": n, "violations": nv, "triples": triples,
+            "peak_rss_mb": round(rss_kb / 1024, 1)}
+
+
+def run_child(engine: str, data: Path, shapes: Path, onto: Path, timeout: float) -> dict[str, object]:
+    cmd = [sys.executable, __file__, "--child", engine, "--data", str(data), "--shapes", str(shapes),
+           "--onto", str(onto)]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           env={**os.environ, "PYTHONHASHSEED": "0"})
+    except subprocess.TimeoutExpired:
+        return {"engine": engine, "timeout": timeout}
+    if p.returncode != 0:
+        return {"engine": engine, "error": p.stderr[-800:]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run before a peer counts as timed out")
+    ap.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--shapes", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--onto", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.data, args.shapes, args.onto)))
+        return 0
+    shapes, onto = prepare_shared()
+    records: list[dict[str, object]] = []
+    for size in args.sizes:
+        data = data_file(size, args.seed)
+        for engine in args.engines:
+            runs = []
+            for i in range(args.runs):
+                r = run_child(engine, data, shapes, onto, args.timeout)
+                r.update(size=size, run=i, data=data.name)
+                print(json.dumps(r), file=sys.stderr, flush=True)
+                records.append(r)
+                runs.append(r)
+                if "timeout" in r or "error" in r:
+                    break
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    RESULTS.write_text(json.dumps(old + records, indent=1))
+    print(f"{'size':>9} {'engine':8} {'load s':>8} {'valid. s':>9} {'total s':>8} {'peak MB':>8} {'results':>8}")
+    for size in args.sizes:
+        for engine in args.engines:
+            rs = [r for r in records if r["size"] == size and r["engine"] == engine]
+            ok = [r for r in rs if "validate_s" in r]
+            if not ok:
+                why = "timeout" if any("timeout" in r for r in rs) else "error"
+                print(f"{size:>9} {engine:8} {why}")
+                continue
+            med = {k: statistics.median(float(r[k]) for r in ok) for k in  # type: ignore[arg-type]
+                   ("load_s", "validate_s", "total_s", "peak_rss_mb")}
+            print(f"{size:>9} {engine:8} {med['load_s']:8.2f} {med['validate_s']:9.2f} {med['total_s']:8.2f} "
+                  f"{med['peak_rss_mb']:8.0f} {ok[0]['results']:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
