@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import rdflib
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdflib import RDF, XSD, BNode, Literal, URIRef
 
@@ -45,7 +45,14 @@ def result_keys(rg: rdflib.Graph) -> Counter[Key]:
 
 
 def assert_same(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
-    expected = result_keys(pyshacl_engine.run(data, shapes, ontology))
+    try:
+        oracle = pyshacl_engine.run(data, shapes, ontology)
+    except TypeError:
+        # pyshacl itself crashes on some mutated data (e.g. sh:lessThanOrEquals between a string
+        # and a number: rdflib Literal <= raises); the oracle has no answer there
+        assume(False)
+        raise
+    expected = result_keys(oracle)
     for compiled in (True, False):
         got = result_keys(validate_graphs(data, shapes, ontology, compiled=compiled).graph)
         missing, extra = expected - got, got - expected
