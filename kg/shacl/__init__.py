@@ -1,8 +1,8 @@
 """SHACL validation behind one function, so the engine can be swapped without touching callers.
 
 `validate(data, shapes, ontology, engine="pyshacl")` returns a `ValidationReport` (kg.shacl.report).
-Only pyshacl exists today; a faster engine (e.g. SHACL compiled to SPARQL on pyoxigraph) can be
-added to `ENGINES` and selected with `kg build --engine NAME`.
+Engines: "pyshacl" (kg.shacl.pyshacl_engine, the reference) and, when kg.shacl.engine is present,
+"native" (shapes compiled to SPARQL on pyoxigraph); select with `kg build --engine NAME`.
 
 rdflib and pyshacl are imported lazily: `kg query` and `kg --help` import this package for
 ENGINES and must stay fast (rdflib alone costs ~0.5 s to import).
@@ -21,7 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from kg.shacl.report import ValidationReport, ValidationResult
 
-ENGINES: tuple[str, ...] = ("pyshacl",)
+def _engines() -> tuple[str, ...]:
+    """pyshacl always; "native" if its module exists (found without importing it)."""
+    import importlib.util
+
+    names = ["pyshacl"]
+    if importlib.util.find_spec("kg.shacl.engine") is not None:
+        names.append("native")
+    return tuple(names)
+
+
+ENGINES: tuple[str, ...] = _engines()
 
 __all__ = ["ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
 
@@ -73,9 +83,18 @@ def validate(
     start = time.perf_counter()
     if isinstance(data, rdflib.Dataset):
         data, inplace = union_graph(data), True
-    from kg.shacl import pyshacl_engine
+    if engine == "native":
+        from kg.shacl import engine as native
 
-    results_graph = pyshacl_engine.run(data, shapes, ontology, inplace=inplace)
+        try:
+            results_graph = native.validate_graphs(data, shapes, ontology).graph
+        except native.ValidationFailure as exc:
+            raise KgError(f"SHACL shapes cannot be validated: {exc}") from None
+    else:
+        from kg.shacl import pyshacl_engine
+
+        results_graph = pyshacl_engine.run(data, shapes, ontology, inplace=inplace)
+    # the same report builder for every engine: labels, file sources, messages in de and en
     report = report_from_graph(results_graph, shapes, data, ontology, engine=engine, graphs_of=graphs_of)
     report.seconds = time.perf_counter() - start
     return report
