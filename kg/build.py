@@ -334,18 +334,16 @@ def _labels_graph(store: ox.Store, iris: Iterable[str]) -> Any:
     return g
 
 
-def validation_cache_key(project_root: Path) -> str:
+def validation_cache_key(project_root: Path, engine: str = "pyshacl") -> str:
     """Hash of everything the validation of the bulk reference data depends on: the reference
-    files and importer, the ontology, shapes and schemes, and the validation code and engine."""
+    files and importer, the ontology, shapes and schemes, the engine, and the validation code."""
     import hashlib
+    from importlib.metadata import version
 
-    import pyshacl
-
-    h = hashlib.sha256(f"pyshacl {pyshacl.__version__}".encode())
+    h = hashlib.sha256(f"{engine} pyshacl {version('pyshacl')} pyoxigraph {version('pyoxigraph')}".encode())
     pkg = Path(__file__).resolve().parent
     files = sorted((project_root / "data" / "reference").glob("*")) + sorted((project_root / "ontology").rglob("*.ttl"))
-    files += [pkg / "reference.py", pkg / "build.py", pkg / "shacl" / "__init__.py",
-              pkg / "shacl" / "pyshacl_engine.py", pkg / "shacl" / "report.py"]
+    files += [pkg / "reference.py", pkg / "build.py", *sorted((pkg / "shacl").glob("*.py"))]
     for f in files:
         if f.is_file():
             h.update(str(f.name).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
@@ -557,7 +555,7 @@ def build(
     timer.step("parse", t, f"{len(parsed)} files, {_count_sources(parsed)} triples")
     with_reference = include_reference and reference_available(project_root)
     # hashed before the reference files are read, so a cached result never outlives its inputs
-    ref_key = validation_cache_key(project_root) if use_cache and with_reference else None
+    ref_key = validation_cache_key(project_root, engine) if use_cache and with_reference else None
 
     store_path.parent.mkdir(parents=True, exist_ok=True)
     work = building_path(store_path)
@@ -645,7 +643,7 @@ def validate_project(
     store = ox.Store()
     store.bulk_extend(q for p in parsed for q in p.quads)
     with_reference = include_reference and reference_available(project_root)
-    key = validation_cache_key(project_root) if cache_dir is not None and with_reference else None
+    key = validation_cache_key(project_root, engine) if cache_dir is not None and with_reference else None
     if with_reference:
         store.bulk_extend(_reference_quads(project_root, {s.graph for s in sources}))
     return validate_store(store, engine=engine, sources=sources, progress=progress, reference_loaded=with_reference,

@@ -319,3 +319,18 @@ def test_reader_explains_an_interrupted_swap(built_mini: Path) -> None:
     os.rename(built_mini, old_path(built_mini))
     with pytest.raises(KgError, match="previous one is at .*store.old"):
         open_read_only(built_mini)
+
+
+def test_validation_cache_key_follows_inputs_and_engine(mini_project: Path) -> None:
+    from kg.build import validation_cache_key
+
+    k1 = validation_cache_key(mini_project)
+    assert validation_cache_key(mini_project) == k1
+    assert validation_cache_key(mini_project, "native") != k1
+    shapes = mini_project / "ontology" / "shapes" / "shapes.ttl"
+    shapes.write_text(shapes.read_text() + "\n# changed\n", encoding="utf-8")
+    k2 = validation_cache_key(mini_project)
+    assert k2 != k1
+    (mini_project / "data" / "reference").mkdir()
+    (mini_project / "data" / "reference" / "kreise.csv").write_text("ags\n", encoding="utf-8")
+    assert validation_cache_key(mini_project) != k2
