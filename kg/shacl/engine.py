@@ -181,12 +181,21 @@ def validate_store(
     from kg.shacl.report import report_from_graph
 
     start = time.perf_counter()
-    graphs = _graph_list(data_graph, ontology_graphs)
-    data = DataView(store, graphs, surrogates)
+    run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates)
+    rg = report_graph(run.results, shapes)
+    report = report_from_graph(rg, shapes, None, None, engine="native")
+    report.seconds = time.perf_counter() - start
+    report.notes.append(f"native engine: {len(targets)} target shapes, {run.queries} SPARQL queries, "
+                        f"{len(run.results)} results")
+    return report
+
+
+def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | None, ontology_graphs: Sequence[str],
+         compiled: bool, surrogates: set[tuple[str, str]] | None) -> tuple[Run, list[Shape]]:
+    data = DataView(store, _graph_list(data_graph, ontology_graphs), surrogates)
     run = Run(data, compiled)
     try:
-        sg = ShapesGraph(shapes)
-        targets = sg.target_shapes()
+        targets = ShapesGraph(shapes).target_shapes()
     except (ShapeError, PathError) as e:
         raise ValidationFailure(f"ill-formed shapes graph: {e}") from e
     token = SUBCLASSES.set(lambda c: [x for x in data.subclasses(c) if not isinstance(x, ox.BlankNode)])
@@ -195,12 +204,14 @@ def validate_store(
             run.validate_shape(shape)
     finally:
         SUBCLASSES.reset(token)
-    rg = report_graph(run.results, shapes)
-    report = report_from_graph(rg, shapes, None, None, engine="native")
-    report.seconds = time.perf_counter() - start
-    report.notes.append(f"native engine: {len(targets)} target shapes, {run.queries} SPARQL queries, "
-                        f"{len(run.results)} results")
-    return report
+    return run, targets
+
+
+def validate_results(store: ox.Store, shapes: rdflib.Graph, *, data_graph: str | None = None,
+                     ontology_graphs: Sequence[str] = (), compiled: bool = True) -> list[Result]:
+    """The raw results (store terms, shape objects) of a full validation, for callers that
+    compare or filter them (incremental validation and its tests)."""
+    return _run(store, shapes, data_graph, ontology_graphs, compiled, None)[0].results
 
 
 def report_graph(results: Iterable[Result], shapes: rdflib.Graph) -> rdflib.Graph:

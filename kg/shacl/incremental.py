@@ -1,0 +1,223 @@
+"""Incremental validation of writes: validate only the focus nodes a change can affect.
+
+A change adds and removes triples. Which focus nodes can it affect? A triple (s, p, o) changes
+the path steps taken from s (p forward) and from o (p inverse), and what a shape reads about s
+itself (its types, its own triples, for node-level and value-level constraints). So the
+candidates are s and o of every changed triple plus every node that reaches them backwards along
+the predicates used in shape paths, up to the deepest reach of any shape (path length plus the
+reach of nested shapes; unbounded with * or + paths), computed in the graph before and after the
+change so that both newly reached and no longer reached values count. Changing rdfs:subClassOf
+can change everything, so that falls back to full validation.
+
+`apply_change` applies the change, validates those candidates with the exact evaluator, and keeps
+the change only if no new sh:Violation appears at them; otherwise it is rolled back. The claim
+"the results outside the candidates do not change" is checked by a property-based test
+(tests/shacl/test_incremental.py) against full validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+
+from kg.shacl.compile import Shape, ShapesGraph
+from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result
+from kg.shacl.paths import Path
+
+__all__ = ["Change", "Outcome", "affected_nodes", "validate_nodes", "apply_change"]
+
+
+@dataclass
+class Change:
+    """Triples to add and remove (pyoxigraph Quads; their graph is where they go)."""
+
+    added: list[ox.Quad] = field(default_factory=list)
+    removed: list[ox.Quad] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    applied: bool
+    new_violations: list[Result]
+    results: list[Result]  # every result at the candidate focus nodes after the change
+    candidates: set[Any]
+    full: bool  # True when the change forced a full validation
+
+
+def _path_length(p: Path) -> float:
+    if p.kind in ("pred", "inv"):
+        return 1
+    if p.kind == "seq":
+        return sum(_path_length(x) for x in p.parts)
+    if p.kind == "alt":
+        return max(_path_length(x) for x in p.parts)
+    if p.kind == "opt":
+        return _path_length(p.parts[0])
+    return math.inf
+
+
+def _preds(p: Path, inverse: bool, fwd: set[Any], inv: set[Any]) -> None:
+    if p.kind == "pred":
+        (inv if inverse else fwd).add(p.pred)
+    elif p.kind == "inv":
+        _preds(p.parts[0], not inverse, fwd, inv)
+    else:
+        for x in p.parts:
+            _preds(x, inverse, fwd, inv)
+
+
+class _Reach:
+    """Deepest number of backward steps from a changed node to a focus node it can affect."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, float] = {}
+        self.fwd: set[Any] = set()
+        self.inv: set[Any] = set()
+
+    def shape(self, s: Shape, depth: int = 0) -> float:
+        if id(s) in self.memo:
+            return self.memo[id(s)]
+        if depth > 50:
+            return math.inf  # recursive shapes: no bound
+        self.memo[id(s)] = 0  # provisional, for recursion
+        inner = 0.0
+        for c in s.constraints:
+            nested: list[Shape] = []
+            if c.component in ("Node", "Not", "Property"):
+                nested = [c.params["shape"]]
+            elif c.component in ("And", "Or", "Xone"):
+                nested = list(c.params["shapes"])
+            elif c.component in ("QualifiedMinCount", "QualifiedMaxCount"):
+                nested = [c.params["shape"]] + [
+                    c2.params["shape"] for parent in s.parents for pc in parent.constraints
+                    if pc.component == "Property" for c2 in pc.params["shape"].constraints
+                    if c2.component in ("QualifiedMinCount", "QualifiedMaxCount")]
+            for n in nested:
+                inner = max(inner, self.shape(n, depth + 1))
+        length = 0.0
+        if s.path is not None:
+            length = _path_length(s.path)
+            _preds(s.path, False, self.fwd, self.inv)
+        r = length + inner
+        self.memo[id(s)] = r
+        return r
+
+
+def affected_nodes(data: DataView, targets: Sequence[Shape], change: Change) -> set[Any] | None:
+    """Candidate focus nodes of `change` in the current state of `data` (call it before and after
+    applying the change and unite); None when only full validation is safe."""
+    reach = _Reach()
+    depth = max((reach.shape(t) for t in targets), default=0)
+    origins: set[Any] = set()
+    cands: set[Any] = set()
+    for q in [*change.added, *change.removed]:
+        if q.predicate == SUBCLASS:
+            return None
+        cands.add(q.subject)
+        cands.add(q.object)
+        origins.add(q.subject)
+        if q.predicate in reach.inv:
+            origins.add(q.object)
+    frontier = set(origins)
+    cands |= origins
+    step = 0
+    while frontier and step < depth:
+        step += 1
+        nxt: set[Any] = set()
+        for n in frontier:
+            for p in reach.fwd:
+                nxt |= data.subjects(p, n)
+            if not isinstance(n, ox.Literal):
+                for p in reach.inv:
+                    nxt |= data.objects(p, n)
+        nxt -= cands
+        cands |= nxt
+        frontier = nxt
+    return cands
+
+
+def _is_target(data: DataView, shape: Shape, node: Any) -> bool:
+    for kind, t in shape.targets:
+        if kind == "node" and t == node:
+            return True
+        if kind == "class" and data.is_instance(node, t):
+            return True
+        if kind == "subjectsOf" and not isinstance(node, ox.Literal) and next(data.quads(node, t, None), None):
+            return True
+        if kind == "objectsOf" and next(data.quads(None, t, data.encode(node)), None):
+            return True
+    return False
+
+
+def validate_nodes(data: DataView, targets: Sequence[Shape], nodes: Iterable[Any]) -> list[Result]:
+    """All results whose focus node is among `nodes` (exact evaluation; for small node sets)."""
+    ev = Evaluator(data)
+    nodes = sorted(set(nodes), key=str)
+    out: list[Result] = []
+    for shape in targets:
+        if shape.deactivated:
+            continue
+        focus = [n for n in nodes if _is_target(data, shape, n)]
+        if focus:
+            out.extend(ev.results(shape, focus))
+    return out
+
+
+def _key(r: Result) -> tuple[Any, ...]:
+    return (r.focus, id(r.shape), str(r.component), r.value, r.path)
+
+
+def _apply(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+    for q in remove:
+        store.remove(q)
+    store.extend(add)
+
+
+def apply_change(store: ox.Store, shapes: rdflib.Graph, change: Change, *,
+                 data_graph: str | None = None, ontology_graphs: Sequence[str] = ()) -> Outcome:
+    """Apply `change` if it brings no new sh:Violation at the focus nodes it can affect.
+
+    The change is applied, validated and, if a new violation appears, undone (the store's own
+    write operations are atomic; a reader may see the change for the milliseconds this takes).
+    """
+    from kg.shacl.engine import _graph_list, validate_store
+
+    data = DataView(store, _graph_list(data_graph, ontology_graphs))
+    targets = ShapesGraph(shapes).target_shapes()
+    # only real changes: adding an existing triple or removing a missing one changes nothing
+    added = [q for q in change.added if q not in store]
+    removed = [q for q in change.removed if q in store]
+    real = Change(added, removed)
+    before = affected_nodes(data, targets, real)
+    if before is None:
+        old = validate_store(store, shapes, data_graph=data_graph, ontology_graphs=ontology_graphs)
+        _apply(store, added, removed)
+        new = validate_store(store, shapes, data_graph=data_graph, ontology_graphs=ontology_graphs)
+        old_keys = {(r.focus_node, r.result_path, r.constraint_component, r.value) for r in old.violations}
+        fresh = [r for r in new.violations
+                 if (r.focus_node, r.result_path, r.constraint_component, r.value) not in old_keys]
+        if fresh:
+            _apply(store, removed, added)
+        return Outcome(not fresh, [], [], set(), True)
+    _apply(store, added, removed)
+    after = affected_nodes(data, targets, real)
+    _apply(store, removed, added)
+    assert after is not None
+    cands = before | after
+    old_results = validate_nodes(data, targets, cands)
+    _apply(store, added, removed)
+    results = validate_nodes(data, targets, cands)
+    old_keys = {_key(r) for r in old_results}
+    fresh = [r for r in results if r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+             and _key(r) not in old_keys]
+    if fresh:
+        _apply(store, removed, added)
+    return Outcome(not fresh, fresh, results, cands, False)
+
+
+_ = RDF_TYPE  # re-exported for callers building type changes
