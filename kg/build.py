@@ -33,7 +33,7 @@ from kg.sources import ParsedSource, SourceFile, discover, parse_sources
 
 Progress = Callable[[str], None]
 
-GRAPH_BUILD = ns.HNID + "graph/build"
+GRAPH_BUILD = ns.GRAPH_BUILD
 _NOT_DATA = {ns.GRAPH_SHAPES, ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT, ns.GRAPH_INFERRED, GRAPH_BUILD}
 
 

@@ -12,6 +12,7 @@ GRAPH_SCHEMES = HNID + "graph/schemes"
 GRAPH_SHAPES = HNID + "graph/shapes"
 GRAPH_SOURCES = HNID + "graph/sources"
 GRAPH_INFERRED = HNID + "graph/inferred"
+GRAPH_BUILD = HNID + "graph/build"  # build metadata: time, git commit, void:triples per graph
 GRAPH_REFERENCE_DESTATIS = HNID + "graph/reference/destatis"
 GRAPH_REFERENCE_HEALTH_OFFICES = HNID + "graph/reference/health-offices"
 GRAPH_REFERENCE_STATUTES = HNID + "graph/reference/statutes"
