@@ -210,7 +210,8 @@
         b.classList.add("selected");
         editor.setValue(ex.query);
         clearError();
-        setStatus(desc ? desc : "");
+        const params = (ex.params || []).length ? ` · Parameter (Vorgabe im Text): ${ex.params.join("; ")}` : "";
+        setStatus((desc || "") + params);
         editor.focus();
       });
       li.appendChild(b);
