@@ -78,6 +78,7 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         t2 = time.perf_counter()
         n, nv = len(rep.results), len(rep.violations)
         triples = len(store)
+        extra = {"write_ms": _one_entity_writes(store, sg)}
     elif engine == "pyshacl":
         import rdflib
 
@@ -116,9 +117,46 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
     else:
         raise SystemExit(f"unknown engine {engine}")
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"engine": engine, "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
+    return {**(extra if engine == "native" else {}), "engine": engine, "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
             "total_s": round(t2 - t0, 3), "results": n, "violations": nv, "triples": triples,
             "peak_rss_mb": round(rss_kb / 1024, 1)}
+
+
+def _one_entity_writes(store: object, shapes: object, n: int = 7) -> float:
+    """Median milliseconds of kg.shacl.incremental.apply_change for a one-entity write (a new
+    synthetic offer with label, provider, area, target group, topic, ages, start date)."""
+    import pyoxigraph as ox
+
+    from kg.shacl.compile import ShapesGraph
+    from kg.shacl.incremental import Change, apply_change
+
+    sg = ShapesGraph(shapes)  # type: ignore[arg-type]
+    hn = "https://w3id.org/hilfenetz/ontology#"
+    syn = "https://w3id.org/hilfenetz/id/synthetic/"
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    area = next(q.subject for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(hn + "Municipality")))  # type: ignore[attr-defined]
+    org = next((q.subject for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(hn + "Organisation"))), area)  # type: ignore[attr-defined]
+    g = ox.NamedNode(syn + "graph/national")
+    times = []
+    for i in range(n):
+        o = ox.NamedNode(f"{syn}offer/bench-write-{i}")
+        quads = [
+            (ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(hn + "Offer")),
+            (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal(f"Synthetisch: Schreibtest {i}", language="de")),
+            (ox.NamedNode(hn + "statedIn"), ox.NamedNode(syn + "source/0")),
+            (ox.NamedNode(hn + "provider"), org),
+            (ox.NamedNode(hn + "areaServed"), area),
+            (ox.NamedNode(hn + "targetGroup"), ox.NamedNode("https://w3id.org/hilfenetz/id/concept/target-group/children-of-parents-mental-illness-addiction")),
+            (ox.NamedNode(hn + "minAge"), ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+            (ox.NamedNode(hn + "maxAge"), ox.Literal("9", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ]
+        ch = Change(added=[ox.Quad(o, p, v, g) for p, v in quads])
+        t = time.perf_counter()
+        out = apply_change(store, sg, ch)  # type: ignore[arg-type]
+        times.append((time.perf_counter() - t) * 1000)
+        if not out.applied:
+            raise RuntimeError(f"benchmark write rejected: {out.new_violations[:3]}")
+    return round(statistics.median(times), 2)
 
 
 def run_child(engine: str, data: Path, shapes: Path, onto: Path, timeout: float) -> dict[str, object]:

@@ -30,12 +30,14 @@ from kg.shacl.paths import PathError, copy_path
 __all__ = ["validate_store", "validate_graphs", "load_exact", "ValidationFailure", "report_graph"]
 
 
-def _graph_list(data_graph: str | None, ontology_graphs: Sequence[str]) -> list[Any] | None:
+def _graph_list(data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str]) -> list[Any] | None:
+    """None (the union of all graphs) or the graphs to read: the data graph(s) + ontology graphs;
+    "" or "default" names the default graph."""
     if data_graph is None:
         return None
-    gs: list[Any] = [ox.DefaultGraph() if data_graph in ("", "default") else ox.NamedNode(data_graph)]
-    gs += [ox.NamedNode(g) for g in ontology_graphs]
-    return gs
+    names = [data_graph] if isinstance(data_graph, str) else list(data_graph)
+    names += list(ontology_graphs)
+    return [ox.DefaultGraph() if g in ("", "default") else ox.NamedNode(g) for g in dict.fromkeys(names)]
 
 
 def _compilable_targets(shape: Shape) -> bool:
@@ -166,15 +168,21 @@ def validate_store(
     store: ox.Store,
     shapes: rdflib.Graph,
     *,
-    data_graph: str | None = None,
+    data_graph: str | Sequence[str] | None = None,
     ontology_graphs: Sequence[str] = (),
     compiled: bool = True,
     surrogates: set[tuple[str, str]] | None = None,
+    labels: rdflib.Graph | None = None,
+    ontology: rdflib.Graph | None = None,
+    graphs_of: Any = None,
 ) -> "Any":
     """Validate the store against `shapes` and return a kg.shacl.report.ValidationReport.
 
     data_graph None validates the union of all graphs (ontology included, so sh:class and
-    sh:targetClass follow rdfs:subClassOf); otherwise that graph plus `ontology_graphs`.
+    sh:targetClass follow rdfs:subClassOf); otherwise that graph (or those graphs) plus
+    `ontology_graphs` (e.g. kg build: every data graph + ontology + alignment, not the inferred
+    graph, which would change the results). `labels`, `ontology` and `graphs_of` only make the
+    report readable (kg.shacl.report.report_from_graph); they do not change the results.
     `compiled=False` evaluates everything in Python (the exact path; used by tests).
     Raises ValidationFailure for shapes graphs SHACL says cannot be validated.
     """
@@ -183,14 +191,14 @@ def validate_store(
     start = time.perf_counter()
     run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates)
     rg = report_graph(run.results, shapes)
-    report = report_from_graph(rg, shapes, None, None, engine="native")
+    report = report_from_graph(rg, shapes, labels, ontology, engine="native", graphs_of=graphs_of)
     report.seconds = time.perf_counter() - start
     report.notes.append(f"native engine: {len(targets)} target shapes, {run.queries} SPARQL queries, "
                         f"{len(run.results)} results")
     return report
 
 
-def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | None, ontology_graphs: Sequence[str],
+def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str],
          compiled: bool, surrogates: set[tuple[str, str]] | None) -> tuple[Run, list[Shape]]:
     data = DataView(store, _graph_list(data_graph, ontology_graphs), surrogates)
     run = Run(data, compiled)
@@ -207,7 +215,7 @@ def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | None, ontology
     return run, targets
 
 
-def validate_results(store: ox.Store, shapes: rdflib.Graph, *, data_graph: str | None = None,
+def validate_results(store: ox.Store, shapes: rdflib.Graph, *, data_graph: str | Sequence[str] | None = None,
                      ontology_graphs: Sequence[str] = (), compiled: bool = True) -> list[Result]:
     """The raw results (store terms, shape objects) of a full validation, for callers that
     compare or filter them (incremental validation and its tests)."""
@@ -295,7 +303,7 @@ def load_exact(store: ox.Store, triples: Iterable[tuple[Any, Any, Any]],
 
 
 def validate_graphs(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
-                    *, compiled: bool = True) -> Any:
+                    *, compiled: bool = True, graphs_of: Any = None) -> Any:
     """Validate rdflib graphs with the native engine (ontology triples mixed into the data, as
     the pyshacl engine does), via an in-memory pyoxigraph store."""
     store = ox.Store()
@@ -303,4 +311,5 @@ def validate_graphs(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.G
     surrogates = load_exact(store, triples)
     if ontology is not None:
         surrogates |= load_exact(store, ((to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology))
-    return validate_store(store, shapes, compiled=compiled, surrogates=surrogates)
+    return validate_store(store, shapes, compiled=compiled, surrogates=surrogates, labels=data,
+                          ontology=ontology, graphs_of=graphs_of)

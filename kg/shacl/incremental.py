@@ -178,17 +178,20 @@ def _apply(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
     store.extend(add)
 
 
-def apply_change(store: ox.Store, shapes: rdflib.Graph, change: Change, *,
-                 data_graph: str | None = None, ontology_graphs: Sequence[str] = ()) -> Outcome:
+def apply_change(store: ox.Store, shapes: rdflib.Graph | ShapesGraph, change: Change, *,
+                 data_graph: str | Sequence[str] | None = None, ontology_graphs: Sequence[str] = ()) -> Outcome:
     """Apply `change` if it brings no new sh:Violation at the focus nodes it can affect.
 
     The change is applied, validated and, if a new violation appears, undone (the store's own
     write operations are atomic; a reader may see the change for the milliseconds this takes).
+    Pass a ShapesGraph instead of the rdflib graph to reuse its parsed shapes across writes.
     """
     from kg.shacl.engine import _graph_list, validate_store
 
     data = DataView(store, _graph_list(data_graph, ontology_graphs))
-    targets = ShapesGraph(shapes).target_shapes()
+    sg = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
+    shapes = sg.g
+    targets = sg.target_shapes()
     # only real changes: adding an existing triple or removing a missing one changes nothing
     added = [q for q in change.added if q not in store]
     removed = [q for q in change.removed if q in store]
