@@ -1,7 +1,7 @@
 """`kg export network` and `kg report`: the researchers' tools on the command line.
 
 Wiring (kg/cli.py): add "kg.analysis_cli:add_export_parser" and "kg.analysis_cli:add_report_parser"
-to OPTIONAL_PARSERS. Both open the store read-only and never write to it.
+to kg.cli.EXTRA_PARSERS. Both open the store read-only and never write to it.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from kg import namespaces as ns
 from kg import store as kstore
 from kg.errors import BuildError, BuildValidationError, KgError
 from kg.infer import InferenceResult, infer
+from kg.queryparams import require_valid_query_files
 from kg.shacl import validate
 from kg.shacl.report import ValidationReport, shorten
 from kg.sources import ParsedSource, SourceFile, discover, parse_sources
@@ -553,6 +554,10 @@ def build(
     sources = discover(project_root)
     parsed = list(parse_sources(sources))
     timer.step("parse", t, f"{len(parsed)} files, {_count_sources(parsed)} triples")
+    # the named queries are part of what is published: a broken one fails the build (file + message)
+    t = time.perf_counter()
+    n_queries = require_valid_query_files(project_root / "queries")
+    timer.step("queries", t, f"{n_queries} query files parse")
     with_reference = include_reference and reference_available(project_root)
     # hashed before the reference files are read, so a cached result never outlives its inputs
     ref_key = validation_cache_key(project_root, engine) if use_cache and with_reference else None

@@ -27,7 +27,14 @@ DEFAULT_STORE = Path("var") / "store"
 STORE_ENV = "HILFENETZ_STORE"
 
 # "module:function" of optional subcommands; each function receives the subparsers object.
-OPTIONAL_PARSERS: tuple[str, ...] = ("kg.server.cli:add_serve_parser", "kg.dump_cli:add_dump_parser")
+#: Subcommands that live next to the code they drive ("module:function"); imported when the
+#: parser is made. A module that fails to import is an error, never a silently missing command.
+EXTRA_PARSERS: tuple[str, ...] = (
+    "kg.server.cli:add_serve_parser",
+    "kg.dump_cli:add_dump_parser",
+    "kg.analysis_cli:add_export_parser",
+    "kg.analysis_cli:add_report_parser",
+)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -291,23 +298,11 @@ CORE_PARSERS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 )
 
 
-def _add_optional_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register subcommands of optional modules; a module that is absent is skipped quietly."""
-    for spec in OPTIONAL_PARSERS:
+def _add_extra_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register the subcommands of the modules named in EXTRA_PARSERS."""
+    for spec in EXTRA_PARSERS:
         module_name, func_name = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # the optional module itself is not there
-            print(f"kg: warning: {module_name} not available: {exc}", file=sys.stderr)
-            continue
-        except ImportError as exc:
-            print(f"kg: warning: {module_name} not available: {exc}", file=sys.stderr)
-            continue
-        add = getattr(module, func_name, None)
-        if callable(add):
-            add(sub)
+        getattr(importlib.import_module(module_name), func_name)(sub)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -323,7 +318,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.required = True
     for add in CORE_PARSERS:
         add(sub)
-    _add_optional_parsers(sub)
+    _add_extra_parsers(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 """`kg dump --output DIR`: write the dump files (see kg.dump) for a built store.
 
 Kept apart from kg.cli so the dump command is one optional module: kg.cli registers it through
-OPTIONAL_PARSERS ("kg.dump_cli:add_dump_parser").
+kg.cli.EXTRA_PARSERS ("kg.dump_cli:add_dump_parser").
 """
 
 from __future__ import annotations

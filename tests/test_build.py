@@ -91,6 +91,19 @@ def test_syntax_error_leaves_previous_store_byte_identical(mini_project: Path, b
     assert _siblings(built_mini) == ["store"]
 
 
+def test_broken_query_file_fails_build_naming_file_and_leaves_store(mini_project: Path, built_mini: Path) -> None:
+    """A named query that does not parse must fail the build, never vanish from the API."""
+    from kg.queryparams import QueryFilesError
+
+    before = snapshot(built_mini)
+    (mini_project / "queries" / "broken.rq").write_text("# title: broken\nSELECT ?x WHERE { ?x ?p }\n", encoding="utf-8")
+    with pytest.raises(QueryFilesError) as info:
+        build(mini_project, built_mini)
+    assert "broken.rq" in str(info.value)
+    assert snapshot(built_mini) == before
+    assert _siblings(built_mini) == ["store"]
+
+
 def test_shacl_violation_leaves_previous_store_byte_identical(mini_project: Path, built_mini: Path) -> None:
     before = snapshot(built_mini)
     seed = mini_project / "data" / "seeds" / "demo.ttl"

@@ -1,8 +1,8 @@
 """The FastAPI application: `create_app(settings)` wires store, workers, cache and routers.
 
 Why a factory: tests start several servers (read-only, writable, tiny limits) over different
-stores in one session; nothing here is global. Optional parts owned by other modules (the UI
-router, linked-data routes, REST API routers, ops endpoints and metrics) are imported guardedly, so the SPARQL service works alone.
+stores in one session; nothing here is global. Every router (SPARQL, graph store, linked
+data, REST API, UI, operations) is mounted here; a part that fails to build stops the app.
 """
 
 from __future__ import annotations
@@ -49,10 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
     limits.install(app, settings)  # installed first = innermost of the three: ops still counts 429s
     security.install(app, settings)  # headers also on 429/414 answers
 
-    with contextlib.suppress(ImportError):
-        from kg.server import ops
+    from kg.server import ops
 
-        ops.install(app, store_ready=lambda: state.pool.alive() > 0, triple_count=state.triple_count)
+    ops.install(app, store_ready=lambda: state.pool.alive() > 0, triple_count=state.triple_count)
 
     from kg.server import sparql
 
@@ -62,23 +61,16 @@ def create_app(settings: Settings) -> FastAPI:
 
         app.include_router(graphstore.router)
 
-    _mount_optional_routers(app, state, settings)
-
-    try:
-        from kg.server import ui
-    except ImportError:
-        ui = None  # type: ignore[assignment]
-    if ui is not None and hasattr(ui, "router"):
-        app.include_router(ui.router)
+    _mount_routers(app, state, settings)
     return app
 
 
-def _mount_optional_routers(app: FastAPI, state: ServiceState, settings: Settings) -> None:
-    """Routers other modules provide (linked data, REST API: named queries, search, network).
+def _mount_routers(app: FastAPI, state: ServiceState, settings: Settings) -> None:
+    """Mount the linked-data pages, the REST API (named queries, search, network) and the UI.
 
-    Each is optional: a module that is missing is skipped, one that fails while building its
-    router is logged and skipped, so the SPARQL service itself always starts."""
-    import importlib
+    A router that cannot be built (e.g. a broken query file) stops the app with its error:
+    an endpoint must never disappear silently."""
+    from kg.server import linkeddata, namedqueries, network, search, ui
 
     def get_store() -> object:
         return state.store
@@ -86,31 +78,12 @@ def _mount_optional_routers(app: FastAPI, state: ServiceState, settings: Setting
     def get_version() -> str:
         return state.version
 
-    def linkeddata(mod: object) -> object:
-        return mod.make_router(get_store, settings, get_version=get_version)  # type: ignore[attr-defined]
-
-    def namedqueries(mod: object) -> object:
-        return mod.make_router(get_store, mod.queries_dir_for(settings))  # type: ignore[attr-defined]
-
-    def store_and_version(mod: object) -> object:
-        return mod.make_router(get_store, get_version)  # type: ignore[attr-defined]
-
-    for name, factory in (
-        ("kg.server.linkeddata", linkeddata),
-        ("kg.server.namedqueries", namedqueries),
-        ("kg.server.search", store_and_version),
-        ("kg.server.network", store_and_version),
-    ):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        except Exception:  # noqa: BLE001 - a module being edited must not take the endpoint down
-            log.exception("could not import %s; serving without it", name)
-            continue
-        if not hasattr(module, "make_router"):
-            continue
-        try:
-            app.include_router(factory(module))  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - an optional router must not take the endpoint down
-            log.exception("could not mount %s; serving without it", name)
+    app.include_router(
+        linkeddata.make_router(get_store, settings, get_version=get_version, warm=settings.warm_caches)
+    )
+    app.include_router(namedqueries.make_router(get_store, namedqueries.queries_dir_for(settings)))
+    app.include_router(search.make_router(get_store, get_version))
+    app.include_router(network.make_router(get_store, get_version))
+    app.include_router(ui.router)
+    app.include_router(namedqueries.docs_router())
+    namedqueries.install_openapi(app)

@@ -68,6 +68,8 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="read-only mode: check this often whether `kg build` replaced the store, and "
                         "switch to the new one without a restart (0 = never; default 5)")
     p.add_argument("--no-build", action="store_true", help="do not build a missing store: fail, or with writes enabled start on an empty store")
+    p.add_argument("--no-warm", action="store_true",
+                   help="do not precompute dumps and the dataset description in the background at start")
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(func=run_serve)
     return p
@@ -95,6 +97,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         workers=args.workers,
         full_validation_max_quads=args.full_validation_max_quads,
         watch_interval=args.watch_interval,
+        warm_caches=not args.no_warm,
     )
 
 

@@ -58,6 +58,9 @@ class Settings:
     max_query_bytes: int = 256 * 1024
     #: Reverse proxies whose X-Forwarded-For names the client (for the rate limit).
     trusted_proxies: tuple[str, ...] = ()
+    #: Precompute dumps, dataset description and JSON-LD context in the background at start
+    #: (kg serve does; tests leave it off to save CPU).
+    warm_caches: bool = False
 
     @property
     def writable(self) -> bool:
