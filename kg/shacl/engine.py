@@ -15,7 +15,8 @@ in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyoxigraph as ox
@@ -48,12 +49,34 @@ def _compilable_targets(shape: Shape) -> bool:
 class Run:
     """One validation run: the data view, the evaluator and the results found so far."""
 
-    def __init__(self, data: DataView, compiled: bool) -> None:
+    def __init__(self, data: DataView, compiled: bool, threads: int = 2) -> None:
         self.data = data
         self.ev = Evaluator(data)
         self.compiled = compiled
         self.results: list[Result] = []
         self.queries = 0
+        # Compiled queries run on a small thread pool: pyoxigraph evaluates them without the GIL,
+        # so they overlap each other and the exact Python evaluation on the main thread. Their
+        # rows are handled on the main thread, in submission order (deterministic reports).
+        self.pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        self.pending: list[tuple[Any, Callable[[list[Any]], None]]] = []
+
+    def submit(self, query: str, handle: Callable[[list[Any]], None]) -> None:
+        self.queries += 1
+        if self.pool is None:
+            handle(list(self.data.query(query)))
+        else:
+            self.pending.append((self.pool.submit(lambda: list(self.data.query(query))), handle))
+
+    def finish(self) -> None:
+        """Handle the rows of every submitted query (in order) and stop the pool."""
+        try:
+            for fut, handle in self.pending:
+                handle(fut.result())
+        finally:
+            self.pending = []
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
 
     def focus_nodes(self, shape: Shape) -> list[Any]:
         if self.compiled and _compilable_targets(shape):
@@ -116,36 +139,41 @@ class Run:
         compiled: list[Any] = []
         q = values_query(pattern, plan, bool(self.data.surrogates))
         if q is not None:
-            self.queries += 1
             checks = [c for c, _ in plan.value_checks]
             compiled += checks
-            n = len(checks)
-            for row in self.data.query(q):
-                f, v = self.data.decode(row[0]), self.data.decode(row[1])
-                for i in range(n):
-                    if row[2 + i].value == "true":
-                        self.results.append(Result(f, ps, checks[i].iri, v, ps.path_node))
+
+            def on_values(rows: list[Any], checks: list[Any] = checks) -> None:
+                for row in rows:
+                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                    for i, c in enumerate(checks):
+                        if row[2 + i].value == "true":
+                            self.results.append(Result(f, ps, c.iri, v, ps.path_node))
+
+            self.submit(q, on_values)
             if self.data.surrogates:
                 self._surrogate_values(ps, pattern, checks)
         q = count_query(pattern, plan)
         if q is not None:
-            self.queries += 1
             if plan.min_count is not None:
                 compiled.append(plan.min_count)
             if plan.max_count is not None:
                 compiled.append(plan.max_count)
             compiled += plan.has_values
-            for row in self.data.query(q):
-                f = self.data.decode(row[0])
-                n = int(row[1].value)
-                if plan.min_count is not None and n < plan.min_count.params["minCount"]:
-                    self.results.append(Result(f, ps, plan.min_count.iri, None, ps.path_node))
-                if plan.max_count is not None and n > plan.max_count.params["maxCount"]:
-                    self.results.append(Result(f, ps, plan.max_count.iri, None, ps.path_node))
-                for i, c in enumerate(plan.has_values):
-                    h = row[2 + i]
-                    if h is None or h.value in ("0", "false"):
-                        self.results.append(Result(f, ps, c.iri, None, ps.path_node))
+
+            def on_counts(rows: list[Any]) -> None:
+                for row in rows:
+                    f = self.data.decode(row[0])
+                    n = int(row[1].value)
+                    if plan.min_count is not None and n < plan.min_count.params["minCount"]:
+                        self.results.append(Result(f, ps, plan.min_count.iri, None, ps.path_node))
+                    if plan.max_count is not None and n > plan.max_count.params["maxCount"]:
+                        self.results.append(Result(f, ps, plan.max_count.iri, None, ps.path_node))
+                    for i, c in enumerate(plan.has_values):
+                        h = row[2 + i]
+                        if h is None or h.value in ("0", "false"):
+                            self.results.append(Result(f, ps, c.iri, None, ps.path_node))
+
+            self.submit(q, on_counts)
         if plan.rest:
             self.results.extend(self.ev.results(ps, focus, skip=compiled))
 
@@ -210,8 +238,11 @@ def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] 
     try:
         for shape in targets:
             run.validate_shape(shape)
+        run.finish()
     finally:
         SUBCLASSES.reset(token)
+        if run.pool is not None:
+            run.pool.shutdown(wait=True, cancel_futures=True)
     return run, targets
 
 

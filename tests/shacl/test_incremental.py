@@ -13,8 +13,7 @@ from collections import Counter
 from typing import Any
 
 import pyoxigraph as ox
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kg.shacl.compile import ShapesGraph, to_ox
@@ -72,7 +71,7 @@ def _check(seed: int, n: int) -> None:
     store.extend(change.added)
     after_cands = affected_nodes(DataView(store), targets, change)
     if cands is None or after_cands is None:
-        pytest.skip("subclass axioms changed: full validation by design")
+        assume(False)  # subclass axioms changed: full validation by design, nothing to compare
     cands |= after_cands
     after_full = validate_results(store, shapes)
     outside_before = Counter(_key(r) for r in before_full if r.focus not in cands)
