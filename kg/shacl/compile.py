@@ -484,6 +484,7 @@ class PathPlan:
     max_count: Constraint | None
     has_values: list[Constraint]
     rest: list[Constraint]  # evaluated exactly in Python
+    pairs: list[Constraint] = field(default_factory=list)  # lessThan(OrEquals): SPARQL prefilter + exact check
 
 
 _NESTED = {"Not", "And", "Or", "Xone", "Node"}
@@ -497,6 +498,7 @@ def plan_property(shape: Shape, nested: bool = True) -> PathPlan:
     rest: list[Constraint] = []
     min_c = max_c = None
     has_values: list[Constraint] = []
+    pairs: list[Constraint] = []
     for c in shape.constraints:
         if c.component == "MinCount" and min_c is None:
             min_c = c
@@ -504,12 +506,36 @@ def plan_property(shape: Shape, nested: bool = True) -> PathPlan:
             max_c = c
         elif c.component == "HasValue" and isinstance(c.params["hasValue"], (ox.NamedNode, ox.Literal)):
             has_values.append(c)
+        elif c.component in ("LessThan", "LessThanOrEquals"):
+            pairs.append(c)
         elif c.component in SIMPLE and (nested or c.component not in _NESTED) \
                 and (expr := value_check(c)) is not None:
             checks.append((c, expr))
         else:
             rest.append(c)
-    return PathPlan(shape, checks, min_c, max_c, has_values, rest)
+    return PathPlan(shape, checks, min_c, max_c, has_values, rest, pairs)
+
+
+def pair_query(focus: str, shape: Shape, c: Constraint) -> str:
+    """Candidates for a sh:lessThan / sh:lessThanOrEquals violation: every (focus, value) except
+    those where both values are numbers in the required order (certainly fine in both SPARQL's and
+    pyshacl's semantics); the candidates are then decided exactly in Python."""
+    assert shape.path is not None
+    other = c.params["lessThan" if c.component == "LessThan" else "lessThanOrEquals"]
+    op = "<" if c.component == "LessThan" else "<="
+    return (f"SELECT DISTINCT ?this ?v WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} "
+            f"?this {to_sparql(shape.path)} ?v . ?this {_term(other)} ?w . "
+            f"FILTER(!(isNumeric(?v) && isNumeric(?w) && COALESCE(?v {op} ?w, false))) }}")
+
+
+def node_query(focus: str, checks: list[tuple[Constraint, str]]) -> str:
+    """One query for the compiled node-level constraints of a node shape (the value node is the
+    focus node itself): the focus nodes violating any, with one flag per constraint."""
+    binds = " ".join(f"BIND(COALESCE({expr}, true) AS ?c{i})" for i, (_, expr) in enumerate(checks))
+    cols = " ".join(f"?c{i}" for i in range(len(checks)))
+    any_ = " || ".join(f"?c{i}" for i in range(len(checks)))
+    return (f"SELECT DISTINCT ?this {cols} WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} "
+            f"BIND(?this AS ?v) {binds} FILTER({any_}) }}")
 
 
 def values_query(focus: str, plan: PathPlan, guard_surrogates: bool = False) -> str | None:

@@ -23,8 +23,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
-from kg.shacl.compile import (SH, SUBCLASSES, SURROGATE, Shape, ShapeError, ShapesGraph, count_query, focus_pattern,
-                              plan_property, to_ox, to_rdf, values_query)
+from kg.shacl.compile import (SH, SIMPLE, SUBCLASSES, SURROGATE, Shape, ShapeError, ShapesGraph, count_query,
+                              focus_pattern, node_query, pair_query, plan_property, to_ox, to_rdf, value_check,
+                              values_query)
 from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
 
@@ -124,7 +125,28 @@ class Run:
             self._property(shape, pattern, focus)
             return
         node_level = [c for c in shape.constraints if c.component != "Property"]
+        compiled_nl: list[tuple[Any, str]] = []
+        if not self.data.surrogates:  # a surrogate focus literal would read wrong in SPARQL
+            for c in node_level:
+                if c.component in SIMPLE and c.component not in ("MinCount", "MaxCount"):
+                    expr = value_check(c)
+                    if expr is not None:
+                        compiled_nl.append((c, expr))
+        if compiled_nl:
+            checks = [c for c, _ in compiled_nl]
+
+            def on_nodes(rows: list[Any]) -> None:
+                for row in rows:
+                    f = self.data.decode(row[0])
+                    for i, c in enumerate(checks):
+                        if row[1 + i].value == "true":
+                            self.results.append(Result(f, shape, c.iri, f, None))
+
+            self.submit(node_query(pattern, compiled_nl), on_nodes)
+        done = {id(c) for c, _ in compiled_nl}
         for c in node_level:
+            if id(c) in done:
+                continue
             for f in focus:
                 self.results.extend(self.ev.check(shape, c, f, {f}))
         for c in shape.constraints:
@@ -174,6 +196,15 @@ class Run:
                             self.results.append(Result(f, ps, c.iri, None, ps.path_node))
 
             self.submit(q, on_counts)
+        for c in plan.pairs:
+            compiled.append(c)
+
+            def on_pairs(rows: list[Any], c: Any = c) -> None:
+                for row in rows:
+                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                    self.results.extend(self.ev.check(ps, c, f, {v}))
+
+            self.submit(pair_query(pattern, ps, c), on_pairs)
         if plan.rest:
             self.results.extend(self.ev.results(ps, focus, skip=compiled))
 
