@@ -64,8 +64,7 @@ def to_rdf(t: Any) -> rdflib.term.Node:
         dt = t.datatype.value
         if dt == XSD + "string":
             return Literal(t.value)
-        if dt.startswith(SURROGATE):
-            dt = dt[len(SURROGATE):]
+        dt = dt.removeprefix(SURROGATE)
         return Literal(t.value, datatype=URIRef(dt), normalize=False)
     raise TypeError(f"unsupported pyoxigraph term {t!r}")
 
@@ -94,7 +93,7 @@ class Shape:
     messages: list[Literal] = field(default_factory=list)
     deactivated: bool = False
     constraints: list[Constraint] = field(default_factory=list)
-    parents: list["Shape"] = field(default_factory=list)  # shapes that reference it by sh:property
+    parents: list[Shape] = field(default_factory=list)  # shapes that reference it by sh:property
 
     @property
     def is_property(self) -> bool:
@@ -172,10 +171,9 @@ class ShapesGraph:
             for pred, kind in _TARGETS:
                 for o in g.objects(node, pred):
                     sh.targets.append((kind, to_ox(o)))
-            if any((node, RDF.type, t) in g for t in _SHAPE_TYPES) and (
+            if isinstance(node, URIRef) and any((node, RDF.type, t) in g for t in _SHAPE_TYPES) and (
                     (node, RDF.type, RDFS.Class) in g or (node, RDF.type, rdflib.OWL.Class) in g):
-                if isinstance(node, URIRef):
-                    sh.targets.append(("class", to_ox(node)))
+                sh.targets.append(("class", to_ox(node)))
             sev = _one(g, node, SH.severity)
             if sev is not None:
                 sh.severity = sev  # type: ignore[assignment]

@@ -23,13 +23,28 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
-from kg.shacl.compile import (SH, SIMPLE, SUBCLASSES, SURROGATE, Shape, ShapeError, ShapesGraph, count_query,
-                              focus_pattern, node_query, pair_query, plan_property, to_ox, to_rdf, value_check,
-                              values_query)
+from kg.shacl.compile import (
+    SH,
+    SIMPLE,
+    SUBCLASSES,
+    SURROGATE,
+    Shape,
+    ShapeError,
+    ShapesGraph,
+    count_query,
+    focus_pattern,
+    node_query,
+    pair_query,
+    plan_property,
+    to_ox,
+    to_rdf,
+    value_check,
+    values_query,
+)
 from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
 
-__all__ = ["validate_store", "validate_graphs", "load_exact", "ValidationFailure", "report_graph"]
+__all__ = ["ValidationFailure", "load_exact", "report_graph", "validate_graphs", "validate_store"]
 
 
 def _graph_list(data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str]) -> list[Any] | None:
@@ -234,7 +249,7 @@ def validate_store(
     labels: rdflib.Graph | None = None,
     ontology: rdflib.Graph | None = None,
     graphs_of: Any = None,
-) -> "Any":
+) -> Any:
     """Validate the store against `shapes` and return a kg.shacl.report.ValidationReport.
 
     data_graph None validates the union of all graphs (ontology included, so sh:class and

@@ -147,7 +147,9 @@ def _lit(t: Any) -> Literal | None:
 
 def datatype_ok(v: Any, dt: URIRef) -> bool:
     """pyshacl's sh:datatype semantics (DatatypeConstraintComponent.evaluate)."""
-    from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent as DCC
+    from pyshacl.constraints.core.value_constraints import (
+        DatatypeConstraintComponent as DCC,
+    )
 
     lit = _lit(v)
     if lit is None:
@@ -162,9 +164,7 @@ def datatype_ok(v: Any, dt: URIRef) -> bool:
         return True
     if lit.datatype is None and lit.language is None and str(dt) == _XSD + "string":
         return True
-    if dt == _LANGSTRING and lit.language:
-        return True
-    return False
+    return bool(dt == _LANGSTRING and lit.language)
 
 
 def nodekind_ok(v: Any, kind: rdflib.term.Node) -> bool:
@@ -189,7 +189,7 @@ def compare(a: Any, b: rdflib.term.Node) -> int | None:
         return (x > y) - (x < y)
     try:
         return compare_literal(la, b)
-    except Exception:
+    except Exception:  # noqa: BLE001 - pyshacl raises various errors for incomparable literals
         return None
 
 

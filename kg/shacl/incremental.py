@@ -29,7 +29,7 @@ from kg.shacl.compile import Shape, ShapesGraph
 from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result
 from kg.shacl.paths import Path
 
-__all__ = ["Change", "Outcome", "affected_nodes", "validate_nodes", "apply_change"]
+__all__ = ["Change", "Outcome", "affected_nodes", "apply_change", "validate_nodes"]
 
 
 @dataclass

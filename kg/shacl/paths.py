@@ -27,7 +27,7 @@ class Path:
 
     kind: str
     pred: ox.NamedNode | None = None
-    parts: tuple["Path", ...] = ()
+    parts: tuple[Path, ...] = ()
 
     @property
     def is_predicate(self) -> bool:

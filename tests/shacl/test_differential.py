@@ -13,9 +13,8 @@ import pytest
 import rdflib
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, XSD, BNode, Literal, URIRef
-
 from pyshacl.errors import ReportableRuntimeError
+from rdflib import RDF, XSD, BNode, Literal, URIRef
 
 from kg.shacl import pyshacl_engine
 from kg.shacl.engine import validate_graphs
