@@ -2,7 +2,8 @@
 synthetic national data (bench/generate_national.py) and the project's real shapes and ontology.
 
 Each measurement runs in a fresh child process (so peak RSS is that engine's alone) and reports
-load time, validation time, number of results and peak RSS. Cells are medians over --runs; a
+load time, validation time (wall and CPU: on a shared machine CPU time is the fairer figure),
+number of results and peak RSS. Cells are medians over --runs; a
 peer that exceeds --timeout is reported as a timeout at that size. Not a test; run by hand:
 
     pip install -e '.[bench]'
@@ -62,6 +63,7 @@ def data_file(size: int, seed: int) -> Path:
 # ----------------------------------------------------------------------------- child: one run
 
 def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object]:
+    c0 = time.process_time()
     t0 = time.perf_counter()
     if engine == "native":
         import pyoxigraph as ox
@@ -73,9 +75,9 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         store.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
         store.bulk_load(path=str(onto), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         sg = rdflib.Graph().parse(shapes, format="turtle")
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         rep = validate_store(store, sg)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         n, nv = len(rep.results), len(rep.violations)
         triples = len(store)
         extra = {"write_ms": _one_entity_writes(store, sg)}
@@ -91,9 +93,9 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         onto_g = rdflib.Graph().parse(onto, format="nt")
         sg = rdflib.Graph().parse(shapes, format="turtle")
         triples = len(g) + len(onto_g)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         rg = pyshacl_engine.run(g, sg, onto_g, inplace=True)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
         res = list(rg.objects(None, sh.result))
         n = len(res)
@@ -105,9 +107,9 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         r.read_data(str(data), format=pyrudof.RDFFormat.NQuads)
         r.read_data(str(onto), format=pyrudof.RDFFormat.NTriples, merge=True)
         r.read_shacl(str(shapes), format=pyrudof.ShaclFormat.Turtle)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         rep = r.validate_shacl()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         try:
             n = len(list(rep.results()))  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - pyrudof's report API varies between versions
@@ -118,7 +120,8 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         raise SystemExit(f"unknown engine {engine}")
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {**(extra if engine == "native" else {}), "engine": engine, "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
-            "total_s": round(t2 - t0, 3), "results": n, "violations": nv, "triples": triples,
+            "total_s": round(t2 - t0, 3), "load_cpu_s": round(c1 - c0, 3), "validate_cpu_s": round(c2 - c1, 3),
+            "results": n, "violations": nv, "triples": triples,
             "peak_rss_mb": round(rss_kb / 1024, 1)}
 
 
