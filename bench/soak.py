@@ -73,7 +73,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, int(round(p / 100 * (len(ordered) - 1)))))
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
@@ -115,7 +115,8 @@ def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path) ->
         env["HILFENETZ_RATE_LIMIT"] = "off"
     cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port), "--no-build",
            "--workers", str(workers), "--log-level", "warning", "--timeout", "10"]
-    proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115 - the child keeps it
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         if proc.poll() is not None:
@@ -142,7 +143,7 @@ def request_mix(url: str) -> list[tuple[str, str, dict[str, str], dict[str, str]
                  f"&& !STRSTARTS(STR(?s), '{HNID}area/')) }} LIMIT 150"})
     entities = [b["s"]["value"][len(HNID):] for b in r.json()["results"]["bindings"]]
     r = httpx.get(url + "/sparql", timeout=60, headers={"Accept": "application/sparql-results+json"}, params={
-        "query": f"SELECT ?s WHERE {{ ?s a <https://w3id.org/hilfenetz/ontology#Municipality> }} LIMIT 50"})
+        "query": "SELECT ?s WHERE { ?s a <https://w3id.org/hilfenetz/ontology#Municipality> } LIMIT 50"})
     entities += [b["s"]["value"][len(HNID):] for b in r.json()["results"]["bindings"]]
     for e in entities:
         for accept in ("text/html", "text/turtle", "application/ld+json"):

@@ -197,7 +197,13 @@ def verify(unpacked: Path) -> Manifest:
 
 def restore(source: Path, store_path: Path, *, force: bool = False) -> Manifest:
     """Restore the backup `source` to `store_path`, atomically; returns the manifest."""
-    from kg.build import building_path, check_target, recover, store_lock, swap_into_place
+    from kg.build import (
+        building_path,
+        check_target,
+        recover,
+        store_lock,
+        swap_into_place,
+    )
     from kg.store import is_store
 
     source, store_path = Path(source), Path(store_path).absolute()

@@ -17,7 +17,13 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from tests.server.conftest import TOKEN, Server, make_small_store, start_server, stop_server
+from tests.server.conftest import (
+    TOKEN,
+    Server,
+    make_small_store,
+    start_server,
+    stop_server,
+)
 
 SIZE = "48m"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -31,13 +37,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)], capture_output=True, text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def fill(mnt: Path) -> Path:

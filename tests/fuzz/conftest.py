@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import TOKEN, Server, make_small_store, start_server, stop_server
+from tests.server.conftest import (
+    TOKEN,
+    Server,
+    make_small_store,
+    start_server,
+    stop_server,
+)
 
 ENV = {"HILFENETZ_RATE_LIMIT": "off"}
 

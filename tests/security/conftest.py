@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import TOKEN, Server, make_small_store, start_server, stop_server
+from tests.server.conftest import (
+    TOKEN,
+    Server,
+    make_small_store,
+    start_server,
+    stop_server,
+)
 
 #: rate 0.5/s, burst 3: a test that sends 8 requests in a row must hit the limit unless those 8
 #: requests take longer than 10 s (they take milliseconds).

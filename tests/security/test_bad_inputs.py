@@ -16,7 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import TOKEN, Server, make_small_store, start_server, stop_server
+from tests.server.conftest import (
+    TOKEN,
+    Server,
+    make_small_store,
+    start_server,
+    stop_server,
+)
 
 HNID = "https://w3id.org/hilfenetz/id/"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -7,7 +7,13 @@ import time
 import httpx
 import pytest
 
-from kg.server.limits import LimitConfig, TokenBuckets, client_key, config_from, parse_rate
+from kg.server.limits import (
+    LimitConfig,
+    TokenBuckets,
+    client_key,
+    config_from,
+    parse_rate,
+)
 from tests.server.conftest import Server
 
 from .conftest import MAX_QUERY

@@ -49,7 +49,7 @@ def test_data_values_are_escaped_in_html(rw_logged_server: Server) -> None:
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert" in body
     # the JSON-LD data block cannot be closed early by the data
-    head, _, rest = body.partition('<script type="application/ld+json">')
+    _head, _, rest = body.partition('<script type="application/ld+json">')
     block = rest.partition("</script>")[0]
     assert "</script" not in block.lower() and "<!--" not in block
     assert "alert" in block  # the value is there, escaped
