@@ -396,7 +396,7 @@ def value_check(c: Constraint, depth: int = 0) -> str | None:
         return f"(isBlank(?v) || STRLEN(STR(?v)) {op} {int(n)})"
     if c.component == "Pattern":
         flags = p["flags"]
-        if set(flags) - set("ismx") or "\\" in p["pattern"] and _risky_regex(p["pattern"]):
+        if set(flags) - set("ismx") or _risky_regex(p["pattern"]):
             return None
         pat = _sparql_string(p["pattern"])
         return f"(isBlank(?v) || !REGEX(STR(?v), {pat}, {_sparql_string(flags)}))"
@@ -462,9 +462,15 @@ def _property_expr(ps: Shape, var: str, depth: int) -> str | None:
 
 
 def _risky_regex(pattern: str) -> bool:
-    """Escapes whose meaning differs between XPath regex (SPARQL) and Python's re (pyshacl):
-    \\d, \\w, \\s, \\b are Unicode-aware in both but \\i, \\c, \\p{..} exist only in XPath."""
-    return any(x in pattern for x in ("\\i", "\\c", "\\I", "\\C", "\\p", "\\P", "\\b", "\\B", "\\A", "\\Z"))
+    """Regex features whose meaning differs between pyoxigraph's engine (Rust regex, XPath-like)
+    and Python's re (pyshacl), or that Rust's engine lacks (lookaround, back-references): such
+    patterns are evaluated exactly in Python instead."""
+    if any(x in pattern for x in ("(?=", "(?!", "(?<", "(?P", "(?#")):
+        return True
+    if re.search(r"\\[1-9]", pattern):
+        return True
+    return any(x in pattern for x in ("\\i", "\\c", "\\I", "\\C", "\\p", "\\P", "\\b", "\\B", "\\A", "\\Z",
+                                      "\\z", "\\h", "\\G", "-["))
 
 
 def _sparql_string(s: str) -> str:
