@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,8 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--url must point at this machine (127.0.0.1)")
         url, pid = args.url.rstrip("/"), None
     else:
-        log = args.output.with_suffix(".server.log")
-        log.parent.mkdir(parents=True, exist_ok=True)
+        log = Path(tempfile.gettempdir()) / f"hilfenetz-soak-server-{os.getpid()}.log"
         proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log)
         pid = proc.pid
     try:
