@@ -111,7 +111,8 @@ def _term_definition(iri: str, kinds: dict[str, int]) -> dict[str, str]:
     d: dict[str, str] = {"@id": compact_iri(iri)}
     if set(kinds) == {"@id"}:
         d["@type"] = "@id"
-    elif set(kinds) == {"@lang"}:
+    elif "@lang" in kinds and set(kinds) <= {"@lang", XSD_STRING}:
+        # mostly language-tagged: a language map; the few plain strings go under "@none"
         d["@container"] = "@language"
     elif "@id" not in kinds and "@lang" not in kinds and kinds:
         dt = max(sorted(kinds), key=lambda k: kinds[k])

@@ -29,7 +29,11 @@ def test_search_box_in_chromium(api_url: str) -> None:
         box.send_keys("Jugendämter")
         Select(driver.find_element(By.ID, "type")).select_by_value("skos:Concept")
         driver.find_element(By.CSS_SELECTOR, "form button").click()
-        first = driver.find_element(By.CSS_SELECTOR, "ol li a")
+        # the click navigates: wait for the result page instead of racing it
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        first = WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.CSS_SELECTOR, "ol li a")))
         assert first.text == "Jugendamt"
         driver.save_screenshot(str(artifacts / "search-page.png"))
         assert not [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
