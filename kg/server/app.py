@@ -41,6 +41,9 @@ def create_app(settings: Settings) -> FastAPI:
         title="hilfenetz SPARQL service",
         description="SPARQL 1.1 Query/Update Protocol and Graph Store Protocol over the hilfenetz knowledge graph.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their assets from a CDN; the offline docs are /api/docs
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.kg = state
 

@@ -69,7 +69,7 @@ def render_page(q: str, type_value: str, hits: list[dict[str, Any]] | None, tota
 <button type="submit">Suchen</button>
 </form>
 {items}
-<p><a href="/">Abfrage-Oberfläche</a> · <a href="/docs">REST-API</a></p>
+<p><a href="/">Abfrage-Oberfläche</a> · <a href="/api/docs">REST-API</a></p>
 </main></body></html>"""
 
 

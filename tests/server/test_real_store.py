@@ -19,10 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def real_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    try:
-        store = request.getfixturevalue("built_store")
-    except pytest.FixtureLookupError:
-        pytest.skip("fixture built_store (tests/conftest.py) is not available")
+    store = request.getfixturevalue("built_store")
     server = start_server(Path(store), tmp_path_factory.mktemp("real-log"), "--workers", "2")
     yield server
     stop_server(server.process)
