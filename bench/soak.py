@@ -48,6 +48,7 @@ SEARCH_WORDS = ("Jugendamt", "Kinder", "Netzwerk", "Frühe Hilfen", "Prävention
                 "Gesundheitsamt", "Familie", "LVR", "Programm", "Kreis", "Rheinland", "Koordination")
 PATHOLOGICAL = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    # catastrophic for backtracking regex engines; Rust's regex is linear, so this one may finish
     "SELECT ?s WHERE { ?s ?p ?o . FILTER(REGEX(STR(?o), '^(a+)+$')) ?s ?q ?r . ?r ?x ?y }",
 )
 
@@ -80,6 +81,11 @@ def percentile(values: list[float], p: float) -> float:
 
 def rss_kib(pid: int) -> int:
     """RSS of `pid` and all its descendants in KiB (from /proc)."""
+    return sum(rss_by_process(pid).values())
+
+
+def rss_by_process(pid: int) -> dict[int, int]:
+    """RSS in KiB of `pid` and of each of its descendants (the query workers), by PID."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -90,17 +96,18 @@ def rss_kib(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    sizes: dict[int, int] = {}
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                    sizes[p] = int(line.split()[1])
         except OSError:
             pass
         todo += children.get(p, [])
-    return total
+    return sizes
 
 
 def free_port() -> int:
@@ -204,6 +211,7 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
         for _, path, params, headers in mix:
             await client.get(path, params=params, headers=headers)
         rss_start = rss_kib(pid) if pid else None
+        by_process_start = {str(k): v for k, v in rss_by_process(pid).items()} if pid else None
         t_start = time.monotonic()
         stop = t_start + duration
         samples: list[tuple[float, int]] = []
@@ -214,6 +222,7 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
         )
         elapsed = time.monotonic() - t_start
         rss_end = rss_kib(pid) if pid else None
+        by_process_end = {str(k): v for k, v in rss_by_process(pid).items()} if pid else None
     all_lat = [x for v in stats.latencies.values() for x in v]
     good = len(all_lat)
     return {
@@ -236,6 +245,8 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
         "pathological_answers": stats.pathological,
         "rss_kib_start": rss_start,
         "rss_kib_end": rss_end,
+        "rss_kib_by_process_start": by_process_start,
+        "rss_kib_by_process_end": by_process_end,
         "rss_kib_samples": samples,
     }
 
