@@ -1,7 +1,7 @@
 """`kg backup` and `kg restore`: snapshot the store into one self-checking file, and put it back.
 
 Kept apart from kg.cli so the commands are one optional module: kg.cli registers them through
-OPTIONAL_PARSERS ("kg.backup_cli:add_backup_parsers").
+kg.cli.EXTRA_PARSERS ("kg.backup_cli:add_backup_parsers").
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ EXTRA_PARSERS: tuple[str, ...] = (
     "kg.dump_cli:add_dump_parser",
     "kg.analysis_cli:add_export_parser",
     "kg.analysis_cli:add_report_parser",
+    "kg.backup_cli:add_backup_parsers",
 )
 
 

@@ -68,6 +68,13 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="read-only mode: check this often whether `kg build` replaced the store, and "
                         "switch to the new one without a restart (0 = never; default 5)")
     p.add_argument("--no-build", action="store_true", help="do not build a missing store: fail, or with writes enabled start on an empty store")
+    p.add_argument("--rate-limit", type=float, default=50.0, metavar="PER_SECOND",
+                   help="requests per second per client before 429 (0 = off; default 50)")
+    p.add_argument("--rate-burst", type=int, default=200, metavar="N", help="burst per client (default 200)")
+    p.add_argument("--max-query-bytes", type=int, default=256 * 1024, metavar="N",
+                   help="longest query accepted, in bytes (default 262144)")
+    p.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+                   help="reverse proxy whose X-Forwarded-For names the client (repeatable)")
     p.add_argument("--no-warm", action="store_true",
                    help="do not precompute dumps and the dataset description in the background at start")
     p.add_argument("--log-level", default="info", help="uvicorn log level")
@@ -98,6 +105,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         full_validation_max_quads=args.full_validation_max_quads,
         watch_interval=args.watch_interval,
         warm_caches=not args.no_warm,
+        rate_limit=args.rate_limit,
+        rate_burst=args.rate_burst,
+        max_query_bytes=args.max_query_bytes,
+        trusted_proxies=tuple(args.trusted_proxy),
     )
 
 

@@ -30,7 +30,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 INLINE_STYLE_ATTRIBUTES: tuple[str, ...] = ("white-space:pre-wrap;font-size:.8rem",)
 #: FastAPI's own /docs and /redoc load Swagger/ReDoc from a CDN with an inline script; they get
 #: no CSP (they show no data from the store). The offline /api/docs has its own strict policy.
-DEFAULT_CSP_EXEMPT: tuple[str, ...] = ("/docs", "/docs/oauth2-redirect", "/redoc")
+DEFAULT_CSP_EXEMPT: tuple[str, ...] = ()  # FastAPI's CDN-based /docs and /redoc are switched off
 
 STATIC_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),

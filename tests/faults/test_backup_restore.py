@@ -17,8 +17,8 @@ from tests.server.conftest import make_small_store, start_server, stop_server
 
 
 def kg(*args: str) -> subprocess.CompletedProcess[str]:
-    """The backup commands as a subprocess (python -m kg.backup_cli, which `kg` registers too)."""
-    return subprocess.run([sys.executable, "-m", "kg.backup_cli", *args], capture_output=True, text=True, timeout=300, check=False)
+    """The backup commands through the real `kg` command, as a subprocess."""
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=300, check=False)
 
 
 def quads(path: Path) -> list[str]:
