@@ -105,6 +105,8 @@ def _parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[An
                     f"Nicht unterstützter Medientyp {ctype or '(keiner)'}; erlaubt: {describe_offers(GRAPH_FORMATS)}.",
                 )
             )
+        if fmt.key == "rdfxml":
+            _require_well_formed_xml(payload)
         try:
             for quad in ox.parse(payload, format=getattr(ox.RdfFormat, _OX_FORMATS[fmt.key]), base_iri=base_iri,
                                  rename_blank_nodes=True):
@@ -115,6 +117,20 @@ def _parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[An
         except ValueError as exc:
             raise _BadRequest(error(400, f"RDF could not be read: {exc}", "RDF konnte nicht gelesen werden.")) from None
     return triples
+
+
+def _require_well_formed_xml(payload: bytes) -> None:
+    """pyoxigraph 0.5 reads RDF/XML without its closing tags, so an interrupted upload would be
+    stored as if complete; check well-formedness first (expat: no DTD or entity fetching)."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    try:
+        parser.Parse(payload, True)
+    except xml.parsers.expat.ExpatError as exc:
+        where = f" (line {exc.lineno}, column {exc.offset + 1})"
+        raise _BadRequest(error(400, f"RDF/XML is not well-formed XML{where}: {xml.parsers.expat.ErrorString(exc.code)}",
+                                f"RDF/XML ist kein wohlgeformtes XML{where}.")) from None
 
 
 def _insert_data(graph: str | None, triples: list[Any]) -> str:
