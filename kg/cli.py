@@ -35,6 +35,7 @@ EXTRA_PARSERS: tuple[str, ...] = (
     "kg.analysis_cli:add_export_parser",
     "kg.analysis_cli:add_report_parser",
     "kg.backup_cli:add_backup_parsers",
+    "kg.shacl_cli:add_shacl_parser",
 )
 
 

@@ -5,7 +5,7 @@ Exit status 0 when the data conforms (sh:conforms true: no result of any severit
 defines it), 1 when it does not, 2 when validation fails (unreadable file, ill-formed shapes).
 External test suites drive the engine through this command, so relative IRIs in each file are
 resolved against that file's own file: URI and literals are kept verbatim. Registered in kg.cli
-through OPTIONAL_PARSERS ("kg.shacl_cli:add_shacl_parser").
+through kg.cli.EXTRA_PARSERS ("kg.shacl_cli:add_shacl_parser").
 """
 
 from __future__ import annotations
