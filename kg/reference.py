@@ -263,7 +263,6 @@ class _Terms:
         self.street = n(SCHEMA + "streetAddress")
         self.postal_code = n(SCHEMA + "postalCode")
         self.locality = n(SCHEMA + "addressLocality")
-        self.country_code = n(SCHEMA + "addressCountry")
         self.telephone = n(SCHEMA + "telephone")
         self.email = n(SCHEMA + "email")
         self.xsd_string = n(XSD + "string")
@@ -491,7 +490,6 @@ def _health_office_quads(t: _Terms, graph: NamedNode, row: Row) -> Iterator[Quad
             yield Quad(addr, t.postal_code, Literal(v["postalcode"]), graph)
         if v["place"]:
             yield Quad(addr, t.locality, Literal(v["place"]), graph)
-        yield Quad(addr, t.country_code, Literal("DE"), graph)
     if v["phone"]:
         yield Quad(s, t.telephone, Literal(v["phone"]), graph)
     if v["email"]:

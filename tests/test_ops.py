@@ -9,48 +9,22 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+
+from serving import serve_app
 
 from kg.server import ops
 from kg.server.metrics import METRICS, MetricsRegistry
 
 EX = "https://w3id.org/hilfenetz/id/test/"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` in a real uvicorn server (own thread) and yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            thread.join(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
 
 
 def small_store(path: Path) -> ox.Store:
@@ -83,7 +57,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, MetricsRegistry, dict[str, boo
     store = small_store(tmp_path / "store")
     registry = MetricsRegistry()
     ready = {"ok": True}
-    with serve(ops_app(store, registry, ready)) as url:
+    with serve_app(ops_app(store, registry, ready)) as url:
         yield url, registry, ready
 
 
@@ -223,7 +197,7 @@ def test_ops_on_the_real_app_count_timeouts(tmp_path: Path) -> None:
     app = create_app(Settings(store_path=tmp_path / "store", timeout=1.0, workers=1))
     key = {"stage": "running"}
     before = METRICS.value("hilfenetz_sparql_timeouts_total", **key)
-    with serve(app) as url:
+    with serve_app(app) as url:
         assert httpx.get(url + "/health").status_code == 200
         assert httpx.get(url + "/ready").status_code == 200
         r = httpx.get(url + "/sparql", params={"query": "SELECT ?s {?s ?p ?o} LIMIT 1"}, headers={"Origin": "https://x.example"})

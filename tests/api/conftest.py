@@ -7,8 +7,6 @@ yet (so these tests work before and after the lead wires them into kg/server/app
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,17 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from serving import free_port, serve_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 QUERIES = PROJECT_ROOT / "queries"
 HNID = "https://w3id.org/hilfenetz/id/"
 HN = "https://w3id.org/hilfenetz/ontology#"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def route_paths(app: Any) -> set[str]:
@@ -76,29 +69,17 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
 @contextmanager
 def serve(store: Path, queries_dir: Path = QUERIES, **settings_kw: Any) -> Iterator[str]:
     """`create_app` + API routers in a real uvicorn server; yields the base URL."""
-    import uvicorn
 
     from kg.server.app import create_app
     from kg.server.settings import Settings
 
-    port = _free_port()
+    port = free_port()
     settings = Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port,
                         workers=1, **settings_kw)
     app = create_app(settings)
     add_api_routers(app, queries_dir)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="api-test-uvicorn", daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("the hilfenetz server did not start")
-            thread.join(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
+    with serve_app(app, port, name="api-test-uvicorn") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

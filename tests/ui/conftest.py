@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import free_port, serve_app
 from ui_browser import chromium, missing_reason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -30,27 +23,13 @@ def ui_store(built_store: Path) -> Path:
 @contextmanager
 def _serve(store: Path, **settings_kw: Any) -> Iterator[str]:
     """Run `kg.server.app.create_app` in a real uvicorn server on a free 127.0.0.1 port."""
-    import uvicorn
-
     from kg.server.app import create_app
     from kg.server.settings import Settings
 
-    port = _free_port()
+    port = free_port()
     settings = Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port, **settings_kw)
-    app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("the hilfenetz server did not start")
-            thread.join(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
+    with serve_app(create_app(settings), port, name="ui-test-uvicorn") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
