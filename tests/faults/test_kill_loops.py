@@ -29,7 +29,7 @@ from tests.server.conftest import TOKEN, make_small_store, start_server, stop_se
 
 KILL_RUNS = 4
 #: the slow variant (CI); KG_KILL_RUNS overrides it for a longer local run
-KILL_RUNS_SLOW = int(os.environ.get("KG_KILL_RUNS", "6"))
+KILL_RUNS_SLOW = int(os.environ.get("KG_KILL_RUNS", "5"))
 EX = "http://example.org/"
 TARGET = EX + "g/target"
 WRITE_TRIPLES = 20_000

@@ -22,7 +22,7 @@ from tests.server.conftest import TOKEN, Server
 
 EXAMPLES = int(os.environ.get("KG_FUZZ_EXAMPLES", "2"))
 #: 40 per mode and operation gave 4225 cases (2010 read-only, 2215 writable), 0 failures: see docs/security.md
-EXAMPLES_SLOW = int(os.environ.get("KG_FUZZ_EXAMPLES_SLOW", "4"))
+EXAMPLES_SLOW = int(os.environ.get("KG_FUZZ_EXAMPLES_SLOW", "3"))
 #: 503 is the documented answer for a query past its deadline or a busy server; 500 never.
 ALLOWED_5XX = {503}
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
