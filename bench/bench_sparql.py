@@ -227,7 +227,7 @@ from pathlib import Path
 from kg.server.app import create_app
 from kg.server.settings import Settings
 store, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-app = create_app(Settings(store_path=Path(store), project_root=Path(root), port=port, cache_entries=0))
+app = create_app(Settings(store_path=Path(store), project_root=Path(root), port=port, cache_entries=0, rate_limit=0))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 """
 
@@ -239,7 +239,8 @@ def start_peers(ds: Dataset, names: list[str]) -> list[Peer]:
         base = f"http://127.0.0.1:{port}"
         if name == "hilfenetz":
             cmd = ["kg", "serve", "--store", str(ds.store), "--project", str(ROOT), "--host", "127.0.0.1",
-                   "--port", str(port), "--no-build", "--timeout", str(REQUEST_TIMEOUT), "--log-level", "warning"]
+                   "--port", str(port), "--no-build", "--timeout", str(REQUEST_TIMEOUT), "--log-level", "warning",
+                   "--rate-limit", "0"]  # every load-generator client is 127.0.0.1: no per-client limit
             peers.append(_spawn(name, cmd, base + "/sparql", ds))
         elif name == "hilfenetz-nocache":
             cmd = [sys.executable, "-c", NOCACHE_LAUNCHER, str(ds.store), str(port), str(ROOT)]
