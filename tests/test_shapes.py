@@ -126,6 +126,11 @@ def validate(data: Graph, focus: dict[URIRef, tuple[URIRef, ...]] | None = None)
         allow_warnings=False,
         allow_infos=False,
     )
+    return report_results(report)
+
+
+def report_results(report: Graph, only_violations: bool = False) -> list[Result]:
+    """The results of a pyshacl report graph (optionally only those of severity sh:Violation)."""
     return [
         Result(
             source_shape=report.value(r, SH.sourceShape),
@@ -135,6 +140,7 @@ def validate(data: Graph, focus: dict[URIRef, tuple[URIRef, ...]] | None = None)
             messages=tuple(m for m in report.objects(r, SH.resultMessage) if isinstance(m, Literal)),
         )
         for r in report.subjects(RDF.type, SH.ValidationResult)
+        if not only_violations or report.value(r, SH.resultSeverity) == SH.Violation
     ]
 
 
@@ -298,17 +304,7 @@ def validate_allowing_warnings(data: Graph) -> list[Result]:
         allow_infos=True,
         inplace=True,
     )
-    return [
-        Result(
-            source_shape=report.value(r, SH.sourceShape),
-            component=report.value(r, SH.sourceConstraintComponent),
-            focus=report.value(r, SH.focusNode),
-            path=report.value(r, SH.resultPath),
-            messages=tuple(m for m in report.objects(r, SH.resultMessage) if isinstance(m, Literal)),
-        )
-        for r in report.subjects(RDF.type, SH.ValidationResult)
-        if report.value(r, SH.resultSeverity) == SH.Violation
-    ]
+    return report_results(report, only_violations=True)
 
 
 def untargeted_classes(used: set[URIRef]) -> list[str]:
