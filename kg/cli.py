@@ -117,7 +117,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def add_build_parser(sub: argparse._SubParsersAction) -> None:
-    from kg.shacl import ENGINES
+    from kg.shacl import DEFAULT_ENGINE, ENGINES
 
     p = sub.add_parser(
         "build", help="build the store from the sources (atomic)",
@@ -129,7 +129,7 @@ def add_build_parser(sub: argparse._SubParsersAction) -> None:
     _add_project_arg(p)
     p.add_argument("--no-reference", action="store_true",
                    help="skip the ~250k-triple reference data (quick build)")
-    p.add_argument("--engine", choices=ENGINES, default="pyshacl", help="SHACL engine (default: pyshacl)")
+    p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help=f"SHACL engine (default: {DEFAULT_ENGINE})")
     p.add_argument("--no-cache", action="store_true",
                    help="validate the reference data even if its inputs are unchanged since the last run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
@@ -158,7 +158,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def add_validate_parser(sub: argparse._SubParsersAction) -> None:
-    from kg.shacl import ENGINES
+    from kg.shacl import DEFAULT_ENGINE, ENGINES
 
     p = sub.add_parser(
         "validate", help="check the sources against the SHACL shapes (no store is written)",
@@ -169,7 +169,7 @@ def add_validate_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="report format")
     p.add_argument("--lang", choices=("de", "en", "both"), default="both", help="language of the text report")
     p.add_argument("--no-reference", action="store_true", help="skip the reference data")
-    p.add_argument("--engine", choices=ENGINES, default="pyshacl", help="SHACL engine (default: pyshacl)")
+    p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help=f"SHACL engine (default: {DEFAULT_ENGINE})")
     p.add_argument("--no-cache", action="store_true",
                    help="validate the reference data even if its inputs are unchanged since the last run")
     _add_store_arg(p)

@@ -246,7 +246,7 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             import resource
 
             resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
-    import pyoxigraph as ox
+    from kg.store import open_query_store
 
     store: Any = None
     store_key: tuple[str, int] | None = None
@@ -261,7 +261,7 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             key = (job.store_path, job.store_generation)
             if store is None or store_key != key:
                 store = None
-                store = ox.Store.read_only(job.store_path)
+                store = open_query_store(job.store_path)
                 store_key = key
             answer = execute_job(store, job)
         except Exception as exc:  # noqa: BLE001 - never die on a bad job

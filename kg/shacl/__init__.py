@@ -33,7 +33,10 @@ def _engines() -> tuple[str, ...]:
 
 ENGINES: tuple[str, ...] = _engines()
 
-__all__ = ["ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
+#: The engine `kg build` and `kg validate` use unless `--engine` says otherwise.
+DEFAULT_ENGINE: str = "pyshacl"
+
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
 
 
 def __getattr__(name: str) -> Any:

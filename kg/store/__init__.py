@@ -1,4 +1,10 @@
-"""Storage backends. The embedded pyoxigraph store is the default (and for now the only) one."""
+"""Storage backends. The embedded pyoxigraph store is the default.
+
+`open_query_store(location)` is what query workers call: a directory opens the embedded store
+read-only; an http(s) URL will open a remote SPARQL 1.1 store (kg.store.remote).
+"""
+
+from typing import Any
 
 from kg.store.embedded import (
     add_to_rdflib,
@@ -12,7 +18,27 @@ from kg.store.embedded import (
     total_quads,
 )
 
+
+
+def is_remote(location: str) -> bool:
+    """True if `location` names a remote SPARQL store (an http or https URL)."""
+    return str(location).startswith(("http://", "https://"))
+
+
+def open_query_store(location: str) -> Any:
+    """Open the store at `location` for queries: embedded (read-only) or remote."""
+    if is_remote(location):
+        from kg.store.remote import RemoteStore  # noqa: PLC0415 - only remote deployments need it
+
+        return RemoteStore(location)
+    import pyoxigraph as ox
+
+    return ox.Store.read_only(location)
+
+
 __all__ = [
+    "is_remote",
+    "open_query_store",
     "add_to_rdflib",
     "bulk_add",
     "create",
