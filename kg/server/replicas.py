@@ -1,0 +1,433 @@
+"""Several `kg serve` processes over one store, sharing one listening socket (`kg serve --replicas N`).
+
+Why: one server process has one asyncio event loop in one interpreter. HTTP parsing, content
+negotiation, the answer cache, JSON and HTML rendering and every router run there under one GIL,
+so that single core is the ceiling for cheap requests although the SPARQL evaluation itself runs
+in separate query worker processes (kg.server.workers). N server processes put N event loops on
+N cores.
+
+Why one socket bound here and passed to the children (as uvicorn's own multiprocess supervisor
+and gunicorn do) rather than a port per process behind a proxy: clients see one address, and the
+kernel hands each new connection to whichever process calls accept() first, which is an idle
+one (a busy process is inside a handler). Connections are kept alive, so a connection stays with
+the process that accepted it.
+
+Why spawned children that each call `create_app(settings)`: a forked copy of an open pyoxigraph
+(RocksDB) handle, its threads and the parent's event loop is unsafe. A spawned child is a fresh
+interpreter and builds everything itself: its own read-only store handle, its own query worker
+processes, answer cache, rate-limit buckets, metrics registry and rebuild watcher. Read-only
+pyoxigraph handles in several processes on one directory are safe (that is what the query
+workers already do), and every replica notices a `kg build` swap on its own.
+
+Why only read-only: in write mode the writable handle, the write lock, the snapshots and the
+store version live in one process (kg.server.state); RocksDB admits one writer per directory.
+So N > 1 with a write token is refused (one writer; scale reads with read-only replicas).
+
+Per process, by design (there is no shared memory between replicas):
+* `/health`, `/ready` and `/metrics` describe the replica that answered the request. Scrape each
+  replica (e.g. one port per replica on a second machine, or sum the series of all replicas in
+  Prometheus); a single scrape through the shared port sees one replica's counters.
+* the answer cache: each replica warms its own;
+* the per-client rate limit: a client whose connections land on k replicas gets up to k times
+  the configured rate.
+Every response carries `X-Hilfenetz-Replica: <index>` (0 … N-1) so an operator, a load test or a
+test can see which replica answered.
+
+Supervision: a child that dies after it started serving is replaced (with a growing delay if it
+keeps dying early); a child that fails while starting up (exit code 3, uvicorn's
+STARTUP_FAILURE: the store or the app is broken) stops the whole group, because every restart
+would fail the same way. SIGTERM or SIGINT to the parent stops every replica gracefully
+(in-flight requests finish, query workers stop), then kills what is left after a grace period.
+The children ask the kernel for SIGTERM when the parent dies (Linux `PR_SET_PDEATHSIG`), so even
+a parent killed with SIGKILL leaves no orphaned servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from kg.server.settings import Settings
+
+#: Exit code of a child whose app or server could not start (uvicorn.config.STARTUP_FAILURE).
+STARTUP_FAILURE = 3
+#: Response header naming the replica that answered (its index, 0 … N-1).
+REPLICA_HEADER = "X-Hilfenetz-Replica"
+#: A child that dies within this many seconds of its start counts as dying early (backoff grows).
+EARLY_DEATH_S = 10.0
+#: Longest delay between restarts of a replica that keeps dying early.
+MAX_RESTART_DELAY_S = 30.0
+#: Backlog of the shared listening socket (uvicorn's default).
+BACKLOG = 2048
+
+
+class ReplicaError(ValueError):
+    """The replica count cannot be used with these settings (message in English and German)."""
+
+
+def check_replicas(settings: Settings, replicas: int) -> None:
+    """Raise ReplicaError unless `replicas` server processes may serve `settings`' store."""
+    if replicas < 1:
+        raise ReplicaError(
+            f"--replicas must be at least 1, not {replicas}. / --replicas muss mindestens 1 sein, nicht {replicas}."
+        )
+    if replicas > 1 and settings.writable:
+        raise ReplicaError(
+            f"{replicas} replicas refused: with a write token only one process may hold the writable store "
+            "(one writer). Serve writes from one process and scale reads with read-only replicas "
+            "(kg serve --replicas N without a write token). / "
+            f"{replicas} Replikate abgelehnt: mit Schreib-Token darf nur ein Prozess den Store schreibend "
+            "öffnen (ein Schreiber). Schreibzugriffe über einen Prozess bedienen, Lesezugriffe mit "
+            "schreibgeschützten Replikaten skalieren (kg serve --replicas N ohne Schreib-Token)."
+        )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen once, in the parent; the children accept on this very socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+# --------------------------------------------------------------------------------------------
+# child side
+
+
+class ReplicaHeader:
+    """ASGI wrapper that adds `X-Hilfenetz-Replica: <index>` to every HTTP response."""
+
+    def __init__(self, app: Any, index: int) -> None:
+        self.app = app
+        self.header = (REPLICA_HEADER.lower().encode("latin-1"), str(index).encode("latin-1"))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: get SIGTERM when the supervisor dies, so a killed parent leaves no orphans."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _report_ready(server: Any, conn: Connection) -> None:
+    """Tell the parent once uvicorn serves (lifespan done: store open, query workers up)."""
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        with contextlib.suppress(Exception):
+            conn.send(os.getpid())
+    with contextlib.suppress(Exception):
+        conn.close()
+
+
+def _child_main(settings: Settings, sock: socket.socket, index: int, log_level: str,
+                ready: Connection, parent_pid: int) -> None:
+    """One replica: its own app (store handle, query workers, caches), serving on the shared socket."""
+    _die_with_parent(parent_pid)
+    import uvicorn
+
+    from kg.server.app import create_app
+
+    try:
+        app = create_app(settings)
+    except Exception:  # noqa: BLE001 - report and tell the parent not to restart us
+        traceback.print_exc()
+        print(f"kg serve: replica {index} could not start / Replikat {index} konnte nicht starten",
+              file=sys.stderr, flush=True)
+        sys.exit(STARTUP_FAILURE)
+    config = uvicorn.Config(ReplicaHeader(app, index), log_level=log_level, access_log=False, lifespan="on",
+                            host=settings.host, port=settings.port)
+    server = uvicorn.Server(config)
+    threading.Thread(target=_report_ready, args=(server, ready), name="replica-ready", daemon=True).start()
+    server.run(sockets=[sock])  # exits with STARTUP_FAILURE itself if the lifespan start fails
+
+
+# --------------------------------------------------------------------------------------------
+# parent side
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One replica position: the current process for index `index` and its restart history."""
+
+    index: int
+    process: Any = None
+    ready_conn: Connection | None = None
+    ready: bool = False
+    started_at: float = 0.0
+    early_deaths: int = 0
+    restart_at: float | None = None  # when a dead replica is due to be started again
+    pids: list[int] = field(default_factory=list)  # every PID this slot had (for the log)
+
+
+def _say(message: str) -> None:
+    print(f"kg serve: {message}", file=sys.stderr, flush=True)
+
+
+def _descendants(pid: int) -> list[int]:
+    """PIDs of every process below `pid` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+class Supervisor:
+    """Starts `replicas` children on one socket, replaces dead ones, stops all on SIGTERM/SIGINT."""
+
+    def __init__(self, settings: Settings, sock: socket.socket, replicas: int, log_level: str,
+                 grace: float | None = None) -> None:
+        self.settings = settings
+        self.sock = sock
+        self.log_level = log_level
+        self.slots = [_Slot(i) for i in range(replicas)]
+        # graceful stop: in-flight queries may run up to the query deadline
+        self.grace = grace if grace is not None else settings.timeout + 5.0
+        self._ctx = mp.get_context("spawn")
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._stop_signal: int | None = None
+        self.exit_code = 0
+
+    # signals -------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        self._stop_signal = signum
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    # children ------------------------------------------------------------------------------
+
+    def _start(self, slot: _Slot) -> None:
+        ready_r, ready_w = self._ctx.Pipe(duplex=False)
+        proc = self._ctx.Process(
+            target=_child_main,
+            args=(self.settings, self.sock, slot.index, self.log_level, ready_w, os.getpid()),
+            name=f"kg-replica-{slot.index}",
+            daemon=False,  # a replica starts its own query worker processes
+        )
+        proc.start()
+        ready_w.close()
+        slot.process, slot.ready_conn, slot.ready = proc, ready_r, False
+        slot.started_at, slot.restart_at = time.monotonic(), None
+        slot.pids.append(proc.pid)
+
+    def _reap(self, slot: _Slot) -> None:
+        """The child of `slot` exited: decide between stopping everything and a restart."""
+        proc = slot.process
+        proc.join(timeout=1)
+        code = proc.exitcode
+        lived = time.monotonic() - slot.started_at
+        for pid in _descendants(proc.pid):  # query workers of a killed replica
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if slot.ready_conn is not None:
+            slot.ready_conn.close()
+            slot.ready_conn = None
+        slot.process = None
+        if code == STARTUP_FAILURE and not slot.ready:
+            _say(f"replica {slot.index} (pid {proc.pid}) failed to start; stopping all replicas / "
+                 f"Replikat {slot.index} konnte nicht starten; alle Replikate werden beendet")
+            self.exit_code = 1
+            self._stop_signal = self._stop_signal or -1
+            return
+        slot.early_deaths = slot.early_deaths + 1 if lived < EARLY_DEATH_S else 0
+        delay = 0.0 if slot.early_deaths <= 1 else min(MAX_RESTART_DELAY_S, 0.5 * 2 ** (slot.early_deaths - 1))
+        slot.restart_at = time.monotonic() + delay
+        _say(f"replica {slot.index} (pid {proc.pid}) exited with {code} after {lived:.0f} s; "
+             f"restarting it in {delay:g} s")
+
+    # main loop -----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for slot in self.slots:
+                self._start(slot)
+            self._loop()
+        finally:
+            self._stop_all()
+            for s, handler in old.items():
+                signal.signal(s, handler)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self.sock.close()
+        return self.exit_code
+
+    def _loop(self) -> None:
+        announced = False
+        while self._stop_signal is None:
+            now = time.monotonic()
+            for slot in self.slots:
+                if slot.process is None and slot.restart_at is not None and slot.restart_at <= now:
+                    self._start(slot)
+            waits = [s.restart_at - now for s in self.slots if s.process is None and s.restart_at is not None]
+            timeout = max(0.0, min([1.0, *waits]))
+            handles: dict[Any, tuple[str, _Slot]] = {}
+            for slot in self.slots:
+                if slot.process is not None:
+                    handles[slot.process.sentinel] = ("exit", slot)
+                    if slot.ready_conn is not None:
+                        handles[slot.ready_conn] = ("ready", slot)
+            for obj in wait([self._wake_r, *handles], timeout=timeout):
+                if obj == self._wake_r:
+                    with contextlib.suppress(OSError):
+                        os.read(self._wake_r, 64)
+                    continue
+                kind, slot = handles[obj]
+                if kind == "ready":
+                    try:
+                        slot.ready_conn.recv()  # type: ignore[union-attr]
+                        slot.ready = True
+                    except (EOFError, OSError):
+                        pass  # the child ended before serving; its sentinel tells why
+                    if slot.ready_conn is not None:
+                        slot.ready_conn.close()
+                        slot.ready_conn = None
+                elif slot.process is not None:
+                    self._reap(slot)
+            if not announced and all(s.ready for s in self.slots):
+                announced = True
+                pids = ", ".join(str(s.process.pid) for s in self.slots if s.process is not None)
+                _say(f"{len(self.slots)} replicas serving {self.settings.endpoint_url()} (pids {pids})")
+
+    def _stop_all(self) -> None:
+        """SIGTERM every replica (graceful), wait up to `grace` seconds, then SIGKILL the rest
+        and their query workers."""
+        running = [s.process for s in self.slots if s.process is not None]
+        tree = {p.pid: _descendants(p.pid) for p in running}
+        for p in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
+        for p in running:
+            p.join(timeout=max(0.0, deadline - time.monotonic()))
+        for p in running:
+            if p.is_alive():
+                _say(f"replica pid {p.pid} did not stop within {self.grace:g} s; killing it")
+                p.kill()
+                p.join(timeout=5)
+            for pid in tree.get(p.pid, []) + _descendants(p.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        for slot in self.slots:
+            if slot.ready_conn is not None:
+                slot.ready_conn.close()
+                slot.ready_conn = None
+            slot.process = None
+
+
+def run_replicas(settings: Settings, replicas: int, log_level: str = "info") -> int:
+    """Serve `settings` with `replicas` server processes on one socket until SIGTERM/SIGINT.
+
+    Returns the exit status: 0 after a signal, 1 if the socket cannot be bound or a replica fails
+    to start, 2 if the replica count is refused (write mode with more than one replica)."""
+    try:
+        check_replicas(settings, replicas)
+    except ReplicaError as exc:
+        _say(str(exc))
+        return 2
+    settings = settings.resolved()
+    try:
+        sock = bind_socket(settings.host, settings.port)
+    except OSError as exc:
+        _say(f"cannot listen on {settings.host}:{settings.port}: {exc} / "
+             f"kann nicht auf {settings.host}:{settings.port} lauschen: {exc}")
+        return 1
+    if settings.port == 0:  # the kernel chose the port: name the real one in service descriptions
+        settings = replace(settings, port=int(sock.getsockname()[1]))
+    mp.allow_connection_pickling()
+    _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {settings.store_path} "
+         "(read-only; /health, /ready, /metrics per replica)")
+    return Supervisor(settings, sock, replicas, log_level).run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kg.server.replicas STORE PORT N [--rate-limit R] [--no-cache] [--workers W]`:
+    run replicas without the main CLI (the benchmark and the tests use it)."""
+    import argparse
+
+    from kg.server.settings import token_from_env
+
+    ap = argparse.ArgumentParser(prog="python -m kg.server.replicas")
+    ap.add_argument("store", type=Path)
+    ap.add_argument("port", type=int)
+    ap.add_argument("replicas", type=int)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--project", type=Path, default=None)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--rate-limit", type=float, default=50.0)
+    ap.add_argument("--no-cache", action="store_true", help="answer cache off")
+    ap.add_argument("--store-url", default=None, help="remote SPARQL store (if the remote backend is installed)")
+    ap.add_argument("--write-token-env", default=None)
+    ap.add_argument("--log-level", default="warning")
+    args = ap.parse_args(argv)
+    kwargs: dict[str, Any] = {}
+    if args.no_cache:
+        kwargs["cache_entries"] = 0
+    if args.store_url:
+        kwargs["store_url"] = args.store_url  # only with the remote backend's Settings field
+    settings = Settings(
+        store_path=args.store, project_root=args.project, host=args.host, port=args.port,
+        workers=args.workers, timeout=args.timeout, rate_limit=args.rate_limit,
+        write_token=token_from_env(args.write_token_env) if args.write_token_env else None, **kwargs,
+    )
+    return run_replicas(settings, args.replicas, args.log_level)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
