@@ -28,7 +28,7 @@ from kg import store as kstore
 from kg.errors import BuildError, BuildValidationError, KgError
 from kg.infer import InferenceResult, infer
 from kg.queryparams import require_valid_query_files
-from kg.shacl import validate
+from kg.shacl import DEFAULT_ENGINE, validate
 from kg.shacl.report import ValidationReport, shorten
 from kg.sources import ParsedSource, SourceFile, discover, parse_sources
 
@@ -335,7 +335,7 @@ def _labels_graph(store: ox.Store, iris: Iterable[str]) -> Any:
     return g
 
 
-def validation_cache_key(project_root: Path, engine: str = "pyshacl") -> str:
+def validation_cache_key(project_root: Path, engine: str = DEFAULT_ENGINE) -> str:
     """Hash of everything the validation of the bulk reference data depends on: the reference
     files and importer, the ontology, shapes and schemes, the engine, and the validation code."""
     import hashlib
@@ -369,7 +369,7 @@ def gc_paused() -> Iterator[None]:
 def validate_store(
     store: ox.Store,
     *,
-    engine: str = "pyshacl",
+    engine: str = DEFAULT_ENGINE,
     sources: list[SourceFile] | None = None,
     progress: Progress | None = None,
     reference_loaded: bool = True,
@@ -527,7 +527,7 @@ def build(
     store_path: Path,
     *,
     include_reference: bool = True,
-    engine: str = "pyshacl",
+    engine: str = DEFAULT_ENGINE,
     progress: Progress | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
@@ -633,7 +633,7 @@ def validate_project(
     project_root: Path,
     *,
     include_reference: bool = True,
-    engine: str = "pyshacl",
+    engine: str = DEFAULT_ENGINE,
     progress: Progress | None = None,
     cache_dir: Path | None = None,
 ) -> ValidationReport:

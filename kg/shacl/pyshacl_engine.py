@@ -1,4 +1,4 @@
-"""SHACL validation with pyshacl (the reference engine; correct, not fast).
+"""SHACL validation with pyshacl: the reference engine (`--engine pyshacl`, the differential tests); correct, not fast.
 
 Inference is off: the ontology is mixed into the data only so that sh:class and sh:targetClass
 follow rdfs:subClassOf (pyshacl walks subclass links present in the data graph). RDFS inference
