@@ -163,12 +163,12 @@ def _read_graph(state: Any, graph: str | None, fmt_key: str) -> bytes:
     return ox.serialize(triples, format=fmt)
 
 
-async def _write(request: Request, state: Any, update: str) -> Any:
+async def _write(request: Request, state: Any, update: str, graph: str | None) -> Any:
     from kg.server.writes import apply_update
 
     def work() -> Any:
-        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes,
-                            full_validation_max_quads=state.settings.full_validation_max_quads)
+        # the request changes one graph: only that one is compared to find the change
+        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes, graphs=[graph])
 
     def locked() -> Any:
         with state.write_lock:
@@ -177,9 +177,18 @@ async def _write(request: Request, state: Any, update: str) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, locked)
 
 
+def _respond(request: Request, outcome: Any, success: Response) -> Response:
+    """2xx, 400, 422 as kg.server.sparql maps them; a full disk is 507 Insufficient Storage."""
+    from kg.server.sparql import write_outcome_response
+    from kg.server.writes import DISK_FULL_DE
+
+    if outcome.kind == "disk_full":
+        return error(507, outcome.message, DISK_FULL_DE)
+    return write_outcome_response(request, outcome, success)
+
+
 async def handle(request: Request, direct_path: str | None = None) -> Response:
     """One Graph Store Protocol request."""
-    from kg.server.sparql import write_outcome_response
 
     state = request.app.state.kg
     denied = check_write_token(request, state.settings.write_token)
@@ -207,8 +216,8 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             if not _exists(state, graph):
                 return error(404, f"No graph <{graph}> in the store.", f"Kein Graph <{graph}> im Store.")
             update = "CLEAR DEFAULT" if graph is None else f"DROP GRAPH <{graph}>"
-            outcome = await _write(request, state, update)
-            return write_outcome_response(request, outcome, Response(status_code=204))
+            outcome = await _write(request, state, update, graph)
+            return _respond(request, outcome, Response(status_code=204))
         # PUT / POST
         try:
             body = await read_body(request, state.settings.max_body_bytes)
@@ -232,14 +241,14 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             parts.append(data)
         if not parts:
             return Response(status_code=204)
-        outcome = await _write(request, state, " ;\n".join(parts))
+        outcome = await _write(request, state, " ;\n".join(parts), graph)
         if created_location is not None:
             success = Response(status_code=201, headers={"Location": created_location})
         elif not existed:
             success = Response(status_code=201, headers={"Location": graph or ""})
         else:
             success = Response(status_code=204)
-        return write_outcome_response(request, outcome, success)
+        return _respond(request, outcome, success)
     except _BadRequest as bad:
         return bad.response
 

@@ -1,37 +1,60 @@
 """Validated, all-or-nothing writes: SPARQL Update and graph store changes.
 
-Why this shape: every write must be checked against the SHACL shapes *before* it is committed,
-and a refused write must leave the store exactly as it was. Each write is expressed as one
-SPARQL Update string (graph store PUT/POST become `DROP/CREATE/INSERT DATA` with the parsed
-triples), because pyoxigraph applies one `Store.update` call as a single transaction. When the
-store holds shapes, the update first runs on a staging copy (a RocksDB checkpoint: hard links,
-milliseconds), the staging copy is validated, and only a conforming result is applied to the
-live store. With no shapes in the store there is nothing to validate and the staging step is
-skipped.
+Why this shape: every write must be checked against the SHACL shapes *before* it is committed, a
+refused write must leave the store exactly as it was, and a curator's one-entity write must not
+pay for validating the whole 467k-quad graph. So a write goes through five steps:
 
-Caveat (documented): the update is evaluated twice (staging, live). Updates whose result
-depends on RAND()/NOW()/UUID()/BNODE() can differ between the two runs; blank nodes in
-INSERT DATA are fresh in both, which is isomorphic and validates the same.
+1. **stage**: the update runs on a staging copy of the store (a RocksDB checkpoint: hard links,
+   milliseconds) — pyoxigraph evaluates any SPARQL Update there, with its own semantics;
+2. **diff**: the change is what differs between the live store and the staging copy, compared
+   only in the graphs the write can touch (the graph a graph-store request names, the graphs an
+   update mentions; every graph for `GRAPH ?g`, `DROP ALL` and the like);
+3. **validate** (kg.shacl.incremental.check_change, native engine): only the focus nodes the
+   change can affect — the changed subjects and objects and the nodes that reach them through
+   the shapes' paths — in both states; the write is refused (422 with the report) if a violation
+   appears there that was not there before. Changes to the shapes or to subclass axioms are
+   validated in full. tests/shacl/test_writes_property.py proves this equal to full validation;
+4. **infer** (kg.infer.derived_for): the derived triples of the subjects the change can affect
+   are recomputed, so the inferred graph stays what a fresh `kg build` inference would give;
+5. **commit**: data change and inferred-graph patch go to the live store as *one* SPARQL Update
+   (`DELETE DATA`/`INSERT DATA`, pyoxigraph applies one update as one transaction) — exactly the
+   validated quads, so the update is not evaluated a second time. Then `state.committed()`
+   publishes a new snapshot to the query workers.
+
+Blank nodes cannot be named in `DELETE DATA`, and `INSERT DATA` gives its blank nodes fresh
+identities; a change that removes quads with blank nodes or adds quads to an existing blank node
+is therefore committed by running the update itself on the live store (one transaction, as
+validated up to RAND()/NOW()/UUID()/BNODE(), which may differ between the two runs), and the
+inferred graph is patched right after in a second step, before the snapshot readers see.
+
+A full disk (ENOSPC) is answered 507 and leaves the store unchanged; RocksDB then refuses every
+write until its handle is reopened, so the writable handle is reopened (a read-only one serves
+reads meanwhile if the disk is still full).
 """
 
 from __future__ import annotations
 
+import errno
+import gc
 import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.namespaces import GRAPH_ALIGNMENT, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_SHAPES
+import pyoxigraph as ox
+
+from kg.namespaces import GRAPH_INFERRED, GRAPH_SHAPES
 
 log = logging.getLogger("hilfenetz.server.writes")
 
 #: Graphs that are not data to be validated: the shapes themselves and derived triples.
 _NOT_DATA = {GRAPH_SHAPES, GRAPH_INFERRED}
-#: Graphs given to the validator as ontology (class and property hierarchy).
-_ONTOLOGY = (GRAPH_ONTOLOGY, GRAPH_ALIGNMENT)
+_INFERRED = ox.NamedNode(GRAPH_INFERRED)
+_SHAPES = ox.NamedNode(GRAPH_SHAPES)
 
 
 @dataclass
@@ -39,226 +62,38 @@ class WriteOutcome:
     """Result of one write attempt."""
 
     ok: bool
-    kind: str = ""  # syntax | violation | error
+    kind: str = ""  # syntax | violation | error | disk_full
     message: str = ""
     report_turtle: str = ""
     report_json: str = ""
     report_text: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def status(self) -> int:
+        """The HTTP status this outcome calls for."""
+        if self.ok:
+            return 200
+        return {"violation": 422, "disk_full": 507}.get(self.kind, 400)
+
 
 class UpdateSyntaxError(Exception):
     """The update text does not parse (message carries pyoxigraph's line:column)."""
 
 
-def _graph_triples_nt(store: Any, graphs: list[str] | None, exclude: set[str]) -> bytes:
-    """N-Triples of the union of the given named graphs (all but `exclude` if None)."""
-    import pyoxigraph as ox
+DISK_FULL_EN = "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."
+DISK_FULL_DE = "Der Schreibvorgang wurde abgelehnt: der Datenträger des Stores ist voll; nichts wurde geändert."
 
-    if graphs is None:
-        names = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in exclude]
-        sources = [ox.DefaultGraph()] + names
-    else:
-        sources = [ox.NamedNode(g) for g in graphs]
-    triples = []
-    for g in sources:
-        for q in store.quads_for_pattern(None, None, None, g):
-            triples.append(ox.Triple(q.subject, q.predicate, q.object))
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC, from the OS or as RocksDB reports it inside pyoxigraph's OSError text."""
+    text = str(exc)
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in text or "NoSpace" in text
 
 
 def has_shapes(store: Any) -> bool:
     """True if the store holds any SHACL shapes (otherwise writes are not validated)."""
-    import pyoxigraph as ox
-
-    g = ox.NamedNode(GRAPH_SHAPES)
-    return next(iter(store.quads_for_pattern(None, None, None, g)), None) is not None
-
-
-def _report(results_graph: Any, shapes: Any, data: Any, ontology: Any) -> tuple[bool, str, str, str]:
-    """(conforms, Turtle, JSON, text) of a pyshacl results graph, via kg.shacl's report when present."""
-    try:
-        from kg.shacl.report import report_from_graph
-    except Exception:  # noqa: BLE001 - the project validator is optional here
-        report_from_graph = None
-    if report_from_graph is not None:
-        report = report_from_graph(results_graph, shapes, data, ontology)
-        try:
-            text = report.to_text(lang="both", only_violations=True)
-        except TypeError:
-            text = report.to_text()
-        return bool(report.conforms), report.to_turtle(), report.to_json(), text
-    import json
-
-    import rdflib
-
-    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    conforms = bool(next(results_graph.objects(None, sh.conforms), rdflib.Literal(True)).toPython())
-    text = "\n".join(str(m) for m in results_graph.objects(None, sh.resultMessage))
-    ttl = results_graph.serialize(format="turtle")
-    return conforms, ttl, json.dumps({"conforms": conforms, "text": text}, ensure_ascii=False), text
-
-
-def _rdflib_graph(nt: bytes) -> Any:
-    import rdflib
-
-    g = rdflib.Graph()
-    if nt:
-        g.parse(data=nt, format="nt")
-    return g
-
-
-def _run_pyshacl(data: Any, shapes: Any, ontology: Any, focus: list[Any] | None) -> Any:
-    """pyshacl with the project's options (no inference; the ontology supplies subclass links)."""
-    from pyshacl import validate as pyshacl_validate
-
-    kwargs: dict[str, Any] = {}
-    if focus is not None:
-        kwargs["focus_nodes"] = focus
-    _conforms, results_graph, _text = pyshacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", abort_on_first=False,
-        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=False, inplace=True, **kwargs,
-    )
-    return results_graph
-
-
-def validate_store(store: Any) -> tuple[bool, str, str, str]:
-    """Validate all data graphs of `store` against its shapes graph (exact; for small stores)."""
-    data = _rdflib_graph(_graph_triples_nt(store, None, _NOT_DATA))
-    shapes = _rdflib_graph(_graph_triples_nt(store, [GRAPH_SHAPES], set()))
-    ontology = _rdflib_graph(_graph_triples_nt(store, list(_ONTOLOGY), set()))
-    return _report(_run_pyshacl(data, shapes, ontology, None), shapes, data, ontology)
-
-
-def _to_rdflib(term: Any) -> Any:
-    """pyoxigraph term → rdflib term, keeping blank-node ids (so focus nodes match the data)."""
-    import pyoxigraph as ox
-    import rdflib
-
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def _changed_lines(before: Any, after: Any, graph: Any | None) -> set[bytes]:
-    """N-Quads/N-Triples lines that differ between the two stores (one graph, or all)."""
-    import pyoxigraph as ox
-
-    if graph is None:
-        a = before.dump(format=ox.RdfFormat.N_QUADS)
-        b = after.dump(format=ox.RdfFormat.N_QUADS)
-    else:
-        a = before.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        b = after.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-    if a == b:
-        return set()
-    return set(a.splitlines()) ^ set(b.splitlines())
-
-
-def changed_nodes(before: Any, after: Any, update: str | None = None) -> set[Any] | None:
-    """Subjects and (non-literal) objects of every quad that differs between two stores.
-
-    Compares dumps line by line (both stores share blank-node ids: `after` is a checkpoint of
-    `before`). Only the graphs the update names (and the default graph, and graphs that appeared
-    or vanished) are compared; an update that may touch unnamed graphs (GRAPH ?g, ALL, NAMED)
-    makes it compare everything. Changes to the shapes or ontology graphs return None: then the
-    whole store must be validated."""
-    import pyoxigraph as ox
-
-    from kg.namespaces import PREFIXES
-    from kg.server.sparql_text import mentioned_iris
-
-    iris = mentioned_iris(update, PREFIXES) if update is not None else None
-    lines: set[bytes] = set()
-    if iris is None:
-        lines = _changed_lines(before, after, None)
-        graphs_quads = True
-    else:
-        graphs_quads = False
-        names_before = {g.value for g in before.named_graphs() if isinstance(g, ox.NamedNode)}
-        names_after = {g.value for g in after.named_graphs() if isinstance(g, ox.NamedNode)}
-        candidates = (iris & (names_before | names_after)) | (names_before ^ names_after)
-        schema_graphs = candidates & ({GRAPH_SHAPES} | set(_ONTOLOGY))
-        if any(_changed_lines(before, after, ox.NamedNode(g)) for g in schema_graphs):
-            return None
-        for g in [ox.DefaultGraph()] + [ox.NamedNode(g) for g in sorted(candidates)]:
-            lines |= _changed_lines(before, after, g)
-    nodes: set[Any] = set()
-    fmt = ox.RdfFormat.N_QUADS if graphs_quads else ox.RdfFormat.N_TRIPLES
-    for q in ox.parse(b"\n".join(lines), format=fmt):
-        g = getattr(q, "graph_name", None)
-        if isinstance(g, ox.NamedNode) and (g.value == GRAPH_SHAPES or g.value in _ONTOLOGY):
-            return None
-        nodes.add(q.subject)
-        if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
-            nodes.add(q.object)
-    return nodes
-
-
-def validate_changes(
-    before: Any, after: Any, update: str | None = None, max_focus: int = 20_000
-) -> tuple[bool, str, str, str] | None:
-    """Validate only what a write touched: the changed nodes as focus nodes, with their
-    neighbourhood (outgoing triples of the focus nodes and of their objects, and the types of the
-    objects after that; subjects pointing at a changed node are focus nodes too).
-
-    Why: validating the whole 400k-triple graph with pyshacl takes minutes; a curator's write
-    touches a handful of nodes. Limit (documented): constraints that look further than two hops
-    or at global data (e.g. SPARQL-based uniqueness) are not re-checked for untouched nodes.
-    Returns None when the change is too big (or touches shapes/ontology): validate everything."""
-    import pyoxigraph as ox
-    import rdflib
-
-    nodes = changed_nodes(before, after, update)
-    if nodes is None or len(nodes) > max_focus:
-        return None
-    not_data = {ox.NamedNode(g) for g in _NOT_DATA}
-
-    def outgoing(n: Any) -> list[Any]:
-        return [q for q in after.quads_for_pattern(n, None, None, None) if q.graph_name not in not_data]
-
-    focus: set[Any] = set()
-    for n in nodes:
-        if next(iter(outgoing(n)), None) is not None:
-            focus.add(n)
-        for q in after.quads_for_pattern(None, None, n, None):
-            if q.graph_name not in not_data:
-                focus.add(q.subject)
-                if len(focus) > max_focus:
-                    return None
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    triples: set[Any] = set()
-    second: set[Any] = set()
-    for f in focus:
-        for q in outgoing(f):
-            triples.add(ox.Triple(q.subject, q.predicate, q.object))
-            if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
-                second.add(q.object)
-    third: set[Any] = set()
-    for n in second - focus:
-        for q in outgoing(n):
-            triples.add(ox.Triple(q.subject, q.predicate, q.object))
-            if isinstance(q.object, (ox.NamedNode, ox.BlankNode)):
-                third.add(q.object)
-    for n in third - second - focus:
-        for q in after.quads_for_pattern(n, rdf_type, None, None):
-            if q.graph_name not in not_data:
-                triples.add(ox.Triple(q.subject, q.predicate, q.object))
-    data = rdflib.Graph()
-    for t in triples:
-        data.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
-    shapes = _rdflib_graph(_graph_triples_nt(after, [GRAPH_SHAPES], set()))
-    ontology = _rdflib_graph(_graph_triples_nt(after, list(_ONTOLOGY), set()))
-    if not focus:
-        return True, "", '{"conforms": true}', ""
-    focus_terms = [_to_rdflib(f) for f in focus]
-    return _report(_run_pyshacl(data, shapes, ontology, focus_terms), shapes, data, ontology)
+    return next(iter(store.quads_for_pattern(None, None, None, _SHAPES)), None) is not None
 
 
 def _prefixes() -> dict[str, str]:
@@ -268,54 +103,361 @@ def _prefixes() -> dict[str, str]:
     return dict(PREFIXES)
 
 
-def apply_update(
-    state: Any, update: str, *, base_iri: str | None, validate: bool, full_validation_max_quads: int = 50_000
-) -> WriteOutcome:
-    """Apply one SPARQL Update to the live store, validated first when shapes exist.
+# ------------------------------------------------------------------------------------ the diff
 
-    Must be called with `state.write_lock` held. Never raises for bad input."""
-    timings: dict[str, float] = {}
+
+@dataclass
+class Diff:
+    """What a write changes: quads (with their graph) and named graphs that appear or vanish."""
+
+    added: list[ox.Quad] = field(default_factory=list)
+    removed: list[ox.Quad] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.created or self.dropped)
+
+    def nodes(self) -> set[Any]:
+        """Subjects and objects of every changed quad."""
+        out: set[Any] = set()
+        for q in (*self.added, *self.removed):
+            out.add(q.subject)
+            out.add(q.object)
+        return out
+
+
+def _names(store: Any) -> set[str]:
+    return {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+
+def _graph_term(name: str | None) -> Any:
+    return ox.DefaultGraph() if name is None else ox.NamedNode(name)
+
+
+def diff_stores(before: Any, after: Any, graphs: Iterable[str | None] | None) -> Diff:
+    """The quads that differ between two stores, compared in `graphs` (None: the default graph;
+    `graphs` None: every graph). `after` must be a checkpoint of `before` so that blank nodes
+    they share have the same identifiers."""
+    names_before, names_after = _names(before), _names(after)
+    diff = Diff(created=names_after - names_before, dropped=names_before - names_after)
+    todo: set[str | None] = {None} | (names_before | names_after if graphs is None else set(graphs))
+    todo |= diff.created | diff.dropped
+    for name in sorted(todo, key=lambda g: g or ""):
+        g = _graph_term(name)
+        a = before.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) if name is None or name in names_before else b""
+        b = after.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) if name is None or name in names_after else b""
+        if a == b:
+            continue
+        la, lb = set(a.splitlines()), set(b.splitlines())
+        for lines, out in ((lb - la, diff.added), (la - lb, diff.removed)):
+            if lines:
+                for t in ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES):
+                    out.append(ox.Quad(t.subject, t.predicate, t.object, g))
+    return diff
+
+
+def graphs_of_update(update: str, before: Any) -> set[str | None] | None:
+    """The graphs an update can change: those it mentions that exist (and new ones appear in the
+    diff anyway); None when it may touch graphs it does not name (GRAPH ?g, ALL, NAMED)."""
+    from kg.namespaces import PREFIXES
+    from kg.server.sparql_text import mentioned_iris
+
+    iris = mentioned_iris(update, PREFIXES)
+    if iris is None:
+        return None
+    return {None} | (iris & _names(before))
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+_SHAPES_CACHE: dict[bytes, Any] = {}
+
+
+def _shapes_of(store: Any) -> Any | None:
+    """The store's shapes as a parsed kg.shacl.compile.ShapesGraph (None without shapes), cached
+    by the bytes of the shapes graph: parsing them costs more than validating a write."""
+    import hashlib
+
+    import rdflib
+
+    from kg.shacl.compile import ShapesGraph
+
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES)
+    if not data:
+        return None
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    sg = _SHAPES_CACHE.get(key)
+    if sg is None:
+        _SHAPES_CACHE.clear()
+        sg = _SHAPES_CACHE[key] = ShapesGraph(rdflib.Graph().parse(data=data, format="nt"))
+    return sg
+
+
+def data_graphs(store: Any) -> list[str]:
+    """The graphs a write is validated on: every named graph except shapes and inferred triples,
+    and the default graph."""
+    return ["default", *sorted(_names(store) - _NOT_DATA)]
+
+
+def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
+    """(Turtle, JSON, text) of the new violations, with labels of the focus nodes."""
+    import rdflib
+
+    from kg.shacl.compile import to_rdf
+    from kg.shacl.engine import report_graph
+    from kg.shacl.report import report_from_graph
+
+    rg = report_graph(outcome.new_violations, shapes.g)
+    labels = rdflib.Graph()
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    for r in outcome.new_violations:
+        if not isinstance(r.focus, ox.Literal):
+            for q in store.quads_for_pattern(r.focus, label, None, None):
+                labels.add((to_rdf(q.subject), to_rdf(q.predicate), to_rdf(q.object)))
+    report = report_from_graph(rg, shapes.g, labels, None, engine="native")
+    return report.to_turtle(), report.to_json(), report.to_text(lang="both", only_violations=True)
+
+
+def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str, str, bool]:
+    """Check the change between the live store and the staging copy with the native engine;
+    (acceptable, Turtle, JSON, text of the report, validated in full?)."""
+    from kg.shacl.incremental import Change, check_change
+
+    shapes_after = _shapes_of(after)
+    if shapes_after is None:
+        return True, "", '{"conforms": true}', "", False
+    shapes_before = _shapes_of(before)
+    change = Change([q for q in diff.added if q.graph_name not in (_INFERRED, _SHAPES)],
+                    [q for q in diff.removed if q.graph_name not in (_INFERRED, _SHAPES)])
+    outcome = check_change(before, after, shapes_before, shapes_after, change,
+                           graphs_before=data_graphs(before), graphs_after=data_graphs(after))
+    if outcome.applied:
+        return True, "", '{"conforms": true}', "", outcome.full
+    return (False, *_report(outcome, shapes_after, after), outcome.full)
+
+
+def validate_store(store: Any) -> tuple[bool, str, str, str]:
+    """Validate all data graphs of `store` against its shapes (native engine, in place)."""
+    from kg.shacl.engine import validate_store as native
+
+    shapes = _shapes_of(store)
+    if shapes is None:
+        return True, "", '{"conforms": true}', ""
+    report = native(store, shapes.g, data_graph=data_graphs(store))
+    text = report.to_text(lang="both", only_violations=True)
+    return report.conforms, report.to_turtle(), report.to_json(), text
+
+
+# ------------------------------------------------------------------------------- inference
+
+
+def _inference_possible(store: Any) -> bool:
+    """Whether `infer` could derive anything at all: it needs axioms or participations (or there
+    is an inferred graph to keep up to date). Saves the recomputation on plain stores."""
+    from kg.infer import AXIOM_GRAPHS
+
+    probes = [(None, None, None, ox.NamedNode(g)) for g in (*AXIOM_GRAPHS, GRAPH_INFERRED)]
+    probes.append((None, ox.NamedNode("https://w3id.org/hilfenetz/ontology#participant"), None, None))
+    return any(next(iter(store.quads_for_pattern(*p)), None) is not None for p in probes)
+
+
+def inferred_patch(before: Any, after: Any, diff: Diff) -> tuple[list[ox.Quad], list[ox.Quad], bool]:
+    """(quads to add to, quads to remove from the inferred graph of `before`, recomputed in full?)
+    so that it equals a fresh inference of `after`'s data."""
+    from kg import infer
+
+    if not (_inference_possible(before) or _inference_possible(after)):
+        return [], [], False
+    axioms = infer.Axioms(after)
+    if infer.axioms_changed([*diff.added, *diff.removed]) or axioms.type_is_a_superproperty_target():
+        after.clear_graph(_INFERRED)
+        infer.infer(after)
+        sub = diff_stores(before, after, [GRAPH_INFERRED])
+        return sub.added, sub.removed, True
+    nodes = diff.nodes()
+    subjects = infer.affected_subjects(before, nodes) | infer.affected_subjects(after, nodes)
+    new = infer.derived_for(after, subjects, axioms)
+    old = infer.inferred_about(before, subjects)
+    return sorted(new - old, key=str), sorted(old - new, key=str), False
+
+
+# ---------------------------------------------------------------------------------- commit
+
+
+def _data_block(quads: Sequence[ox.Quad]) -> str:
+    by_graph: dict[Any, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    parts = []
+    for g, lines in by_graph.items():
+        body = "\n".join(lines)
+        parts.append(body if isinstance(g, ox.DefaultGraph) else f"GRAPH {g} {{\n{body}\n}}")
+    return "\n".join(parts)
+
+
+def _blank_nodes(quads: Iterable[ox.Quad]) -> set[Any]:
+    return {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
+
+
+def commit_text(live: Any, diff: Diff, inf_added: Sequence[ox.Quad], inf_removed: Sequence[ox.Quad]) -> str | None:
+    """The change as one SPARQL Update of exactly these quads, or None when SPARQL cannot say it
+    (a removed quad with a blank node; an added quad on a blank node the store already has)."""
+    removed = [q for q in diff.removed if q.graph_name != _INFERRED and not
+               (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in diff.dropped)]
+    removed += inf_removed
+    added = [q for q in diff.added if q.graph_name != _INFERRED] + list(inf_added)
+    if _blank_nodes(removed):
+        return None
+    for b in _blank_nodes(added):
+        if next(iter(live.quads_for_pattern(b, None, None, None)), None) is not None or \
+                next(iter(live.quads_for_pattern(None, None, b, None)), None) is not None:
+            return None
+    ops = []
+    if removed:
+        ops.append("DELETE DATA {\n" + _data_block(removed) + "\n}")
+    ops += [f"DROP SILENT GRAPH <{g}>" for g in sorted(diff.dropped - {GRAPH_INFERRED})]
+    ops += [f"CREATE SILENT GRAPH <{g}>" for g in sorted(diff.created - {GRAPH_INFERRED})]
+    if added:
+        ops.append("INSERT DATA {\n" + _data_block(added) + "\n}")
+    return " ;\n".join(ops)
+
+
+def _commit_by_rerun(state: Any, update: str, base_iri: str | None, staging_dir: Path,
+                     graphs: Iterable[str | None] | None) -> None:
+    """Run the update itself on the live store (one transaction), then patch the inferred graph
+    for what it actually changed there (checkpoints just before and after give the exact diff,
+    blank-node identifiers included; a full recomputation happens on the "after" copy)."""
     store = state.store
-    t0 = time.perf_counter()
-    if validate and has_shapes(store):
-        staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(state.snapshot_root or tempfile.gettempdir())))
-        target = staging_dir / "store"
-        try:
-            import pyoxigraph as ox
+    store.flush()
+    store.backup(str(staging_dir / "pre"))
+    store.update(update, base_iri=base_iri, prefixes=_prefixes())
+    store.flush()
+    store.backup(str(staging_dir / "post"))
+    pre, post = ox.Store(str(staging_dir / "pre")), ox.Store(str(staging_dir / "post"))
+    added, removed, _full = inferred_patch(pre, post, diff_stores(pre, post, graphs))
+    for q in removed:
+        store.remove(q)
+    store.extend(added)
 
-            store.flush()
-            store.backup(str(target))
-            staging = ox.Store(str(target))
-            timings["staging_copy"] = time.perf_counter() - t0
-            try:
-                staging.update(update, base_iri=base_iri, prefixes=_prefixes())
-            except SyntaxError as exc:
-                return WriteOutcome(False, "syntax", str(exc), timings=timings)
-            except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
-                return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
-            t1 = time.perf_counter()
-            result = None
-            if len(store) > full_validation_max_quads:
-                result = validate_changes(store, staging, update)
-                timings["validate_mode_incremental"] = 1.0
-            if result is None:
-                result = validate_store(staging)
-            conforms, ttl, js, text = result
-            timings["validate"] = time.perf_counter() - t1
-            del staging
-            if not conforms:
-                return WriteOutcome(False, "violation", "the write violates the SHACL shapes", ttl, js, text, timings)
-        finally:
-            shutil.rmtree(staging_dir, ignore_errors=True)
-    t2 = time.perf_counter()
+
+# ------------------------------------------------------------------------------- the write
+
+
+def apply_update(
+    state: Any, update: str, *, base_iri: str | None, validate: bool,
+    full_validation_max_quads: int | None = None, graphs: Iterable[str | None] | None = None,
+) -> WriteOutcome:
+    """Apply one SPARQL Update to the live store: staged, diffed, validated, inferred, committed.
+
+    Must be called with `state.write_lock` held. Never raises for bad input. `graphs` names the
+    graphs the update can change (None: found from the update text). `full_validation_max_quads`
+    is ignored (validation is incremental and exact at every size; kept until the callers in
+    kg/server/sparql.py stop passing it)."""
+    del full_validation_max_quads
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     try:
-        store.update(update, base_iri=base_iri, prefixes=_prefixes())
-    except SyntaxError as exc:
-        return WriteOutcome(False, "syntax", str(exc), timings=timings)
-    except Exception as exc:  # noqa: BLE001
-        return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
-    timings["apply"] = time.perf_counter() - t2
+        return _apply(state, update, base_iri, validate, graphs, timings, t0)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        detail = str(exc)
+    # outside the except block: the traceback (and the store handles its frames hold) is gone,
+    # so the broken writable handle can really be closed
+    log.error("write refused, disk full: %s", detail)
+    reopen_store(state)
+    return WriteOutcome(False, "disk_full", f"{DISK_FULL_EN} ({detail})", timings=timings)
+
+
+def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs: Iterable[str | None] | None,
+           timings: dict[str, float], t0: float) -> WriteOutcome:
+    _ensure_writable(state)
+    store = state.store
+    root = state.snapshot_root or Path(tempfile.gettempdir())
+    staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(root)))
+    try:
+        store.flush()
+        store.backup(str(staging_dir / "store"))
+        staging = ox.Store(str(staging_dir / "store"))
+        timings["stage"] = time.perf_counter() - t0
+        try:
+            staging.update(update, base_iri=base_iri, prefixes=_prefixes())
+        except SyntaxError as exc:
+            return WriteOutcome(False, "syntax", str(exc), timings=timings)
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
+            return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
+        t = time.perf_counter()
+        scope = graphs if graphs is not None else graphs_of_update(update, store)
+        diff = diff_stores(store, staging, scope)
+        timings["diff"] = time.perf_counter() - t
+        if diff.empty():
+            timings["total"] = time.perf_counter() - t0
+            return WriteOutcome(True, timings=timings)
+        if validate:
+            t = time.perf_counter()
+            ok, ttl, js, text, full = validate_change(store, staging, diff)
+            timings["validate"] = time.perf_counter() - t
+            if full:
+                timings["validate_full"] = 1.0
+            if not ok:
+                return WriteOutcome(False, "violation", "the write violates the SHACL shapes", ttl, js, text, timings)
+        t = time.perf_counter()
+        inf_added, inf_removed, inf_full = inferred_patch(store, staging, diff)
+        timings["infer"] = time.perf_counter() - t
+        if inf_full:
+            timings["infer_full"] = 1.0
+        t = time.perf_counter()
+        text = commit_text(store, diff, inf_added, inf_removed)
+        del staging
+        if text is not None:
+            store.update(text)
+        else:
+            timings["commit_rerun"] = 1.0
+            _commit_by_rerun(state, update, base_iri, staging_dir, scope)
+        timings["commit"] = time.perf_counter() - t
+    finally:
+        gc.collect()  # drop the staging handles before their directory goes
+        shutil.rmtree(staging_dir, ignore_errors=True)
     state.committed()
     timings["total"] = time.perf_counter() - t0
-    log.info("write committed: %s", {k: round(v, 3) for k, v in timings.items()})
+    log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
     return WriteOutcome(True, timings=timings)
+
+
+# ------------------------------------------------------------------------------- full disk
+
+_REOPEN: set[int] = set()  # id() of states whose writable handle must be reopened before a write
+
+
+def reopen_store(state: Any) -> bool:
+    """After ENOSPC RocksDB stays in its background-error state and fails every later write: drop
+    the writable handle and open a new one. If that fails too (the disk is still full), a
+    read-only handle keeps reads going and the next write tries again. True if writable again."""
+    path = str(state.settings.store_path)
+    try:
+        reader = ox.Store.read_only(path)
+    except OSError as exc:
+        log.error("cannot reopen the store read-only after a disk error: %s", exc)
+        reader = None
+    if reader is not None:
+        state.store = reader  # the old writable handle is closed once no request holds it
+    gc.collect()
+    try:
+        state.store = ox.Store(path)
+    except OSError as exc:
+        _REOPEN.add(id(state))
+        log.error("store stays read-only until space is freed: %s", exc)
+        return False
+    _REOPEN.discard(id(state))
+    log.warning("writable store handle reopened after a disk error")
+    return True
+
+
+def _ensure_writable(state: Any) -> None:
+    """Reopen the writable handle first if a disk error left only a read-only one."""
+    if id(state) in _REOPEN and not reopen_store(state):
+        raise OSError(errno.ENOSPC, "No space left on device (the store could not be reopened for writing)")

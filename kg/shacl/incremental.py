@@ -29,7 +29,7 @@ from kg.shacl.compile import Shape, ShapesGraph
 from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result
 from kg.shacl.paths import Path
 
-__all__ = ["Change", "Outcome", "affected_nodes", "apply_change", "validate_nodes"]
+__all__ = ["Change", "Outcome", "affected_nodes", "apply_change", "check_change", "validate_nodes"]
 
 
 @dataclass
@@ -220,6 +220,51 @@ def apply_change(store: ox.Store, shapes: rdflib.Graph | ShapesGraph, change: Ch
              and _key(r) not in old_keys]
     if fresh:
         _apply(store, removed, added)
+    return Outcome(not fresh, fresh, results, cands, False)
+
+
+def _loose_key(r: Result) -> tuple[Any, ...]:
+    """A result's identity across two shapes graphs (full mode: the shapes may have changed)."""
+    return (r.focus, str(r.path), str(r.component), r.value)
+
+
+def _violation(r: Result) -> bool:
+    return r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+
+
+def check_change(before: ox.Store, after: ox.Store, shapes_before: ShapesGraph | None, shapes_after: ShapesGraph,
+                 change: Change, *, graphs_before: Sequence[str] | None = None,
+                 graphs_after: Sequence[str] | None = None) -> Outcome:
+    """Validate a change given as two stores: the current state and the would-be state (a staging
+    copy with the change applied; kg.server.writes). Nothing is written to either store.
+
+    `change` is what differs between them. Only the focus nodes the change can affect are
+    validated, in both states; the change is acceptable (`applied`) if no violation appears there
+    that was not there before. Full validation of both states instead when only that is safe: the
+    shapes changed (`shapes_before` is not `shapes_after`; None = there were none) or a
+    subclass axiom changed. `graphs_*` name the data graphs ("default" = the default graph;
+    None = the union of all graphs).
+    """
+    from kg.shacl.engine import _graph_list, validate_results
+
+    view_before = DataView(before, _graph_list(graphs_before, ()) if graphs_before is not None else None)
+    view_after = DataView(after, _graph_list(graphs_after, ()) if graphs_after is not None else None)
+    targets = shapes_after.target_shapes()
+    cands: set[Any] | None = None
+    if shapes_before is shapes_after:
+        first = affected_nodes(view_before, targets, change)
+        second = affected_nodes(view_after, targets, change) if first is not None else None
+        if first is not None and second is not None:
+            cands = first | second
+    if cands is None:
+        old = [] if shapes_before is None else validate_results(before, shapes_before.g, data_graph=graphs_before)
+        new = validate_results(after, shapes_after.g, data_graph=graphs_after)
+        old_keys = {_loose_key(r) for r in old if _violation(r)}
+        fresh = [r for r in new if _violation(r) and _loose_key(r) not in old_keys]
+        return Outcome(not fresh, fresh, new, set(), True)
+    old_keys = {_key(r) for r in validate_nodes(view_before, targets, cands)}
+    results = validate_nodes(view_after, targets, cands)
+    fresh = [r for r in results if _violation(r) and _key(r) not in old_keys]
     return Outcome(not fresh, fresh, results, cands, False)
 
 
