@@ -1,0 +1,198 @@
+"""`run_replicas`: two server processes on one socket over the real built store.
+
+One supervisor (`python -m kg.server.replicas`, a real subprocess) serves the whole module, one
+query worker per replica to keep it cheap; the last test stops it with SIGTERM. Which replica
+answered is read from the `X-Hilfenetz-Replica` header; which processes exist is read from /proc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from kg.server.replicas import REPLICA_HEADER, ReplicaError, check_replicas
+from kg.server.settings import Settings
+
+from .conftest import free_port
+
+COUNT_QUERY = ("PREFIX hn: <https://w3id.org/hilfenetz/ontology#> "
+               "SELECT (COUNT(?m) AS ?n) WHERE { ?m a hn:Municipality }")
+
+
+def _children(pid: int) -> dict[int, bytes]:
+    """Direct children of `pid` with their command lines (Linux /proc)."""
+    out: dict[int, bytes] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            out[int(entry.name)] = cmd
+    return out
+
+
+def _tree(pid: int) -> set[int]:
+    """`pid` and every process below it."""
+    seen, todo = {pid}, [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def _alive(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@dataclass
+class Replicas:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def replica_pids(self) -> set[int]:
+        """The server processes (spawned children; not multiprocessing's resource tracker)."""
+        return {pid for pid, cmd in _children(self.process.pid).items()
+                if b"spawn_main" in cmd and _alive(pid)}
+
+
+def _wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"replicas exited early:\n{log.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/ready", timeout=2).status_code == 200 and "2 replicas serving" in log.read_text():
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"replicas did not come up:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def replicas(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("replicas") / "replicas.log"
+    env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
+    cmd = [sys.executable, "-m", "kg.server.replicas", str(built_store), str(port), "2",
+           "--workers", "1", "--rate-limit", "0", "--log-level", "warning"]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_serving(url, proc, log)
+        yield Replicas(url, proc, log)
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _ask(url: str) -> tuple[int, str, int]:
+    """One query on a new connection: (status, answering replica, count)."""
+    with httpx.Client(timeout=30) as c:
+        r = c.get(url + "/sparql", params={"query": COUNT_QUERY},
+                  headers={"Accept": "application/sparql-results+json", "Connection": "close"})
+    n = int(r.json()["results"]["bindings"][0]["n"]["value"]) if r.status_code == 200 else -1
+    return r.status_code, r.headers.get(REPLICA_HEADER, ""), n
+
+
+def _ask_until_both(url: str, limit: int = 400) -> dict[str, set[int]]:
+    """Concurrent queries on fresh connections until both replicas answered (or `limit`)."""
+    seen: dict[str, set[int]] = {}
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(limit // 8):
+            for status, replica, n in pool.map(lambda _i: _ask(url), range(8)):
+                assert status == 200
+                seen.setdefault(replica, set()).add(n)
+            if {"0", "1"} <= seen.keys():
+                break
+    return seen
+
+
+def test_both_replicas_answer_the_same(replicas: Replicas, built_store: Path) -> None:
+    expected = int(next(iter(ox.Store.read_only(str(built_store)).query(
+        COUNT_QUERY, use_default_graph_as_union=True)))["n"].value)
+    seen = _ask_until_both(replicas.url)
+    assert seen.keys() == {"0", "1"}, f"answered by {sorted(seen)} only"
+    assert seen["0"] == seen["1"] == {expected}
+    assert len(replicas.replica_pids()) == 2
+
+
+def test_killed_replica_is_replaced(replicas: Replicas) -> None:
+    before = replicas.replica_pids()
+    assert len(before) == 2
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    # the other replica keeps answering while the parent starts a new one
+    statuses = [_ask(replicas.url)[0] for _ in range(10)]
+    assert statuses == [200] * 10
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        now = replicas.replica_pids()
+        if len(now) == 2 and victim not in now and "exited with -9" in replicas.log.read_text():
+            break
+        time.sleep(0.2)
+    now = replicas.replica_pids()
+    assert victim not in now and len(now) == 2 and len(now - before) == 1, (before, now)
+    # the replacement serves: both replica indexes answer again
+    deadline = time.monotonic() + 90
+    seen: dict[str, set[int]] = {}
+    while time.monotonic() < deadline and seen.keys() != {"0", "1"}:
+        seen = _ask_until_both(replicas.url, limit=80)
+    assert seen.keys() == {"0", "1"}
+
+
+def test_write_mode_with_two_replicas_is_refused(built_store: Path) -> None:
+    settings = Settings(store_path=built_store, write_token="secret")
+    with pytest.raises(ReplicaError, match="one writer"):
+        check_replicas(settings, 2)
+    check_replicas(settings, 1)  # one writer is fine
+    with pytest.raises(ReplicaError):
+        check_replicas(Settings(store_path=built_store), 0)
+    port = free_port()
+    env = {**os.environ, "KG_TEST_REPLICA_TOKEN": "secret"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.server.replicas", str(built_store), str(port), "2",
+         "--write-token-env", "KG_TEST_REPLICA_TOKEN"],
+        check=False, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "one writer" in done.stderr and "ein Schreiber" in done.stderr
+    with pytest.raises(httpx.ConnectError):  # nothing was started
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+
+
+def test_sigterm_stops_every_process(replicas: Replicas) -> None:
+    tree = _tree(replicas.process.pid)
+    # parent, resource tracker, 2 replicas, 1 query worker each
+    assert len(tree) >= 5, tree
+    replicas.process.send_signal(signal.SIGTERM)
+    assert replicas.process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in tree):
+        time.sleep(0.2)
+    assert [p for p in tree if _alive(p)] == []
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(replicas.url + "/health", timeout=2)
