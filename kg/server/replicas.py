@@ -370,6 +370,16 @@ class Supervisor:
             slot.process = None
 
 
+def _without_credentials(url: str) -> str:
+    """A store URL fit for a log line: no user:password@, no query string."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def run_replicas(settings: Settings, replicas: int, log_level: str = "info") -> int:
     """Serve `settings` with `replicas` server processes on one socket until SIGTERM/SIGINT.
 
@@ -390,7 +400,9 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info") -> 
     if settings.port == 0:  # the kernel chose the port: name the real one in service descriptions
         settings = replace(settings, port=int(sock.getsockname()[1]))
     mp.allow_connection_pickling()
-    _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {settings.store_path} "
+    url = getattr(settings, "store_url", None)  # a remote store (kg.store.remote), if set
+    store = _without_credentials(url) if url else settings.store_path
+    _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
          "(read-only; /health, /ready, /metrics per replica)")
     return Supervisor(settings, sock, replicas, log_level).run()
 
