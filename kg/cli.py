@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import BuildValidationError, KgError, QuerySyntaxError
 
@@ -93,27 +93,73 @@ def _project(args: argparse.Namespace) -> Path:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from kg.store import is_remote
+
+    if args.store is not None and is_remote(str(args.store)):
+        return _build_remote(args, str(args.store))
+    if args.update_url:
+        raise KgError("--update-url only goes with --store URL (a remote store)")
     from kg.build import build
 
-    store_path = _store_path(args)
+    store_path = Path(args.store) if args.store is not None else default_store()
     start = time.perf_counter()
     result = build(
         _project(args), store_path,
         include_reference=not args.no_reference, engine=args.engine, progress=_progress(args.quiet),
         use_cache=not args.no_cache,
     )
+    _print_build(args, result, str(store_path), start)
+    return 0
+
+
+def _build_remote(args: argparse.Namespace, url: str) -> int:
+    """`kg build --store URL`: build into a temporary local store (parse, validate, infer), then
+    publish it into the remote in one atomic SPARQL Update (kg.publish). A failed build or
+    publish leaves the remote as it was; the temporary store is always removed."""
+    import shutil
+    import tempfile
+
+    from kg.build import build
+    from kg.publish import publish
+    from kg.store.remote import RemoteError, redact
+
+    start = time.perf_counter()
+    cache_parent = default_store().parent
+    tmp = Path(tempfile.mkdtemp(prefix="hilfenetz-publish-"))
+    try:
+        result = build(
+            _project(args), tmp / "store",
+            include_reference=not args.no_reference, engine=args.engine, progress=_progress(args.quiet),
+            use_cache=not args.no_cache, cache_dir=cache_parent / ".cache" / "validation",
+        )
+        try:
+            pub = publish(tmp / "store", url, update_url=args.update_url, progress=_progress(args.quiet))
+        except (SyntaxError, OSError, RemoteError) as exc:
+            raise KgError(
+                f"publishing to {redact(url)} failed; the remote store keeps its previous data / "
+                f"Veröffentlichen nach {redact(url)} fehlgeschlagen; der entfernte Store ist unverändert: {exc}"
+            ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _print_build(args, result, redact(url), start)
+    print(f"published {pub.quads} quads in {pub.graphs} graphs ({pub.bytes / 1e6:.1f} MB, one atomic update) "
+          f"in {pub.seconds:.1f} s; remote version {pub.version}")
+    return 0
+
+
+def _print_build(args: argparse.Namespace, result: object, where: str, start: float) -> None:
     from kg.output import format_rows, short_iri
 
-    rows = [[short_iri(g) if g else "(default)", n] for g, n in sorted(result.graph_counts.items())]
-    rows.append(["total", result.total_triples])
+    r: Any = result
+    rows = [[short_iri(g) if g else "(default)", n] for g, n in sorted(r.graph_counts.items())]
+    rows.append(["total", r.total_triples])
     sys.stdout.write(format_rows(["graph", "triples"], rows, "table"))
-    warn = len(result.report.results) - len(result.report.violations)
-    print(f"built {store_path} in {time.perf_counter() - start:.1f} s "
-          f"({len(result.sources)} source files, reference data {'included' if result.reference_included else 'not included'}, "
-          f"{result.inferred.total} inferred triples, {warn} SHACL warnings/infos)")
+    warn = len(r.report.results) - len(r.report.violations)
+    print(f"built {where} in {time.perf_counter() - start:.1f} s "
+          f"({len(r.sources)} source files, reference data {'included' if r.reference_included else 'not included'}, "
+          f"{r.inferred.total} inferred triples, {warn} SHACL warnings/infos)")
     if warn and not args.quiet:
-        print(result.report.to_text(lang="both"), file=sys.stderr)
-    return 0
+        print(r.report.to_text(lang="both"), file=sys.stderr)
 
 
 def add_build_parser(sub: argparse._SubParsersAction) -> None:
@@ -125,7 +171,13 @@ def add_build_parser(sub: argparse._SubParsersAction) -> None:
                     "materialise inferences and atomically replace the store. On any error the previous "
                     "store stays exactly as it was.",
     )
-    _add_store_arg(p)
+    p.add_argument("--store", default=None, metavar="PATH|URL",
+                   help=f"store directory (default: ${STORE_ENV} or {DEFAULT_STORE}), or the query endpoint "
+                        "URL of a SPARQL 1.1 server: build locally, then replace the remote's content in one "
+                        "atomic SPARQL Update (docs/remote-store.md)")
+    p.add_argument("--update-url", default=None, metavar="URL",
+                   help="with --store URL: the SPARQL Update endpoint (default derived: Oxigraph "
+                        "/query -> /update, Fuseki /ds/query -> /ds/update)")
     _add_project_arg(p)
     p.add_argument("--no-reference", action="store_true",
                    help="skip the ~250k-triple reference data (quick build)")
@@ -203,7 +255,7 @@ def resolve_query(text: str | None, file: Path | None, project_root: Path) -> st
     return text
 
 
-def run_query(store_path: Path, sparql: str) -> "ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples":
+def run_query(store_path: Path, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Run a query on the read-only store over the union of all named graphs, with the project
     prefixes predeclared (hn:, hnid:, org:, …)."""
     from kg.namespaces import PREFIXES

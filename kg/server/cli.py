@@ -8,11 +8,13 @@ HILFENETZ_WRITE_TOKEN), never from argv, where other users could see it in `ps`.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from pathlib import Path
 
 from kg.server.settings import WRITE_TOKEN_ENV, Settings, token_from_env
+from kg.store import is_remote
 
 
 def _default_project() -> Path:
@@ -49,8 +51,13 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="query deadline in seconds; a query past it is stopped (default 30)")
     p.add_argument("--project", type=Path, default=None,
                    help="project root with ontology/ and data/ (default: found from the current directory)")
-    p.add_argument("--store", type=Path, default=None,
-                   help="store directory (default: $HILFENETZ_STORE or ./var/store, as for `kg build`)")
+    p.add_argument("--store", default=None, metavar="PATH|URL",
+                   help="store directory (default: $HILFENETZ_STORE or ./var/store, as for `kg build`), or "
+                        "the query endpoint URL of a SPARQL 1.1 server to serve from (read-only; see "
+                        "docs/remote-store.md), e.g. http://127.0.0.1:7878/query (Oxigraph server) or "
+                        "http://127.0.0.1:3030/ds/query (Fuseki)")
+    p.add_argument("--replicas", type=int, default=1, metavar="N",
+                   help="server processes sharing the port (read-only; default 1)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
     p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
@@ -85,12 +92,25 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from parsed arguments (and the token from the environment)."""
     project = (args.project or _default_project()).resolve()
-    store = (args.store or _default_store(project)).resolve()
+    store_url: str | None = None
+    if args.store is not None and is_remote(str(args.store)):
+        store_url = str(args.store)
+        # not a store: where the downloads cache of the remote's dumps goes (var/.remote-….downloads)
+        store = project / "var" / f"remote-{hashlib.sha256(store_url.encode()).hexdigest()[:12]}"
+    else:
+        store = (Path(args.store) if args.store is not None else _default_store(project)).resolve()
     token = token_from_env(args.write_token_env) if args.write_token_env else token_from_env(WRITE_TOKEN_ENV)
     if args.write_token_env and token is None:
         raise SystemExit(f"kg serve: environment variable {args.write_token_env} is empty or not set")
+    if store_url and token:
+        raise SystemExit(
+            "kg serve: writes are not offered over a remote store (the server cannot validate and commit "
+            "in one transaction on a store it does not control); serve it read-only and publish with "
+            "`kg build --store URL`. / Über einem entfernten Store gibt es keine Schreibzugriffe; "
+            "Daten mit `kg build --store URL` veröffentlichen. (Unset the write token / Schreib-Token entfernen.)")
     return Settings(
         store_path=store,
+        store_url=store_url,
         project_root=project,
         host=args.host,
         port=args.port,
@@ -113,7 +133,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def ensure_store(settings: Settings, build_allowed: bool = True) -> None:
-    """Build the store from the project if it does not exist yet."""
+    """Build the store from the project if it does not exist yet (never in remote mode: the
+    remote is filled by `kg build --store URL`)."""
+    if settings.remote:
+        return
     store = settings.store_path
     if store.exists() and any(store.iterdir()):
         return
@@ -136,9 +159,23 @@ def run_serve(args: argparse.Namespace) -> int:
     from kg.server.app import create_app
 
     settings = settings_from_args(args)
+    replicas = int(getattr(args, "replicas", 1) or 1)
+    if replicas < 1:
+        raise SystemExit("kg serve: --replicas must be at least 1")
     ensure_store(settings, build_allowed=not args.no_build)
+    if replicas > 1:
+        try:
+            from kg.server.replicas import run_replicas
+        except ImportError as exc:
+            raise SystemExit(f"kg serve: --replicas {replicas} is not available in this installation "
+                             f"(kg.server.replicas: {exc}); use --replicas 1") from None
+        return int(run_replicas(settings, replicas, args.log_level))
     app = create_app(settings)
     mode = "read-write (token required)" if settings.writable else "read-only"
+    if settings.remote:
+        from kg.store.remote import redact
+
+        mode += f", remote store {redact(settings.store_url or '')}"
     print(f"kg serve: {settings.endpoint_url()} ({mode}, timeout {settings.timeout:g} s)", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False)
     return 0

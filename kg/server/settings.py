@@ -19,6 +19,9 @@ class Settings:
 
     store_path: Path
     project_root: Path | None = None
+    #: Remote mode: the query endpoint of a SPARQL 1.1 server to serve from instead of the
+    #: embedded store at `store_path` (kg.store.remote). Read-only: no write token with it.
+    store_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     #: Query deadline in seconds (per request a lower `timeout=` may be asked for).
@@ -61,6 +64,11 @@ class Settings:
     #: Precompute dumps, dataset description and JSON-LD context in the background at start
     #: (kg serve does; tests leave it off to save CPU).
     warm_caches: bool = False
+
+    @property
+    def remote(self) -> bool:
+        """Serving from a remote SPARQL store (`kg serve --store URL`)."""
+        return bool(self.store_url)
 
     @property
     def writable(self) -> bool:

@@ -9,6 +9,15 @@ store directory itself.
 
 The store version (part of every cache key and ETag) changes on every committed write; in
 read-only mode it is derived from the store's files, so a rebuilt store gives new ETags.
+
+Remote mode (`settings.store_url`, `kg serve --store URL`): `store` is a kg.store.remote.RemoteStore
+and the workers open the same URL (no snapshots: the remote server owns consistency). The version
+comes from `RemoteStore.version()`, polled like the read-only watcher, so a republished remote
+(`kg build --store URL`) gives new ETags and cache keys. Writes are refused in remote mode: the
+server cannot validate and commit in one transaction on a store it does not control.
+
+Snapshot directories `.{store}.snapshots-{PID}-{boot}` of writable servers that were killed
+(SIGKILL leaves no chance to clean up) are removed when the next server starts on the store.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -32,6 +42,42 @@ log = logging.getLogger("hilfenetz.server")
 
 
 _MISSING = "missing"
+_SNAPSHOT_DIR = re.compile(r"^\.(?P<store>.+)\.snapshots-(?P<pid>\d+)-(?P<boot>[0-9a-f]+)$")
+
+
+def _pid_alive(pid: int) -> bool:
+    """True if a process with this id exists (also if it belongs to another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_dead_snapshots(store_path: Path) -> list[Path]:
+    """Delete the snapshot directories next to `store_path` whose server process is gone
+    (a killed writable server cannot remove its own); returns what was removed. A directory
+    whose PID is alive is kept, even if the PID was reused: deleting a live server's snapshot
+    would break its workers, keeping a stale one only costs disk space until the next start."""
+    removed: list[Path] = []
+    try:
+        entries = list(store_path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _SNAPSHOT_DIR.match(entry.name)
+        if not m or m.group("store") != store_path.name or not entry.is_dir():
+            continue
+        pid = int(m.group("pid"))
+        if pid != os.getpid() and _pid_alive(pid):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    if removed:
+        log.info("removed %d snapshot director(y/ies) of stopped servers next to %s", len(removed), store_path)
+    return removed
 
 
 def _files_fingerprint(path: Path) -> str:
@@ -65,9 +111,26 @@ class ServiceState:
         self.snapshot_root: Path | None = None
         self.current_snapshot: Path | None = None
         store_path = settings.store_path
-        if self.writable:
+        self.remote = settings.remote
+        self._remote_ok = False
+        if self.remote:
+            if self.writable:
+                raise ValueError(
+                    "writes (SPARQL Update, Graph Store) are not offered over a remote store: the server "
+                    "cannot validate and commit in one transaction on a store it does not control; publish "
+                    "with `kg build --store URL` / Schreibzugriffe gibt es über einem entfernten Store nicht: "
+                    "der Server kann dort nicht in einer Transaktion prüfen und schreiben; Daten mit "
+                    "`kg build --store URL` veröffentlichen")
+            from kg.store.remote import RemoteStore
+
+            assert settings.store_url is not None
+            self.store: Any = RemoteStore(settings.store_url)
+            read_path: Path | str = settings.store_url
+            self.version = self._remote_version()
+        elif self.writable:
             store_path.parent.mkdir(parents=True, exist_ok=True)
-            self.store: Any = ox.Store(str(store_path))
+            remove_dead_snapshots(store_path)
+            self.store = ox.Store(str(store_path))
             self.snapshot_root = store_path.parent / f".{store_path.name}.snapshots-{os.getpid()}-{self._boot}"
             self.snapshot_root.mkdir(parents=True, exist_ok=True)
             read_path = self._take_snapshot()
@@ -119,8 +182,54 @@ class ServiceState:
 
     async def start(self) -> None:
         await self.pool.start()
-        if not self.writable and self.settings.watch_interval > 0:
+        if self.remote and self.settings.watch_interval > 0:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch_remote())
+        elif not self.writable and self.settings.watch_interval > 0:
             self._watch_task = asyncio.get_running_loop().create_task(self._watch())
+
+    # remote mode ------------------------------------------------------------------------------
+
+    def _remote_version(self) -> str:
+        """The remote's version key; 'remote-unavailable' (and not ready) while it does not answer."""
+        try:
+            v: str = self.store.version()
+        except Exception as exc:  # noqa: BLE001 - the remote may come up later: serve, report not ready
+            log.warning("remote store %r does not answer: %s", self.store, exc)
+            self._remote_ok = False
+            return "remote-unavailable"
+        self._remote_ok = True
+        return v
+
+    def refresh_remote(self) -> bool:
+        """Ask the remote for its version; on a change switch to a fresh RemoteStore (its cached
+        graph list and size are per version) and move the workers over. True if it changed."""
+        from kg.store.remote import RemoteStore
+
+        current = self._remote_version()
+        if current == self.version or current == "remote-unavailable":
+            return False
+        assert self.settings.store_url is not None
+        self.store = RemoteStore(self.settings.store_url)
+        self._counter += 1
+        self.pool.set_store_path(self.settings.store_url, generation=self._counter)
+        self.version = current
+        self._description_cache.clear()
+        log.info("remote store changed; now serving version %s", self.version)
+        return True
+
+    async def _watch_remote(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.watch_interval)
+            await asyncio.get_running_loop().run_in_executor(None, self.refresh_remote)
+
+    def ready(self) -> bool:
+        """Workers are up and, in remote mode, the remote answers (a cheap ASK, short timeout)."""
+        if self.pool.alive() <= 0:
+            return False
+        if self.remote:
+            self._remote_ok = bool(self.store.ping())
+            return self._remote_ok
+        return True
 
     async def _watch(self) -> None:
         """Read-only mode: notice a rebuilt store (`kg build` swaps the directory) and switch to

@@ -135,6 +135,9 @@ def kill_loop_writes(tmp: Path, runs: int, seed: int) -> dict[str, int]:
     # and it serves the final state
     server = start_server(store, tmp, "--workers", "1", token=TOKEN, extra_env={"HILFENETZ_RATE_LIMIT": "off"})
     try:
+        # the restart removed the snapshot directories of the killed servers (only its own is left)
+        left = [p.name for p in tmp.iterdir() if ".snapshots-" in p.name and f"-{server.process.pid}-" not in p.name]
+        assert left == [], f"seed {seed}: snapshot directories of dead servers survived a restart: {left}"
         r = httpx.get(server.sparql, timeout=30, headers={"Accept": "application/sparql-results+json"}, params={
             "query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{TARGET}> {{ ?s <{EX}version> \"v{version}\" }} }}"})
         assert r.status_code == 200

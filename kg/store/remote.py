@@ -1,0 +1,470 @@
+"""A remote SPARQL 1.1 store that answers like the subset of `pyoxigraph.Store` the project uses.
+
+Why: `kg serve --store URL` serves from any standard SPARQL 1.1 server (Oxigraph server, Jena
+Fuseki, GraphDB, Virtuoso, QLever, ...) instead of the embedded store, with the same API, linked
+data and named queries. The routers and the query workers call `query`, `quads_for_pattern`,
+`named_graphs`, `contains_named_graph`, `len()` and `dump` on whatever store they are given, and
+test results with `isinstance(result, pyoxigraph.QuerySolutions)` etc. So `RemoteStore` speaks
+the SPARQL 1.1 Protocol over HTTP (httpx), asks for standard formats (SPARQL JSON results,
+N-Triples) and turns the answers into **real pyoxigraph objects** with pyoxigraph's own parsers.
+
+Dataset semantics are made explicit instead of relying on the server's configuration:
+`use_default_graph_as_union=True` becomes `default-graph-uri` = every named graph of the store
+(the list is cached per `RemoteStore` instance, i.e. per store version: the server state and the
+workers open a fresh instance when `version()` changes); `default_graph`/`named_graphs` become
+`default-graph-uri`/`named-graph-uri`. The server must keep its default graph the real default
+graph (Oxigraph without `--union-default-graph`, Fuseki without `unionDefaultGraph`), which is the
+default of both.
+
+Blank nodes cannot be named in a SPARQL query, and their labels are only meaningful within one
+result document. `quads_for_pattern` therefore fetches, in the same response, the statements of
+the blank nodes reachable from blank-node objects in the same graph (OWL restrictions, RDF lists,
+SHACL property shapes), gives every blank node of a response a fresh local identity, and answers
+later calls for those blank nodes from that response. A blank node the store never handed out
+cannot be looked up (it yields nothing).
+
+Errors: a 400 from the remote is a `SyntaxError` carrying the remote's message (the endpoint
+answers 400 with it), a refused or broken connection or a timeout is an `OSError`, any other
+failure is a `RemoteError`.
+
+Endpoints: `url` is the query endpoint. The update endpoint (only `kg build --store URL` writes,
+see kg.publish) is derived unless given: Oxigraph server `/query` -> `/update`, Fuseki
+`/ds/query` or `/ds/sparql` -> `/ds/update`, GraphDB `/repositories/ID` ->
+`/repositories/ID/statements`, anything else: the query URL itself (Virtuoso, QLever).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+import httpx
+import pyoxigraph as ox
+
+#: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
+DEFAULT_TIMEOUT = 120.0
+_RESULTS_JSON = "application/sparql-results+json"
+_ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
+#: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
+EMPTY_GRAPH = "urn:x-hilfenetz:empty-graph"
+#: How long and up to how many bytes whole-graph answers are kept (see `_graph_triples`).
+GRAPH_CACHE_SECONDS = 300.0
+GRAPH_CACHE_BYTES = 256 * 1024 * 1024
+_BUILD_NODE = "https://w3id.org/hilfenetz/id/build/current"
+_BUILD_GRAPH = "https://w3id.org/hilfenetz/id/graph/build"
+
+_client_lock = threading.Lock()
+_client_state: dict[str, Any] = {}
+
+
+class RemoteError(RuntimeError):
+    """The remote store answered with an error that is neither a syntax error nor a connection failure."""
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get("HILFENETZ_REMOTE_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def client() -> httpx.Client:
+    """The process's one HTTP client (connection reuse; thread-safe). Re-created after a fork."""
+    with _client_lock:
+        c = _client_state.get("client")
+        if c is None or _client_state.get("pid") != os.getpid():
+            c = httpx.Client(
+                timeout=httpx.Timeout(_timeout(), connect=5.0),
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                follow_redirects=False,
+            )
+            _client_state.update(client=c, pid=os.getpid())
+        return c
+
+
+def derive_update_url(query_url: str) -> str:
+    """The update endpoint that belongs to a query endpoint (see the module docstring)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(query_url)
+    segments = parts.path.rstrip("/").split("/")
+    last = segments[-1] if segments else ""
+    if last == "query" or (last == "sparql" and len(segments) > 2):
+        # Oxigraph server /query -> /update; Fuseki /ds/query, /ds/sparql -> /ds/update
+        path = "/".join([*segments[:-1], "update"])
+    elif len(segments) >= 3 and segments[-2] == "repositories":
+        path = "/".join([*segments, "statements"])  # GraphDB, RDF4J
+    else:
+        return query_url  # Virtuoso, QLever: one endpoint for both
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def redact(url: str) -> str:
+    """The URL without user:password (for messages and logs)."""
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def term_sparql(term: Any) -> str:
+    """A pyoxigraph term in SPARQL syntax (N-Triples syntax is valid SPARQL)."""
+    if isinstance(term, ox.Variable):
+        return str(term)
+    if isinstance(term, (ox.NamedNode, ox.Literal)):
+        return str(term)
+    raise ValueError(f"cannot write {term!r} into a SPARQL query for a remote store")
+
+
+_PROLOGUE_PREFIX = re.compile(r"(?im)^\s*PREFIX\s+([A-Za-z][\w.-]*)?\s*:")
+_PROLOGUE_BASE = re.compile(r"(?im)^\s*BASE\s*<")
+
+
+def prologue(query: str, base_iri: str | None, prefixes: dict[str, str] | None) -> str:
+    """BASE and PREFIX declarations the query does not declare itself (pyoxigraph's
+    `base_iri`/`prefixes` arguments, which a remote server does not have), as one line prefix:
+    put on the query's first line they keep every later line number of the query."""
+    head: list[str] = []
+    if base_iri and not _PROLOGUE_BASE.search(query):
+        head.append(f"BASE <{base_iri}>")
+    if prefixes:
+        declared = {m.group(1) or "" for m in _PROLOGUE_PREFIX.finditer(query)}
+        head += [f"PREFIX {p}: <{iri}>" for p, iri in prefixes.items() if p not in declared]
+    return (" ".join(head) + " ") if head else ""
+
+
+def with_prologue(query: str, base_iri: str | None, prefixes: dict[str, str] | None) -> str:
+    """The query with `prologue` in front."""
+    return prologue(query, base_iri, prefixes) + query
+
+
+_POS_COLON = re.compile(r"\b1:(\d+)\b")
+_POS_WORDS = re.compile(r"(line 1, column )(\d+)")
+
+
+def unshift_position(message: str, shift: int) -> str:
+    """A remote parser's error position on line 1 minus the `shift` characters of prologue we
+    put there (Oxigraph writes `1:COL`, Jena `line 1, column COL`)."""
+    if not shift:
+        return message
+    message = _POS_COLON.sub(lambda m: f"1:{max(1, int(m.group(1)) - shift)}", message, count=1)
+    return _POS_WORDS.sub(lambda m: f"{m.group(1)}{max(1, int(m.group(2)) - shift)}", message, count=1)
+
+
+def with_substitutions(query: str, substitutions: dict[Any, Any] | None) -> str:
+    """Bind variables like pyoxigraph's `substitutions=` (SEP-0007): by a VALUES block appended to
+    the query (a VALUES clause after the query joins with the whole solution, so the variable is
+    bound everywhere, also where it appears in the projection)."""
+    if not substitutions:
+        return query
+    names, values = [], []
+    for var, term in substitutions.items():
+        name = var.value if isinstance(var, ox.Variable) else str(var).lstrip("?$")
+        names.append(f"?{name}")
+        values.append(term_sparql(term))
+    return f"{query}\nVALUES ({' '.join(names)}) {{ ({' '.join(values)}) }}"
+
+
+class RemoteStore:
+    """The read side of `pyoxigraph.Store` over the SPARQL 1.1 Protocol (see the module docstring)."""
+
+    def __init__(self, url: str, *, update_url: str | None = None) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.url = url
+        self.update_url = update_url or derive_update_url(url)
+        self._named: list[ox.NamedNode] | None = None
+        self._len: int | None = None
+        self._bnodes: dict[ox.BlankNode, list[ox.Quad]] = {}
+        self._graph_cache: dict[str, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({redact(self.url)!r})"
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _post(self, url: str, data: list[tuple[str, str]], accept: str, timeout: float | None = None) -> httpx.Response:
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
+        try:
+            r = client().post(url, data=_group(data), headers={"Accept": accept}, **extra)
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(f"remote store {redact(self.url)} did not answer in time: {exc}") from None
+        except httpx.TransportError as exc:
+            raise ConnectionError(f"remote store {redact(self.url)} not reachable: {type(exc).__name__}: {exc}") from None
+        if r.status_code == 400:
+            raise SyntaxError(r.text.strip() or "the remote store refused the query (400)")
+        if r.status_code >= 300:
+            raise RemoteError(f"remote store {redact(self.url)} answered {r.status_code}: {r.text.strip()[:2000]}")
+        return r
+
+    def _select_raw(self, query: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
+        return self._post(self.url, [("query", query), *(dataset or [])], _RESULTS_JSON).content
+
+    def _select(self, query: str, dataset: list[tuple[str, str]] | None = None) -> Any:
+        return ox.parse_query_results(self._select_raw(query, dataset), format=ox.QueryResultsFormat.JSON)
+
+    # --- pyoxigraph Store API (read side) -----------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        *,
+        base_iri: str | None = None,
+        prefixes: dict[str, str] | None = None,
+        use_default_graph_as_union: bool = False,
+        default_graph: Any = None,
+        named_graphs: Iterable[Any] | None = None,
+        substitutions: dict[Any, Any] | None = None,
+    ) -> Any:
+        """Evaluate `query` remotely; QuerySolutions, QueryBoolean or QueryTriples as pyoxigraph's."""
+        head = prologue(query, base_iri, prefixes)
+        text = with_substitutions(head + query, substitutions)
+        dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        try:
+            r = self._post(self.url, [("query", text), *dataset], _ACCEPT)
+        except SyntaxError as exc:
+            raise SyntaxError(unshift_position(str(exc), len(head))) from None
+        media = r.headers.get("content-type", "").split(";")[0].strip().lower()
+        results_fmt = ox.QueryResultsFormat.from_media_type(media) if media else None
+        if results_fmt is not None:
+            return ox.parse_query_results(r.content, format=results_fmt)
+        rdf_fmt = ox.RdfFormat.from_media_type(media) if media else None
+        if rdf_fmt is None:
+            raise RemoteError(f"remote store {redact(self.url)} answered with unsupported type {media!r}")
+        return _as_query_triples(ox.parse(r.content, format=rdf_fmt))
+
+    def _dataset(self, union: bool, default_graph: Any, named_graphs: Iterable[Any] | None) -> list[tuple[str, str]]:
+        if default_graph is None and named_graphs is None:
+            if not union:
+                return []  # the server's dataset: its default graph and all named graphs
+            graphs = [g.value for g in self.named_graphs()]
+            return [("default-graph-uri", g) for g in graphs or [EMPTY_GRAPH]] + \
+                [("named-graph-uri", g) for g in graphs or [EMPTY_GRAPH]]
+        defaults = default_graph if isinstance(default_graph, list) else ([] if default_graph is None else [default_graph])
+        out: list[tuple[str, str]] = []
+        for g in defaults:
+            if isinstance(g, ox.DefaultGraph):
+                raise ValueError("a remote store cannot name its default graph in a protocol dataset")  # noqa: TRY004
+            out.append(("default-graph-uri", g.value))
+        if not out:
+            out.append(("default-graph-uri", EMPTY_GRAPH))
+        named = [g.value for g in self.named_graphs()] if named_graphs is None else [g.value for g in named_graphs]
+        out += [("named-graph-uri", g) for g in named]
+        return out
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        """The named graphs of the store (cached for the life of this instance)."""
+        if self._named is None:
+            sols = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+            self._named = sorted((s["g"] for s in sols if isinstance(s["g"], ox.NamedNode)), key=lambda n: n.value)
+        return iter(list(self._named))
+
+    def contains_named_graph(self, graph: Any) -> bool:
+        if isinstance(graph, ox.DefaultGraph):
+            return True
+        return graph in set(self.named_graphs())
+
+    def __len__(self) -> int:
+        """Number of quads in all graphs (cached for the life of this instance)."""
+        if self._len is None:
+            sols = self._select(
+                "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+            self._len = int(next(iter(sols))["n"].value)
+        return self._len
+
+    def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,
+                          graph_name: Any = None) -> Iterator[ox.Quad]:
+        """Quads matching the pattern (None = any), as pyoxigraph's method yields them."""
+        if isinstance(subject, ox.BlankNode) or isinstance(object, ox.BlankNode):
+            return iter(self._from_bnode_cache(subject, predicate, object, graph_name))
+        if subject is None and predicate is None and object is None and graph_name is not None:
+            return iter([ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in self._graph_triples(graph_name)])
+        quads = self._match(subject, predicate, object, graph_name, expand=False)
+        if object is None and any(isinstance(q.object, ox.BlankNode) for q in quads):
+            quads = self._match(subject, predicate, object, graph_name, expand=True)
+        return iter(quads)
+
+    def _match(self, s: Any, p: Any, o: Any, g: Any, *, expand: bool) -> list[ox.Quad]:
+        """One SELECT for the pattern; with `expand` the same response also carries the
+        statements of the blank nodes reachable from blank objects (labels stay consistent
+        within one response only)."""
+        pat = " ".join(term_sparql(t) if t is not None else v for t, v in ((s, "?s"), (p, "?p"), (o, "?o")))
+        branches: list[str] = []
+        if g is None or isinstance(g, ox.DefaultGraph):
+            branches.append(f"{{ {pat} }}")
+        if g is None:
+            branches.append(f"{{ GRAPH ?g {{ {pat} }} }}")
+        elif isinstance(g, ox.NamedNode):
+            branches.append(f"{{ GRAPH {term_sparql(g)} {{ {pat} }} BIND({term_sparql(g)} AS ?g) }}")
+        elif not isinstance(g, ox.DefaultGraph):
+            return []
+        if expand:
+            gpat = "?g" if g is None else term_sparql(g)
+            bind = "" if g is None else f" BIND({term_sparql(g)} AS ?g)"
+            branches.append(
+                f"{{ GRAPH {gpat} {{ {pat} FILTER(isBlank(?o)) ?o (<urn:x-hilfenetz:any>|!<urn:x-hilfenetz:any>)* ?bs . "
+                f"?bs ?bp ?bo FILTER(isBlank(?bs)) }}{bind} }}")
+        rows = self._select("SELECT ?s ?p ?o ?g ?bs ?bp ?bo WHERE { " + " UNION ".join(branches) + " }")
+        fresh: dict[str, ox.BlankNode] = {}
+        out: list[ox.Quad] = []
+        seen_island: set[ox.Quad] = set()
+        island: dict[ox.BlankNode, list[ox.Quad]] = {}
+        for row in rows:
+            graph = row["g"] if row["g"] is not None else ox.DefaultGraph()
+            if row["bs"] is not None:
+                q = ox.Quad(_local(row["bs"], fresh), row["bp"], _local(row["bo"], fresh), graph)
+                if q not in seen_island:
+                    seen_island.add(q)
+                    island.setdefault(q.subject, []).append(q)
+                continue
+            out.append(ox.Quad(
+                _local(s if s is not None else row["s"], fresh),
+                p if p is not None else row["p"],
+                _local(o if o is not None else row["o"], fresh),
+                graph,
+            ))
+        if island:
+            with self._lock:
+                self._bnodes.update(island)
+        return out
+
+    def _from_bnode_cache(self, s: Any, p: Any, o: Any, g: Any) -> list[ox.Quad]:
+        with self._lock:
+            if isinstance(s, ox.BlankNode):
+                candidates = list(self._bnodes.get(s, []))
+            else:
+                candidates = [q for qs in self._bnodes.values() for q in qs]
+        return [q for q in candidates
+                if (s is None or q.subject == s) and (p is None or q.predicate == p)
+                and (o is None or q.object == o) and (g is None or q.graph_name == g)]
+
+    def dump(self, output: Any = None, format: Any = None, *, from_graph: Any = None,
+             prefixes: dict[str, str] | None = None) -> bytes | None:
+        """Serialise the store (or one graph) like `pyoxigraph.Store.dump`: read graph by graph
+        with CONSTRUCT (N-Triples), then written by pyoxigraph's serialisers."""
+        if format is None:
+            raise ValueError("dump needs a format for a remote store")
+        if from_graph is not None:
+            triples: list[Any] = self._graph_triples(from_graph)
+            data: list[Any] = triples
+        else:
+            data = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                    for t in self._graph_triples(ox.DefaultGraph())]
+            for g in self.named_graphs():
+                data += [ox.Quad(t.subject, t.predicate, t.object, g) for t in self._graph_triples(g)]
+        if isinstance(output, (str, os.PathLike)):
+            with open(output, "wb") as fh:
+                _serialize(data, fh, format, prefixes)
+            return None
+        return _serialize(data, output, format, prefixes)
+
+    def _graph_triples(self, graph: Any) -> list[ox.Triple]:
+        """All triples of one graph (one CONSTRUCT as N-Triples). The raw answer is kept for a
+        short while: a dump reads every graph several times (N-Quads, TriG, one Turtle file per
+        graph, the counts), and re-parsing is far cheaper than asking the remote again."""
+        key = "" if isinstance(graph, ox.DefaultGraph) else graph.value
+        now = time.monotonic()
+        with self._lock:
+            for k in [k for k, (t, _) in self._graph_cache.items() if now - t > GRAPH_CACHE_SECONDS]:
+                del self._graph_cache[k]
+            hit = self._graph_cache.get(key)
+        if hit is not None:
+            raw = hit[1]
+        else:
+            where = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH {term_sparql(graph)} {{ ?s ?p ?o }} }}"
+            raw = self._post(self.url, [("query", f"CONSTRUCT {{ ?s ?p ?o }} WHERE {where}")],
+                             "application/n-triples").content
+            with self._lock:
+                if len(raw) + sum(len(b) for _, b in self._graph_cache.values()) <= GRAPH_CACHE_BYTES:
+                    self._graph_cache[key] = (now, raw)
+        triples = list(ox.parse(raw, format=ox.RdfFormat.N_TRIPLES))
+        fresh: dict[str, ox.BlankNode] = {}
+        triples = [ox.Triple(_local(t.subject, fresh), t.predicate, _local(t.object, fresh)) for t in triples] \
+            if b"_:" in raw else triples
+        if fresh:  # every statement of the graph's blank nodes is here: remember them for lookups
+            island: dict[ox.BlankNode, list[ox.Quad]] = {}
+            for t in triples:
+                if isinstance(t.subject, ox.BlankNode):
+                    island.setdefault(t.subject, []).append(ox.Quad(t.subject, t.predicate, t.object, graph))
+            with self._lock:
+                self._bnodes.update(island)
+        return triples
+
+    def flush(self) -> None:
+        """Nothing to flush: the remote persists on its own."""
+
+    # --- remote specifics ---------------------------------------------------------------
+
+    def version(self) -> str:
+        """A key that changes when the remote data changes: the build node's end time (every
+        `kg build` writes a new one into the build graph, so every publish changes it) and the
+        number of quads in the named graphs (catches writes by anyone else)."""
+        q = (f"SELECT ?t ?n WHERE {{ {{ GRAPH <{_BUILD_GRAPH}> {{ <{_BUILD_NODE}> "
+             "<http://www.w3.org/ns/prov#endedAtTime> ?t } } UNION "
+             "{ SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } } }")
+        raw = self._select_raw(q)
+        parts = sorted(str(v) for sol in ox.parse_query_results(raw, format=ox.QueryResultsFormat.JSON)
+                       for v in (sol["t"], sol["n"]) if v is not None)
+        return "x" + hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+    def ping(self, timeout: float = 5.0) -> bool:
+        """True if the remote answers a trivial query."""
+        try:
+            r = self._post(self.url, [("query", "ASK { }")], _RESULTS_JSON, timeout=timeout)
+            return bool(ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON))
+        except Exception:  # noqa: BLE001 - any failure means "not answering"
+            return False
+
+    def update(self, update: str) -> None:
+        """Send one SPARQL Update request (atomic by SPARQL 1.1 Update; used by kg.publish)."""
+        post_update(self.update_url, update.encode())
+
+
+def post_update(update_url: str, body: bytes | Iterable[bytes], timeout: float | None = None) -> None:
+    """POST a SPARQL Update (direct, `application/sparql-update`), streamed if `body` is an iterable."""
+    t = httpx.Timeout(timeout or max(_timeout(), 600.0), connect=5.0)
+    try:
+        r = client().post(update_url, content=body, headers={"Content-Type": "application/sparql-update"}, timeout=t)
+    except httpx.TimeoutException as exc:
+        raise TimeoutError(f"remote update endpoint {redact(update_url)} did not answer in time: {exc}") from None
+    except httpx.TransportError as exc:
+        raise ConnectionError(f"remote update endpoint {redact(update_url)} not reachable: {type(exc).__name__}: {exc}") from None
+    if r.status_code == 400:
+        raise SyntaxError(r.text.strip() or "the remote store refused the update (400)")
+    if r.status_code >= 300:
+        raise RemoteError(f"remote update endpoint {redact(update_url)} answered {r.status_code}: {r.text.strip()[:2000]}")
+
+
+def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str] | str]:
+    """Form fields with repeated keys (httpx takes a list per key)."""
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return {k: (v[0] if len(v) == 1 else v) for k, v in out.items()}  # type: ignore[misc]
+
+
+def _local(term: Any, fresh: dict[str, ox.BlankNode]) -> Any:
+    """A fresh local blank node per remote label of one response (labels are response-scoped)."""
+    if isinstance(term, ox.BlankNode):
+        node = fresh.get(term.value)
+        if node is None:
+            node = fresh[term.value] = ox.BlankNode()
+        return node
+    return term
+
+
+def _as_query_triples(triples: Iterable[Any]) -> Any:
+    """Real `pyoxigraph.QueryTriples` for parsed CONSTRUCT/DESCRIBE triples (an in-memory store
+    answers `CONSTRUCT WHERE { ?s ?p ?o }` over them), so callers cannot tell the difference."""
+    mem = ox.Store()
+    mem.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    return mem.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _serialize(data: list[Any], output: IO[bytes] | None, fmt: Any, prefixes: dict[str, str] | None) -> bytes | None:
+    if prefixes and fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        return ox.serialize(data, output, fmt, prefixes=prefixes)
+    return ox.serialize(data, output, fmt)
