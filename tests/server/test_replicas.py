@@ -1,8 +1,9 @@
 """`run_replicas`: two server processes on one socket over the real built store.
 
-One supervisor (`python -m kg.server.replicas`, a real subprocess) serves the whole module, one
-query worker per replica to keep it cheap; the last test stops it with SIGTERM. Which replica
-answered is read from the `X-Hilfenetz-Replica` header; which processes exist is read from /proc.
+One supervisor (`kg serve --replicas 2`, run as `python -m kg.server.cli`, a real subprocess)
+serves the whole module, one query worker per replica to keep it cheap; the last test stops it
+with SIGTERM. Which replica answered is read from the `X-Hilfenetz-Replica` header; which
+processes exist is read from /proc.
 """
 
 from __future__ import annotations
@@ -95,8 +96,9 @@ def replicas(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     port = free_port()
     log = tmp_path_factory.mktemp("replicas") / "replicas.log"
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
-    cmd = [sys.executable, "-m", "kg.server.replicas", str(built_store), str(port), "2",
-           "--workers", "1", "--rate-limit", "0", "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(built_store), "--port", str(port),
+           "--replicas", "2", "--workers", "1", "--rate-limit", "0", "--no-build", "--no-warm",
+           "--log-level", "warning"]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -175,8 +177,8 @@ def test_write_mode_with_two_replicas_is_refused(built_store: Path) -> None:
     port = free_port()
     env = {**os.environ, "KG_TEST_REPLICA_TOKEN": "secret"}
     done = subprocess.run(
-        [sys.executable, "-m", "kg.server.replicas", str(built_store), str(port), "2",
-         "--write-token-env", "KG_TEST_REPLICA_TOKEN"],
+        [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(built_store), "--port", str(port),
+         "--replicas", "2", "--no-build", "--write-token-env", "KG_TEST_REPLICA_TOKEN"],
         check=False, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "one writer" in done.stderr and "ein Schreiber" in done.stderr
