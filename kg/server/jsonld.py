@@ -158,20 +158,35 @@ def build_context(store: ox.Store) -> dict[str, Any]:
 
 
 class ContextCache:
-    """Builds the context once per store state (the query scans the store once)."""
+    """Builds the context once per store state (the query scans the store once).
+
+    Keyed by the store version when the caller knows it: the fallback key `len(store)` is itself
+    a full scan, which every JSON-LD request used to pay. Also keeps the `Framer` of the context
+    (its lookup tables are built from the whole context, the same for every request)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, int] | None = None
-        self._ctx: dict[str, Any] | None = None
+        self._entry: tuple[tuple[int, object], dict[str, Any], Framer] | None = None
 
-    def get(self, store: ox.Store) -> dict[str, Any]:
-        key = (id(store), len(store))
+    def _current(self, store: ox.Store, version: str | None) -> tuple[tuple[int, object], dict[str, Any], Framer]:
+        key = (id(store), version if version is not None else len(store))
+        entry = self._entry
+        if entry is not None and entry[0] == key:
+            return entry
         with self._lock:
-            if self._ctx is None or self._key != key:
-                self._ctx = build_context(store)
-                self._key = key
-            return self._ctx
+            entry = self._entry
+            if entry is None or entry[0] != key:
+                ctx = build_context(store)
+                entry = (key, ctx, Framer(ctx))
+                self._entry = entry
+            return entry
+
+    def get(self, store: ox.Store, version: str | None = None) -> dict[str, Any]:
+        return self._current(store, version)[1]
+
+    def framer(self, store: ox.Store, version: str | None = None) -> Framer:
+        """The Framer of the current context (stateless per call of `frame`, so shared)."""
+        return self._current(store, version)[2]
 
 
 def _expand(ctx: dict[str, Any], value: str) -> str:

@@ -51,7 +51,7 @@ from kg.server.describe import (
     ontology_header,
     ontology_terms,
 )
-from kg.server.jsonld import ContextCache, Framer
+from kg.server.jsonld import ContextCache
 from kg.server.negotiation import Format, negotiate
 
 CANONICAL_BASE = pages.CANONICAL_BASE
@@ -191,6 +191,7 @@ class LinkedData:
         self.vocab = VocabularyCache()
         self._lock = threading.Lock()
         self._stats: tuple[str, Stats] | None = None
+        self._modified: tuple[str, float] | None = None
         self._dump_lock = threading.Lock()
         if cache_dir is None:
             if self.store_path is not None:
@@ -202,13 +203,32 @@ class LinkedData:
 
     # store state
 
+    def known_version(self) -> str | None:
+        """The app's store version, or None when the router was made without one (then the
+        caches fall back to keys derived from the store itself)."""
+        return self._get_version() if self._get_version is not None else None
+
     def version(self, store: ox.Store) -> str:
         if self._get_version is not None:
             return self._get_version()
         return store_version(store, self.store_path)
 
     def last_modified(self) -> float:
-        """Newest file in the store directory, else the server start (never in the future)."""
+        """Newest file in the store directory, else the server start (never in the future).
+
+        Kept per store version when the app tells the version: listing and stat-ing the RocksDB
+        directory on every request cost more than the rest of a small Turtle answer."""
+        if self._get_version is None:
+            return self._newest_file()
+        v = self._get_version()
+        cached = self._modified
+        if cached is not None and cached[0] == v:
+            return cached[1]
+        value = self._newest_file()
+        self._modified = (v, value)
+        return value
+
+    def _newest_file(self) -> float:
         if self.store_path is not None and Path(self.store_path).is_dir():
             try:
                 newest = max((p.stat().st_mtime for p in Path(self.store_path).iterdir() if p.is_file()), default=0.0)
@@ -240,7 +260,7 @@ class LinkedData:
         return pages.PageContext(
             lang=choose_lang(request),
             root=request.scope.get("root_path", "").rstrip("/"),
-            vocab=self.vocab.get(store),
+            vocab=self.vocab.get(store, self.known_version()),
             path=request.url.path,
             query={k: v for k, v in request.query_params.items()},
         )
@@ -249,8 +269,8 @@ class LinkedData:
         """Fill the caches (context, vocabulary, statistics, dumps); errors only get logged."""
         try:
             store = self.get_store()
-            self.contexts.get(store)
-            self.vocab.get(store)
+            self.contexts.get(store, self.known_version())
+            self.vocab.get(store, self.known_version())
             self.dump(store)
             self.stats(store)
         except Exception:  # noqa: BLE001 - warming is best effort; requests recompute and report
@@ -348,8 +368,8 @@ def make_router(
             body = pages.entity_page(ctx, d, alternates=alts, page=page, page_size=html_page_size, tree=tree).encode()
             headers["Content-Language"] = ctx.lang
         elif fmt.key == "jsonld":
-            ctx_obj = ld.contexts.get(store)
-            doc = Framer(ctx_obj).frame(d.triples(), iri, ld.base_url(request) + "/context.jsonld")
+            framer = ld.contexts.framer(store, ld.known_version())
+            doc = framer.frame(d.triples(), iri, ld.base_url(request) + "/context.jsonld")
             body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
         else:
             body = ld.render_rdf(d.triples(), fmt)
@@ -359,7 +379,7 @@ def make_router(
     def context(request: Request) -> Response:
         """The published JSON-LD context: plain keys for every property and class."""
         store = get_store()
-        body = json.dumps({"@context": ld.contexts.get(store)}, ensure_ascii=False, indent=1).encode()
+        body = json.dumps({"@context": ld.contexts.get(store, ld.known_version())}, ensure_ascii=False, indent=1).encode()
         return conditional_response(
             request, body, "application/ld+json", last_modified=ld.last_modified(),
             headers={"Access-Control-Allow-Origin": "*"},
