@@ -48,8 +48,9 @@ SEARCH_WORDS = ("Jugendamt", "Kinder", "Netzwerk", "Frühe Hilfen", "Prävention
                 "Gesundheitsamt", "Familie", "LVR", "Programm", "Kreis", "Rheinland", "Koordination")
 PATHOLOGICAL = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-    # catastrophic for backtracking regex engines; Rust's regex is linear, so this one may finish
-    "SELECT ?s WHERE { ?s ?p ?o . FILTER(REGEX(STR(?o), '^(a+)+$')) ?s ?q ?r . ?r ?x ?y }",
+    # a regex per pair of values: 467k squared regex evaluations (Rust's regex is linear, so the
+    # classic '^(a+)+$' alone finishes in time; the pairing makes it unbounded)
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?t ?q ?u FILTER(REGEX(STR(?o), STR(?u))) }",
 )
 
 
@@ -61,6 +62,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
     pathological: dict[str, int] = field(default_factory=dict)
+    pathological_latencies: list[float] = field(default_factory=list)
 
     def ok(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -110,23 +112,110 @@ def rss_by_process(pid: int) -> dict[int, int]:
     return sizes
 
 
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of `pid` and of each live descendant (from /proc/PID/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for p in rss_by_process(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[p] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+#: Debug launcher (`--memory-probe FILE`): runs `kg serve` in this interpreter with tracemalloc on and
+#: a thread that every INTERVAL s appends one JSON line to FILE: RSS, the traced Python heap, glibc's
+#: mallinfo2 (bytes in use vs. free-but-kept: fragmentation), thread count, the most numerous object
+#: types, and the top allocation sites grown since the baseline (SIGUSR1 = "warm-up is over").
+#: Why: growth outside the Python heap (RSS minus traced) points at native memory (pyoxigraph,
+#: RocksDB, malloc arenas); growth inside it names the line that allocates.
+MEMORY_PROBE = r"""
+import ctypes, gc, json, os, signal, sys, threading, time, tracemalloc
+out, interval = sys.argv[1], float(sys.argv[2])
+sys.argv = ["kg-serve", *sys.argv[3:]]
+tracemalloc.start(5)
+mark = threading.Event()
+signal.signal(signal.SIGUSR1, lambda *_: mark.set())
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+try:
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.mallinfo2.restype = MallInfo2
+except (OSError, AttributeError):
+    _libc = None
+
+def rss():
+    out = {}
+    for line in open("/proc/self/status"):
+        if line.startswith(("VmRSS:", "RssAnon:", "RssFile:")):
+            out[line.split(":")[0]] = int(line.split()[1])
+    return out
+
+def probe():
+    base, t0 = None, time.monotonic()
+    while True:
+        time.sleep(interval)
+        sizes = rss()
+        rec = {"t": round(time.monotonic() - t0, 1), "rss_kib": sizes.get("VmRSS"), "anon_kib": sizes.get("RssAnon"),
+               "file_kib": sizes.get("RssFile"), "threads": threading.active_count(),
+               "traced_kib": tracemalloc.get_traced_memory()[0] // 1024}
+        if _libc is not None:
+            mi = _libc.mallinfo2()
+            rec["malloc"] = {"arena_kib": mi.arena // 1024, "mmap_kib": mi.hblkhd // 1024,
+                             "in_use_kib": mi.uordblks // 1024, "free_kib": mi.fordblks // 1024}
+        counts = {}
+        for o in gc.get_objects():
+            n = type(o).__name__
+            counts[n] = counts.get(n, 0) + 1
+        rec["objects"] = sorted(counts.items(), key=lambda kv: -kv[1])[:12]
+        snap = tracemalloc.take_snapshot()
+        if mark.is_set() and base is None:
+            base, rec["baseline"] = snap, True
+        elif base is not None:
+            rec["grown"] = [
+                {"kib": s.size_diff // 1024, "count": s.count_diff,
+                 "where": [f"{f.filename.rsplit('site-packages/', 1)[-1]}:{f.lineno}" for f in s.traceback]}
+                for s in snap.compare_to(base, "traceback")[:12] if s.size_diff > 0]
+        with open(out, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+
+threading.Thread(target=probe, name="memory-probe", daemon=True).start()
+from kg.server.cli import main
+sys.exit(main())
+"""
+
+
+def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *, memory_probe: Path | None = None,
+                 probe_interval: float = 30.0, extra_env: dict[str, str] | None = None,
+                 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
+    env.update(extra_env or {})
     if not keep_rate_limit:
         env["HILFENETZ_RATE_LIMIT"] = "off"
-    cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port), "--no-build",
-           "--workers", str(workers), "--log-level", "warning", "--timeout", "10"]
+    serve = ["serve", "--store", str(store), "--port", str(port), "--no-build",
+             "--workers", str(workers), "--log-level", "warning", "--timeout", "10"]
+    if memory_probe is None:
+        cmd = [sys.executable, "-m", "kg.server.cli", *serve]
+    else:
+        cmd = [sys.executable, "-c", MEMORY_PROBE, str(memory_probe), str(probe_interval), *serve]
     proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115 - the child keeps it
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    deadline = time.monotonic() + (600 if memory_probe is not None else 120)  # tracemalloc slows the start
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
         try:
@@ -134,7 +223,8 @@ def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path) ->
                 return proc, url
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
     raise SystemExit("server did not come up")
 
 
@@ -187,34 +277,75 @@ async def pathological_loop(client: httpx.AsyncClient, stats: Stats, stop: float
         await asyncio.sleep(every)
         q = PATHOLOGICAL[i % len(PATHOLOGICAL)]
         i += 1
+        t0 = time.monotonic()
         try:
             r = await client.get("/sparql", params={"query": q, "timeout": "2"})
             key = str(r.status_code)
         except httpx.HTTPError as exc:
             key = type(exc).__name__
         stats.pathological[key] = stats.pathological.get(key, 0) + 1
+        stats.pathological_latencies.append(time.monotonic() - t0)
 
 
-async def sample_rss(pid: int | None, samples: list[tuple[float, int]], stop: float, t_start: float) -> None:
+async def sample_rss(pid: int | None, samples: list[tuple[float, int, int]], stop: float, t_start: float) -> None:
+    """Every 5 s: (seconds since start, RSS of server + workers, RSS of the server's main process)."""
     while pid is not None and time.monotonic() < stop:
-        samples.append((round(time.monotonic() - t_start, 1), rss_kib(pid)))
+        sizes = rss_by_process(pid)
+        samples.append((round(time.monotonic() - t_start, 1), sum(sizes.values()), sizes.get(pid, 0)))
         await asyncio.sleep(5)
 
 
-async def soak(url: str, pid: int | None, duration: float, concurrency: int, every: float, seed: int) -> dict[str, Any]:
+def slope_kib_per_min(points: list[tuple[float, int]]) -> float | None:
+    """Least-squares slope of (seconds, KiB) in KiB per minute; None below 3 points."""
+    if len(points) < 3:
+        return None
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx * 60, 1)
+
+
+def memory_summary(samples: list[tuple[float, int, int]], warmup: float) -> dict[str, Any]:
+    """RSS after the load's warm-up period and at the end, and the slope after warm-up (main
+    process and total), so "flat" is a number rather than a look at a list."""
+    after = [s for s in samples if s[0] >= warmup]
+    if not after:
+        return {}
+    return {
+        "warmup_s": warmup,
+        "main_kib_after_warmup": after[0][2],
+        "main_kib_end": after[-1][2],
+        "main_kib_max_after_warmup": max(s[2] for s in after),
+        "main_slope_kib_per_min": slope_kib_per_min([(s[0], s[2]) for s in after]),
+        "total_kib_after_warmup": after[0][1],
+        "total_kib_end": after[-1][1],
+        "total_slope_kib_per_min": slope_kib_per_min([(s[0], s[1]) for s in after]),
+    }
+
+
+async def soak(url: str, pid: int | None, duration: float, concurrency: int, every: float, seed: int,
+               warmup: float = 60.0, mark_warm: bool = False) -> dict[str, Any]:
     mix = request_mix(url)
     stats = Stats()
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        # warm-up: every request once (index building, caches), not counted
+        rss_before = rss_by_process(pid) if pid else {}
+        # warm-up pass: every request once (index building, caches), not counted
+        t_warm = time.monotonic()
         for _, path, params, headers in mix:
             await client.get(path, params=params, headers=headers)
+        warm_pass_s = time.monotonic() - t_warm
+        if pid and mark_warm:
+            os.kill(pid, signal.SIGUSR1)  # the memory probe's baseline
         rss_start = rss_kib(pid) if pid else None
         by_process_start = {str(k): v for k, v in rss_by_process(pid).items()} if pid else None
         t_start = time.monotonic()
         stop = t_start + duration
-        samples: list[tuple[float, int]] = []
+        samples: list[tuple[float, int, int]] = []
         await asyncio.gather(
             *(client_loop(client, mix, stats, stop, random.Random(rng.random())) for _ in range(concurrency)),
             pathological_loop(client, stats, stop, every),
@@ -229,6 +360,7 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
         "duration_s": round(elapsed, 1),
         "concurrency": concurrency,
         "distinct_requests_in_mix": len(mix),
+        "warmup_pass_s": round(warm_pass_s, 1),
         "good_requests": good + sum(stats.errors.values()),
         "good_requests_ok": good,
         "errors": sum(stats.errors.values()),
@@ -241,12 +373,20 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
                    "mean": round(statistics.fmean(v) * 1000, 1)}
             for kind, v in sorted(stats.latencies.items()) if v
         },
+        "p50_ms_all": round(percentile(all_lat, 50) * 1000, 1),
         "p99_ms_all": round(percentile(all_lat, 99) * 1000, 1),
         "pathological_answers": stats.pathological,
+        "pathological_latency_ms": {
+            "p50": round(percentile(stats.pathological_latencies, 50) * 1000, 1),
+            "max": round(max(stats.pathological_latencies, default=0.0) * 1000, 1),
+        },
+        "main_kib_before_warmup_pass": rss_before.get(pid) if pid else None,
         "rss_kib_start": rss_start,
         "rss_kib_end": rss_end,
         "rss_kib_by_process_start": by_process_start,
         "rss_kib_by_process_end": by_process_end,
+        "memory": memory_summary(samples, warmup),
+        "rss_kib_samples_columns": ["seconds", "total_kib", "main_kib"],
         "rss_kib_samples": samples,
     }
 
@@ -262,19 +402,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate-limit", action="store_true", help="keep the server's default rate limit")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "soak.json")
+    p.add_argument("--warmup", type=float, default=60.0, metavar="SECONDS",
+                   help="first seconds of load left out of the memory slope (allocator and caches settle)")
+    p.add_argument("--pid", type=int, default=None, help="with --url: the server's PID, for RSS and CPU samples")
+    p.add_argument("--memory-probe", type=Path, default=None, metavar="FILE",
+                   help="debug run: tracemalloc + malloc statistics of the server, JSON lines into FILE")
+    p.add_argument("--probe-interval", type=float, default=30.0, metavar="SECONDS")
+    p.add_argument("--malloc-arena-max", type=int, default=None, metavar="N",
+                   help="experiment: MALLOC_ARENA_MAX for the started server (glibc arenas)")
     args = p.parse_args(argv)
     proc = None
     if args.url:
         if not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
             raise SystemExit("--url must point at this machine (127.0.0.1)")
-        url, pid = args.url.rstrip("/"), None
+        url, pid = args.url.rstrip("/"), args.pid
     else:
         log = Path(tempfile.gettempdir()) / f"hilfenetz-soak-server-{os.getpid()}.log"
-        proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log)
+        extra = {"MALLOC_ARENA_MAX": str(args.malloc_arena_max)} if args.malloc_arena_max else {}
+        proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log,
+                                 memory_probe=args.memory_probe, probe_interval=args.probe_interval, extra_env=extra)
         pid = proc.pid
     try:
-        result = asyncio.run(soak(url, pid, args.duration, args.concurrency, args.pathological_every, args.seed))
+        load_start = os.getloadavg()
+        cpu_start = cpu_seconds(pid) if pid else {}
+        result = asyncio.run(soak(url, pid, args.duration, args.concurrency, args.pathological_every, args.seed,
+                                  warmup=args.warmup, mark_warm=args.memory_probe is not None))
+        cpu_end = cpu_seconds(pid) if pid else {}
         result["server_alive_at_end"] = proc.poll() is None if proc else None
+        result["machine"] = {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load_start],
+                             "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+                             "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None}
+        if pid:
+            main_cpu = cpu_end.get(pid, 0.0) - cpu_start.get(pid, 0.0)
+            workers_cpu = sum(v for k, v in cpu_end.items() if k != pid) - sum(
+                v for k, v in cpu_start.items() if k != pid)
+            n = result["good_requests_ok"]
+            result["server_cpu_s"] = {
+                "main_process": round(main_cpu, 1), "workers": round(workers_cpu, 1),
+                "main_ms_per_good_request": round(main_cpu / n * 1000, 1) if n else None,
+                "note": "warm-up pass and load; workers that were replaced (killed at the deadline) are not counted",
+            }
     finally:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
