@@ -6,11 +6,18 @@ so that single core is the ceiling for cheap requests although the SPARQL evalua
 in separate query worker processes (kg.server.workers). N server processes put N event loops on
 N cores.
 
-Why one socket bound here and passed to the children (as uvicorn's own multiprocess supervisor
-and gunicorn do) rather than a port per process behind a proxy: clients see one address, and the
-kernel hands each new connection to whichever process calls accept() first, which is an idle
-one (a busy process is inside a handler). Connections are kept alive, so a connection stays with
-the process that accepted it.
+How the replicas share the port (clients see one address; no proxy, no port per replica):
+* `reuseport` (default on Linux): every replica listens on its own socket bound to the same
+  address with SO_REUSEPORT, and the kernel spreads new connections evenly over the replicas'
+  sockets (a hash of the client address and port). The parent binds the address once without
+  listening, so a port in use is reported before any replica starts, and holds it meanwhile.
+* `shared` (elsewhere, or on request): the parent binds and listens once and passes that socket
+  to the children, as uvicorn's multiprocess supervisor and gunicorn do. Whichever process wakes
+  first accepts, and asyncio accepts up to `backlog` queued connections per wake-up, so a burst
+  of new connections (a client or a proxy opening its pool) tends to land on one replica; with
+  keep-alive it then stays there. Measured in bench/bench_scaleout.py: with 8 keep-alive
+  connections opened at once, often all 8 went to one replica. Hence reuseport by default.
+Either way a keep-alive connection stays with the replica that accepted it.
 
 Why spawned children that each call `create_app(settings)`: a forked copy of an open pyoxigraph
 (RocksDB) handle, its threads and the parent's event loop is unsafe. A spawned child is a fresh
@@ -94,14 +101,27 @@ def check_replicas(settings: Settings, replicas: int) -> None:
         )
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen once, in the parent; the children accept on this very socket."""
+#: How the replicas share the port: "reuseport" (own socket each, SO_REUSEPORT) or "shared".
+ACCEPT_MODES = ("reuseport", "shared")
+
+
+def default_accept_mode() -> str:
+    """SO_REUSEPORT spreads connections over the replicas on Linux; elsewhere share one socket."""
+    return "reuseport" if sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT") else "shared"
+
+
+def bind_socket(host: str, port: int, *, reuseport: bool = False, listen: bool = True) -> socket.socket:
+    """Bind `host:port` (and listen unless `listen` is false). With `reuseport`, other sockets of
+    this user may bind the same address; the kernel spreads connections over the listening ones."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuseport:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(BACKLOG)
+        if listen:
+            sock.listen(BACKLOG)
         sock.set_inheritable(True)
     except OSError:
         sock.close()
@@ -157,10 +177,18 @@ def _report_ready(server: Any, conn: Connection) -> None:
         conn.close()
 
 
-def _child_main(settings: Settings, sock: socket.socket, index: int, log_level: str,
+def _child_main(settings: Settings, sock: socket.socket | None, index: int, log_level: str,
                 ready: Connection, parent_pid: int) -> None:
-    """One replica: its own app (store handle, query workers, caches), serving on the shared socket."""
+    """One replica: its own app (store handle, query workers, caches), serving on the shared
+    socket, or (`sock` None) on a socket of its own bound with SO_REUSEPORT."""
     _die_with_parent(parent_pid)
+    if sock is None:
+        try:
+            sock = bind_socket(settings.host, settings.port, reuseport=True)
+        except OSError as exc:
+            print(f"kg serve: replica {index} cannot listen on {settings.host}:{settings.port}: {exc}",
+                  file=sys.stderr, flush=True)
+            sys.exit(STARTUP_FAILURE)
     import uvicorn
 
     from kg.server.app import create_app
@@ -229,9 +257,10 @@ class Supervisor:
     """Starts `replicas` children on one socket, replaces dead ones, stops all on SIGTERM/SIGINT."""
 
     def __init__(self, settings: Settings, sock: socket.socket, replicas: int, log_level: str,
-                 grace: float | None = None) -> None:
+                 grace: float | None = None, accept: str = "shared") -> None:
         self.settings = settings
-        self.sock = sock
+        self.sock = sock  # listening (shared) or only bound, holding the address (reuseport)
+        self.accept = accept
         self.log_level = log_level
         self.slots = [_Slot(i) for i in range(replicas)]
         # graceful stop: in-flight queries may run up to the query deadline
@@ -255,7 +284,8 @@ class Supervisor:
         ready_r, ready_w = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(
             target=_child_main,
-            args=(self.settings, self.sock, slot.index, self.log_level, ready_w, os.getpid()),
+            args=(self.settings, self.sock if self.accept == "shared" else None, slot.index, self.log_level,
+                  ready_w, os.getpid()),
             name=f"kg-replica-{slot.index}",
             daemon=False,  # a replica starts its own query worker processes
         )
@@ -342,7 +372,8 @@ class Supervisor:
             if not announced and all(s.ready for s in self.slots):
                 announced = True
                 pids = ", ".join(str(s.process.pid) for s in self.slots if s.process is not None)
-                _say(f"{len(self.slots)} replicas serving {self.settings.endpoint_url()} (pids {pids})")
+                _say(f"{len(self.slots)} replicas serving {self.settings.endpoint_url()} (pids {pids}; "
+                     f"accept: {self.accept})")
 
     def _stop_all(self) -> None:
         """SIGTERM every replica (graceful), wait up to `grace` seconds, then SIGKILL the rest
@@ -380,19 +411,24 @@ def _without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def run_replicas(settings: Settings, replicas: int, log_level: str = "info") -> int:
-    """Serve `settings` with `replicas` server processes on one socket until SIGTERM/SIGINT.
+def run_replicas(settings: Settings, replicas: int, log_level: str = "info", accept: str | None = None) -> int:
+    """Serve `settings` with `replicas` server processes on one address until SIGTERM/SIGINT.
 
-    Returns the exit status: 0 after a signal, 1 if the socket cannot be bound or a replica fails
+    `accept`: "reuseport" or "shared" (see the module docstring; default: reuseport on Linux).
+    Returns the exit status: 0 after a signal, 1 if the address cannot be bound or a replica fails
     to start, 2 if the replica count is refused (write mode with more than one replica)."""
     try:
         check_replicas(settings, replicas)
     except ReplicaError as exc:
         _say(str(exc))
         return 2
+    accept = accept or default_accept_mode()
+    if accept not in ACCEPT_MODES:
+        _say(f"unknown accept mode {accept!r} (one of {', '.join(ACCEPT_MODES)})")
+        return 2
     settings = settings.resolved()
     try:
-        sock = bind_socket(settings.host, settings.port)
+        sock = bind_socket(settings.host, settings.port, reuseport=accept == "reuseport", listen=accept == "shared")
     except OSError as exc:
         _say(f"cannot listen on {settings.host}:{settings.port}: {exc} / "
              f"kann nicht auf {settings.host}:{settings.port} lauschen: {exc}")
@@ -404,7 +440,7 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info") -> 
     store = _without_credentials(url) if url else settings.store_path
     _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
          "(read-only; /health, /ready, /metrics per replica)")
-    return Supervisor(settings, sock, replicas, log_level).run()
+    return Supervisor(settings, sock, replicas, log_level, accept=accept).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store-url", default=None, help="remote SPARQL store (if the remote backend is installed)")
     ap.add_argument("--write-token-env", default=None)
     ap.add_argument("--log-level", default="warning")
+    ap.add_argument("--accept", choices=ACCEPT_MODES, default=None,
+                    help="reuseport: a socket per replica (default on Linux); shared: one socket")
     args = ap.parse_args(argv)
     kwargs: dict[str, Any] = {}
     if args.no_cache:
@@ -438,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers, timeout=args.timeout, rate_limit=args.rate_limit,
         write_token=token_from_env(args.write_token_env) if args.write_token_env else None, **kwargs,
     )
-    return run_replicas(settings, args.replicas, args.log_level)
+    return run_replicas(settings, args.replicas, args.log_level, accept=args.accept)
 
 
 if __name__ == "__main__":  # pragma: no cover
