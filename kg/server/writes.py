@@ -420,8 +420,7 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
             _commit_by_rerun(state, update, base_iri, staging_dir, scope)
         timings["commit"] = time.perf_counter() - t
     finally:
-        gc.collect()  # drop the staging handles before their directory goes
-        shutil.rmtree(staging_dir, ignore_errors=True)
+        shutil.rmtree(staging_dir, ignore_errors=True)  # an open staging handle keeps its files until dropped
     state.committed()
     timings["total"] = time.perf_counter() - t0
     log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
