@@ -194,6 +194,13 @@ class Server:
     url: str
     proc: subprocess.Popen[bytes]
     log_path: Path
+    accept: str = "reuseport"
+    store_pid: int | None = None  # (b): the oxigraph server, shared by every remote configuration
+
+    @property
+    def config(self) -> str:
+        """'1', '2' (SO_REUSEPORT, the default) or '2-shared' (one shared listening socket)."""
+        return f"{self.replicas}" + ("-shared" if self.accept == "shared" else "")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -206,13 +213,13 @@ class Server:
 
 
 def start_server(backend: str, cache: bool, replicas: int, store: Path, store_url: str | None,
-                 workers: int) -> Server:
+                 workers: int, accept: str = "reuseport") -> Server:
     port = bs.free_port()
-    name = f"{backend}-{'cache' if cache else 'nocache'}-{replicas}"
+    name = f"{backend}-{'cache' if cache else 'nocache'}-{replicas}" + ("-shared" if accept == "shared" else "")
     log_path = DATA_DIR / f"scaleout-{name}.log"
     cmd = [sys.executable, "-m", "kg.server.replicas", str(store), str(port), str(replicas),
            "--project", str(ROOT), "--workers", str(workers), "--rate-limit", "0", "--timeout", "30",
-           "--log-level", "warning"]
+           "--log-level", "warning", "--accept", accept]
     if not cache:
         cmd.append("--no-cache")
     if store_url:
@@ -220,7 +227,7 @@ def start_server(backend: str, cache: bool, replicas: int, store: Path, store_ur
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
     with log_path.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
-    return Server(name, backend, cache, replicas, f"http://127.0.0.1:{port}", proc, log_path)
+    return Server(name, backend, cache, replicas, f"http://127.0.0.1:{port}", proc, log_path, accept)
 
 
 def wait_ready(servers: list[Server], limit: float = 300) -> None:
@@ -274,6 +281,7 @@ class Cell:
     backend: str
     cache: bool
     replicas: int
+    config: str
     scenario: str
     concurrency: int
     run: int
@@ -283,6 +291,7 @@ class Cell:
     p50_ms: float = float("nan")
     p99_ms: float = float("nan")
     server_cpu_s: float = 0.0
+    store_cpu_s: float = 0.0  # (b): CPU of the oxigraph server during the cell
     loop_cpu_s: float = 0.0  # replica processes' own CPU (event loops), all replicas
     loop_max_s: float = 0.0  # the busiest replica's own CPU
     client_cpu_s: float = 0.0
@@ -364,13 +373,15 @@ def measure_cell(server: Server, scenario: str, concurrency: int, run: int, path
     else:
         run_python(server.url, paths, concurrency, args.warmup, offset + 2_000_000)
     settle(server)
-    cell = Cell(server.name, server.backend, server.cache, server.replicas, scenario, concurrency, run)
+    cell = Cell(server.name, server.backend, server.cache, server.replicas, server.config, scenario, concurrency, run)
+    x0 = tree_cpu(server.store_pid) if server.store_pid else 0.0
     s0, (b0, t0), l0 = tree_cpu(server.proc.pid), machine_cpu(), loop_cpu(server.proc.pid)
     if use_wrk:
         res, client = run_wrk(server.url, paths, script, concurrency, args.duration, offset, args.pin_client)
     else:
         res, client = run_python(server.url, paths, concurrency, args.duration, offset)
     s1, (b1, t1), l1 = tree_cpu(server.proc.pid), machine_cpu(), loop_cpu(server.proc.pid)
+    cell.store_cpu_s = (tree_cpu(server.store_pid) - x0) if server.store_pid else 0.0
     loops = [l1[p] - l0[p] for p in l1 if p in l0]
     cell.loop_cpu_s, cell.loop_max_s = sum(loops), max(loops, default=0.0)
     cell.requests, cell.seconds, cell.errors = res["requests"], res["seconds"], res["errors"]
@@ -418,8 +429,13 @@ def summarise(cells: list[Cell]) -> dict[str, Any]:
         "busiest_loop_cores": _median([c.loop_max_s / c.seconds for c in ok]),
         "client_cores": _median([c.client_cpu_s / c.seconds for c in ok]),
         "machine_busy": _median([c.machine_busy_s / c.machine_total_s for c in ok if c.machine_total_s]),
-        "other_cores": _median([max(0.0, c.machine_busy_s - c.server_cpu_s - c.client_cpu_s) / c.seconds for c in ok]),
+        "other_cores": _median([max(0.0, c.machine_busy_s - c.server_cpu_s - c.store_cpu_s - c.client_cpu_s) / c.seconds
+                                for c in ok]),
+        "store_cpu_ms_per_req": _median([1000 * c.store_cpu_s / c.requests for c in ok]),
+        "store_cores": _median([c.store_cpu_s / c.seconds for c in ok]),
         "split": {k: round(v / n, 3) for k, v in sorted(split_total.items())},
+        # per cell: the share of the answers given by the busiest replica (0.5 = even over 2)
+        "busiest_share": _median([max(c.split.values()) / sum(c.split.values()) for c in ok if c.split]),
     }
 
 
@@ -448,34 +464,58 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
         out.append("")
         out.append("Measured throughput and latency (medians over runs; p50/p99 in ms):")
         out.append("")
-        out.append("| scenario | cache | c | 1 proc req/s | p50 | p99 | 2 procs req/s | p50 | p99 | **2 ÷ 1** | "
-                   "answers per replica (2 procs) | errors |")
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+        shared = any(k[0] == backend and k[3] == "2-shared" for k in summary)
+        head = ("| scenario | cache | c | 1 proc req/s | p50 | p99 | 2 procs req/s | p50 | p99 | **2 ÷ 1** | "
+                "busiest replica's share | errors |")
+        if shared:
+            head += " 2 procs, shared socket: req/s | ÷ 1 | busiest replica's share |"
+        out.append(head)
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if shared else ""))
         rows = []
         for sc in meta["scenarios"]:
             for c in meta["concurrency"]:
-                a = summary.get((backend, sc, c, 1))
-                b = summary.get((backend, sc, c, 2))
+                a = summary.get((backend, sc, c, "1"))
+                b = summary.get((backend, sc, c, "2"))
+                sh = summary.get((backend, sc, c, "2-shared"))
                 if not a or not b or not a.get("requests_ok", True):
                     continue
                 rows.append((sc, c, a, b))
                 ratio = b["rps"] / a["rps"] if a.get("rps") else float("nan")
-                split = " / ".join(f"{v:.0%}" for k, v in b.get("split", {}).items() if not k.startswith("status"))
-                out.append(
+                line = (
                     f"| {sc} | {'on' if sc in CACHED else 'off'} | {c} | {fmt(a['rps'])} | {fmt(a.get('p50_ms', math.nan))} | "
                     f"{fmt(a.get('p99_ms', math.nan))} | {fmt(b['rps'])} | {fmt(b.get('p50_ms', math.nan))} | "
-                    f"{fmt(b.get('p99_ms', math.nan))} | **{ratio:.2f}×** | {split or '–'} | "
+                    f"{fmt(b.get('p99_ms', math.nan))} | **{ratio:.2f}×** | {fmt(100 * b.get('busiest_share', math.nan), 0)} % | "
                     f"{a.get('errors', 0)} / {b.get('errors', 0)} |")
+                if shared:
+                    if sh and a.get("rps"):
+                        line += (f" {fmt(sh['rps'])} | {sh['rps'] / a['rps']:.2f}× | "
+                                 f"{fmt(100 * sh.get('busiest_share', math.nan), 0)} % |")
+                    else:
+                        line += " – | – | – |"
+                out.append(line)
         out.append("")
         out.append("Where the CPU went (1 proc → 2 procs; medians). *loop* = the replica processes' own CPU "
                    "(event loop: HTTP, negotiation, cache, serialisation of cached answers), *all* = the whole "
                    "server tree including query workers; *busiest loop* = the CPU share of the busiest replica "
                    "process (1.0 = one core, the ceiling of one event loop); *load gen* and *other jobs* in cores:")
         out.append("")
+        remote = backend == "remote"
         out.append("| scenario | c | all ms/req | loop ms/req | server cores | busiest loop | load gen | other jobs | "
-                   f"ceiling 1 → 2 procs, {meta['cpu_count']} idle cores | ceiling 1 → 2 procs, 4 idle cores |")
+                   + ("oxigraph ms/req | oxigraph cores |" if remote else
+                      f"ceiling 1 → 2 procs, {meta['cpu_count']} idle cores | ceiling 1 → 2 procs, 4 idle cores |"))
         out.append("|---|---:|---|---|---|---|---|---|---|---|")
         for sc, c, a, b in rows:
+            if remote:
+                out.append(
+                    f"| {sc} | {c} | {fmt(a.get('server_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('server_cpu_ms_per_req', math.nan), 2)} | "
+                    f"{fmt(a.get('loop_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('loop_cpu_ms_per_req', math.nan), 2)} | "
+                    f"{fmt(a.get('server_cores', math.nan), 2)} → {fmt(b.get('server_cores', math.nan), 2)} | "
+                    f"{fmt(a.get('busiest_loop_cores', math.nan), 2)} → {fmt(b.get('busiest_loop_cores', math.nan), 2)} | "
+                    f"{fmt(a.get('client_cores', math.nan), 2)} / {fmt(b.get('client_cores', math.nan), 2)} | "
+                    f"{fmt(a.get('other_cores', math.nan), 2)} / {fmt(b.get('other_cores', math.nan), 2)} | "
+                    f"{fmt(a.get('store_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('store_cpu_ms_per_req', math.nan), 2)} | "
+                    f"{fmt(a.get('store_cores', math.nan), 2)} → {fmt(b.get('store_cores', math.nan), 2)} |")
+                continue
             c1, c2 = ceilings(a, b, meta["workers"], meta["cpu_count"])
             d1, d2 = ceilings(a, b, meta["workers"], 4)
             out.append(
@@ -487,6 +527,11 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
                 f"{fmt(a.get('other_cores', math.nan), 2)} / {fmt(b.get('other_cores', math.nan), 2)} | "
                 f"{fmt(c1, 0)} → {fmt(c2, 0)} ({c2 / c1:.2f}×) | {fmt(d1, 0)} → {fmt(d2, 0)} ({d2 / d1:.2f}×) |")
         out.append("")
+        if remote:
+            out.append("*oxigraph* = CPU of the one `oxigraph serve-read-only` process that answers every query of "
+                       "the API processes (it also answers their version polls, one per replica every 5 s).")
+            out.append("")
+            continue
         out.append("The ceilings are not measured throughput: they are what the measured CPU per request allows "
                    "on a machine with nothing else running (each event loop ≤ 1 core, the query workers of a "
                    f"replica ≤ {meta['workers']} cores, all processes together ≤ the cores).")
@@ -514,11 +559,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python-client", action="store_true", help="use the Python load generator even if wrk exists")
     ap.add_argument("--no-copy", action="store_true", help="serve --store itself, not a copy in bench/data")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--shared-too", action="store_true",
+                    help="(a) also with 2 replicas on one shared listening socket instead of SO_REUSEPORT")
     ap.add_argument("--render-only", action="store_true", help="rewrite the .md from the .json of an earlier run")
     args = ap.parse_args(argv)
     if args.render_only:
         saved = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
-        summary = {(r["backend"], r["scenario"], r["concurrency"], r["replicas"]): r for r in saved["summary"]}
+        summary = {(r["backend"], r["scenario"], r["concurrency"], r["config"]): r for r in saved["summary"]}
         args.out.with_suffix(".md").write_text(render(summary, saved["meta"]["render"]), encoding="utf-8")
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -567,11 +614,17 @@ def main(argv: list[str] | None = None) -> int:
             for cache in (False, True):
                 if (cache and not set(scenarios) & set(CACHED)) or (not cache and not set(scenarios) & set(QUERY_BOUND)):
                     continue
-                for n in (1, 2):
+                configs = [(1, "reuseport"), (2, "reuseport")]
+                if args.shared_too and backend == "embedded":
+                    configs.append((2, "shared"))
+                for n, accept in configs:
                     # remote: the path only holds the downloads cache (dumps of the remote), not a store
                     path = args.store if backend == "embedded" else DATA_DIR / "scaleout-remote"
                     servers.append(start_server(backend, cache, n, path,
-                                                store_url if backend == "remote" else None, args.workers))
+                                                store_url if backend == "remote" else None, args.workers, accept))
+        for srv in servers:
+            if srv.backend == "remote" and oxigraph is not None:
+                srv.store_pid = oxigraph.pid
         wait_ready(servers)
         checks = []
         for sc in scenarios:
@@ -610,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[tuple[str, str, int, int], dict[str, Any]] = {}
     groups: dict[tuple[str, str, int, int], list[Cell]] = {}
     for cell in cells:
-        groups.setdefault((cell.backend, cell.scenario, cell.concurrency, cell.replicas), []).append(cell)
+        groups.setdefault((cell.backend, cell.scenario, cell.concurrency, cell.config), []).append(cell)
     for key, group in groups.items():
         summary[key] = summarise(group)
     client = "Python (httpx, asyncio) in the benchmark process" if args.python_client else \
@@ -628,7 +681,10 @@ def main(argv: list[str] | None = None) -> int:
         "query workers (so 2 processes also have twice the query workers). CPU figures come from /proc "
         "(every process of the server tree, before and after each cell), the load generator's from getrusage, "
         "the machine's from /proc/stat; *other jobs* = machine busy time minus server and load generator, "
-        "i.e. the other work on this shared machine during the cell.")
+        "i.e. the other work on this shared machine during the cell. *Busiest replica's share* = the share of a "
+        "cell's answers given by the busier of the 2 replicas (from the X-Hilfenetz-Replica header; 50 % = even), "
+        "median over runs. 2 processes accept with SO_REUSEPORT (the default of `kg serve --replicas`); "
+        "*shared socket* = the same 2 processes on one listening socket passed from the parent.")
     notes = ["Row counts of each scenario's first request (all configurations must agree):", "", *checks, "",
              (f"Total benchmark time {time.monotonic() - started:.0f} s "
               f"(`python bench/bench_scaleout.py {' '.join(argv if argv is not None else sys.argv[1:])}`).")]
@@ -643,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
                  "runs": args.runs, "duration_s": args.duration, "workers_per_replica": args.workers,
                  "loadavg_before": load_before, "loadavg_after": load_after, "quads": ds.quads,
                  "argv": argv if argv is not None else sys.argv[1:], "render": meta},
-        "summary": [{"backend": k[0], "scenario": k[1], "concurrency": k[2], "replicas": k[3], **v}
+        "summary": [{"backend": k[0], "scenario": k[1], "concurrency": k[2], "config": k[3], **v}
                     for k, v in sorted(summary.items())],
         "cells": [{**vars(c), "rps": c.rps} for c in cells],
     }
