@@ -128,3 +128,37 @@ def test_subclass_axioms_in_data_graphs_are_ignored(tmp_path: Path, mini_project
     store = _store(tmp_path / "s", mini_project)
     infer(store)
     assert not _in_inferred(store, f"{ID}org/jugendamt-dortmund", RDF_TYPE, "http://example.org/Weird")
+
+
+# ---------------------------------------------------------------- after a write (kg.server.writes)
+
+
+def test_derived_for_equals_the_built_inferred_graph(built_store: Path) -> None:
+    """The per-subject rules of the write path give exactly what the build's `infer` put into the
+    inferred graph: for every subject of the curated graphs and a sample of reference subjects."""
+    from kg.infer import Axioms, derived_for, inferred_about
+
+    store = ox.Store.read_only(str(built_store))
+    curated = [g for g in store.named_graphs() if g.value.startswith(ns.HNID + "graph/source")]
+    subjects = {q.subject for g in curated for q in store.quads_for_pattern(None, None, None, g)}
+    destatis = ox.NamedNode(ns.HNID + "graph/reference/destatis")
+    sample = sorted({q.subject for q in store.quads_for_pattern(None, None, None, destatis)}, key=str)[::200]
+    subjects |= set(sample)
+    assert len(subjects) > 300
+    got = derived_for(store, subjects, Axioms(store))
+    assert got == inferred_about(store, subjects)
+    assert any(q.predicate.value == HN + "cooperatesWith" for q in got)
+    assert any(q.predicate.value == HN + "participatesIn" for q in got)
+
+
+def test_affected_subjects_reach_the_other_participants(inferred_store: ox.Store) -> None:
+    """Changing one participation changes cooperatesWith of every participant of the cooperation,
+    so all of them are affected; a node unrelated to any participation affects only itself."""
+    from kg.infer import affected_subjects
+
+    coop_participants = {q.object for q in inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None)}
+    x = next(iter(inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None))).subject
+    assert len(coop_participants) >= 2
+    assert coop_participants <= affected_subjects(inferred_store, {x})
+    src = ox.NamedNode(ID + "source/demo")
+    assert affected_subjects(inferred_store, {src, ox.Literal("x")}) == {src}
