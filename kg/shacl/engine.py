@@ -14,9 +14,13 @@ in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
 
 from __future__ import annotations
 
+import logging
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -31,13 +35,22 @@ from kg.shacl.compile import (
     Shape,
     ShapeError,
     ShapesGraph,
+    PathPlan,
     count_query,
+    focus_check,
     focus_pattern,
+    max_probe_query,
+    max_query,
+    min_query,
     node_query,
     pair_query,
     plan_property,
+    scan_pair_query,
+    scan_values_query,
+    scannable,
     to_ox,
     to_rdf,
+    to_sparql,
     value_check,
     values_query,
 )
@@ -45,6 +58,22 @@ from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
 
 __all__ = ["ValidationFailure", "load_exact", "report_graph", "validate_graphs", "validate_store"]
+
+log = logging.getLogger("kg.shacl.engine")
+
+
+@dataclass
+class Timing:
+    """Where one step of a run spent its time: a compiled query (timed in the thread that ran it,
+    so `cpu` is that thread's CPU time) or a step on the main thread (exact evaluation, focus
+    nodes, report assembly). Collected always (cheap); logged at DEBUG level and by
+    `HILFENETZ_SHACL_PROFILE=1`, so a slow validation can be explained without a profiler."""
+
+    shape: str
+    kind: str
+    wall: float
+    cpu: float
+    rows: int = 0
 
 
 def _graph_list(data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str]) -> list[Any] | None:
@@ -71,23 +100,45 @@ class Run:
         self.compiled = compiled
         self.results: list[Result] = []
         self.queries = 0
+        self.timings: list[Timing] = []
+        self._focus: dict[int, list[Any]] = {}
         # Compiled queries run on a small thread pool: pyoxigraph evaluates them without the GIL,
         # so they overlap each other and the exact Python evaluation on the main thread. Their
         # rows are handled on the main thread, in submission order (deterministic reports).
         self.pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
         self.pending: list[tuple[Any, Callable[[list[Any]], None]]] = []
 
-    def submit(self, query: str, handle: Callable[[list[Any]], None]) -> None:
+    def _timed_query(self, query: str, label: tuple[str, str]) -> list[Any]:
+        w, c = time.perf_counter(), time.thread_time()
+        rows = list(self.data.query(query))
+        self.timings.append(Timing(label[0], label[1], time.perf_counter() - w, time.thread_time() - c, len(rows)))
+        return rows
+
+    @contextmanager
+    def timed(self, shape: Shape | str, kind: str) -> Iterator[None]:
+        """Time a step on the main thread (exact evaluation, focus nodes, report assembly)."""
+        w, c = time.perf_counter(), time.thread_time()
+        n = len(self.results)
+        try:
+            yield
+        finally:
+            name = shape if isinstance(shape, str) else _shape_name(shape)
+            self.timings.append(Timing(name, kind, time.perf_counter() - w, time.thread_time() - c,
+                                       len(self.results) - n))
+
+    def submit(self, query: str, handle: Callable[[list[Any]], None], label: tuple[str, str] = ("?", "query")) -> None:
         self.queries += 1
         if self.pool is None:
-            handle(list(self.data.query(query)))
+            handle(self._timed_query(query, label))
         else:
-            self.pending.append((self.pool.submit(lambda: list(self.data.query(query))), handle))
+            self.pending.append((self.pool.submit(self._timed_query, query, label), handle))
 
     def finish(self) -> None:
-        """Handle the rows of every submitted query (in order) and stop the pool."""
+        """Handle the rows of every submitted query (in order; a handler may submit follow-up
+        queries, handled after the others) and stop the pool."""
         try:
-            for fut, handle in self.pending:
+            while self.pending:
+                fut, handle = self.pending.pop(0)
                 handle(fut.result())
         finally:
             self.pending = []
@@ -95,11 +146,30 @@ class Run:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
     def focus_nodes(self, shape: Shape) -> list[Any]:
+        """The focus nodes of `shape`, computed once (only the exact evaluation needs them as a
+        list; the compiled queries join or test the targets themselves)."""
+        got = self._focus.get(id(shape))
+        if got is not None:
+            return got
         if self.compiled and _compilable_targets(shape):
             self.queries += 1
-            sols = self.data.query(f"SELECT DISTINCT ?this WHERE {{ {focus_pattern(shape)} }}")
-            return [self.data.decode(s[0]) for s in sols]
-        return sorted(self._focus_exact(shape), key=str)
+            with self.timed(shape, "focus"):
+                sols = self.data.query(f"SELECT DISTINCT ?this WHERE {{ {focus_pattern(shape)} }}")
+                got = [self.data.decode(s[0]) for s in sols]
+        else:
+            with self.timed(shape, "focus-exact"):
+                got = sorted(self._focus_exact(shape), key=str)
+        self._focus[id(shape)] = got
+        return got
+
+    def has_focus(self, shape: Shape) -> bool:
+        """Whether `shape` has any focus node (one row, not the list: handing a row to Python costs
+        as much as a few index lookups)."""
+        if id(shape) in self._focus:
+            return bool(self._focus[id(shape)])
+        self.queries += 1
+        with self.timed(shape, "any-focus"):
+            return bool(list(self.data.query(f"SELECT ?this WHERE {{ {focus_pattern(shape)} }} LIMIT 1")))
 
     def _focus_exact(self, shape: Shape) -> set[Any]:
         from kg.shacl.exact import RDF_TYPE, SUBCLASS
@@ -126,19 +196,52 @@ class Run:
                 out |= {d.decode(q.object) for q in d.quads(None, t, None)}
         return out
 
+    # ------------------------------------------------------------------------------ planning
+
+    def validate_all(self, targets: Sequence[Shape]) -> None:
+        """Submit everything for all target shapes; `finish` then collects the results.
+
+        Property shapes with a predicate (or inverse predicate) path are grouped by path across
+        all target shapes: per path one scan query checks the values for every shape using it
+        (kg.shacl.compile.scan_values_query) and one probe finds nodes with too many values; per
+        target shape one query checks all its minCount-1 / sh:hasValue constraints. Other paths
+        keep the focus-first queries of `_property`."""
+        groups: dict[Any, _PathGroup] = {}
+        for shape in targets:
+            if shape.deactivated:
+                continue
+            if not (self.compiled and _compilable_targets(shape)):
+                focus = self.focus_nodes(shape)
+                if focus:
+                    with self.timed(shape, "exact"):
+                        self.results.extend(self.ev.results(shape, focus))
+                continue
+            if not self.has_focus(shape):
+                continue
+            pattern = focus_pattern(shape)
+            if shape.is_property:
+                props = [shape]
+            else:
+                self._node_level(shape, pattern)
+                props = [c.params["shape"] for c in shape.constraints if c.component == "Property"]
+            missing: list[tuple[str, Shape, Any]] = []
+            for ps in props:
+                if ps.deactivated:
+                    continue
+                if scannable(ps.path):
+                    self._scan_property(shape, ps, pattern, groups, missing)
+                else:
+                    self._property(ps, pattern, shape)
+            if missing:
+                self._missing(shape, pattern, missing)
+        for g in groups.values():
+            self._submit_group(g)
+
     def validate_shape(self, shape: Shape) -> None:
-        if shape.deactivated:
-            return
-        focus = self.focus_nodes(shape)
-        if not focus:
-            return
-        if not (self.compiled and _compilable_targets(shape)):
-            self.results.extend(self.ev.results(shape, focus))
-            return
-        pattern = focus_pattern(shape)
-        if shape.is_property:
-            self._property(shape, pattern, focus)
-            return
+        """All results of one target shape (kept for callers validating shape by shape)."""
+        self.validate_all([shape])
+
+    def _node_level(self, shape: Shape, pattern: str) -> None:
         node_level = [c for c in shape.constraints if c.component != "Property"]
         compiled_nl: list[tuple[Any, str]] = []
         if not self.data.surrogates:  # a surrogate focus literal would read wrong in SPARQL
@@ -157,19 +260,151 @@ class Run:
                         if row[1 + i].value == "true":
                             self.results.append(Result(f, shape, c.iri, f, None))
 
-            self.submit(node_query(pattern, compiled_nl), on_nodes)
+            self.submit(node_query(pattern, compiled_nl), on_nodes, (_shape_name(shape), "node"))
         done = {id(c) for c, _ in compiled_nl}
         for c in node_level:
             if id(c) in done:
                 continue
-            for f in focus:
-                self.results.extend(self.ev.check(shape, c, f, {f}))
-        for c in shape.constraints:
-            if c.component == "Property":
-                self._property(c.params["shape"], pattern, focus)
+            focus = self.focus_nodes(shape)
+            with self.timed(shape, f"exact-node:{c.component}"):
+                for f in focus:
+                    self.results.extend(self.ev.check(shape, c, f, {f}))
 
-    def _property(self, ps: Shape, pattern: str, focus: list[Any]) -> None:
-        """All results of property shape `ps` at the focus nodes matched by `pattern`."""
+    def _scan_property(self, target: Shape, ps: Shape, pattern: str, groups: dict[Any, _PathGroup],
+                       missing: list[tuple[str, Shape, Any]]) -> None:
+        """Register property shape `ps` (reached from `target`) with the scan group of its path;
+        its minCount-1 / hasValue constraints go to `missing` (one query per target shape)."""
+        assert ps.path is not None
+        plan = plan_property(ps, nested=not self.data.surrogates)
+        g = groups.get(ps.path)
+        if g is None:
+            g = groups[ps.path] = _PathGroup(ps.path)
+        fi = g.focus_index(target)
+        compiled: list[Any] = []
+        for c, expr in plan.value_checks:
+            g.uses.append((fi, g.check_index(expr), ps, c))
+            compiled.append(c)
+        if plan.value_checks and self.data.surrogates:
+            self._surrogate_values(ps, pattern, [c for c, _ in plan.value_checks])
+        path = to_sparql(ps.path)
+        k = len(missing)
+        if plan.min_count is not None:
+            n = plan.min_count.params["minCount"]
+            if n == 1:
+                missing.append((f"NOT EXISTS {{ ?this {path} ?_m{k} }}", ps, plan.min_count))
+            elif n > 1:
+                self._counts(ps, pattern, PathPlan(ps, [], plan.min_count, None, [], []))
+            compiled.append(plan.min_count)
+        for i, c in enumerate(plan.has_values):
+            hv = c.params["hasValue"]
+            if isinstance(hv, ox.NamedNode):
+                missing.append((f"NOT EXISTS {{ ?this {path} <{hv.value}> }}", ps, c))
+            else:  # sameTerm: sh:hasValue compares terms, and a literal in a pattern would match by value
+                missing.append((f"NOT EXISTS {{ ?this {path} ?_h{k}_{i} FILTER(sameTerm(?_h{k}_{i}, {hv})) }}", ps, c))
+            compiled.append(c)
+        if plan.max_count is not None:
+            g.max_uses.append((fi, ps, plan.max_count))
+            compiled.append(plan.max_count)
+        for c in plan.pairs:
+            other = c.params["lessThan" if c.component == "LessThan" else "lessThanOrEquals"]
+            g.pairs.setdefault((c.component, other.value), []).append((fi, ps, c))
+            compiled.append(c)
+        if plan.rest:
+            focus = self.focus_nodes(target)
+            with self.timed(ps, "exact:" + ",".join(c.component for c in plan.rest)):
+                self.results.extend(self.ev.results(ps, focus, skip=compiled))
+
+    def _missing(self, target: Shape, pattern: str, missing: list[tuple[str, Shape, Any]]) -> None:
+        def on_missing(rows: list[Any]) -> None:
+            for row in rows:
+                f = self.data.decode(row[0])
+                for i, (_, ps, c) in enumerate(missing):
+                    if row[1 + i].value == "true":
+                        self.results.append(Result(f, ps, c.iri, None, ps.path_node))
+
+        self.submit(min_query(pattern, [m for m, _, _ in missing]), on_missing, (_shape_name(target), "min"))
+
+    def _submit_group(self, g: _PathGroup) -> None:
+        name = "path " + (g.path.pred.value if g.path.pred is not None else str(g.path.parts[0].pred))
+        focus = [focus_check(t) for t in g.targets]
+        if g.uses:
+            uses, nc = g.uses, len(g.checks)
+
+            def on_values(rows: list[Any]) -> None:
+                for row in rows:
+                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                    for fi, ci, ps, c in uses:
+                        if row[2 + ci].value == "true" and row[2 + nc + fi].value == "true":
+                            self.results.append(Result(f, ps, c.iri, v, ps.path_node))
+
+            used: list[list[int]] = [[] for _ in g.targets]
+            for fi, ci, _, _ in uses:
+                used[fi].append(ci)
+            self.submit(scan_values_query(g.path, g.checks, focus, used, bool(self.data.surrogates)), on_values,
+                        (name, "scan-values"))
+        if g.max_uses:
+            m = min(c.params["maxCount"] for _, _, c in g.max_uses)
+            max_uses = g.max_uses
+
+            def on_max(rows: list[Any]) -> None:
+                for row in rows:
+                    f, n = self.data.decode(row[0]), int(row[1].value)
+                    for fi, ps, c in max_uses:
+                        if n > c.params["maxCount"] and row[2 + fi].value == "true":
+                            self.results.append(Result(f, ps, c.iri, None, ps.path_node))
+
+            big = 1 << 62  # a target shape without a maxCount on this path: never tested
+            limits = [min((c.params["maxCount"] for fi, _, c in max_uses if fi == i), default=big)
+                      for i in range(len(g.targets))]
+
+            def grouped() -> None:
+                self.submit(max_query(g.path, limits, focus), on_max, (name, "max"))
+
+            if m >= 1:
+                def on_probe(rows: list[Any]) -> None:
+                    if rows and rows[0][0].value != rows[0][1].value:
+                        grouped()
+
+                self.submit(max_probe_query(g.path), on_probe, (name, "max-probe"))
+            else:
+                grouped()
+        for pair_uses in g.pairs.values():
+            _, ps0, c0 = pair_uses[0]
+
+            def on_pairs(rows: list[Any], pair_uses: list[Any] = pair_uses) -> None:
+                for row in rows:
+                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                    for fi, ps, c in pair_uses:
+                        if row[2 + fi].value == "true":
+                            self.results.extend(self.ev.check(ps, c, f, {v}))
+
+            self.submit(scan_pair_query(ps0, c0, focus), on_pairs, (name, "pairs"))
+
+    # ------------------------------------------------------------- focus-first (other paths)
+
+    def _counts(self, ps: Shape, pattern: str, plan: PathPlan) -> None:
+        q = count_query(pattern, plan)
+        if q is None:
+            return
+
+        def on_counts(rows: list[Any]) -> None:
+            for row in rows:
+                f = self.data.decode(row[0])
+                n = int(row[1].value)
+                if plan.min_count is not None and n < plan.min_count.params["minCount"]:
+                    self.results.append(Result(f, ps, plan.min_count.iri, None, ps.path_node))
+                if plan.max_count is not None and n > plan.max_count.params["maxCount"]:
+                    self.results.append(Result(f, ps, plan.max_count.iri, None, ps.path_node))
+                for i, c in enumerate(plan.has_values):
+                    h = row[2 + i]
+                    if h is None or h.value in ("0", "false"):
+                        self.results.append(Result(f, ps, c.iri, None, ps.path_node))
+
+        self.submit(q, on_counts, (_shape_name(ps), "counts"))
+
+    def _property(self, ps: Shape, pattern: str, target: Shape) -> None:
+        """All results of property shape `ps` at the focus nodes of `target` (matched by
+        `pattern`), joining the focus nodes first: for paths a scan cannot enumerate."""
         if ps.deactivated:
             return
         plan = plan_property(ps, nested=not self.data.surrogates)
@@ -186,31 +421,15 @@ class Run:
                         if row[2 + i].value == "true":
                             self.results.append(Result(f, ps, c.iri, v, ps.path_node))
 
-            self.submit(q, on_values)
+            self.submit(q, on_values, (_shape_name(ps), "values"))
             if self.data.surrogates:
                 self._surrogate_values(ps, pattern, checks)
-        q = count_query(pattern, plan)
-        if q is not None:
-            if plan.min_count is not None:
-                compiled.append(plan.min_count)
-            if plan.max_count is not None:
-                compiled.append(plan.max_count)
-            compiled += plan.has_values
-
-            def on_counts(rows: list[Any]) -> None:
-                for row in rows:
-                    f = self.data.decode(row[0])
-                    n = int(row[1].value)
-                    if plan.min_count is not None and n < plan.min_count.params["minCount"]:
-                        self.results.append(Result(f, ps, plan.min_count.iri, None, ps.path_node))
-                    if plan.max_count is not None and n > plan.max_count.params["maxCount"]:
-                        self.results.append(Result(f, ps, plan.max_count.iri, None, ps.path_node))
-                    for i, c in enumerate(plan.has_values):
-                        h = row[2 + i]
-                        if h is None or h.value in ("0", "false"):
-                            self.results.append(Result(f, ps, c.iri, None, ps.path_node))
-
-            self.submit(q, on_counts)
+        if plan.min_count is not None:
+            compiled.append(plan.min_count)
+        if plan.max_count is not None:
+            compiled.append(plan.max_count)
+        compiled += plan.has_values
+        self._counts(ps, pattern, plan)
         for c in plan.pairs:
             compiled.append(c)
 
@@ -219,23 +438,51 @@ class Run:
                     f, v = self.data.decode(row[0]), self.data.decode(row[1])
                     self.results.extend(self.ev.check(ps, c, f, {v}))
 
-            self.submit(pair_query(pattern, ps, c), on_pairs)
+            self.submit(pair_query(pattern, ps, c), on_pairs, (_shape_name(ps), "pairs"))
         if plan.rest:
-            self.results.extend(self.ev.results(ps, focus, skip=compiled))
+            focus = self.focus_nodes(target)
+            with self.timed(ps, "exact:" + ",".join(c.component for c in plan.rest)):
+                self.results.extend(self.ev.results(ps, focus, skip=compiled))
 
     def _surrogate_values(self, ps: Shape, pattern: str, checks: list[Any]) -> None:
         """Literals kept verbatim under a surrogate datatype are excluded from the compiled value
         checks (their datatype would read wrong there) and checked exactly here."""
-        from kg.shacl.compile import to_sparql
-
         assert ps.path is not None
         q = (f"SELECT DISTINCT ?this ?v WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }} "
              f"?this {to_sparql(ps.path)} ?v FILTER(isLiteral(?v) && "
              f"STRSTARTS(STR(datatype(?v)), \"{SURROGATE}\")) }}")
-        for row in self.data.query(q):
-            f, v = self.data.decode(row[0]), self.data.decode(row[1])
-            for c in checks:
-                self.results.extend(self.ev.check(ps, c, f, {v}))
+        with self.timed(ps, "surrogates"):
+            for row in self.data.query(q):
+                f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                for c in checks:
+                    self.results.extend(self.ev.check(ps, c, f, {v}))
+
+
+class _PathGroup:
+    """Everything checked by scanning one path: the distinct value checks (by expression), the
+    target shapes whose focus nodes count, and which (target, property shape, constraint) uses
+    which check; plus the maxCount and lessThan(OrEquals) uses."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+        self.checks: list[str] = []
+        self.targets: list[Shape] = []
+        self.uses: list[tuple[int, int, Shape, Any]] = []  # (target index, check index, ps, constraint)
+        self.max_uses: list[tuple[int, Shape, Any]] = []
+        self.pairs: dict[tuple[str, str], list[tuple[int, Shape, Any]]] = {}
+
+    def focus_index(self, target: Shape) -> int:
+        for i, t in enumerate(self.targets):
+            if t is target:
+                return i
+        self.targets.append(target)
+        return len(self.targets) - 1
+
+    def check_index(self, expr: str) -> int:
+        if expr in self.checks:
+            return self.checks.index(expr)
+        self.checks.append(expr)
+        return len(self.checks) - 1
 
 
 def validate_store(
@@ -264,12 +511,44 @@ def validate_store(
 
     start = time.perf_counter()
     run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates)
-    rg = report_graph(run.results, shapes)
-    report = report_from_graph(rg, shapes, labels, ontology, engine="native", graphs_of=graphs_of)
+    with run.timed("-", "report"):
+        rg = report_graph(run.results, shapes)
+        report = report_from_graph(rg, shapes, labels, ontology, engine="native", graphs_of=graphs_of)
     report.seconds = time.perf_counter() - start
+    _log_timings(run, report.seconds)
     report.notes.append(f"native engine: {len(targets)} target shapes, {run.queries} SPARQL queries, "
                         f"{len(run.results)} results")
     return report
+
+
+def _shape_name(shape: Shape) -> str:
+    """A short readable name for timings: the IRI's local name, or the path of a blank-node
+    property shape (`[hn:minAge]`)."""
+    if isinstance(shape.node, BNode):
+        if shape.path is not None and shape.path.kind == "pred" and shape.path.pred is not None:
+            return "[" + shape.path.pred.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] + "]"
+        return "_:" + str(shape.node)[:8]
+    return str(shape.node).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def profile_table(timings: Sequence[Timing], top: int = 25) -> str:
+    """The slowest steps of a run as a small table (CPU seconds, wall seconds, rows)."""
+    rows = sorted(timings, key=lambda t: -t.cpu)[:top]
+    lines = [f"{'cpu s':>7} {'wall s':>7} {'rows':>7}  kind / shape",
+             f"{sum(t.cpu for t in timings):7.2f} {'':>7} {'':>7}  (all steps; queries overlap on threads)"]
+    lines += [f"{t.cpu:7.3f} {t.wall:7.3f} {t.rows:7d}  {t.kind} {t.shape}" for t in rows]
+    return "\n".join(lines)
+
+
+def _log_timings(run: Run, seconds: float) -> None:
+    if os.environ.get("HILFENETZ_SHACL_PROFILE") or log.isEnabledFor(logging.DEBUG):
+        text = f"native SHACL run: {seconds:.2f} s wall, {run.queries} queries\n" + profile_table(run.timings)
+        if os.environ.get("HILFENETZ_SHACL_PROFILE"):
+            import sys
+
+            print(text, file=sys.stderr)
+        else:
+            log.debug("%s", text)
 
 
 def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str],
@@ -282,8 +561,7 @@ def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] 
         raise ValidationFailure(f"ill-formed shapes graph: {e}") from e
     token = SUBCLASSES.set(lambda c: [x for x in data.subclasses(c) if not isinstance(x, ox.BlankNode)])
     try:
-        for shape in targets:
-            run.validate_shape(shape)
+        run.validate_all(targets)
         run.finish()
     finally:
         SUBCLASSES.reset(token)
