@@ -181,3 +181,69 @@ def test_mentioned_iris() -> None:
     assert mentioned_iris("DROP ALL") is None
     assert mentioned_iris("CLEAR NAMED") is None
     assert mentioned_iris("INSERT DATA { hn:a hn:b 1 }", {"hn": "http://h#"}) == {"http://h#a", "http://h#b"}
+
+
+# ---------------------------------------------------------------- inferred graph kept consistent
+
+
+def test_committed_writes_keep_the_inferred_graph_consistent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A write changes the derived triples of what it touches in the same commit: a new Person is
+    an Agent in hnid:graph/inferred at once, and stops being one when its type goes; what is
+    derived equals a fresh inference of the data."""
+    import pyoxigraph as ox
+
+    from kg.infer import infer
+    from kg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_SHAPES
+
+    from .conftest import SHAPES_DATA_TTL, SHAPES_TTL, start_server, stop_server
+
+    path = tmp_path / "store"
+    store = ox.Store(str(path))
+    store.load(SHAPES_TTL, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(GRAPH_SHAPES))
+    store.load(SHAPES_DATA_TTL, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(EX + "g/data"))
+    store.load(f"<{EX}Person> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}Agent> .",
+               format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(GRAPH_ONTOLOGY))
+    infer(store)
+    store.flush()
+    del store
+    server = start_server(path, tmp_path, "--workers", "1", token=TOKEN, extra_env={"HILFENETZ_RATE_LIMIT": "off"})
+    auth = server.auth()
+
+    def is_agent(who: str) -> bool:
+        q = f"ASK {{ GRAPH <{GRAPH_INFERRED}> {{ <{EX}{who}> a <{EX}Agent> }} }}"
+        return bool(httpx.get(server.sparql, params={"query": q}, timeout=30).json()["boolean"])
+
+    try:
+        assert is_agent("alice") and not is_agent("frank")
+        r = httpx.post(server.sparql, headers=auth, timeout=60, data={
+            "update": f"INSERT DATA {{ GRAPH <{EX}g/data> {{ <{EX}frank> a <{EX}Person> ; <{EX}name> 'Frank' }} }}"})
+        assert r.status_code == 200, r.text
+        assert is_agent("frank")
+        # a refused write derives nothing
+        r = httpx.post(server.sparql, headers=auth, timeout=60,
+                       data={"update": f"INSERT DATA {{ GRAPH <{EX}g/data> {{ <{EX}gina> a <{EX}Person> }} }}"})
+        assert r.status_code == 422 and not is_agent("gina")
+        # graph store: replacing the data graph without alice's type takes her Agent type away
+        r = httpx.get(server.gsp, params={"graph": EX + "g/data"}, headers={**auth, "Accept": "application/n-triples"})
+        kept = "\n".join(line for line in r.text.splitlines() if not (line.startswith(f"<{EX}alice>") and "type" in line))
+        r = httpx.put(server.gsp, params={"graph": EX + "g/data"}, content=kept.encode(),
+                      headers={**auth, "Content-Type": "application/n-triples"}, timeout=60)
+        assert r.status_code == 204, r.text
+        assert not is_agent("alice") and is_agent("bob") and is_agent("frank")
+    finally:
+        stop_server(server.process)
+    # the store on disk: inferred graph = a fresh inference of the data
+    store = ox.Store(str(path))
+    inferred = ox.NamedNode(GRAPH_INFERRED)
+    kept_inferred = set(store.quads_for_pattern(None, None, None, inferred))
+    store.clear_graph(inferred)
+    infer(store)
+    assert set(store.quads_for_pattern(None, None, None, inferred)) == kept_inferred
+
+
+def test_a_write_that_changes_nothing_is_accepted(shapes_server: Server) -> None:
+    before = dump(shapes_server)
+    r = httpx.post(shapes_server.sparql, headers=shapes_server.auth(), timeout=60,
+                   data={"update": f"INSERT DATA {{ GRAPH <{EX}g/data> {{ <{EX}alice> <{EX}name> 'Alice' }} }}"})
+    assert r.status_code == 200, r.text
+    assert dump(shapes_server) == before
