@@ -8,13 +8,17 @@ test results with `isinstance(result, pyoxigraph.QuerySolutions)` etc. So `Remot
 the SPARQL 1.1 Protocol over HTTP (httpx), asks for standard formats (SPARQL JSON results,
 N-Triples) and turns the answers into **real pyoxigraph objects** with pyoxigraph's own parsers.
 
-Dataset semantics are made explicit instead of relying on the server's configuration:
-`use_default_graph_as_union=True` becomes `default-graph-uri` = every named graph of the store
-(the list is cached per `RemoteStore` instance, i.e. per store version: the server state and the
-workers open a fresh instance when `version()` changes); `default_graph`/`named_graphs` become
-`default-graph-uri`/`named-graph-uri`. The server must keep its default graph the real default
-graph (Oxigraph without `--union-default-graph`, Fuseki without `unionDefaultGraph`), which is the
-default of both.
+Dataset semantics: `default_graph`/`named_graphs` become the protocol's `default-graph-uri`/
+`named-graph-uri`. `use_default_graph_as_union=True` (what every hilfenetz query asks for) depends
+on the server, detected once per instance (`union_default_graph`): if the server's default graph
+already is the union of its graphs (Oxigraph server `--union-default-graph`, Fuseki
+`unionDefaultGraph`, GraphDB, Virtuoso), nothing is sent and the server takes its own fast path;
+otherwise `default-graph-uri` lists every named graph, which is exact but, for Oxigraph server at
+least, far slower on property paths (one named query: 4 s vs more than 120 s). Queries without a
+dataset see the real default graph and all named graphs, as in pyoxigraph; on a union-default
+server the real default graph cannot be addressed (a hilfenetz store keeps nothing there). The
+graph list, size and union flag are cached per instance, i.e. per store version: the server
+state and the workers open a fresh instance when `version()` changes.
 
 Blank nodes cannot be named in a SPARQL query, and their labels are only meaningful within one
 result document. `quads_for_pattern` therefore fetches, in the same response, the statements of
@@ -179,6 +183,7 @@ class RemoteStore:
         self._len: int | None = None
         self._bnodes: dict[ox.BlankNode, list[ox.Quad]] = {}
         self._graph_cache: dict[str, tuple[float, bytes]] = {}
+        self._union: bool | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -236,10 +241,33 @@ class RemoteStore:
             raise RemoteError(f"remote store {redact(self.url)} answered with unsupported type {media!r}")
         return _as_query_triples(ox.parse(r.content, format=rdf_fmt))
 
+    @property
+    def union_default_graph(self) -> bool:
+        """True if the server's default graph is the union of its graphs (Oxigraph server with
+        `--union-default-graph`, Fuseki with `unionDefaultGraph`, GraphDB and Virtuoso by default).
+
+        Detected once per instance: a triple of some named graph is asked for without GRAPH. (A
+        hilfenetz store keeps nothing in the real default graph, so the answer is unambiguous.)"""
+        if self._union is None:
+            sols = list(self._select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } } LIMIT 1"))
+            if not sols:
+                self._union = False
+            else:
+                t = sols[0]
+                ask = f"ASK {{ {term_sparql(t['s'])} {term_sparql(t['p'])} {term_sparql(t['o'])} }}"
+                self._union = bool(ox.parse_query_results(self._select_raw(ask), format=ox.QueryResultsFormat.JSON))
+        return self._union
+
     def _dataset(self, union: bool, default_graph: Any, named_graphs: Iterable[Any] | None) -> list[tuple[str, str]]:
         if default_graph is None and named_graphs is None:
+            if union and self.union_default_graph:
+                return []  # the server's own union default graph: its fastest path by far
             if not union:
-                return []  # the server's dataset: its default graph and all named graphs
+                if not self.union_default_graph:
+                    return []  # the server's dataset: its default graph and all named graphs
+                # the real default graph (empty in a hilfenetz store) and all named graphs
+                graphs = [g.value for g in self.named_graphs()]
+                return [("default-graph-uri", EMPTY_GRAPH)] + [("named-graph-uri", g) for g in graphs or [EMPTY_GRAPH]]
             graphs = [g.value for g in self.named_graphs()]
             return [("default-graph-uri", g) for g in graphs or [EMPTY_GRAPH]] + \
                 [("named-graph-uri", g) for g in graphs or [EMPTY_GRAPH]]
@@ -270,8 +298,8 @@ class RemoteStore:
     def __len__(self) -> int:
         """Number of quads in all graphs (cached for the life of this instance)."""
         if self._len is None:
-            sols = self._select(
-                "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+            default = "" if self.union_default_graph else "{ ?s ?p ?o } UNION "
+            sols = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {default}{{ GRAPH ?g {{ ?s ?p ?o }} }} }}")
             self._len = int(next(iter(sols))["n"].value)
         return self._len
 
@@ -293,13 +321,16 @@ class RemoteStore:
         within one response only)."""
         pat = " ".join(term_sparql(t) if t is not None else v for t, v in ((s, "?s"), (p, "?p"), (o, "?o")))
         branches: list[str] = []
-        if g is None or isinstance(g, ox.DefaultGraph):
+        if (g is None or isinstance(g, ox.DefaultGraph)) and not self.union_default_graph:
+            # a union-default server cannot address its real default graph (empty in hilfenetz stores)
             branches.append(f"{{ {pat} }}")
         if g is None:
             branches.append(f"{{ GRAPH ?g {{ {pat} }} }}")
         elif isinstance(g, ox.NamedNode):
             branches.append(f"{{ GRAPH {term_sparql(g)} {{ {pat} }} BIND({term_sparql(g)} AS ?g) }}")
         elif not isinstance(g, ox.DefaultGraph):
+            return []
+        if not branches:
             return []
         if expand:
             gpat = "?g" if g is None else term_sparql(g)
@@ -374,6 +405,8 @@ class RemoteStore:
         if hit is not None:
             raw = hit[1]
         else:
+            if isinstance(graph, ox.DefaultGraph) and self.union_default_graph:
+                return []  # not addressable on a union-default server (empty in hilfenetz stores)
             where = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH {term_sparql(graph)} {{ ?s ?p ?o }} }}"
             raw = self._post(self.url, [("query", f"CONSTRUCT {{ ?s ?p ?o }} WHERE {where}")],
                              "application/n-triples").content

@@ -1,0 +1,187 @@
+"""`kg build --store URL` and `kg serve --store URL` end to end, on the small fixture project and
+a private in-memory `oxigraph serve`: the remote gets exactly what a local build holds; a build
+that fails validation, and a publish killed half way, leave the remote exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from serving import free_port, serve_app
+
+from .conftest import PROJECT_ROOT, OxigraphServer, kill_process_group
+
+GRAPH_BUILD = "https://w3id.org/hilfenetz/id/graph/build"
+_BNODE = re.compile(r"_:[A-Za-z0-9]+")
+
+
+def remote_lines(url: str) -> list[str]:
+    """The remote's whole content as sorted N-Quads lines, blank-node labels blanked out."""
+    from kg.store.remote import RemoteStore
+
+    data = RemoteStore(url).dump(format=ox.RdfFormat.N_QUADS) or b""
+    return sorted(_BNODE.sub("_:b", line) for line in data.decode().splitlines())
+
+
+def local_lines(store: Path) -> list[str]:
+    data = ox.Store.read_only(str(store)).dump(format=ox.RdfFormat.N_QUADS)
+    return sorted(_BNODE.sub("_:b", line) for line in data.decode().splitlines())
+
+
+def without_build_graph(lines: list[str]) -> list[str]:
+    return [line for line in lines if not line.rstrip(" .").endswith(f"<{GRAPH_BUILD}>")]
+
+
+def test_kg_build_store_url_publishes_what_a_local_build_holds(
+        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    res = run_kg("build", "--project", str(mini_project), "--store", scratch_oxigraph.query_url, "--no-reference",
+                 env={"TMPDIR": str(tmpdir)})
+    assert res.returncode == 0, res.stderr
+    assert "published" in res.stdout and "one atomic update" in res.stdout
+    assert list(tmpdir.iterdir()) == []  # the temporary local store is gone
+    local = tmp_path / "local"
+    res2 = run_kg("build", "--project", str(mini_project), "--store", str(local), "--no-reference")
+    assert res2.returncode == 0, res2.stderr
+    remote, here = remote_lines(scratch_oxigraph.query_url), local_lines(local)
+    assert len(remote) == len(here) > 50
+    # two builds differ only in the build metadata (end time)
+    assert without_build_graph(remote) == without_build_graph(here)
+    assert any(line.endswith(f"<{GRAPH_BUILD}> .") for line in remote)
+
+
+def test_failing_build_leaves_the_remote_unchanged(
+        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer) -> None:
+    from kg.store.remote import RemoteStore
+
+    url = scratch_oxigraph.query_url
+    assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+    before, version = remote_lines(url), RemoteStore(url).version()
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + "\norg:ohne-name a hn:YouthWelfareOffice ; hn:statedIn src:demo .\n",
+                    encoding="utf-8")
+    res = run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q")
+    assert res.returncode == 1
+    assert "rdfs:label" in res.stderr and "published" not in res.stdout
+    assert remote_lines(url) == before
+    assert RemoteStore(url).version() == version
+
+
+def test_killed_publish_leaves_the_remote_unchanged(
+        built_store: Path, run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer,
+        tmp_path: Path) -> None:
+    """The publisher streams the real store (~65 MB) and is SIGKILLed after its third graph:
+    the remote saw a truncated request and must keep the small project published before."""
+    from kg.store.remote import RemoteStore
+
+    url = scratch_oxigraph.query_url
+    assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+    before, version = remote_lines(url), RemoteStore(url).version()
+    code = ("import sys\nfrom kg.publish import publish\n"
+            "publish(sys.argv[1], sys.argv[2], progress=lambda m: print(m, flush=True))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(built_store), url], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT, start_new_session=True)
+    seen = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if len([s for s in seen if "sending graph" in s]) == 3:
+                break
+    finally:
+        kill_process_group(proc)
+    assert len([s for s in seen if "sending graph" in s]) == 3, "".join(seen)
+    deadline = time.monotonic() + 30
+    while not RemoteStore(url).ping() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert remote_lines(url) == before
+    assert RemoteStore(url).version() == version
+
+
+def test_remote_server_follows_a_republish(
+        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
+    """A hilfenetz server in remote mode polls the remote's version: after `kg build --store URL`
+    publishes changed data, it answers the new data (new version, new ETag) without a restart."""
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+
+    url = scratch_oxigraph.query_url
+    assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+    settings = Settings(store_path=tmp_path / "cache" / "store", store_url=url, project_root=PROJECT_ROOT,
+                        workers=1, rate_limit=0.0, watch_interval=0.2)
+    marker = "hilfenetz-republish-marker"
+    query = f'ASK {{ ?s <http://www.w3.org/2000/01/rdf-schema#comment> "{marker}" }}'
+    with serve_app(create_app(settings)) as base:
+        first = httpx.get(base + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        assert first.status_code == 200 and first.json()["boolean"] is False
+        seed = mini_project / "data" / "seeds" / "demo.ttl"
+        seed.write_text(seed.read_text() + f'\nsrc:demo rdfs:comment "{marker}" .\n', encoding="utf-8")
+        assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+        deadline = time.monotonic() + 30
+        while True:
+            r = httpx.get(base + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+            if r.json()["boolean"] is True or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.json()["boolean"] is True
+        assert r.headers.get("etag") != first.headers.get("etag")
+
+
+def test_kg_serve_store_url(scratch_oxigraph: OxigraphServer, run_kg, mini_project: Path,
+                            tmp_path: Path) -> None:
+    """`kg serve --store URL` as a process: serves the remote's data read-only, and refuses a
+    write token with a message saying why and what to do instead."""
+    url = scratch_oxigraph.query_url
+    assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_WRITE_TOKEN", "HILFENETZ_STORE")}
+    refused = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--store", url, "--no-warm"],
+                             env={**env, "HILFENETZ_WRITE_TOKEN": "secret-token"}, capture_output=True, text=True,
+                             timeout=120, cwd=tmp_path, check=False)
+    assert refused.returncode != 0
+    assert "kg build --store URL" in refused.stderr and "remote" in refused.stderr
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", url, "--port", str(port),
+                             "--no-warm", "--workers", "1", "--project", str(PROJECT_ROOT)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            cwd=tmp_path)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        r = httpx.get(base + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert r.status_code == 200
+        n = int(r.json()["results"]["bindings"][0]["n"]["value"])
+        assert n == len(remote_lines(url))
+        assert httpx.post(base + "/store", content=b"", timeout=10).status_code in (404, 405)  # no writes
+        assert not list(tmp_path.glob("**/store"))  # nothing was built locally
+    finally:
+        kill_process_group(proc)
+
+
+def test_state_refuses_writes_and_reports_an_unreachable_remote(tmp_path: Path) -> None:
+    from kg.server.settings import Settings
+    from kg.server.state import ServiceState
+
+    dead = f"http://127.0.0.1:{free_port()}/query"
+    with pytest.raises(ValueError, match="kg build --store URL"):
+        ServiceState(Settings(store_path=tmp_path / "s", store_url=dead, write_token="t", workers=1))
+    state = ServiceState(Settings(store_path=tmp_path / "s", store_url=dead, workers=1))
+    assert state.version == "remote-unavailable"
+    assert state.store.ping(timeout=2) is False
+    assert state.refresh_remote() is False
