@@ -391,6 +391,58 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
     }
 
 
+def render_markdown(r: dict[str, Any]) -> str:
+    """A short human summary of one run (bench/results/soak.md), every figure taken from `r`."""
+    m = r.get("memory") or {}
+    mach = r.get("machine") or {}
+    cpu = r.get("server_cpu_s") or {}
+
+    def mib(kib: int | None) -> str:
+        return "–" if kib is None else f"{kib / 1024:.0f} MiB"
+
+    lines = [
+        "# Soak test (bench/soak.py)",
+        "",
+        (f"{r['duration_s']:.0f} s of load, concurrency {r['concurrency']}, {r['distinct_requests_in_mix']} distinct "
+        f"good requests (every named query, linked-data fetches as HTML/Turtle/JSON-LD, searches), a pathological "
+        f"query every few seconds with a 2 s deadline. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
+        f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
+        "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
+        "",
+        (f"**Good requests: {r['good_requests']}, errors: {r['errors']}**; throughput {r['throughput_rps']} requests/s; "
+        f"p50 {r.get('p50_ms_all', '–')} ms, p99 {r['p99_ms_all']} ms over all kinds."),
+        "",
+        "| kind | n | p50 ms | p95 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, v in r["latency_ms"].items():
+        lines.append(f"| {kind} | {v['n']} | {v['p50']} | {v['p95']} | {v['p99']} | {v['max']} |")
+    patho = ", ".join(f"{k}: {v}" for k, v in sorted(r["pathological_answers"].items())) or "none"
+    lines += [
+        "",
+        (f"Pathological queries: {patho} (503 = stopped at the deadline); answer time p50 "
+        f"{r.get('pathological_latency_ms', {}).get('p50', '–')} ms, max {r.get('pathological_latency_ms', {}).get('max', '–')} ms."),
+        "",
+        "Memory (RSS):",
+        "",
+        (f"- main process before the warm-up pass: {mib(r.get('main_kib_before_warmup_pass'))}; "
+        f"server + workers at the start of the load: {mib(r.get('rss_kib_start'))}, at the end: {mib(r.get('rss_kib_end'))}"),
+    ]
+    if m:
+        lines += [
+            (f"- main process after {m['warmup_s']:.0f} s of load (warm-up): {mib(m['main_kib_after_warmup'])}, "
+            f"at the end: {mib(m['main_kib_end'])}, highest after warm-up: {mib(m['main_kib_max_after_warmup'])}; "
+            f"slope after warm-up {m['main_slope_kib_per_min']} KiB/min"),
+            (f"- server + workers after warm-up: {mib(m['total_kib_after_warmup'])}, at the end: "
+            f"{mib(m['total_kib_end'])}; slope {m['total_slope_kib_per_min']} KiB/min"),
+        ]
+    if cpu:
+        lines += ["", (f"Server CPU: main process {cpu['main_process']} s ({cpu['main_ms_per_good_request']} ms per good "
+                      f"request), query workers {cpu['workers']} s.")]
+    lines += ["", "Raw figures and the RSS samples (every 5 s): soak.json.", ""]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--store", type=Path, default=Path(os.environ.get("HILFENETZ_STORE", ROOT / "var" / "store")))
@@ -410,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--probe-interval", type=float, default=30.0, metavar="SECONDS")
     p.add_argument("--malloc-arena-max", type=int, default=None, metavar="N",
                    help="experiment: MALLOC_ARENA_MAX for the started server (glibc arenas)")
+    p.add_argument("--markdown", type=Path, default=None, metavar="FILE",
+                   help="also write a short Markdown summary (bench/results/soak.md for the published run)")
+    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="environment of the started server, e.g. HILFENETZ_MALLOC_TRIM_SECONDS=0 (repeatable)")
     args = p.parse_args(argv)
     proc = None
     if args.url:
@@ -419,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log = Path(tempfile.gettempdir()) / f"hilfenetz-soak-server-{os.getpid()}.log"
         extra = {"MALLOC_ARENA_MAX": str(args.malloc_arena_max)} if args.malloc_arena_max else {}
+        for item in args.server_env:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise SystemExit(f"--server-env wants NAME=VALUE, not {item!r}")
+            extra[name] = value
         proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log,
                                  memory_probe=args.memory_probe, probe_interval=args.probe_interval, extra_env=extra)
         pid = proc.pid
@@ -431,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         result["server_alive_at_end"] = proc.poll() is None if proc else None
         result["machine"] = {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load_start],
                              "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-                             "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None}
+                             "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None,
+                             "server_env": args.server_env}
         if pid:
             main_cpu = cpu_end.get(pid, 0.0) - cpu_start.get(pid, 0.0)
             workers_cpu = sum(v for k, v in cpu_end.items() if k != pid) - sum(
@@ -451,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    if args.markdown is not None:
+        args.markdown.write_text(render_markdown(result))
     summary = {k: v for k, v in result.items() if k != "rss_kib_samples"}
     print(json.dumps(summary, indent=1, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1

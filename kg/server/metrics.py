@@ -35,6 +35,7 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
     "hilfenetz_http_request_duration_seconds": ("histogram", "HTTP request latency in seconds by route and method."),
     "hilfenetz_store_triples": ("gauge", "Number of quads in the store (all graphs)."),
     "hilfenetz_store_ready": ("gauge", "1 if the store is open and queryable, else 0."),
+    "process_resident_memory_bytes": ("gauge", "Resident memory of the server's main process in bytes (at scrape time)."),
     # kg.server.sparql (the query service)
     "hilfenetz_sparql_queries_total": ("counter", "SPARQL queries answered, by query form."),
     "hilfenetz_sparql_query_duration_seconds": ("histogram", "SPARQL query evaluation time in seconds, by query form."),

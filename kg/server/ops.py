@@ -12,9 +12,13 @@ buffered and the measured duration covers the whole response body.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import UTC, datetime
@@ -73,10 +77,12 @@ class OpsMiddleware:
         *,
         registry: MetricsRegistry = METRICS,
         cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.registry = registry
         self.cors_paths = frozenset(cors_paths)
+        self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,6 +112,8 @@ class OpsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             self._record(scope, method, path, status_holder["status"], time.perf_counter() - start)
+            if self.on_request is not None:
+                self.on_request()
 
     async def _preflight(self, scope: Scope, send: Send) -> None:
         """Answer a CORS preflight ourselves: allowed only for GET/HEAD (reads)."""
@@ -184,6 +192,106 @@ class _TripleCounter:
         return self.value
 
 
+# --- native memory: glibc arenas and trimming --------------------------------------------------
+#
+# Why: the soak test (bench/soak.py --memory-probe) showed the main process growing from ~0.5 to
+# ~1.4 GB while the Python heap (tracemalloc) stayed under 100 MB and malloc's bytes in use under
+# 200 MB: the rest was memory glibc keeps *free* inside its arenas. Every thread that allocates
+# (anyio's request threads, up to 40; pyoxigraph and RocksDB allocate through malloc too) gets an
+# arena of its own, up to 8 per core, and each keeps its high-water mark. Fewer arenas and a
+# periodic malloc_trim (which hands whole free pages back to the kernel) keep RSS flat. No effect
+# (and no error) on a libc without these calls, e.g. musl.
+
+#: Arenas for the server process (glibc's default is 8 per core). Env HILFENETZ_MALLOC_ARENAS, 0 = leave.
+DEFAULT_MALLOC_ARENAS = 2
+#: Seconds between two malloc_trim calls. Env HILFENETZ_MALLOC_TRIM_SECONDS, 0 = never.
+DEFAULT_MALLOC_TRIM_SECONDS = 30.0
+_M_ARENA_MAX = -8  # mallopt parameter number in glibc's malloc.h
+
+_libc_handle: ctypes.CDLL | None | bool = False
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """glibc if this process runs on it (it has malloc_trim), else None."""
+    global _libc_handle
+    if _libc_handle is False:
+        lib: ctypes.CDLL | None = None
+        try:
+            candidate = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            if hasattr(candidate, "malloc_trim") and hasattr(candidate, "mallopt"):
+                candidate.malloc_trim.argtypes = [ctypes.c_size_t]
+                candidate.malloc_trim.restype = ctypes.c_int
+                candidate.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+                candidate.mallopt.restype = ctypes.c_int
+                lib = candidate
+        except OSError:
+            lib = None
+        _libc_handle = lib
+    return _libc_handle or None
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        logging.getLogger("hilfenetz.server").warning("ignoring %s=%r (not a number)", name, raw)
+        return default
+
+
+def limit_malloc_arenas(n: int) -> bool:
+    """Cap glibc's malloc arenas at `n` for arenas created from now on (threads started later share
+    them). True if the setting took effect."""
+    lib = _glibc()
+    if lib is None or n <= 0:
+        return False
+    return bool(lib.mallopt(_M_ARENA_MAX, int(n)))
+
+
+def malloc_trim() -> bool:
+    """Give free heap pages of every arena back to the kernel. True if memory was released."""
+    lib = _glibc()
+    return bool(lib.malloc_trim(0)) if lib is not None else False
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size in bytes (Linux /proc), None elsewhere."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class MallocTrimmer:
+    """Runs `malloc_trim` at most every `interval` seconds, in a thread of its own (it walks every
+    arena under its lock; the event loop must not wait for it). Driven by requests: an idle server
+    allocates nothing, so it needs no trimming and no timer."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = time.monotonic()
+        self._running = threading.Lock()
+        self.runs = 0
+
+    def poke(self) -> None:
+        if self.interval <= 0 or time.monotonic() - self._last < self.interval:
+            return
+        if not self._running.acquire(blocking=False):
+            return
+        self._last = time.monotonic()
+        threading.Thread(target=self._run, name="malloc-trim", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            malloc_trim()
+            self.runs += 1
+        finally:
+            self._running.release()
+
+
 def install(
     app: FastAPI,
     *,
@@ -201,6 +309,10 @@ def install(
     Call before the app starts."""
     if access_log_to_stderr:
         ensure_access_log_handler()
+    # before uvicorn starts its threads: they then share the capped arenas
+    limit_malloc_arenas(int(_env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
+    trimmer = MallocTrimmer(_env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
+    app.state.malloc_trimmer = trimmer
 
     counter = _TripleCounter(triple_count)
 
@@ -232,6 +344,9 @@ def install(
         n = counter.get()
         if n is not None:
             registry.set("hilfenetz_store_triples", n)
+        rss = resident_bytes()
+        if rss is not None:
+            registry.set("process_resident_memory_bytes", rss)
         return Response(registry.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths))
+    app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths), on_request=trimmer.poke)
