@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -338,8 +339,8 @@ def test_validation_cache_key_follows_inputs_and_engine(mini_project: Path) -> N
     from kg.build import validation_cache_key
 
     k1 = validation_cache_key(mini_project)
-    assert validation_cache_key(mini_project) == k1
-    assert validation_cache_key(mini_project, "native") != k1
+    assert validation_cache_key(mini_project) == k1 == validation_cache_key(mini_project, "native")  # the default
+    assert validation_cache_key(mini_project, "pyshacl") != k1
     shapes = mini_project / "ontology" / "shapes" / "shapes.ttl"
     shapes.write_text(shapes.read_text() + "\n# changed\n", encoding="utf-8")
     k2 = validation_cache_key(mini_project)
@@ -347,3 +348,23 @@ def test_validation_cache_key_follows_inputs_and_engine(mini_project: Path) -> N
     (mini_project / "data" / "reference").mkdir()
     (mini_project / "data" / "reference" / "kreise.csv").write_text("ags\n", encoding="utf-8")
     assert validation_cache_key(mini_project) != k2
+
+
+def test_native_is_the_default_engine_and_reports_as_pyshacl_does(mini_project: Path) -> None:
+    """kg build / kg validate use the native engine unless told otherwise; on a project with
+    violations and warnings its report has the same results as the reference engine's."""
+    from kg.build import validate_project
+    from kg.shacl import DEFAULT_ENGINE
+
+    assert DEFAULT_ENGINE == "native"
+    seed = mini_project / "data" / "seeds" / "demo.ttl"
+    seed.write_text(seed.read_text() + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo .\n", encoding="utf-8")
+
+    def results(report: Any) -> list[tuple[str, ...]]:
+        return sorted((r.severity, r.focus_node, r.result_path or "", r.constraint_component, str(r.value))
+                      for r in report.results)
+
+    default = validate_project(mini_project)
+    reference = validate_project(mini_project, engine="pyshacl")
+    assert default.violations and results(default) == results(reference)
+    assert (default.engine, reference.engine) == ("native", "pyshacl")
