@@ -71,3 +71,23 @@ def test_writable_server_cleans_its_snapshots(tmp_path: Path) -> None:
 
     s = ox.Store.read_only(str(store))
     assert bool(s.query("ASK { <http://e/s> <http://e/p> 1 }"))
+
+
+def test_writable_server_removes_snapshots_of_dead_servers(tmp_path: Path) -> None:
+    """A writable server killed with SIGKILL cannot remove its snapshot directory; the next server
+    on the store removes those of dead processes and leaves those of live ones alone."""
+    store = tmp_path / "store"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f".store.snapshots-{gone.pid}-0123abcd"
+    live = tmp_path / f".store.snapshots-{os.getpid()}-4567cdef"  # this test process: alive
+    other = tmp_path / f".other.snapshots-{gone.pid}-89abcdef"  # another store's: not ours to touch
+    for d in (dead, live, other):
+        (d / "v0").mkdir(parents=True)
+    server = start_server(store, tmp_path, "--workers", "1", token=TOKEN)
+    try:
+        assert not dead.exists()
+        assert live.exists() and other.exists()
+        assert [p.name for p in tmp_path.iterdir() if f"-{server.process.pid}-" in p.name]  # its own
+    finally:
+        stop_server(server.process)
