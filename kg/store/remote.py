@@ -158,17 +158,76 @@ def unshift_position(message: str, shift: int) -> str:
 
 
 def with_substitutions(query: str, substitutions: dict[Any, Any] | None) -> str:
-    """Bind variables like pyoxigraph's `substitutions=` (SEP-0007): by a VALUES block appended to
-    the query (a VALUES clause after the query joins with the whole solution, so the variable is
-    bound everywhere, also where it appears in the projection)."""
+    """Bind variables like pyoxigraph's `substitutions=` (SEP-0007): a `VALUES` block put first
+    into the query's outermost WHERE group, so the variables are bound before the group is
+    evaluated (also under GROUP BY and aggregates, where a trailing VALUES would come too late)
+    and stay bound in the answer. Terms are written in N-Triples syntax, never as text."""
     if not substitutions:
         return query
     names, values = [], []
     for var, term in substitutions.items():
         name = var.value if isinstance(var, ox.Variable) else str(var).lstrip("?$")
+        if not re.fullmatch(r"[A-Za-z_0-9\u00B7-\uFFFF]+", name):
+            raise ValueError(f"not a SPARQL variable name: {name!r}")
         names.append(f"?{name}")
         values.append(term_sparql(term))
-    return f"{query}\nVALUES ({' '.join(names)}) {{ ({' '.join(values)}) }}"
+    block = f" VALUES ({' '.join(names)}) {{ ({' '.join(values)}) }} "
+    at = _where_brace(query)
+    if at is None:
+        raise SyntaxError("no WHERE group to bind the parameters in")
+    return query[:at + 1] + block + query[at + 1:]
+
+
+def _where_brace(query: str) -> int | None:
+    """Index of the `{` that opens the outermost WHERE group: the first `{` after the keyword
+    WHERE, or without that keyword (`ASK {`, `SELECT * {`, `CONSTRUCT {…} {`) the first top-level
+    `{` of the pattern, skipping comments, strings and IRIs. (Valid queries only: a broken one
+    gets the remote's syntax error either way.)"""
+    i, n = 0, len(query)
+    first_brace: int | None = None
+    saw_where = False
+    construct = False
+    depth = top_level = 0
+    while i < n:
+        c = query[i]
+        if c == "#":
+            j = query.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "\"'":
+            quote = query[i:i + 3] if query[i:i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not query.startswith(quote, j):
+                j += 2 if query[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        if c == "<":
+            m = re.match(r"<[^<>\"{}|^`\\\s]*>", query[i:])
+            if m:
+                i += m.end()
+                continue
+        if c.isalpha():
+            m = re.match(r"[A-Za-z_]+", query[i:])
+            assert m is not None
+            word = m.group(0).upper()
+            if word == "WHERE":
+                saw_where = True
+            elif word == "CONSTRUCT":
+                construct = True
+            i += m.end()
+            continue
+        if c == "{":
+            if saw_where:
+                return i
+            if depth == 0:
+                top_level += 1
+                if first_brace is None and (not construct or top_level == 2):
+                    first_brace = i  # CONSTRUCT {template} {pattern}: WHERE is optional
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return first_brace
 
 
 class RemoteStore:
