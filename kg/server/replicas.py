@@ -78,6 +78,9 @@ EARLY_DEATH_S = 10.0
 MAX_RESTART_DELAY_S = 30.0
 #: Backlog of the shared listening socket (uvicorn's default).
 BACKLOG = 2048
+#: prctl(2) options (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 
 class ReplicaError(ValueError):
@@ -156,14 +159,20 @@ class ReplicaHeader:
 
 def _die_with_parent(parent_pid: int) -> None:
     """Linux: get SIGTERM when the supervisor dies, so a killed parent leaves no orphans."""
-    if not sys.platform.startswith("linux"):
+    if not _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM)):
         return
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _prctl(option: int, value: int) -> bool:
+    """Linux prctl(2); False where it is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _report_ready(server: Any, conn: Connection) -> None:
@@ -269,6 +278,7 @@ class Supervisor:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._stop_signal: int | None = None
+        self._subreaper = False
         self.exit_code = 0
 
     # signals -------------------------------------------------------------------------------
@@ -320,10 +330,35 @@ class Supervisor:
         _say(f"replica {slot.index} (pid {proc.pid}) exited with {code} after {lived:.0f} s; "
              f"restarting it in {delay:g} s")
 
+    def _kill_strays(self) -> None:
+        """Kill and reap orphaned query workers of a dead replica. The supervisor is a child
+        subreaper, so they become its children instead of init's; idle ones exit by themselves
+        when their replica's pipe closes, but one busy with a long query would run on."""
+        if not self._subreaper:
+            return
+        mine = {s.process.pid for s in self.slots if s.process is not None}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in mine:
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (entry / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if int(fields[1]) != os.getpid() or b"resource_tracker" in cmd:
+                continue  # not ours, or multiprocessing's resource tracker
+            pid = int(entry.name)
+            if fields[0] != "Z":
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
     # main loop -----------------------------------------------------------------------------
 
     def run(self) -> int:
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        self._subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
         try:
             for slot in self.slots:
                 self._start(slot)
@@ -369,6 +404,7 @@ class Supervisor:
                         slot.ready_conn = None
                 elif slot.process is not None:
                     self._reap(slot)
+                    self._kill_strays()
             if not announced and all(s.ready for s in self.slots):
                 announced = True
                 pids = ", ".join(str(s.process.pid) for s in self.slots if s.process is not None)
@@ -394,6 +430,9 @@ class Supervisor:
             for pid in tree.get(p.pid, []) + _descendants(p.pid):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+        for slot in self.slots:
+            slot.process = None
+        self._kill_strays()
         for slot in self.slots:
             if slot.ready_conn is not None:
                 slot.ready_conn.close()

@@ -147,6 +147,8 @@ def test_killed_replica_is_replaced(replicas: Replicas) -> None:
     before = replicas.replica_pids()
     assert len(before) == 2
     victim = min(before)
+    workers = set(_children(victim))  # its query workers: they must not outlive it
+    assert workers
     os.kill(victim, signal.SIGKILL)
     # the other replica keeps answering while the parent starts a new one
     statuses = [_ask(replicas.url)[0] for _ in range(10)]
@@ -159,6 +161,10 @@ def test_killed_replica_is_replaced(replicas: Replicas) -> None:
         time.sleep(0.2)
     now = replicas.replica_pids()
     assert victim not in now and len(now) == 2 and len(now - before) == 1, (before, now)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert [w for w in workers if _alive(w)] == []
     # the replacement serves: both replica indexes answer again
     deadline = time.monotonic() + 90
     seen: dict[str, set[int]] = {}
