@@ -44,6 +44,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
@@ -59,6 +60,10 @@ EMPTY_GRAPH = "urn:x-hilfenetz:empty-graph"
 #: How long and up to how many bytes whole-graph answers are kept (see `_graph_triples`).
 GRAPH_CACHE_SECONDS = 300.0
 GRAPH_CACHE_BYTES = 256 * 1024 * 1024
+#: Small pattern answers kept per instance (= per store version), least recently used out:
+#: linked-data pages and the label lookups behind them ask the same patterns again and again.
+PATTERN_CACHE_QUADS = 200_000
+PATTERN_CACHE_MAX_QUADS = 2_000
 _BUILD_NODE = "https://w3id.org/hilfenetz/id/build/current"
 _BUILD_GRAPH = "https://w3id.org/hilfenetz/id/graph/build"
 
@@ -243,6 +248,8 @@ class RemoteStore:
         self._bnodes: dict[ox.BlankNode, list[ox.Quad]] = {}
         self._graph_cache: dict[str, tuple[float, bytes]] = {}
         self._union: bool | None = None
+        self._patterns: OrderedDict[tuple[Any, ...], list[ox.Quad]] = OrderedDict()
+        self._pattern_quads = 0
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -369,10 +376,23 @@ class RemoteStore:
             return iter(self._from_bnode_cache(subject, predicate, object, graph_name))
         if subject is None and predicate is None and object is None and graph_name is not None:
             return iter([ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in self._graph_triples(graph_name)])
+        key = (subject, predicate, object, graph_name)
+        with self._lock:
+            hit = self._patterns.get(key)
+            if hit is not None:
+                self._patterns.move_to_end(key)
+                return iter(hit)
         quads = self._match(subject, predicate, object, graph_name, expand=False)
         if object is None and any(isinstance(q.object, ox.BlankNode) for q in quads):
             quads = self._match(subject, predicate, object, graph_name, expand=True)
-        return iter(quads)
+        if len(quads) <= PATTERN_CACHE_MAX_QUADS:
+            with self._lock:
+                if key not in self._patterns:
+                    self._patterns[key] = quads
+                    self._pattern_quads += len(quads) + 1
+                while self._pattern_quads > PATTERN_CACHE_QUADS and self._patterns:
+                    self._pattern_quads -= len(self._patterns.popitem(last=False)[1]) + 1
+        return iter(list(quads))
 
     def _match(self, s: Any, p: Any, o: Any, g: Any, *, expand: bool) -> list[ox.Quad]:
         """One SELECT for the pattern; with `expand` the same response also carries the
