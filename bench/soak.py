@@ -251,8 +251,11 @@ def request_mix(url: str) -> list[tuple[str, str, dict[str, str], dict[str, str]
     return mix
 
 
+KINDS = ("named-query", "linked-data", "search")
+
+
 async def client_loop(client: httpx.AsyncClient, mix: list[Any], stats: Stats, stop: float, rng: random.Random) -> None:
-    weights = {"named-query": 1.0, "linked-data": 1.0, "search": 1.0}
+    weights = dict.fromkeys(KINDS, 1.0)
     by_kind: dict[str, list[Any]] = {}
     for item in mix:
         by_kind.setdefault(item[0], []).append(item)
@@ -327,8 +330,8 @@ def memory_summary(samples: list[tuple[float, int, int]], warmup: float) -> dict
 
 
 async def soak(url: str, pid: int | None, duration: float, concurrency: int, every: float, seed: int,
-               warmup: float = 60.0, mark_warm: bool = False) -> dict[str, Any]:
-    mix = request_mix(url)
+               warmup: float = 60.0, mark_warm: bool = False, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
+    mix = [item for item in request_mix(url) if item[0] in kinds]
     stats = Stats()
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
@@ -360,6 +363,7 @@ async def soak(url: str, pid: int | None, duration: float, concurrency: int, eve
         "duration_s": round(elapsed, 1),
         "concurrency": concurrency,
         "distinct_requests_in_mix": len(mix),
+        "kinds": list(kinds),
         "warmup_pass_s": round(warm_pass_s, 1),
         "good_requests": good + sum(stats.errors.values()),
         "good_requests_ok": good,
@@ -462,11 +466,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--probe-interval", type=float, default=30.0, metavar="SECONDS")
     p.add_argument("--malloc-arena-max", type=int, default=None, metavar="N",
                    help="experiment: MALLOC_ARENA_MAX for the started server (glibc arenas)")
+    p.add_argument("--kinds", default=",".join(KINDS),
+                   help="comma-separated kinds of good requests in the mix (default: all three)")
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE",
                    help="also write a short Markdown summary (bench/results/soak.md for the published run)")
     p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                    help="environment of the started server, e.g. HILFENETZ_MALLOC_TRIM_SECONDS=0 (repeatable)")
     args = p.parse_args(argv)
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or set(kinds) - set(KINDS):
+        raise SystemExit(f"--kinds: choose from {', '.join(KINDS)}")
     proc = None
     if args.url:
         if not args.url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
@@ -487,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         load_start = os.getloadavg()
         cpu_start = cpu_seconds(pid) if pid else {}
         result = asyncio.run(soak(url, pid, args.duration, args.concurrency, args.pathological_every, args.seed,
-                                  warmup=args.warmup, mark_warm=args.memory_probe is not None))
+                                  warmup=args.warmup, mark_warm=args.memory_probe is not None, kinds=kinds))
         cpu_end = cpu_seconds(pid) if pid else {}
         result["server_alive_at_end"] = proc.poll() is None if proc else None
         result["machine"] = {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load_start],
