@@ -1,7 +1,9 @@
 """Storage backends. The embedded pyoxigraph store is the default.
 
 `open_query_store(location)` is what query workers call: a directory opens the embedded store
-read-only; an http(s) URL will open a remote SPARQL 1.1 store (kg.store.remote).
+read-only; an http(s) URL opens a remote SPARQL 1.1 store (kg.store.remote.RemoteStore, the read
+side of the pyoxigraph Store API over the SPARQL 1.1 Protocol; see docs/remote-store.md). Only
+the remote module imports httpx, and only when a URL is given.
 """
 
 from typing import Any
@@ -19,7 +21,6 @@ from kg.store.embedded import (
 )
 
 
-
 def is_remote(location: str) -> bool:
     """True if `location` names a remote SPARQL store (an http or https URL)."""
     return str(location).startswith(("http://", "https://"))
@@ -28,7 +29,7 @@ def is_remote(location: str) -> bool:
 def open_query_store(location: str) -> Any:
     """Open the store at `location` for queries: embedded (read-only) or remote."""
     if is_remote(location):
-        from kg.store.remote import RemoteStore  # noqa: PLC0415 - only remote deployments need it
+        from kg.store.remote import RemoteStore
 
         return RemoteStore(location)
     import pyoxigraph as ox
@@ -37,13 +38,13 @@ def open_query_store(location: str) -> Any:
 
 
 __all__ = [
-    "is_remote",
-    "open_query_store",
     "add_to_rdflib",
     "bulk_add",
     "create",
     "graph_counts",
+    "is_remote",
     "is_store",
+    "open_query_store",
     "open_read_only",
     "open_read_write",
     "to_rdflib",
