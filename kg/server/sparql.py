@@ -41,7 +41,7 @@ from kg.server.negotiation import (
     describe_offers,
     negotiate,
 )
-from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed
+from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed, run_with_parser_stack
 
 try:  # metrics are optional (kg.server.metrics is another helper's module)
     from kg.server.metrics import METRICS
@@ -203,6 +203,32 @@ def forbidden_response(
     )
 
 
+#: Texts longer than this are scanned for their nesting in a thread, not in the event loop.
+_SCAN_INLINE_CHARS = 32 * 1024
+
+
+async def nesting_refusal(text: str, what: str) -> Response | None:
+    """400 if the text nests brackets deeper than sparql_text.MAX_NESTING, else None.
+
+    Why before the parser: pyoxigraph's parser recurses per level and a stack overflow kills
+    the process (a query worker, or for updates the server itself)."""
+    if len(text) > _SCAN_INLINE_CHARS:
+        depth = await asyncio.to_thread(sparql_text.too_deep, text)
+    else:
+        depth = sparql_text.too_deep(text)
+    if depth is None:
+        return None
+    _metric("inc", "hilfenetz_sparql_refused_total", reason="nesting")
+    limit = sparql_text.MAX_NESTING
+    noun_en, noun_de = ("query", "Die Abfrage") if what == "query" else ("update", "Das Update")
+    return error(
+        400,
+        f"The {noun_en} nests brackets {depth} levels deep; the limit is {limit} levels of {{ }}, ( ) and [ ] together.",
+        f"{noun_de} verschachtelt Klammern {depth} Ebenen tief; erlaubt sind höchstens {limit} Ebenen "
+        "von { }, ( ) und [ ] zusammen.",
+    )
+
+
 def timeout_response(exc: QueryTimeout) -> Response:
     limit = f"{exc.limit:g}"
     if exc.queued:
@@ -230,6 +256,9 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         return error(400, limit)
     if not text.strip():
         return error(400, "The query is empty.", "Die Abfrage ist leer.")
+    deep = await nesting_refusal(text, "query")
+    if deep is not None:
+        return deep
     facts = sparql_text.query_facts(text)
     form = facts.form
     if form is None and facts.is_update:
@@ -367,6 +396,9 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
         return denied
     if not text.strip():
         return error(400, "The update is empty.", "Das Update ist leer.")
+    deep = await nesting_refusal(text, "update")
+    if deep is not None:
+        return deep
     using = params.all("using-graph-uri")
     using_named = params.all("using-named-graph-uri")
     bad = [g for g in using + using_named if not valid_iri(g)]
@@ -389,7 +421,8 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
             return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
                                 full_validation_max_quads=settings.full_validation_max_quads)
 
-    outcome = await asyncio.get_running_loop().run_in_executor(None, work)
+    # the update is parsed in this process: on a parser-sized stack (see nesting_refusal)
+    outcome = await asyncio.get_running_loop().run_in_executor(None, run_with_parser_stack, work)
     return write_outcome_response(request, outcome)
 
 

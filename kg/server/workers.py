@@ -238,16 +238,63 @@ def _limit_answer(kind: str, job: QueryJob) -> QueryAnswer:
     return QueryAnswer(False, kind=kind, message=msg)
 
 
+#: Stack of the thread that parses and evaluates queries (in each worker) and updates (in the
+#: server, see `run_with_parser_stack`). pyoxigraph's parser recurses once per nesting level
+#: and overflows an 8 MiB stack below 1,000 levels for some constructs (FILTER EXISTS, nested
+#: function calls); with 256 MiB every construct tried parses at kg.server.sparql_text's
+#: MAX_NESTING (2,000), deeper texts are refused before parsing. Virtual memory only: pages are
+#: touched as the recursion goes (it counts once against the worker's RLIMIT_DATA).
+PARSER_STACK_BYTES = 256 * 1024 * 1024
+_STACK_LOCK = threading.Lock()
+
+
+def _start_with_parser_stack(thread: threading.Thread) -> None:
+    """Start `thread` with PARSER_STACK_BYTES of stack (the size is process-wide, so it is set
+    just around the start, under a lock)."""
+    with _STACK_LOCK:
+        previous = threading.stack_size(PARSER_STACK_BYTES)
+        try:
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+
+
+def run_with_parser_stack(fn: Callable[[], Any]) -> Any:
+    """Call `fn` in a fresh thread with a parser-sized stack and return its result (or raise
+    its exception). For the server's own parsing of untrusted text (SPARQL Update)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="kg-parse", daemon=True)
+    _start_with_parser_stack(thread)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def _worker_main(conn: Connection, memory_limit: int | None) -> None:
-    """Loop of one worker process: receive a job, answer it, repeat until the pipe closes."""
+    """Entry of one worker process: the job loop runs in a thread with a parser-sized stack."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     if memory_limit:
         with contextlib.suppress(Exception):
             import resource
 
             resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
-    from kg.store import open_query_store
+    from kg.store import open_query_store  # embedded path or remote URL
 
+    loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store), name="kg-query-loop")
+    _start_with_parser_stack(loop)
+    loop.join()
+
+
+def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> None:
+    """Loop of one worker: receive a job, answer it, repeat until the pipe closes."""
     store: Any = None
     store_key: tuple[str, int] | None = None
     while True:

@@ -71,9 +71,16 @@ BAD_INPUTS: tuple[Bad, ...] = (
     Bad("nested OPTIONAL (depth 1000)", "ro", "POST", "/sparql", 200, "bindings",
         body=("SELECT * WHERE { " + "OPTIONAL { " * NEST + "?s <http://example.org/none> ?o " + "} " * NEST + "} LIMIT 1").encode(),
         headers={**SQ, "Accept": "application/json"}),
-    # nesting that overflows the parser's stack: the worker dies, is replaced, the client gets 503
-    Bad("nested groups (depth 15000)", "ro", "POST", "/sparql", 503, "The query worker failed",
+    Bad("nested FILTER EXISTS (depth 1000)", "ro", "POST", "/sparql", 200, "false",
+        body=("ASK { " + "FILTER EXISTS { " * NEST + "?s <http://example.org/none> ?o " + "} " * NEST + "}").encode(),
+        headers={**SQ, "Accept": "application/json"}),
+    Bad("brackets inside a string do not nest", "ro", "POST", "/sparql", 200, "true",
+        body=('ASK { FILTER("' + "{(" * DEEP + '" != "") }').encode(), headers=SQ),
+    # nesting deeper than the limit (would overflow the parser's stack): refused before parsing
+    Bad("nested groups (depth 15000)", "ro", "POST", "/sparql", 400, "the limit is 2000 levels",
         body=("SELECT*WHERE" + "{" * DEEP + "}" * DEEP).encode(), headers=SQ),
+    Bad("nested update (depth 15000)", "rw", "POST", "/sparql", 400, "höchstens 2000 Ebenen",
+        body=("DELETE { ?s ?p ?o } WHERE " + "{" * DEEP + "?s ?p ?o" + "}" * DEEP).encode(), headers=SU),
     Bad("update sent as query", "ro", "POST", "/sparql", 400, "This is a SPARQL Update", body=b"CLEAR ALL", headers=SQ),
     Bad("update via GET", "ro", "GET", "/sparql", 405, "must be sent with POST", {"update": "CLEAR ALL"}),
     Bad("two query parameters", "ro", "GET", "/sparql?query=ASK%7B%7D&query=ASK%7B%7D", 400, "Exactly one"),
@@ -234,4 +241,4 @@ def test_bad_input_gets_its_answer(servers: dict[str, Server], case: Bad) -> Non
 
 def test_table_size() -> None:
     """docs/security.md cites this count; keep them in step."""
-    assert len(BAD_INPUTS) == 71
+    assert len(BAD_INPUTS) == 74
