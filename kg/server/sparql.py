@@ -41,7 +41,13 @@ from kg.server.negotiation import (
     describe_offers,
     negotiate,
 )
-from kg.server.workers import ClientGone, QueryJob, QueryTimeout, WorkerCrashed, run_with_parser_stack
+from kg.server.workers import (
+    ClientGone,
+    QueryJob,
+    QueryTimeout,
+    WorkerCrashed,
+    run_with_parser_stack,
+)
 
 try:  # metrics are optional (kg.server.metrics is another helper's module)
     from kg.server.metrics import METRICS
