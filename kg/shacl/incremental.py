@@ -232,9 +232,33 @@ def _violation(r: Result) -> bool:
     return r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
 
 
+class _AllGraphsBut(DataView):
+    """The union of every graph except a few: the same quads as listing all the others (which
+    `DataView` reads graph by graph, 16 pattern lookups per step on the real store), in one
+    lookup per step. SPARQL still gets the explicit graph list."""
+
+    def __init__(self, store: ox.Store, graphs: list[Any] | None, exclude: set[Any]) -> None:
+        super().__init__(store, graphs)
+        self.exclude = exclude
+
+    def quads(self, s: Any, p: Any, o: Any) -> Any:
+        for q in self.store.quads_for_pattern(s, p, o, None):
+            if q.graph_name not in self.exclude:
+                yield q
+
+
+def _view(store: ox.Store, graphs: Sequence[str] | None, exclude: Sequence[str] | None) -> DataView:
+    from kg.shacl.engine import _graph_list
+
+    listed = _graph_list(graphs, ()) if graphs is not None else None
+    if exclude is None:
+        return DataView(store, listed)
+    return _AllGraphsBut(store, listed, {ox.NamedNode(g) for g in exclude})
+
+
 def check_change(before: ox.Store, after: ox.Store, shapes_before: ShapesGraph | None, shapes_after: ShapesGraph,
                  change: Change, *, graphs_before: Sequence[str] | None = None,
-                 graphs_after: Sequence[str] | None = None) -> Outcome:
+                 graphs_after: Sequence[str] | None = None, all_but: Sequence[str] | None = None) -> Outcome:
     """Validate a change given as two stores: the current state and the would-be state (a staging
     copy with the change applied; kg.server.writes). Nothing is written to either store.
 
@@ -243,12 +267,13 @@ def check_change(before: ox.Store, after: ox.Store, shapes_before: ShapesGraph |
     that was not there before. Full validation of both states instead when only that is safe: the
     shapes changed (`shapes_before` is not `shapes_after`; None = there were none) or a
     subclass axiom changed. `graphs_*` name the data graphs ("default" = the default graph;
-    None = the union of all graphs).
+    None = the union of all graphs); `all_but` says that they are every graph but these (a
+    faster way to read the same quads).
     """
-    from kg.shacl.engine import _graph_list, validate_results
+    from kg.shacl.engine import validate_results
 
-    view_before = DataView(before, _graph_list(graphs_before, ()) if graphs_before is not None else None)
-    view_after = DataView(after, _graph_list(graphs_after, ()) if graphs_after is not None else None)
+    view_before = _view(before, graphs_before, all_but)
+    view_after = _view(after, graphs_after, all_but)
     targets = shapes_after.target_shapes()
     cands: set[Any] | None = None
     if shapes_before is shapes_after:

@@ -177,7 +177,8 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
     change = Change([q for q in diff.added if q.graph_name != INFERRED], [q for q in diff.removed if q.graph_name != INFERRED])
     sg_before, sg_after = writes._shapes_of(store), writes._shapes_of(would)
     out = check_change(store, would, sg_before, sg_after, change,
-                       graphs_before=writes.data_graphs(store), graphs_after=writes.data_graphs(would))
+                       graphs_before=writes.data_graphs(store), graphs_after=writes.data_graphs(would),
+                       all_but=sorted(writes._NOT_DATA))
     if not out.full:
         inside = Counter(_loose(r) for r in would_results if r.focus in out.candidates)
         assert inside == Counter(_loose(r) for r in out.results), update
