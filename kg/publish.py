@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.remote import RemoteStore, post_update, redact
+from kg.store.remote import RemoteError, RemoteStore, post_update, redact
 
 
 @dataclass
@@ -66,8 +66,9 @@ def publish(local_store_path: Path | str, remote: RemoteStore | str, *, update_u
     """Replace the remote store's content with the local store's in one atomic Update request.
 
     `remote` is a RemoteStore or its query endpoint URL; raises SyntaxError (the remote refused
-    the data), OSError (connection) or kg.store.remote.RemoteError; in every case the remote
-    keeps its previous content."""
+    the data), OSError (connection) or kg.store.remote.RemoteError; in these cases the remote
+    keeps its previous content. Afterwards the remote's quad count is checked against the local
+    store (a RemoteError if they differ, e.g. an update endpoint that belongs to another store)."""
     if isinstance(remote, str):
         remote = RemoteStore(remote, update_url=update_url)
     target = update_url or remote.update_url
@@ -80,5 +81,10 @@ def publish(local_store_path: Path | str, remote: RemoteStore | str, *, update_u
         progress(f"publish: {quads} quads in {graphs} graphs to {redact(target)} (one atomic update)")
     post_update(target, update_body(store, progress, counter))
     seconds = time.perf_counter() - start
-    version = RemoteStore(remote.url, update_url=target).version()
-    return PublishResult(quads, graphs, counter[0], seconds, version)
+    after = RemoteStore(remote.url, update_url=target)
+    held = len(after)
+    if held != quads:  # committed, so nothing to roll back: say so loudly
+        raise RemoteError(
+            f"the remote at {redact(remote.url)} accepted the update but holds {held} quads, not {quads} "
+            f"(is its query endpoint the same store as {redact(target)}?)")
+    return PublishResult(quads, graphs, counter[0], seconds, after.version())
