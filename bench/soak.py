@@ -401,6 +401,10 @@ def render_markdown(r: dict[str, Any]) -> str:
     mach = r.get("machine") or {}
     cpu = r.get("server_cpu_s") or {}
 
+    described = {"named-query": "every named query", "linked-data": "linked-data fetches as HTML/Turtle/JSON-LD",
+                 "search": "searches"}
+    mix_text = ", ".join(described[k] for k in r.get("kinds", KINDS))
+
     def mib(kib: int | None) -> str:
         return "–" if kib is None else f"{kib / 1024:.0f} MiB"
 
@@ -408,7 +412,7 @@ def render_markdown(r: dict[str, Any]) -> str:
         "# Soak test (bench/soak.py)",
         "",
         (f"{r['duration_s']:.0f} s of load, concurrency {r['concurrency']}, {r['distinct_requests_in_mix']} distinct "
-        f"good requests (every named query, linked-data fetches as HTML/Turtle/JSON-LD, searches), a pathological "
+        f"good requests ({mix_text}), a pathological "
         f"query every few seconds with a 2 s deadline. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
         f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
         "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
