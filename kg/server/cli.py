@@ -159,7 +159,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from kg.server.app import create_app
 
     settings = settings_from_args(args)
-    replicas = int(getattr(args, "replicas", 1) or 1)
+    replicas = int(getattr(args, "replicas", 1))
     if replicas < 1:
         raise SystemExit("kg serve: --replicas must be at least 1")
     ensure_store(settings, build_allowed=not args.no_build)

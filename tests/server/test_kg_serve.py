@@ -91,3 +91,11 @@ def test_writable_server_removes_snapshots_of_dead_servers(tmp_path: Path) -> No
         assert [p.name for p in tmp_path.iterdir() if f"-{server.process.pid}-" in p.name]  # its own
     finally:
         stop_server(server.process)
+
+
+def test_kg_serve_refuses_a_replica_count_below_one(tmp_path: Path) -> None:
+    res = subprocess.run([*_kg(), "serve", "--store", str(tmp_path / "store"), "--replicas", "0", "--no-build"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode != 0
+    assert "--replicas must be at least 1" in res.stderr
+    assert not (tmp_path / "store").exists()
