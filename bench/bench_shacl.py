@@ -3,14 +3,16 @@ synthetic national data (bench/generate_national.py) and the project's real shap
 
 Each measurement runs in a fresh child process (so peak RSS is that engine's alone) and reports
 load time, validation time (wall and CPU: on a shared machine CPU time is the fairer figure),
-number of results and peak RSS. Cells are medians over --runs; a
+number of results and peak RSS; for the native engine also one-entity writes validated by
+kg.shacl.incremental (p50/p99 over --writes writes). Cells are medians over --runs; a
 peer that exceeds --timeout is reported as a timeout at that size. Not a test; run by hand:
 
     pip install -e '.[bench]'
     python bench/bench_shacl.py --sizes 100000 1000000 --runs 3
     python bench/bench_shacl.py --sizes 10000000 --engines native --runs 1
 
-Results go to bench/results/shacl.json (one record per run) and a table on stdout.
+Results are appended to bench/results/shacl.json (one record per run, stamped with the commit and
+the load average; --out for another file) and a table goes to stdout.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results" / "shacl.json"
 ENGINES = ("native", "pyshacl", "pyrudof")
+WRITES = 100
 
 
 def prepare_shared() -> tuple[Path, Path]:
@@ -89,7 +92,7 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         t2, c2 = time.perf_counter(), time.process_time()
         n, nv = len(rep.results), len(rep.violations)
         triples = len(store)
-        extra = {"write_ms": _one_entity_writes(store, sg)}
+        extra = {**_one_entity_writes(store, sg, WRITES), "engine_notes": [x for x in rep.notes if "native engine" in x]}
     elif engine == "pyshacl":
         import rdflib
 
@@ -136,9 +139,10 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
             "peak_rss_mb": round(rss_kb / 1024, 1)}
 
 
-def _one_entity_writes(store: object, shapes: object, n: int = 7) -> float:
-    """Median milliseconds of kg.shacl.incremental.apply_change for a one-entity write (a new
-    synthetic offer with label, provider, area, target group, topic, ages, start date)."""
+def _one_entity_writes(store: object, shapes: object, n: int = 7) -> dict[str, float]:
+    """Milliseconds of kg.shacl.incremental.apply_change for one-entity writes (each a new
+    synthetic offer with label, provider, area, target group, topic, ages): p50 and p99
+    (nearest rank) of wall and CPU time over `n` writes."""
     import pyoxigraph as ox
 
     from kg.shacl.compile import ShapesGraph
@@ -151,7 +155,8 @@ def _one_entity_writes(store: object, shapes: object, n: int = 7) -> float:
     area = next(q.subject for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(hn + "Municipality")))  # type: ignore[attr-defined]
     org = next((q.subject for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(hn + "Organisation"))), area)  # type: ignore[attr-defined]
     g = ox.NamedNode(syn + "graph/national")
-    times = []
+    times: list[float] = []
+    cpu: list[float] = []
     for i in range(n):
         o = ox.NamedNode(f"{syn}offer/bench-write-{i}")
         quads = [
@@ -165,17 +170,26 @@ def _one_entity_writes(store: object, shapes: object, n: int = 7) -> float:
             (ox.NamedNode(hn + "maxAge"), ox.Literal("9", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
         ]
         ch = Change(added=[ox.Quad(o, p, v, g) for p, v in quads])
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = apply_change(store, sg, ch)  # type: ignore[arg-type]
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
         if not out.applied:
             raise RuntimeError(f"benchmark write rejected: {out.new_violations[:3]}")
-    return round(statistics.median(times), 2)
+    return {"write_ms": _pct(times, 50), "write_p50_ms": _pct(times, 50), "write_p99_ms": _pct(times, 99),
+            "write_cpu_p50_ms": _pct(cpu, 50), "write_cpu_p99_ms": _pct(cpu, 99), "writes": n}
+
+
+def _pct(xs: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ys = sorted(xs)
+    k = max(0, min(len(ys) - 1, -(-len(ys) * p // 100) - 1))
+    return round(ys[int(k)], 2)
 
 
 def run_child(engine: str, data: Path, shapes: Path, onto: Path, timeout: float) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--child", engine, "--data", str(data), "--shapes", str(shapes),
-           "--onto", str(onto)]
+           "--onto", str(onto), "--writes", str(WRITES)]
     try:
         p = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
                            env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -193,11 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run before a peer counts as timed out")
+    ap.add_argument("--writes", type=int, default=100, help="one-entity writes per native run (p50/p99)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="JSON file the records are appended to")
+    ap.add_argument("--note", default="", help="a note stored with every record of this invocation")
     ap.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--shapes", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--onto", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    global WRITES
+    WRITES = args.writes
     if args.child:
         print(json.dumps(child(args.child, args.data, args.shapes, args.onto)))
         return 0
@@ -209,29 +228,65 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for i in range(args.runs):
                 r = run_child(engine, data, shapes, onto, args.timeout)
-                r.update(size=size, run=i, data=data.name)
+                r.update(size=size, run=i, data=data.name, commit=_commit(), loadavg_1m=round(os.getloadavg()[0], 2))
+                if args.note:
+                    r["note"] = args.note
                 print(json.dumps(r), file=sys.stderr, flush=True)
                 records.append(r)
                 runs.append(r)
                 if "timeout" in r or "error" in r:
                     break
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    RESULTS.write_text(json.dumps(old + records, indent=1))
-    print(f"{'size':>9} {'engine':8} {'load s':>8} {'valid. s':>9} {'total s':>8} {'peak MB':>8} {'results':>8}")
-    for size in args.sizes:
-        for engine in args.engines:
-            rs = [r for r in records if r["size"] == size and r["engine"] == engine]
-            ok = [r for r in rs if "validate_s" in r]
-            if not ok:
-                why = "timeout" if any("timeout" in r for r in rs) else "error"
-                print(f"{size:>9} {engine:8} {why}")
-                continue
-            med = {k: statistics.median(float(r[k]) for r in ok) for k in  # type: ignore[arg-type]
-                   ("load_s", "validate_s", "total_s", "peak_rss_mb")}
-            print(f"{size:>9} {engine:8} {med['load_s']:8.2f} {med['validate_s']:9.2f} {med['total_s']:8.2f} "
-                  f"{med['peak_rss_mb']:8.0f} {ok[0]['results']:>8}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(args.out.read_text()) if args.out.exists() else []
+    args.out.write_text(json.dumps(old + records, indent=1))
+    print(table(records))
     return 0
+
+
+def _commit() -> str:
+    p = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    return p.stdout.strip()
+
+
+KEYS = ("load_s", "validate_s", "total_s", "load_cpu_s", "validate_cpu_s", "peak_rss_mb")
+
+
+def medians(records: list[dict[str, object]], size: int, engine: str) -> dict[str, float] | None:
+    ok = [r for r in records if r.get("size") == size and r.get("engine") == engine and "validate_s" in r
+          and "invalid" not in r]
+    if not ok:
+        return None
+    out = {k: statistics.median(float(r[k]) for r in ok if k in r) for k in KEYS if any(k in r for r in ok)}  # type: ignore[arg-type]
+    out["runs"] = len(ok)
+    out["results"] = float(ok[0]["results"])  # type: ignore[arg-type]
+    return out
+
+
+def table(records: list[dict[str, object]]) -> str:
+    """Medians per size and engine, wall and CPU seconds, and each peer's ratio to native
+    (validation CPU, load + validation CPU, peak RSS)."""
+    head = (f"{'size':>9} {'engine':8} {'runs':>4} {'load s':>7} {'valid. s':>8} {'load cpu':>8} {'val. cpu':>8} "
+            f"{'peak MB':>8} {'results':>7}  ratios to native (val. cpu, load+val. cpu, peak)")
+    lines = [head]
+    for size in sorted({int(r["size"]) for r in records}):  # type: ignore[call-overload]
+        nat = medians(records, size, "native")
+        for engine in ENGINES:
+            m = medians(records, size, engine)
+            if m is None:
+                rs = [r for r in records if r.get("size") == size and r.get("engine") == engine]
+                if rs:
+                    why = "timeout" if any("timeout" in r for r in rs) else "error"
+                    lines.append(f"{size:>9} {engine:8} {why}")
+                continue
+            ratio = ""
+            if nat and engine != "native" and "validate_cpu_s" in m and "validate_cpu_s" in nat:
+                ratio = (f"{m['validate_cpu_s'] / nat['validate_cpu_s']:.1f}x, "
+                         f"{(m['load_cpu_s'] + m['validate_cpu_s']) / (nat['load_cpu_s'] + nat['validate_cpu_s']):.1f}x, "
+                         f"{m['peak_rss_mb'] / nat['peak_rss_mb']:.1f}x")
+            lines.append(f"{size:>9} {engine:8} {int(m['runs']):>4} {m['load_s']:7.2f} {m['validate_s']:8.2f} "
+                         f"{m.get('load_cpu_s', float('nan')):8.2f} {m.get('validate_cpu_s', float('nan')):8.2f} "
+                         f"{m['peak_rss_mb']:8.0f} {int(m['results']):>7}  {ratio}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

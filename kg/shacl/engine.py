@@ -2,11 +2,25 @@
 
 `validate_store(store, shapes)` validates a pyoxigraph store (the union of its graphs, or chosen
 graphs) and returns a kg.shacl.report.ValidationReport whose graph is a standard
-sh:ValidationReport. Per target shape one query computes the focus nodes; per property shape
-reached from it, one query returns the value nodes violating any of its simple constraints and one
-aggregate query the focus nodes breaking a count or sh:hasValue, all with the targets pushed in
-as a join (kg.shacl.compile). Whatever is not compiled is evaluated exactly in Python
-(kg.shacl.exact), so a shape is never answered approximately.
+sh:ValidationReport. The plan (kg.shacl.compile), shaped by what pyoxigraph's evaluator costs
+(measured at 1M triples: ~1 µs per scanned triple, ~2 µs once its value is read, 3-4 µs per
+lookup from a bound node, ~4 µs per row handed to Python):
+
+- per target shape, its focus nodes are counted (up to SCAN_MIN_FOCUS), not listed;
+- property shapes with a predicate (or inverse predicate) path, reached from target shapes with
+  many focus nodes, are grouped by path across all shapes: one scan per path checks every value
+  against every distinct check of every shape using that path, and only the rows breaking a
+  check are tested for being focus nodes (EXISTS) and handed to Python; values that recur (a
+  sample decides) are checked once per distinct value; one probe per path finds nodes with more
+  values than a sh:maxCount allows;
+- per target shape, one query checks all its minCount-1 and sh:hasValue constraints;
+- other paths, and target shapes with few focus nodes, join the focus nodes first (one values
+  query and one count query per property shape, as before);
+- whatever is not compiled is evaluated exactly in Python (kg.shacl.exact), so a shape is never
+  answered approximately.
+
+Every step is timed (`Run.timings`; the per-kind CPU seconds go into the report's notes, the
+slowest steps to stderr with HILFENETZ_SHACL_PROFILE=1 or to the DEBUG log).
 
 `validate_graphs(data, shapes, ontology)` does the same for rdflib graphs, loading them into an
 in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
@@ -32,10 +46,10 @@ from kg.shacl.compile import (
     SIMPLE,
     SUBCLASSES,
     SURROGATE,
+    PathPlan,
     Shape,
     ShapeError,
     ShapesGraph,
-    PathPlan,
     count_query,
     focus_check,
     focus_pattern,
@@ -45,6 +59,7 @@ from kg.shacl.compile import (
     node_query,
     pair_query,
     plan_property,
+    sample_values_query,
     scan_pair_query,
     scan_values_query,
     scannable,
@@ -60,6 +75,15 @@ from kg.shacl.paths import PathError, copy_path
 __all__ = ["ValidationFailure", "load_exact", "report_graph", "validate_graphs", "validate_store"]
 
 log = logging.getLogger("kg.shacl.engine")
+
+#: Property shapes of a target shape with at least this many focus nodes are checked by scanning
+#: their path (shared by all target shapes using it); below it, by looking up the values of each
+#: focus node. Measured on the in-memory store: a lookup from a bound node costs 3-4 µs, a scanned
+#: triple about 2 µs with its value decoded, so scanning pays once the focus nodes are a fair
+#: share of the path's subjects; a few hundred focus nodes never pay for scanning a large path.
+SCAN_MIN_FOCUS = 1000
+#: How many triples of a path are sampled to see whether its values recur (kg.shacl.compile.scan_values_query)
+SAMPLE = 2000
 
 
 @dataclass
@@ -94,10 +118,13 @@ def _compilable_targets(shape: Shape) -> bool:
 class Run:
     """One validation run: the data view, the evaluator and the results found so far."""
 
-    def __init__(self, data: DataView, compiled: bool, threads: int = 2) -> None:
+    def __init__(self, data: DataView, compiled: bool, threads: int = 2,
+                 scan_min_focus: int | None = None) -> None:
         self.data = data
         self.ev = Evaluator(data)
         self.compiled = compiled
+        self.scan_min_focus = SCAN_MIN_FOCUS if scan_min_focus is None else scan_min_focus
+        self._count: dict[int, int] = {}
         self.results: list[Result] = []
         self.queries = 0
         self.timings: list[Timing] = []
@@ -162,14 +189,19 @@ class Run:
         self._focus[id(shape)] = got
         return got
 
-    def has_focus(self, shape: Shape) -> bool:
-        """Whether `shape` has any focus node (one row, not the list: handing a row to Python costs
-        as much as a few index lookups)."""
-        if id(shape) in self._focus:
-            return bool(self._focus[id(shape)])
-        self.queries += 1
-        with self.timed(shape, "any-focus"):
-            return bool(list(self.data.query(f"SELECT ?this WHERE {{ {focus_pattern(shape)} }} LIMIT 1")))
+    def focus_count(self, shape: Shape) -> int:
+        """How many focus nodes `shape` has, counted up to `scan_min_focus` (all that matters: none,
+        or enough to scan its paths). Counted, not listed: handing a row to Python costs as much as
+        a few index lookups. An upper bound when a node matches several targets."""
+        got = self._count.get(id(shape))
+        if got is None:
+            self.queries += 1
+            cap = max(self.scan_min_focus, 1)
+            with self.timed(shape, "count-focus"):
+                rows = list(self.data.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT ?this WHERE {{ "
+                                            f"{focus_pattern(shape)} }} LIMIT {cap} }} }}"))
+            got = self._count[id(shape)] = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
+        return got
 
     def _focus_exact(self, shape: Shape) -> set[Any]:
         from kg.shacl.exact import RDF_TYPE, SUBCLASS
@@ -216,7 +248,7 @@ class Run:
                     with self.timed(shape, "exact"):
                         self.results.extend(self.ev.results(shape, focus))
                 continue
-            if not self.has_focus(shape):
+            if not self.focus_count(shape):
                 continue
             pattern = focus_pattern(shape)
             if shape.is_property:
@@ -325,7 +357,10 @@ class Run:
         self.submit(min_query(pattern, [m for m, _, _ in missing]), on_missing, (_shape_name(target), "min"))
 
     def _submit_group(self, g: _PathGroup) -> None:
-        name = "path " + (g.path.pred.value if g.path.pred is not None else str(g.path.parts[0].pred))
+        name = "path " + (g.path.pred.value if g.path.pred is not None else "^" + g.path.parts[0].pred.value)
+        if max(self.focus_count(t) for t in g.targets) < self.scan_min_focus:
+            self._group_focus_first(g)
+            return
         focus = [focus_check(t) for t in g.targets]
         if g.uses:
             uses, nc = g.uses, len(g.checks)
@@ -340,8 +375,14 @@ class Run:
             used: list[list[int]] = [[] for _ in g.targets]
             for fi, ci, _, _ in uses:
                 used[fi].append(ci)
-            self.submit(scan_values_query(g.path, g.checks, focus, used, bool(self.data.surrogates)), on_values,
-                        (name, "scan-values"))
+
+            def on_sample(rows: list[Any]) -> None:
+                n, d = (int(rows[0][0].value), int(rows[0][1].value)) if rows else (0, 0)
+                recurring = n >= SAMPLE // 5 and d * 10 <= n
+                q = scan_values_query(g.path, g.checks, focus, used, bool(self.data.surrogates), recurring)
+                self.submit(q, on_values, (name, "scan-values" + ("-distinct" if recurring else "")))
+
+            self.submit(sample_values_query(g.path, SAMPLE), on_sample, (name, "sample"))
         if g.max_uses:
             m = min(c.params["maxCount"] for _, _, c in g.max_uses)
             max_uses = g.max_uses
@@ -379,6 +420,39 @@ class Run:
                             self.results.extend(self.ev.check(ps, c, f, {v}))
 
             self.submit(scan_pair_query(ps0, c0, focus), on_pairs, (name, "pairs"))
+
+    def _group_focus_first(self, g: _PathGroup) -> None:
+        """A path whose target shapes all have few focus nodes: scanning every triple of the path
+        would cost more than looking up the values of those nodes, so each (target shape,
+        property shape) gets the focus-first queries instead."""
+        by_use: dict[tuple[int, int], list[tuple[Any, str]]] = {}
+        for fi, ci, ps, c in g.uses:
+            by_use.setdefault((fi, id(ps)), []).append((c, g.checks[ci]))
+        shapes = {id(ps): ps for _, _, ps, _ in g.uses}
+        for (fi, pid), checks in by_use.items():
+            ps, pattern = shapes[pid], focus_pattern(g.targets[fi])
+            q = values_query(pattern, PathPlan(ps, checks, None, None, [], []), bool(self.data.surrogates))
+            assert q is not None
+            cs = [c for c, _ in checks]
+
+            def on_values(rows: list[Any], ps: Shape = ps, cs: list[Any] = cs) -> None:
+                for row in rows:
+                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                    for i, c in enumerate(cs):
+                        if row[2 + i].value == "true":
+                            self.results.append(Result(f, ps, c.iri, v, ps.path_node))
+
+            self.submit(q, on_values, (_shape_name(ps), "values"))
+        for fi, ps, c in g.max_uses:
+            self._counts(ps, focus_pattern(g.targets[fi]), PathPlan(ps, [], None, c, [], []))
+        for pair_uses in g.pairs.values():
+            for fi, ps, c in pair_uses:
+                def on_pairs(rows: list[Any], ps: Shape = ps, c: Any = c) -> None:
+                    for row in rows:
+                        f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                        self.results.extend(self.ev.check(ps, c, f, {v}))
+
+                self.submit(pair_query(focus_pattern(g.targets[fi]), ps, c), on_pairs, (_shape_name(ps), "pairs"))
 
     # ------------------------------------------------------------- focus-first (other paths)
 
@@ -496,6 +570,7 @@ def validate_store(
     labels: rdflib.Graph | None = None,
     ontology: rdflib.Graph | None = None,
     graphs_of: Any = None,
+    scan_min_focus: int | None = None,
 ) -> Any:
     """Validate the store against `shapes` and return a kg.shacl.report.ValidationReport.
 
@@ -504,20 +579,22 @@ def validate_store(
     `ontology_graphs` (e.g. kg build: every data graph + ontology + alignment, not the inferred
     graph, which would change the results). `labels`, `ontology` and `graphs_of` only make the
     report readable (kg.shacl.report.report_from_graph); they do not change the results.
-    `compiled=False` evaluates everything in Python (the exact path; used by tests).
+    `compiled=False` evaluates everything in Python (the exact path; used by tests);
+    `scan_min_focus` overrides SCAN_MIN_FOCUS (0: scan every predicate path; tests use it so the
+    scan-first queries are checked on small data too).
     Raises ValidationFailure for shapes graphs SHACL says cannot be validated.
     """
     from kg.shacl.report import report_from_graph
 
     start = time.perf_counter()
-    run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates)
+    run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates, scan_min_focus)
     with run.timed("-", "report"):
         rg = report_graph(run.results, shapes)
         report = report_from_graph(rg, shapes, labels, ontology, engine="native", graphs_of=graphs_of)
     report.seconds = time.perf_counter() - start
     _log_timings(run, report.seconds)
     report.notes.append(f"native engine: {len(targets)} target shapes, {run.queries} SPARQL queries, "
-                        f"{len(run.results)} results")
+                        f"{len(run.results)} results; CPU s by step: {_by_kind(run.timings)}")
     return report
 
 
@@ -531,11 +608,27 @@ def _shape_name(shape: Shape) -> str:
     return str(shape.node).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
+def _by_kind(timings: Sequence[Timing]) -> str:
+    """CPU seconds per kind of step, largest first (one line for the report's notes)."""
+    kinds: dict[str, float] = {}
+    for t in timings:
+        k = t.kind.split(":")[0]
+        kinds[k] = kinds.get(k, 0.0) + t.cpu
+    return ", ".join(f"{k} {c:.2f}" for k, c in sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 def profile_table(timings: Sequence[Timing], top: int = 25) -> str:
     """The slowest steps of a run as a small table (CPU seconds, wall seconds, rows)."""
     rows = sorted(timings, key=lambda t: -t.cpu)[:top]
     lines = [f"{'cpu s':>7} {'wall s':>7} {'rows':>7}  kind / shape",
              f"{sum(t.cpu for t in timings):7.2f} {'':>7} {'':>7}  (all steps; queries overlap on threads)"]
+    kinds: dict[str, list[float]] = {}
+    for t in timings:
+        k = kinds.setdefault(t.kind.split(":")[0], [0.0, 0.0, 0])
+        k[0] += t.cpu
+        k[1] += t.wall
+        k[2] += 1
+    lines += [f"{c:7.2f} {w:7.2f} {int(n):6d}x  all {k}" for k, (c, w, n) in sorted(kinds.items(), key=lambda kv: -kv[1][0])]
     lines += [f"{t.cpu:7.3f} {t.wall:7.3f} {t.rows:7d}  {t.kind} {t.shape}" for t in rows]
     return "\n".join(lines)
 
@@ -552,9 +645,10 @@ def _log_timings(run: Run, seconds: float) -> None:
 
 
 def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] | None, ontology_graphs: Sequence[str],
-         compiled: bool, surrogates: set[tuple[str, str]] | None) -> tuple[Run, list[Shape]]:
+         compiled: bool, surrogates: set[tuple[str, str]] | None,
+         scan_min_focus: int | None = None) -> tuple[Run, list[Shape]]:
     data = DataView(store, _graph_list(data_graph, ontology_graphs), surrogates)
-    run = Run(data, compiled)
+    run = Run(data, compiled, scan_min_focus=scan_min_focus)
     try:
         targets = ShapesGraph(shapes).target_shapes()
     except (ShapeError, PathError) as e:
@@ -571,10 +665,11 @@ def _run(store: ox.Store, shapes: rdflib.Graph, data_graph: str | Sequence[str] 
 
 
 def validate_results(store: ox.Store, shapes: rdflib.Graph, *, data_graph: str | Sequence[str] | None = None,
-                     ontology_graphs: Sequence[str] = (), compiled: bool = True) -> list[Result]:
+                     ontology_graphs: Sequence[str] = (), compiled: bool = True,
+                     scan_min_focus: int | None = None) -> list[Result]:
     """The raw results (store terms, shape objects) of a full validation, for callers that
     compare or filter them (incremental validation and its tests)."""
-    return _run(store, shapes, data_graph, ontology_graphs, compiled, None)[0].results
+    return _run(store, shapes, data_graph, ontology_graphs, compiled, None, scan_min_focus)[0].results
 
 
 def report_graph(results: Iterable[Result], shapes: rdflib.Graph) -> rdflib.Graph:
@@ -658,7 +753,7 @@ def load_exact(store: ox.Store, triples: Iterable[tuple[Any, Any, Any]],
 
 
 def validate_graphs(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
-                    *, compiled: bool = True, graphs_of: Any = None) -> Any:
+                    *, compiled: bool = True, graphs_of: Any = None, scan_min_focus: int | None = None) -> Any:
     """Validate rdflib graphs with the native engine (ontology triples mixed into the data, as
     the pyshacl engine does), via an in-memory pyoxigraph store."""
     store = ox.Store()
@@ -667,4 +762,4 @@ def validate_graphs(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.G
     if ontology is not None:
         surrogates |= load_exact(store, ((to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology))
     return validate_store(store, shapes, compiled=compiled, surrogates=surrogates, labels=data,
-                          ontology=ontology, graphs_of=graphs_of)
+                          ontology=ontology, graphs_of=graphs_of, scan_min_focus=scan_min_focus)

@@ -34,9 +34,11 @@ def test_real_store_native_equals_pyshacl(store: ox.Store) -> None:
     data_graphs = [g for g in graphs if g not in _NOT_DATA]
     shapes = _graph(store, [ns.GRAPH_SHAPES])
     onto_graphs = [ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT]
-    native = validate_store(store, shapes, data_graph=data_graphs, ontology_graphs=onto_graphs)
     expected = result_keys(pyshacl_engine.run(_graph(store, data_graphs), shapes, _graph(store, onto_graphs),
                                               inplace=True))
-    got = result_keys(native.graph)
-    assert Counter(got) == Counter(expected), (sorted((expected - got).elements())[:10],
-                                               sorted((got - expected).elements())[:10])
+    for scan_min_focus in (None, 0):  # as configured, and every predicate path scanned
+        native = validate_store(store, shapes, data_graph=data_graphs, ontology_graphs=onto_graphs,
+                                scan_min_focus=scan_min_focus)
+        got = result_keys(native.graph)
+        assert Counter(got) == Counter(expected), (scan_min_focus, sorted((expected - got).elements())[:10],
+                                                   sorted((got - expected).elements())[:10])
