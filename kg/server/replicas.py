@@ -15,8 +15,10 @@ How the replicas share the port (clients see one address; no proxy, no port per 
   to the children, as uvicorn's multiprocess supervisor and gunicorn do. Whichever process wakes
   first accepts, and asyncio accepts up to `backlog` queued connections per wake-up, so a burst
   of new connections (a client or a proxy opening its pool) tends to land on one replica; with
-  keep-alive it then stays there. Measured in bench/bench_scaleout.py: with 8 keep-alive
-  connections opened at once, often all 8 went to one replica. Hence reuseport by default.
+  keep-alive it then stays there. Measured in bench/bench_scaleout.py (8 or 16 keep-alive
+  connections opened at once): with a shared socket 1 cell in 24 had every connection on one
+  replica (and so did the first trial run); with reuseport the busier replica never had more
+  than 71 % of the answers. Hence reuseport by default.
 Either way a keep-alive connection stays with the replica that accepted it.
 
 Why spawned children that each call `create_app(settings)`: a forked copy of an open pyoxigraph
