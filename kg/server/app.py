@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     from kg.server import ops
 
-    ops.install(app, store_ready=lambda: state.pool.alive() > 0, triple_count=state.triple_count)
+    ops.install(app, store_ready=state.ready, triple_count=state.triple_count)
 
     from kg.server import sparql
 
