@@ -4,6 +4,9 @@ Why one route per file (not one generic route): the OpenAPI document then lists 
 its own typed parameters, so clients and the interactive docs know what a query takes. The query
 text is never changed: request values are validated by `kg.queryparams` and bound as RDF terms
 (pyoxigraph substitutions). Output: plain JSON rows, CSV or JSON-LD; pages with `Link` headers.
+The query runs in a query worker under the server's deadline, exactly like a /sparql query (a
+slow one is stopped with 503 and the other clients go on being served); the request values are
+checked against the store in this process (cheap pattern lookups with LIMIT 1).
 
 The files are loaded when the router is made; a broken file raises `QueryFileError` there, so the
 app does not start with a query silently missing.
@@ -23,6 +26,7 @@ import csv
 import io
 import json
 import math
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +43,8 @@ from kg.queryparams import (
     ParamSpec,
     bind,
     load_named_queries,
-    run,
 )
+from kg.server.workers import QueryJob
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100
@@ -157,19 +161,38 @@ def link_header(request: Request, page: int, last: int) -> str:
     return ", ".join(f'<{_page_url(request, p)}>; rel="{r}"' for r, p in rels)
 
 
-def evaluate(store: Any, query: NamedQuery, bound: dict[str, Any], page: int, per_page: int
-             ) -> tuple[list[str], list[list[Any]], int]:
-    """Run the query; (columns, the rows of the page as terms, total number of rows)."""
-    result = run(store, query, bound)
-    columns = [v.value for v in result.variables]
-    start = (page - 1) * per_page
-    rows: list[list[Any]] = []
-    total = 0
-    for solution in result:
-        if start <= total < start + per_page:
-            rows.append([solution[c] for c in columns])
-        total += 1
-    return columns, rows, total
+def page_job(query: NamedQuery, bound: dict[str, Any], page: int, per_page: int, settings: Any) -> QueryJob:
+    """The worker job for one page of a named query: the unchanged text, the request values as
+    substitutions, the union default graph (as served at /sparql)."""
+    return QueryJob(
+        query=query.text,
+        result_format=None,
+        graph_format=None,
+        union_default_graph=True,
+        substitutions=dict(bound) or None,
+        page=((page - 1) * per_page, per_page),
+        max_rows=getattr(settings, "max_result_rows", 100_000),
+        max_bytes=getattr(settings, "max_result_bytes", 64 * 1024 * 1024),
+    )
+
+
+async def evaluate(request: Request, query: NamedQuery, bound: dict[str, Any], page: int, per_page: int
+                   ) -> tuple[list[str], list[list[Any]], int] | Response:
+    """Run the query in a query worker, under the server's deadline (like /sparql: a query that
+    runs too long is stopped, its worker replaced, the client gets 503).
+
+    (columns, the rows of the page as terms, total number of rows), or the error response."""
+    from kg.server.sparql import failure_response, run_in_pool
+
+    settings = request.app.state.kg.settings
+    started = time.monotonic()
+    outcome = await run_in_pool(request, page_job(query, bound, page, per_page, settings),
+                                started=started, limit=settings.timeout, form="SELECT")
+    if isinstance(outcome, Response):
+        return outcome
+    if not outcome.ok:
+        return failure_response(outcome, "SELECT")
+    return outcome.columns, outcome.page_rows or [], outcome.rows
 
 
 def render(fmt: str, query: NamedQuery, request: Request, columns: list[str], rows: list[list[Any]],
@@ -342,7 +365,10 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
             bound = await run_in_threadpool(bind, query, values, store, CONTROL)
         except ParamError as exc:
             return unprocessable([exc])
-        columns, rows, total = await run_in_threadpool(evaluate, store, query, bound, page, per_page)
+        evaluated = await evaluate(request, query, bound, page, per_page)
+        if isinstance(evaluated, Response):
+            return evaluated
+        columns, rows, total = evaluated
         response = render(fmt, query, request, columns, rows, bound, page, per_page, total)
         last = max(1, math.ceil(total / per_page))
         response.headers["Link"] = link_header(request, page, last)

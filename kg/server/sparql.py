@@ -43,6 +43,7 @@ from kg.server.negotiation import (
 )
 from kg.server.workers import (
     ClientGone,
+    QueryAnswer,
     QueryJob,
     QueryTimeout,
     WorkerCrashed,
@@ -324,12 +325,37 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         job.named_graphs = []
     if named_graphs and not default_graphs:
         job.default_graph = []
+    outcome = await run_in_pool(request, job, started=started, limit=limit, form=form)
+    if isinstance(outcome, Response):
+        return outcome
+    answer = outcome
+    if not answer.ok:
+        return _failure(answer, form)
+    from kg.server.negotiation import ALL_FORMATS
+
+    fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
+    entry = CachedAnswer(fmt.content_type, answer.body, make_etag(version, answer.body))
+    if version == state.version:
+        state.cache.put(key, entry)
+    _metric("inc", "hilfenetz_sparql_queries_total", form=form or "unknown")
+    return _answer(request, entry)
+
+
+async def run_in_pool(
+    request: Request, job: QueryJob, *, started: float, limit: float, form: str | None = None
+) -> QueryAnswer | Response:
+    """Run a job in the worker pool under the deadline `started + limit` (time.monotonic()).
+
+    The answer, or the response for a query that did not finish: 503 at the deadline or when
+    the worker died, 499 when the client went away. Shared by /sparql and the named queries,
+    so both are cut at the same deadline with the same message."""
+    state = _state(request)
     try:
-        answer = await state.pool.run(
+        return await state.pool.run(
             job,
             deadline=started + limit,
             limit=limit,
-            queue_timeout=settings.queue_timeout,
+            queue_timeout=state.settings.queue_timeout,
             is_disconnected=request.is_disconnected,
         )
     except QueryTimeout as exc:
@@ -345,16 +371,11 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         return Response(status_code=499)
     finally:
         _metric("observe", "hilfenetz_sparql_query_duration_seconds", time.monotonic() - started, form=form or "unknown")
-    if not answer.ok:
-        return _failure(answer, form)
-    from kg.server.negotiation import ALL_FORMATS
 
-    fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
-    entry = CachedAnswer(fmt.content_type, answer.body, make_etag(version, answer.body))
-    if version == state.version:
-        state.cache.put(key, entry)
-    _metric("inc", "hilfenetz_sparql_queries_total", form=form or "unknown")
-    return _answer(request, entry)
+
+def failure_response(answer: QueryAnswer, form: str | None = None) -> Response:
+    """The HTTP answer to a worker's error reply (syntax 400, limits 413, store 503, …)."""
+    return _failure(answer, form)
 
 
 def _answer(request: Request, entry: CachedAnswer) -> Response:

@@ -48,6 +48,12 @@ class QueryJob:
     store_generation: int = 0  # changes when the same path holds a rebuilt store
     prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/TriG/RDF-XML output
     default_prefixes: dict[str, str] = field(default_factory=dict)  # usable without PREFIX in the query
+    #: variable name -> pyoxigraph term (picklable), bound with `Store.query(substitutions=)`:
+    #: how the named queries pass request values without touching the query text
+    substitutions: dict[str, Any] | None = None
+    #: (offset, count): answer a SELECT as the solutions of one page plus the total number of
+    #: solutions (format_key "rows"), instead of a serialised document (the named-query API)
+    page: tuple[int, int] | None = None
 
 
 @dataclass
@@ -59,8 +65,10 @@ class QueryAnswer:
     body: bytes = b""
     kind: str = ""  # syntax | not_acceptable | too_many_rows | too_many_bytes | store | eval
     message: str = ""
-    rows: int = 0
+    rows: int = 0  # solutions in the answer; for a `page` job: all solutions (the total)
     seconds: float = 0.0
+    columns: list[str] = field(default_factory=list)  # `page` jobs: the projected variables
+    page_rows: list[list[Any]] | None = None  # `page` jobs: the page's solutions (terms or None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,8 +161,12 @@ def execute_job(store: Any, job: QueryJob) -> QueryAnswer:
             kwargs["named_graphs"] = []
     elif job.union_default_graph:
         kwargs["use_default_graph_as_union"] = True
+    if job.substitutions:
+        kwargs["substitutions"] = {ox.Variable(name): term for name, term in job.substitutions.items()}
     try:
         result = store.query(job.query, **kwargs)
+        if job.page is not None:
+            return _page_answer(result, job.page, start)
         if isinstance(result, ox.QueryBoolean):
             if job.result_format is None:
                 return QueryAnswer(False, kind="not_acceptable", message="ASK")
@@ -202,6 +214,27 @@ def execute_job(store: Any, job: QueryJob) -> QueryAnswer:
         return QueryAnswer(False, kind="store", message=str(exc))
     except Exception as exc:  # noqa: BLE001 - evaluation errors (e.g. a failing SERVICE) are reported
         return QueryAnswer(False, kind="eval", message=f"{type(exc).__name__}: {exc}")
+
+
+def _page_answer(result: Any, page: tuple[int, int], start: float) -> QueryAnswer:
+    """One page of a SELECT's solutions as terms, and how many solutions there are in all.
+
+    Why terms and not a serialised document: the named-query API renders its own JSON, CSV and
+    JSON-LD from terms, and only needs the page, so the rest is counted and never leaves the worker."""
+    import pyoxigraph as ox
+
+    if not isinstance(result, ox.QuerySolutions):
+        return QueryAnswer(False, kind="not_acceptable", message="a page of rows needs a SELECT query")
+    columns = [v.value for v in result.variables]
+    first, count = page
+    last = first + count
+    rows: list[list[Any]] = []
+    total = 0
+    for solution in result:
+        if first <= total < last:
+            rows.append([solution[i] for i in range(len(columns))])
+        total += 1
+    return QueryAnswer(True, "rows", rows=total, seconds=time.perf_counter() - start, columns=columns, page_rows=rows)
 
 
 def _used_prefixes(triples: list[Any], prefixes: dict[str, str]) -> dict[str, str]:

@@ -225,3 +225,42 @@ def test_shortest_connections(client: httpx.Client) -> None:
     # Gladbeck and Klostermann are linked only through withinProgramme/areaServed edges (3 steps
     # in /api/network/path), not through participation/cooperation links
     assert conn(GLADBECK, P + "heleen-klostermann") == []
+
+
+# ----------------------------------------------------------------------------- older files, now typed
+
+
+def test_health_office_default_and_parameter(client: httpx.Client) -> None:
+    """Default Dortmund (the value the file used to fix in VALUES); any Gemeinde as parameter:
+    Gladbeck is served by the health office of Kreis Recklinghausen (RKI code 1.05.5.62.)."""
+    default = rows(client, "health-office-for-municipality")
+    assert pick(default, "municipality", "rkiCode", "responsibleArea") == [
+        (HNID + "area/05913000", "1.05.9.13.", HNID + "area/05913")]
+    gladbeck = rows(client, "health-office-for-municipality", municipality=GLADBECK)
+    assert pick(gladbeck, "municipality", "rkiCode", "responsibleArea") == [(GLADBECK, "1.05.5.62.", KREIS_RE)]
+
+
+def test_municipalities_of_kreis_default_and_parameter(client: httpx.Client) -> None:
+    default = rows(client, "municipalities-of-kreis")
+    assert len(default) == 10 and {r["kreis"] for r in default} == {KREIS_RE}
+    assert {GLADBECK, CASTROP} <= {r["municipality"] for r in default}
+    oberberg = rows(client, "municipalities-of-kreis", kreis=HNID + "area/05374")
+    assert len(oberberg) == 13 and all(r["ags"].startswith("05374") for r in oberberg)
+    r = client.get("/api/queries/municipalities-of-kreis", params={"kreis": GLADBECK})  # a Gemeinde, not a Kreis
+    assert r.status_code == 422 and "hn:District" in r.text
+
+
+def test_evidence_default_and_parameter(client: httpx.Client) -> None:
+    default = rows(client, "evidence-for-resource")
+    assert {r["resource"] for r in default} == {KPK}
+    assert [r["quote"] for r in default if r["property"] == HN + "startDate"] == ["im Jahr 2012 als Modellprojekt gestartet"]
+    fachtag = rows(client, "evidence-for-resource", resource=EV + "fachtag-fruehe-hilfen-koeln-2013")
+    assert fachtag and {r["resource"] for r in fachtag} == {EV + "fachtag-fruehe-hilfen-koeln-2013"}
+    assert {r["source"] for r in fachtag} == {SRC_FT}
+
+
+def test_population_all_programmes_or_one(client: httpx.Client) -> None:
+    every = rows(client, "population-in-programme-municipalities")
+    one = rows(client, "population-in-programme-municipalities", programme=KPK)
+    assert one == [r for r in every if r["programme"] == KPK]
+    assert pick(one, "land", "municipalities", "population") == [(HNID + "area/05", 2, 148781)]

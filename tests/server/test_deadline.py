@@ -112,3 +112,71 @@ def test_worker_killed_from_outside_is_replaced(small_store: Path, tmp_path: Pat
         assert len(after) == 2 and victim not in after
     finally:
         stop_server(server.process)
+
+
+SLOW_NAMED = """# title: Cross product (deliberately slow)
+# title@de: Kreuzprodukt (absichtlich langsam)
+# description: Counts every combination of three triples: runs far past any deadline.
+# description@de: Zählt jede Kombination dreier Tripel: läuft weit über jedes Zeitlimit.
+SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }
+"""
+
+AGE_NAMED = """# title: Age of a person
+# title@de: Alter einer Person
+# description: The age of the given person.
+# description@de: Das Alter der angegebenen Person.
+# param: person resource - <http://example.org/person/1>
+SELECT ?person ?age WHERE { ?person <http://example.org/age> ?age }
+"""
+
+
+def _named_age_queries(base: str, stop: threading.Event, results: list[tuple[int, str]]) -> None:
+    """A bystander asking the typed named query for rotating persons until told to stop."""
+    with httpx.Client(timeout=30) as c:
+        i = 0
+        while not stop.is_set():
+            n = i % 20
+            r = c.get(f"{base}/api/queries/person-age", params={"person": f"{EX}person/{n}"})
+            value = r.json()["rows"][0]["age"] if r.status_code == 200 else r.text
+            results.append((r.status_code, f"{n}:{value}"))
+            i += 1
+            time.sleep(0.05)
+
+
+def test_slow_named_query_is_cut_off_while_others_are_served(small_store: Path, tmp_path: Path) -> None:
+    """/api/queries/{name} runs in the worker pool under the deadline: a slow named query gets
+    the /sparql 503 at 1 s, its worker is replaced, and a parallel client's named queries (with
+    bound parameters) keep getting the right rows."""
+    project = tmp_path / "project"
+    (project / "queries").mkdir(parents=True)
+    (project / "queries" / "cross-product.rq").write_text(SLOW_NAMED, encoding="utf-8")
+    (project / "queries" / "person-age.rq").write_text(AGE_NAMED, encoding="utf-8")
+    server = start_server(small_store, tmp_path, "--workers", "2", "--timeout", "1", "--project", str(project))
+    stop = threading.Event()
+    results: list[tuple[int, str]] = []
+    bystander = threading.Thread(target=_named_age_queries, args=(server.url, stop, results))
+    try:
+        before = server.worker_pids()
+        bystander.start()
+        t0 = time.monotonic()
+        r = httpx.get(server.url + "/api/queries/cross-product", timeout=60)
+        elapsed = time.monotonic() - t0
+        time.sleep(0.5)
+        stop.set()
+        bystander.join()
+        assert r.status_code == 503, r.text
+        assert "time limit of 1 s" in r.text and "Zeitlimit von 1 s" in r.text
+        assert elapsed < 1 + SLACK
+        assert len(results) >= 5
+        assert all(status == 200 for status, _ in results), results
+        assert all(v == f"{v.split(':')[0]}:{20 + int(v.split(':')[0])}" for _, v in results), results
+        # the runaway worker was killed and replaced
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (len(server.worker_pids()) != 2 or server.worker_pids() == before):
+            time.sleep(0.1)
+        assert len(server.worker_pids()) == 2 and len(server.worker_pids() & before) == 1
+    finally:
+        stop.set()
+        if bystander.is_alive():
+            bystander.join()
+        stop_server(server.process)
