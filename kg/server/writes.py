@@ -157,15 +157,21 @@ def diff_stores(before: Any, after: Any, graphs: Iterable[str | None] | None) ->
     return diff
 
 
-def graphs_of_update(update: str, before: Any) -> set[str | None] | None:
+def graphs_of_update(update: str, before: Any, base_iri: str | None = None) -> set[str | None] | None:
     """The graphs an update can change: those it mentions that exist (and new ones appear in the
-    diff anyway); None when it may touch graphs it does not name (GRAPH ?g, ALL, NAMED)."""
+    diff anyway); None when it may touch graphs it does not name (GRAPH ?g, ALL, NAMED).
+    Relative IRIs count as pyoxigraph resolves them, against `base_iri` (a graph missed here
+    would be a write silently lost: the change is committed from this diff)."""
+    from urllib.parse import urljoin
+
     from kg.namespaces import PREFIXES
     from kg.server.sparql_text import mentioned_iris
 
     iris = mentioned_iris(update, PREFIXES)
     if iris is None:
         return None
+    if base_iri:
+        iris |= {urljoin(base_iri, i) for i in iris}
     return {None} | (iris & _names(before))
 
 
@@ -391,7 +397,7 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
         except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
             return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
         t = time.perf_counter()
-        scope = graphs if graphs is not None else graphs_of_update(update, store)
+        scope = graphs if graphs is not None else graphs_of_update(update, store, base_iri)
         diff = diff_stores(store, staging, scope)
         timings["diff"] = time.perf_counter() - t
         if diff.empty():

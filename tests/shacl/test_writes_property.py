@@ -268,3 +268,20 @@ def test_blank_node_writes(tmp_path: Path) -> None:
     out = write(f"DELETE WHERE {{ GRAPH ?g {{ ?b a <{ex}Person> ; <{ex}name> ?n }} }}")
     assert out.ok and "commit_rerun" in out.timings
     assert list(store.query(agent_types)) == []
+
+
+def test_relative_graph_iri_resolved_against_the_base(tmp_path: Path) -> None:
+    """The change is committed from the diff of the graphs an update names: a graph named by a
+    relative IRI is the one pyoxigraph resolves against the endpoint's base, and its change must
+    not be lost."""
+    path = tmp_path / "store"
+    store = ox.Store(str(path))
+    (tmp_path / "snapshots").mkdir()
+    state = SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda: None,
+                            settings=SimpleNamespace(store_path=path))
+    base = "http://example.org/sparql"
+    g = ox.NamedNode("http://example.org/g")
+    for n in (1, 2):
+        out = writes.apply_update(state, f"INSERT DATA {{ GRAPH <g> {{ <s> <p> {n} }} }}", base_iri=base, validate=True)
+        assert out.ok, out.message
+    assert sorted(q.object.value for q in store.quads_for_pattern(None, None, None, g)) == ["1", "2"]
