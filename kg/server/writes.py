@@ -339,13 +339,16 @@ def _commit_by_rerun(state: Any, update: str, base_iri: str | None, staging_dir:
     store.flush()
     store.backup(str(staging_dir / "pre"))
     store.update(update, base_iri=base_iri, prefixes=_prefixes())
-    store.flush()
-    store.backup(str(staging_dir / "post"))
-    pre, post = ox.Store(str(staging_dir / "pre")), ox.Store(str(staging_dir / "post"))
-    added, removed, _full = inferred_patch(pre, post, diff_stores(pre, post, graphs))
-    for q in removed:
-        store.remove(q)
-    store.extend(added)
+    try:
+        store.flush()
+        store.backup(str(staging_dir / "post"))
+        pre, post = ox.Store(str(staging_dir / "pre")), ox.Store(str(staging_dir / "post"))
+        added, removed, _full = inferred_patch(pre, post, diff_stores(pre, post, graphs))
+        for q in removed:
+            store.remove(q)
+        store.extend(added)
+    except OSError as exc:  # the data change is committed; only the derived triples lag behind
+        log.error("write committed, but the inferred graph could not be updated (rebuild to repair): %s", exc)
 
 
 # ------------------------------------------------------------------------------- the write
@@ -427,7 +430,14 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
         timings["commit"] = time.perf_counter() - t
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)  # an open staging handle keeps its files until dropped
-    state.committed()
+    try:
+        state.committed()
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        # the change is in the store (its log); readers get it with the next snapshot
+        log.error("write committed, but no snapshot for the readers could be written: %s", exc)
+        timings["snapshot_failed"] = 1.0
     timings["total"] = time.perf_counter() - t0
     log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
     return WriteOutcome(True, timings=timings)
