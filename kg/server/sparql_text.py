@@ -137,7 +137,11 @@ def tokenize(text: str) -> list[Token]:
 
 def query_form(text: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (the first such keyword at depth 0), else None."""
-    for tok in tokenize(text):
+    return _form_of(tokenize(text))
+
+
+def _form_of(tokens: list[Token]) -> str | None:
+    for tok in tokens:
         if tok.depth == 0 and tok.is_word(*QUERY_FORMS):
             return tok.upper
     return None
@@ -145,7 +149,11 @@ def query_form(text: str) -> str | None:
 
 def looks_like_update(text: str) -> bool:
     """True if the text starts (after the prologue) with an update keyword rather than a query form."""
-    for tok in tokenize(text):
+    return _starts_like_update(tokenize(text))
+
+
+def _starts_like_update(tokens: list[Token]) -> bool:
+    for tok in tokens:
         if tok.is_word("PREFIX", "BASE"):
             continue
         if tok.kind in ("pname", "iri"):
@@ -207,7 +215,10 @@ class RemoteTarget:
 
 def remote_targets(text: str) -> list[RemoteTarget]:
     """Every SERVICE and LOAD target in a query or update."""
-    tokens = tokenize(text)
+    return _targets_of(tokenize(text))
+
+
+def _targets_of(tokens: list[Token]) -> list[RemoteTarget]:
     prefixes, base = _prologue(tokens)
     out: list[RemoteTarget] = []
     for i, tok in enumerate(tokens):
@@ -301,4 +312,6 @@ def query_facts(text: str) -> QueryFacts:
 
     Why memoised: a portal sends the same few queries again and again; with this the cached
     answer path does no tokenising at all."""
-    return QueryFacts(query_form(text), looks_like_update(text), normalise(text), tuple(remote_targets(text)))
+    tokens = tokenize(text)  # once: a new query text is the common case of a cache miss
+    return QueryFacts(_form_of(tokens), _starts_like_update(tokens), " ".join(tok.text for tok in tokens),
+                      tuple(_targets_of(tokens)))

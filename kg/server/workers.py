@@ -18,13 +18,16 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import select
 import signal
+import struct
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
 # --------------------------------------------------------------------------------------------
@@ -274,10 +277,11 @@ def _limit_answer(kind: str, job: QueryJob) -> QueryAnswer:
 #: Stack of the thread that parses and evaluates queries (in each worker) and updates (in the
 #: server, see `run_with_parser_stack`). pyoxigraph's parser recurses once per nesting level
 #: and overflows an 8 MiB stack below 1,000 levels for some constructs (FILTER EXISTS, nested
-#: function calls); with 256 MiB every construct tried parses at kg.server.sparql_text's
-#: MAX_NESTING (2,000), deeper texts are refused before parsing. Virtual memory only: pages are
-#: touched as the recursion goes (it counts once against the worker's RLIMIT_DATA).
-PARSER_STACK_BYTES = 256 * 1024 * 1024
+#: function calls); with 64 MiB every construct tried (groups, UNION, OPTIONAL, FILTER EXISTS,
+#: nested calls) parses at kg.server.sparql_text's MAX_NESTING (2,000 levels), deeper texts are
+#: refused before parsing. It is virtual memory (pages are touched as the recursion goes), but it
+#: counts against the worker's RLIMIT_DATA, so it is kept well below the smallest useful limit.
+PARSER_STACK_BYTES = 64 * 1024 * 1024
 _STACK_LOCK = threading.Lock()
 
 
@@ -536,27 +540,20 @@ class WorkerPool:
         worker.jobs += 1
         finished = False
         try:
-            await loop.run_in_executor(self._executor, worker.conn.send, job)
-            future = loop.run_in_executor(self._executor, worker.conn.recv)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self.killed += 1
-                    self.on_event("timeout")
-                    raise QueryTimeout(limit)
-                done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.5))
-                if done:
-                    try:
-                        answer = future.result()
-                    except (EOFError, OSError) as exc:
-                        self.on_event("crash")
-                        raise WorkerCrashed(f"worker process died: {exc!r}") from None
-                    finished = True
-                    return answer
-                if is_disconnected is not None and await is_disconnected():
-                    self.killed += 1
-                    self.on_event("client_gone")
-                    raise ClientGone()
+            payload = _ForkingPickler.dumps(job)
+            if len(payload) <= _INLINE_SEND_MAX:
+                # fits the (empty) pipe's buffer: the write cannot block, so no thread hop
+                worker.conn.send_bytes(payload)
+            else:
+                await loop.run_in_executor(self._executor, worker.conn.send_bytes, payload)
+            await self._until_readable(worker, deadline, limit, is_disconnected)
+            try:
+                answer = await self._read_answer(worker)
+            except (EOFError, OSError) as exc:
+                self.on_event("crash")
+                raise WorkerCrashed(f"worker process died: {exc!r}") from None
+            finished = True
+            return answer
         finally:
             if finished:
                 self._idle.put_nowait(worker)
@@ -564,6 +561,89 @@ class WorkerPool:
                 # deadline, crash, client gone or cancellation: the worker may still be busy
                 # with a runaway query, so it is killed and replaced
                 self._background(self._replace(worker))
+
+
+    async def _until_readable(
+        self,
+        worker: _Worker,
+        deadline: float,
+        limit: float,
+        is_disconnected: Callable[[], Awaitable[bool]] | None,
+    ) -> None:
+        """Wait (in the event loop, no thread) until the worker starts answering; raise
+        QueryTimeout at the deadline and ClientGone when the client has left."""
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+        fd = worker.conn.fileno()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(fd, ready)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.killed += 1
+                    self.on_event("timeout")
+                    raise QueryTimeout(limit)
+                done, _ = await asyncio.wait({readable}, timeout=min(remaining, 0.5))
+                if done:
+                    return
+                if is_disconnected is not None and await is_disconnected():
+                    self.killed += 1
+                    self.on_event("client_gone")
+                    raise ClientGone()
+        finally:
+            loop.remove_reader(fd)
+            # uvloop makes a watched descriptor non-blocking; the reads and writes that follow
+            # (and the worker's next job) expect a blocking one
+            os.set_blocking(fd, True)
+
+    async def _read_answer(self, worker: _Worker) -> QueryAnswer:
+        """Read the answer the worker has begun to send (multiprocessing's framing: a 4-byte
+        big-endian length, or -1 and an 8-byte length, then the pickle).
+
+        Why not `conn.recv()` in a thread, as before: the thread hop costs about as much as a
+        point lookup. A small answer is read right here: its bytes are in the pipe or on their
+        way (the worker writes the whole message at once); a large one is read in a thread, so
+        the event loop never waits on a long transfer."""
+        fd = worker.conn.fileno()
+        header = _read_exact(fd, 4)
+        (size,) = struct.unpack("!i", header)
+        if size == -1:
+            (size,) = struct.unpack("!Q", _read_exact(fd, 8))
+        if size <= _INLINE_RECV_MAX:
+            data = _read_exact(fd, size)
+        else:
+            data = await asyncio.get_running_loop().run_in_executor(self._executor, _read_exact, fd, size)
+        answer: QueryAnswer = _ForkingPickler.loads(data)
+        return answer
+
+
+#: Jobs up to this size are written to the worker's pipe from the event loop (the pipe is empty
+#: and holds 64 KiB, so the write never blocks); larger ones from a thread.
+_INLINE_SEND_MAX = 60 * 1024
+#: Answers up to this size are read in the event loop, larger ones in a thread.
+_INLINE_RECV_MAX = 256 * 1024
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    """Exactly `size` bytes from a blocking pipe, or EOFError if the writer went away."""
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        try:
+            chunk = os.read(fd, min(left, 1 << 20))
+        except BlockingIOError:  # a non-blocking descriptor after all: wait for the rest
+            select.select([fd], [], [], 1.0)
+            continue
+        if not chunk:
+            raise EOFError("the worker closed its pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def default_memory_limit() -> int | None:
