@@ -197,7 +197,8 @@ sys.exit(main())
 """
 
 
-def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *, memory_probe: Path | None = None,
+def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *, timeout: float | None = None,
+                 memory_probe: Path | None = None,
                  probe_interval: float = 30.0, extra_env: dict[str, str] | None = None,
                  ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
@@ -206,7 +207,9 @@ def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *,
     if not keep_rate_limit:
         env["HILFENETZ_RATE_LIMIT"] = "off"
     serve = ["serve", "--store", str(store), "--port", str(port), "--no-build",
-             "--workers", str(workers), "--log-level", "warning", "--timeout", "10"]
+             "--workers", str(workers), "--log-level", "warning"]
+    if timeout is not None:
+        serve += ["--timeout", f"{timeout:g}"]
     if memory_probe is None:
         cmd = [sys.executable, "-m", "kg.server.cli", *serve]
     else:
@@ -413,7 +416,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         "",
         (f"{r['duration_s']:.0f} s of load, concurrency {r['concurrency']}, {r['distinct_requests_in_mix']} distinct "
         f"good requests ({mix_text}), a pathological "
-        f"query every few seconds with a 2 s deadline. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
+        f"query every few seconds with a 2 s deadline; server: {(r.get('server') or {}).get('workers')} query workers, "
+        f"deadline {(r.get('server') or {}).get('timeout_s')} (s). Machine: {mach.get('cpus')} CPUs shared with other jobs, "
         f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
         "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
         "",
@@ -460,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pathological-every", type=float, default=3.0, metavar="SECONDS")
     p.add_argument("--workers", type=int, default=2, help="query workers of the started server")
     p.add_argument("--rate-limit", action="store_true", help="keep the server's default rate limit")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="query deadline of the started server (default: kg serve's own, 30 s); the pathological "
+                        "queries ask for 2 s themselves")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     p.add_argument("--warmup", type=float, default=60.0, metavar="SECONDS",
@@ -493,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
             if not sep or not name:
                 raise SystemExit(f"--server-env wants NAME=VALUE, not {item!r}")
             extra[name] = value
-        proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log,
+        proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log, timeout=args.timeout,
                                  memory_probe=args.memory_probe, probe_interval=args.probe_interval, extra_env=extra)
         pid = proc.pid
     try:
@@ -507,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
                              "loadavg_end": [round(x, 2) for x in os.getloadavg()],
                              "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None,
                              "server_env": args.server_env}
+        result["server"] = {"workers": args.workers if proc else None,
+                            "timeout_s": args.timeout if args.timeout is not None else ("kg serve default" if proc else None)}
         if pid:
             main_cpu = cpu_end.get(pid, 0.0) - cpu_start.get(pid, 0.0)
             workers_cpu = sum(v for k, v in cpu_end.items() if k != pid) - sum(
