@@ -12,10 +12,18 @@ and flat memory. So this script
 * sends a pathological query (a triple cartesian product, and a deep regex scan) every
   `--pathological-every` seconds with a 2 s deadline: it must be stopped (503) while the good
   requests keep being served; those answers are counted apart,
-* samples the RSS of the server process and its worker processes every 5 s.
+* samples the RSS of the server process and its worker processes every 5 s, and reports the main
+  process's RSS before the warm-up pass, after `--warmup` seconds of load and at the end, with the
+  least-squares slope after warm-up (KiB/min), plus the server's CPU seconds (main, workers).
 
 Prints a JSON summary (requests, errors with examples, p50/p95/p99/max latency per kind, RSS at
-start and end) and writes it to `--output` (default bench/results/soak.json).
+start and end) and writes it to `--output` (default bench/results/soak.json); `--markdown FILE`
+writes a short summary too.
+
+Debugging aids: `--memory-probe FILE` runs the server with tracemalloc and writes RSS, the traced
+Python heap, glibc's mallinfo2 (in use vs. free-but-kept) and object counts every
+`--probe-interval` s; `--malloc-arena-max N` / `--server-env NAME=VALUE` change the server's
+environment for experiments; `--kinds linked-data,search` leaves kinds out of the mix.
 
     python bench/soak.py --store var/store                 # 10 minutes, 16 clients
     python bench/soak.py --store var/store --duration 90   # short run
