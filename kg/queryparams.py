@@ -19,8 +19,10 @@ the query then answers for all values). Types: `iri(ClassCurie)` — an existing
 class; `resource` — any IRI that is the subject of a triple; `concept(scheme)` — a concept in
 `hnid:concept/{scheme}`; `string` / `string(N)` (at most N characters, default 200);
 `integer`; `date` (`YYYY-MM-DD`). Old-style lines (`name iri <default>` without a typed class,
-as in the first example queries, whose default sits in a `VALUES` block) are kept as
-*documentation-only* parameters: not bindable, so the API does not offer them.
+with the default fixed in a `VALUES` block) are still read as *documentation-only* parameters:
+not bindable, so the API does not offer them; no file in `queries/` uses that form any more.
+A header default is applied by `bind` (the API), not by the query text: run as a plain file
+(at /sparql, `kg query`), such a query leaves the variable unbound and answers for all values.
 
 Rules a parameterised query must follow (checked when the file is loaded): the variable is
 projected; it is never the target of `BIND(... AS ?p)` (pyoxigraph replaces the variable in the
