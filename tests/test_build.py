@@ -16,8 +16,8 @@ import pytest
 from kg import namespaces as ns
 from kg.build import GRAPH_BUILD, build, building_path, old_path, recover
 from kg.errors import BuildError, BuildValidationError, KgError, SourceSyntaxError
-from kg.store import graph_counts, open_read_only
 from kg.sources import parse_project
+from kg.store import graph_counts, open_read_only
 
 
 def snapshot(directory: Path) -> dict[str, str]:

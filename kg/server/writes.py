@@ -77,10 +77,6 @@ class WriteOutcome:
         return {"violation": 422, "disk_full": 507}.get(self.kind, 400)
 
 
-class UpdateSyntaxError(Exception):
-    """The update text does not parse (message carries pyoxigraph's line:column)."""
-
-
 DISK_FULL_EN = "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."
 DISK_FULL_DE = "Der Schreibvorgang wurde abgelehnt: der Datenträger des Stores ist voll; nichts wurde geändert."
 
@@ -89,11 +85,6 @@ def is_disk_full(exc: BaseException) -> bool:
     """ENOSPC, from the OS or as RocksDB reports it inside pyoxigraph's OSError text."""
     text = str(exc)
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in text or "NoSpace" in text
-
-
-def has_shapes(store: Any) -> bool:
-    """True if the store holds any SHACL shapes (otherwise writes are not validated)."""
-    return next(iter(store.quads_for_pattern(None, None, None, _SHAPES)), None) is not None
 
 
 def _prefixes() -> dict[str, str]:
@@ -242,18 +233,6 @@ def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str
     if outcome.applied:
         return True, "", '{"conforms": true}', "", outcome.full
     return (False, *_report(outcome, shapes_after, after), outcome.full)
-
-
-def validate_store(store: Any) -> tuple[bool, str, str, str]:
-    """Validate all data graphs of `store` against its shapes (native engine, in place)."""
-    from kg.shacl.engine import validate_store as native
-
-    shapes = _shapes_of(store)
-    if shapes is None:
-        return True, "", '{"conforms": true}', ""
-    report = native(store, shapes.g, data_graph=data_graphs(store))
-    text = report.to_text(lang="both", only_violations=True)
-    return report.conforms, report.to_turtle(), report.to_json(), text
 
 
 # ------------------------------------------------------------------------------- inference
