@@ -227,3 +227,20 @@ def test_head_has_headers_no_body(ro_server: Server, client: httpx.Client) -> No
     r = client.head(ro_server.sparql, params={"query": "ASK {}"})
     assert r.status_code == 200 and r.content == b""
     assert r.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_nesting_depth_ignores_strings_iris_and_comments() -> None:
+    """The pre-parser nesting check counts { ( [ together, but not inside strings, IRIs or
+    comments, and a stray closing bracket never hides the nesting that follows it."""
+    from kg.server.sparql_text import MAX_NESTING, nesting_depth, too_deep
+
+    assert nesting_depth('SELECT * WHERE { ?s ?p "{{{((" . FILTER(?a < ?b) } # {{{{') == 2
+    assert nesting_depth("ASK { ?s ?p '''a\n{{{\n''' ; <http://example.org/a#{> ?o }") == 1
+    assert nesting_depth("ASK { FILTER(STR(?x) = STR([ ])) }") == 4
+    assert nesting_depth(")))" + "{" * 5 + "}" * 5) == 5
+    deep = "SELECT * WHERE " + "{" * (MAX_NESTING + 1) + "}" * (MAX_NESTING + 1)
+    assert too_deep(deep) == MAX_NESTING + 1
+    assert too_deep("SELECT * WHERE " + "{" * MAX_NESTING + "}" * MAX_NESTING) is None
+    # many brackets side by side are not deep
+    assert too_deep("ASK { " + "{ } " * (3 * MAX_NESTING) + "}") is None
+    assert too_deep('ASK { FILTER("' + "{" * (3 * MAX_NESTING) + '" != "") }') is None
