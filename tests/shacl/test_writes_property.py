@@ -206,7 +206,7 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
 
 
 @pytest.mark.slow
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_random_writes_equal_full_validation_and_fresh_inference(live: SimpleNamespace, seed: int) -> None:
     rnd = random.Random(seed)
