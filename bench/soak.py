@@ -412,6 +412,9 @@ def render_markdown(r: dict[str, Any]) -> str:
     mach = r.get("machine") or {}
     cpu = r.get("server_cpu_s") or {}
 
+    server = r.get("server") or {}
+    timeout = server.get("timeout_s")
+    deadline = f"{timeout:g} s" if isinstance(timeout, (int, float)) else "kg serve's default (30 s)"
     described = {"named-query": "every named query", "linked-data": "linked-data fetches as HTML/Turtle/JSON-LD",
                  "search": "searches"}
     mix_text = ", ".join(described[k] for k in r.get("kinds", KINDS))
@@ -424,8 +427,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         "",
         (f"{r['duration_s']:.0f} s of load, concurrency {r['concurrency']}, {r['distinct_requests_in_mix']} distinct "
         f"good requests ({mix_text}), a pathological "
-        f"query every few seconds with a 2 s deadline; server: {(r.get('server') or {}).get('workers')} query workers, "
-        f"deadline {(r.get('server') or {}).get('timeout_s')} (s). Machine: {mach.get('cpus')} CPUs shared with other jobs, "
+        f"query every few seconds with a 2 s deadline; server: {server.get('workers')} query workers, "
+        f"deadline {deadline}. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
         f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
         "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
         "",
