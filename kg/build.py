@@ -17,9 +17,9 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -520,7 +520,7 @@ def _metadata_quads(project_root: Path, counts: dict[str, int]) -> list[ox.Quad]
     s = ox.NamedNode(ns.HNID + "build/current")
     xsd = ns.PREFIXES["xsd"]
     prov = ns.PREFIXES["prov"]
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     quads = [
         ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(prov + "Activity"), g),
         ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdfs"] + "label"), ox.Literal("kg build"), g),
@@ -679,5 +679,13 @@ def validate_project(
                           cache_dir=cache_dir, cache_key=key)
 
 
-__all__ = ["BuildResult", "build", "validate_project", "validate_store", "recover", "swap_into_place",
-           "KgError", "GRAPH_BUILD"]
+__all__ = [
+    "GRAPH_BUILD",
+    "BuildResult",
+    "KgError",
+    "build",
+    "recover",
+    "swap_into_place",
+    "validate_project",
+    "validate_store",
+]
