@@ -91,12 +91,11 @@ def _wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path, limit: flo
     raise RuntimeError(f"replicas did not come up:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def replicas(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+def _start(store: Path, log_dir: Path) -> Replicas:
     port = free_port()
-    log = tmp_path_factory.mktemp("replicas") / "replicas.log"
+    log = log_dir / f"replicas-{port}.log"
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
-    cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(built_store), "--port", str(port),
+    cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
            "--replicas", "2", "--workers", "1", "--rate-limit", "0", "--no-build", "--no-warm",
            "--log-level", "warning"]
     with open(log, "wb") as fh:
@@ -104,12 +103,44 @@ def replicas(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_serving(url, proc, log)
-        yield Replicas(url, proc, log)
-    finally:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    except BaseException:
+        _kill(proc)
+        raise
+    return Replicas(url, proc, log)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+class Service:
+    """The module's one running service: started on first use and again if a test stopped it,
+    so the tests do not depend on their order."""
+
+    def __init__(self, store: Path, log_dir: Path) -> None:
+        self.store, self.log_dir = store, log_dir
+        self.started: list[Replicas] = []
+
+    def running(self) -> Replicas:
+        if not self.started or self.started[-1].process.poll() is not None:
+            self.started.append(_start(self.store, self.log_dir))
+        return self.started[-1]
+
+
+@pytest.fixture(scope="module")
+def service(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    svc = Service(built_store, tmp_path_factory.mktemp("replicas"))
+    yield svc
+    for r in svc.started:
+        _kill(r.process)
+
+
+@pytest.fixture
+def replicas(service: Service) -> Replicas:
+    return service.running()
 
 
 def _ask(url: str) -> tuple[int, str, int]:
