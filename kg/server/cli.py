@@ -160,15 +160,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     replicas = int(getattr(args, "replicas", 1))
-    if replicas < 1:
-        raise SystemExit("kg serve: --replicas must be at least 1")
+    if replicas != 1:
+        from kg.server.replicas import ReplicaError, check_replicas, run_replicas
+
+        try:  # before building: a refused combination must not cost a build first
+            check_replicas(settings, replicas)
+        except ReplicaError as exc:
+            print(f"kg serve: {exc}", file=sys.stderr)
+            return 2  # a usage error, as argparse answers one
     ensure_store(settings, build_allowed=not args.no_build)
     if replicas > 1:
-        try:
-            from kg.server.replicas import run_replicas
-        except ImportError as exc:
-            raise SystemExit(f"kg serve: --replicas {replicas} is not available in this installation "
-                             f"(kg.server.replicas: {exc}); use --replicas 1") from None
         return int(run_replicas(settings, replicas, args.log_level))
     app = create_app(settings)
     mode = "read-write (token required)" if settings.writable else "read-only"
