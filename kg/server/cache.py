@@ -16,11 +16,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    """A serialised answer with its Content-Type and strong ETag."""
+    """A serialised answer with its Content-Type and strong ETag.
+
+    `headers`: further response headers that belong to the answer (e.g. a named query's `Link`
+    and `X-Total-Count`), so a cached page is answered exactly as the first time."""
 
     content_type: str
     body: bytes
     etag: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def make_etag(version: str, body: bytes) -> str:
