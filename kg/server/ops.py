@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import json
 import logging
 import os
@@ -208,26 +209,20 @@ DEFAULT_MALLOC_ARENAS = 2
 DEFAULT_MALLOC_TRIM_SECONDS = 30.0
 _M_ARENA_MAX = -8  # mallopt parameter number in glibc's malloc.h
 
-_libc_handle: ctypes.CDLL | None | bool = False
-
-
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    """glibc if this process runs on it (it has malloc_trim), else None."""
-    global _libc_handle
-    if _libc_handle is False:
-        lib: ctypes.CDLL | None = None
-        try:
-            candidate = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            if hasattr(candidate, "malloc_trim") and hasattr(candidate, "mallopt"):
-                candidate.malloc_trim.argtypes = [ctypes.c_size_t]
-                candidate.malloc_trim.restype = ctypes.c_int
-                candidate.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-                candidate.mallopt.restype = ctypes.c_int
-                lib = candidate
-        except OSError:
-            lib = None
-        _libc_handle = lib
-    return _libc_handle or None
+    """glibc if this process runs on it (it has malloc_trim), else None. Looked up once."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    if not (hasattr(lib, "malloc_trim") and hasattr(lib, "mallopt")):
+        return None
+    lib.malloc_trim.argtypes = [ctypes.c_size_t]
+    lib.malloc_trim.restype = ctypes.c_int
+    lib.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.mallopt.restype = ctypes.c_int
+    return lib
 
 
 def _env_number(name: str, default: float) -> float:
