@@ -578,8 +578,8 @@ def test_reference_sample_conforms() -> None:
 
 @pytest.mark.slow
 def test_reference_data_conforms_in_full() -> None:
-    # native engine (same results as pyshacl, tests/shacl): pyshacl validates the full reference
-    # data already in the build of the `built_store` fixture
+    # the native engine, the build's default; tests/shacl/test_real_store.py checks that pyshacl
+    # gives the same results on the whole real store
     quads = list(reference_quads(REF)) + list(statute_quads(REF))
     report = _validate(_rdflib(quads), engine="native")
     assert report.violations == [], report.to_text(only_violations=True)[:2000]

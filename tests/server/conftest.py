@@ -199,14 +199,11 @@ def _shapes_store(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", params=["full", "incremental"])
-def shapes_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Writable server over a store with shapes; validation of the whole store ("full") or of the
-    changed nodes and their neighbourhood only ("incremental", as on the large project store)."""
+@pytest.fixture(scope="session")
+def shapes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Writable server over a store with shapes (writes validated incrementally, kg.server.writes)."""
     path = _shapes_store(tmp_path_factory.mktemp("shapes") / "store")
-    limit = "50000" if request.param == "full" else "0"
-    server = start_server(path, tmp_path_factory.mktemp("shapes-log"), "--workers", "1",
-                          "--full-validation-max-quads", limit, token=TOKEN)
+    server = start_server(path, tmp_path_factory.mktemp("shapes-log"), "--workers", "1", token=TOKEN)
     yield server
     stop_server(server.process)
 
