@@ -56,9 +56,13 @@ def ontology_quads() -> Iterator[ox.Quad]:
             yield ox.Quad(q.subject, q.predicate, q.object, g)
 
 
-def select(store: ox.Store, query: str) -> list[dict[str, str]]:
-    """Run a SELECT over the union of all graphs; values as plain strings (IRIs without <>)."""
-    res = store.query(query, use_default_graph_as_union=True)
+def select(store: ox.Store, query: str, **iris: str) -> list[dict[str, str]]:
+    """Run a SELECT over the union of all graphs; values as plain strings (IRIs without <>).
+
+    Keyword arguments bind query variables to IRIs, as the API binds a named query's parameters."""
+    subs = {ox.Variable(k): ox.NamedNode(v) for k, v in iris.items()}
+    res = store.query(query, use_default_graph_as_union=True, substitutions=subs) if subs else \
+        store.query(query, use_default_graph_as_union=True)
     names = [v.value for v in res.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in res]
 
@@ -306,14 +310,13 @@ def test_health_offices_and_their_responsibility(store: ox.Store) -> None:
 
 
 def test_query_health_office_for_gladbeck_is_kreis_recklinghausens(store: ox.Store) -> None:
-    text = load_query("health-office-for-municipality.rq").replace(
-        "VALUES ?municipality { area:05913000 }", "VALUES ?municipality { area:05562014 }")
-    rows = select(store, text)
+    rows = select(store, load_query("health-office-for-municipality.rq"), municipality=AREA + "05562014")
     assert [(r["rkiCode"], r["responsibleArea"]) for r in rows] == [("1.05.5.62.", AREA + "05562")]
 
 
 def test_query_health_office_for_dortmund_default(store: ox.Store) -> None:
-    rows = select(store, load_query("health-office-for-municipality.rq"))
+    # the file's header default (the API binds it when no value is given)
+    rows = select(store, load_query("health-office-for-municipality.rq"), municipality=AREA + "05913000")
     expected = [r for r in read("gesundheitsaemter.csv") if r["kreis_ags_from_code"] == "05913"]
     assert [r["officeName"] for r in rows] == [f"{e['name']}, {e['department']}" for e in expected] == [
         "Stadt Dortmund, Gesundheitsamt"]
@@ -325,10 +328,7 @@ def test_query_health_office_for_dortmund_default(store: ox.Store) -> None:
 
 @pytest.mark.parametrize("kreis", ["05562", "05374", "09162"])
 def test_query_municipalities_of_kreis(store: ox.Store, kreis: str) -> None:
-    text = load_query("municipalities-of-kreis.rq")
-    if kreis != "05562":  # the default in the file
-        text = text.replace("VALUES ?kreis { area:05562 }", f"VALUES ?kreis {{ area:{kreis} }}")
-    rows = select(store, text)
+    rows = select(store, load_query("municipalities-of-kreis.rq"), kreis=AREA + kreis)
     expected = [(r["ags"], r["name"], int(r["population"])) for r in read("gemeinden.csv") if r["parent_ags"] == kreis]
     assert [(r["ags"], r["name"], int(r["population"])) for r in rows] == sorted(expected)
     if kreis == "05562":
