@@ -68,9 +68,6 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--public-base-url", default=None, help="base URL the service is reachable at")
     p.add_argument("--allow-service", action="append", default=[], metavar="HOST",
                    help="host that SERVICE/LOAD may contact (repeatable; default: none)")
-    p.add_argument("--full-validation-max-quads", type=int, default=50_000, metavar="N",
-                   help="validate writes on the whole store up to N quads, above only the changed "
-                        "nodes and their neighbourhood (default 50000)")
     p.add_argument("--watch-interval", type=float, default=5.0, metavar="SECONDS",
                    help="read-only mode: check this often whether `kg build` replaced the store, and "
                         "switch to the new one without a restart (0 = never; default 5)")
@@ -122,7 +119,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         service_allow=tuple(args.allow_service),
         public_base_url=args.public_base_url,
         workers=args.workers,
-        full_validation_max_quads=args.full_validation_max_quads,
         watch_interval=args.watch_interval,
         warm_caches=not args.no_warm,
         rate_limit=args.rate_limit,

@@ -49,9 +49,6 @@ class Settings:
     cache_entry_max_bytes: int = 4 * 1024 * 1024
     #: Validate writes against the SHACL shapes stored in the shapes graph.
     validate_writes: bool = True
-    #: Up to this many quads a write is validated on the whole store (exact); above it only the
-    #: changed nodes and their neighbourhood are validated (see kg.server.writes).
-    full_validation_max_quads: int = 50_000
     #: Read-only mode: seconds between checks whether the store was rebuilt (0 = never).
     watch_interval: float = 5.0
     #: Requests per second and burst per client IP (kg.server.limits; 0 = no rate limit).

@@ -445,8 +445,7 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
 
     def work() -> Any:
         with state.write_lock:
-            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
-                                full_validation_max_quads=settings.full_validation_max_quads)
+            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes)
 
     # the update is parsed in this process: on a parser-sized stack (see nesting_refusal)
     outcome = await asyncio.get_running_loop().run_in_executor(None, run_with_parser_stack, work)
@@ -454,13 +453,17 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
 
 
 def write_outcome_response(request: Request, outcome: Any, success: Response | None = None) -> Response:
-    """Map a WriteOutcome to HTTP: 2xx, 400 syntax, 422 with the validation report."""
+    """Map a WriteOutcome to HTTP: 2xx, 400 syntax, 422 with the validation report, 507 full disk."""
     if outcome.ok:
         _metric("inc", "hilfenetz_writes_total", result="ok")
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
     if outcome.kind == "syntax":
         return error(400, syntax_message("SPARQL update", outcome.message))
+    if outcome.kind == "disk_full":
+        from kg.server.writes import DISK_FULL_DE
+
+        return error(507, outcome.message, DISK_FULL_DE)
     if outcome.kind == "violation":
         accept = request.headers.get("accept", "")
         if "json" in accept:

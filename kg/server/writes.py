@@ -335,15 +335,13 @@ def _commit_by_rerun(state: Any, update: str, base_iri: str | None, staging_dir:
 
 def apply_update(
     state: Any, update: str, *, base_iri: str | None, validate: bool,
-    full_validation_max_quads: int | None = None, graphs: Iterable[str | None] | None = None,
+    graphs: Iterable[str | None] | None = None,
 ) -> WriteOutcome:
     """Apply one SPARQL Update to the live store: staged, diffed, validated, inferred, committed.
 
     Must be called with `state.write_lock` held. Never raises for bad input. `graphs` names the
-    graphs the update can change (None: found from the update text). `full_validation_max_quads`
-    is ignored (validation is incremental and exact at every size; kept until the callers in
-    kg/server/sparql.py stop passing it)."""
-    del full_validation_max_quads
+    graphs the update can change (None: found from the update text). Validation is incremental
+    and exact at every store size."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:

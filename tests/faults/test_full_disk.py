@@ -118,6 +118,12 @@ def test_full_disk_is_a_507(small_disk: Path, tmp_path: Path) -> None:
         assert r.status_code == 507, r.text
         assert "No space left on device" in r.text and "Datenträger" in r.text and "nichts wurde geändert" in r.text
         assert quads_http(server) == before
+        # the same through SPARQL Update at /sparql
+        update = "INSERT DATA { GRAPH <http://example.org/g/new> { " + BIG.decode().replace("\n", " ") + " } }"
+        u = httpx.post(server.sparql, data={"update": update}, headers=AUTH, timeout=120)
+        assert u.status_code == 507, u.text
+        assert "Datenträger" in u.text and "nichts wurde geändert" in u.text
+        assert quads_http(server) == before
     finally:
         stop_server(server.process)
 
