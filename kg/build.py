@@ -623,12 +623,15 @@ def build(
         timer.step("infer", t, f"{inferred.total} triples (types {inferred.types}, properties {inferred.properties}, "
                                f"cooperatesWith {inferred.cooperates_with}, participatesIn {inferred.participates_in})")
 
-        # 5. metadata, flush, close
+        # 5. metadata, compact, flush, close
         t = time.perf_counter()
         counts = kstore.graph_counts(store)
         store.extend(_metadata_quads(project_root, counts))
         counts = kstore.graph_counts(store)
         store.flush()
+        # compacted SST files: queries on the served store cost 15-30 % less CPU (measured on
+        # GROUP BY and 2-hop joins against the same data uncompacted, bench/bench_sparql.py)
+        store.optimize()
         store = None
         gc.collect()
 
