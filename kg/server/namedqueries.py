@@ -44,6 +44,7 @@ from kg.queryparams import (
     bind,
     load_named_queries,
 )
+from kg.server.cache import CachedAnswer, if_none_match, make_etag
 from kg.server.workers import QueryJob
 
 API_PREFIX = "/api/queries"
@@ -359,6 +360,15 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
         errors += [ParamError(k, "given more than once", "multiple_values") for k in repeated]
         if errors:
             return unprocessable(errors)
+        state = request.app.state.kg
+        version = state.version
+        # the published graph only changes with its version: a page already answered for exactly
+        # this request (URL, format) is served from the answer cache without a query worker
+        key = ("namedquery", query.name, fmt, str(request.base_url),
+               tuple(sorted(request.query_params.multi_items())), version)
+        cached = state.cache.get(key)
+        if cached is not None:
+            return cached_response(request, cached)
         store = get_store()
         values = dict(request.query_params.items())
         try:
@@ -371,13 +381,25 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
         columns, rows, total = evaluated
         response = render(fmt, query, request, columns, rows, bound, page, per_page, total)
         last = max(1, math.ceil(total / per_page))
-        response.headers["Link"] = link_header(request, page, last)
-        response.headers["X-Total-Count"] = str(total)
-        return response
+        headers = (("Link", link_header(request, page, last)), ("X-Total-Count", str(total)))
+        entry = CachedAnswer(response.headers["content-type"], bytes(response.body), make_etag(version, bytes(response.body)),
+                             headers)
+        if version == state.version:
+            state.cache.put(key, entry)
+        return cached_response(request, entry)
 
     endpoint.__name__ = f"namedquery_{query.name.replace('-', '_')}"
     endpoint.__doc__ = query.example.title.get("en")
     return endpoint
+
+
+def cached_response(request: Request, entry: CachedAnswer) -> Response:
+    """The answer with its ETag (304 when the client has it already) and its own headers."""
+    headers = {"ETag": entry.etag, "Vary": "Accept", "Cache-Control": "public, max-age=0, must-revalidate",
+               **dict(entry.headers)}
+    if if_none_match(request.headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, status_code=200, headers={**headers, "Content-Type": entry.content_type})
 
 
 def iter_names(queries_dir: Path) -> Iterator[str]:

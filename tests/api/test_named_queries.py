@@ -264,3 +264,35 @@ def test_population_all_programmes_or_one(client: httpx.Client) -> None:
     one = rows(client, "population-in-programme-municipalities", programme=KPK)
     assert one == [r for r in every if r["programme"] == KPK]
     assert pick(one, "land", "municipalities", "population") == [(HNID + "area/05", 2, 148781)]
+
+
+def test_repeated_pages_come_from_the_answer_cache(built_store: Any) -> None:
+    """A page already answered for the same URL and store version is served from the answer cache
+    (no query worker), byte for byte with its Link and X-Total-Count, and revalidates with 304."""
+    from kg.server.app import create_app
+    from kg.server.settings import Settings
+    from serving import free_port, serve_app
+
+    from .conftest import PROJECT_ROOT, QUERIES, add_api_routers
+
+    port = free_port()
+    app = create_app(Settings(store_path=built_store, project_root=PROJECT_ROOT, port=port, workers=1))
+    add_api_routers(app, QUERIES)
+    cache = app.state.kg.cache
+    with serve_app(app, port, name="api-cache-uvicorn") as url, httpx.Client(base_url=url, timeout=60) as c:
+        params = {"per_page": "2", "page": "2"}
+        first = c.get("/api/queries/municipality-programmes", params=params)
+        assert first.status_code == 200, first.text
+        hits, entries = cache.hits, len(cache)
+        second = c.get("/api/queries/municipality-programmes", params=params)
+        assert cache.hits == hits + 1 and len(cache) == entries
+        assert second.content == first.content
+        for h in ("link", "x-total-count", "content-type", "etag"):
+            assert second.headers[h] == first.headers[h]
+        again = c.get("/api/queries/municipality-programmes", params=params,
+                      headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+        # another page or format is another entry
+        csv_page = c.get("/api/queries/municipality-programmes", params={**params, "format": "csv"})
+        assert csv_page.status_code == 200 and csv_page.headers["content-type"].startswith("text/csv")
+        assert len(cache) == entries + 1
