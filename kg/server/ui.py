@@ -16,7 +16,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from kg.namespaces import PREFIXES
+from kg.queryparams import bind, load_named_queries
 from kg.server.queries_catalog import load_examples
+from kg.store.remote import with_substitutions
 
 STATIC_DIR = Path(__file__).with_name("static")
 #: Where the example queries live when nothing else says so: the checkout the package runs from.
@@ -87,6 +89,19 @@ def static_file(name: str) -> FileResponse:
 
 @router.get("/api/examples", tags=["ui"])
 def examples(request: Request) -> JSONResponse:
-    """The example queries of `queries/` (name, title de/en, description de/en, params, query)."""
-    items = [q.to_json() for q in load_examples(queries_dir(request))]
+    """The example queries of `queries/` (name, title de/en, description de/en, params, query).
+
+    A file whose parameters have header defaults gets them as a VALUES block, the way the REST
+    API binds them (`/api/queries/{name}` without values): unbound, a query such as "health
+    office of a municipality" would run for all 10,953 Gemeinden, which is not the example."""
+    folder = queries_dir(request)
+    named = {q.name: q for q in load_named_queries(folder)}
+    items = []
+    for example in load_examples(folder):
+        item = example.to_json()
+        query = named.get(example.name)
+        bound = bind(query, {}, None) if query is not None else {}
+        if bound:
+            item["query"] = with_substitutions(str(item["query"]), bound)
+        items.append(item)
     return JSONResponse(items)

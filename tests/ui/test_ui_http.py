@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from kg.namespaces import PREFIXES
+from kg.queryparams import bind, load_named_queries
 from kg.server.queries_catalog import load_examples
 from kg.server.ui import STATIC_DIR
 
@@ -66,7 +67,23 @@ def test_api_examples_lists_project_queries(ui_server: str) -> None:
     assert r.status_code == 200
     served = r.json()
     expected = [q.to_json() for q in load_examples(PROJECT_ROOT / "queries")]
-    assert served == expected
+    assert [{k: v for k, v in e.items() if k != "query"} for e in served] == \
+        [{k: v for k, v in e.items() if k != "query"} for e in expected]
+    # the text is the file's, with the header defaults bound first in the WHERE group (as the
+    # REST API binds them); files without defaults are served unchanged
+    named = {q.name: q for q in load_named_queries(PROJECT_ROOT / "queries")}
+    with_defaults = 0
+    for got, want in zip(served, expected):
+        defaults = bind(named[got["name"]], {}, None)
+        if not defaults:
+            assert got["query"] == want["query"]
+            continue
+        with_defaults += 1
+        assert got["query"] != want["query"] and got["query"].replace(" ", "").replace("\n", "")
+        block = got["query"][got["query"].index(" VALUES ("):]
+        assert all(f"<{term.value}>" in block.split("}")[0] for term in defaults.values())
+        assert got["query"].replace(block[:block.index("}") + 2], "") == want["query"]
+    assert with_defaults == 3
     for item in served:
         assert set(item) >= {"name", "title", "description", "query"}
         assert set(item["title"]) == {"de", "en"}
