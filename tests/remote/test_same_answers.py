@@ -80,9 +80,18 @@ def test_every_named_query_through_the_rest_api(clients: dict[str, httpx.Client]
     assert nonempty >= len(catalog) // 3  # many answer rows on the real data (the examples filter)
 
 
+@pytest.fixture(scope="module")
+def ui_examples(clients: dict[str, httpx.Client]) -> dict[str, str]:
+    """The query texts the UI sends (the files, with their header defaults bound), by name."""
+    listed = clients["embedded"].get("/api/examples")
+    assert listed.status_code == 200
+    return {item["name"]: item["query"] for item in listed.json()}
+
+
 @pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
-def test_every_query_file_through_sparql(clients: dict[str, httpx.Client], path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
+def test_every_query_file_through_sparql(clients: dict[str, httpx.Client], ui_examples: dict[str, str],
+                                         path: Path) -> None:
+    text = ui_examples[path.stem]  # what the query UI sends for this file
     e, r = both(clients, "POST", "/sparql", data={"query": text},
                 headers={"Accept": "application/sparql-results+json"})
     assert e.status_code == r.status_code == 200, (e.text[:300], r.text[:300])
