@@ -23,6 +23,12 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the app. The store is opened at once (errors surface before serving); the worker
     processes start with the app's lifespan and stop with it."""
     settings = settings.resolved()
+    from kg.server import ops
+
+    # before the store opens: its threads then share the capped malloc arenas too (measured:
+    # with glibc's default the main process grew from ~0.7 to ~1.05 GB in 180 s of soak load,
+    # capped at 2 it stayed flat; bench/results/soak.md)
+    ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
     state = ServiceState(settings)
 
     @contextlib.asynccontextmanager
@@ -51,8 +57,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     limits.install(app, settings)  # installed first = innermost of the three: ops still counts 429s
     security.install(app, settings)  # headers also on 429/414 answers
-
-    from kg.server import ops
 
     ops.install(app, store_ready=state.ready, triple_count=state.triple_count)
 

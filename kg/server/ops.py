@@ -225,7 +225,8 @@ def _glibc() -> ctypes.CDLL | None:
     return lib
 
 
-def _env_number(name: str, default: float) -> float:
+def env_number(name: str, default: float) -> float:
+    """A non-negative number from the environment (the default when unset or not a number)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -305,8 +306,8 @@ def install(
     if access_log_to_stderr:
         ensure_access_log_handler()
     # before uvicorn starts its threads: they then share the capped arenas
-    limit_malloc_arenas(int(_env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
-    trimmer = MallocTrimmer(_env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
+    limit_malloc_arenas(int(env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
+    trimmer = MallocTrimmer(env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
     app.state.malloc_trimmer = trimmer
 
     counter = _TripleCounter(triple_count)
