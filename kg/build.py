@@ -68,16 +68,6 @@ def building_path(store_path: Path) -> Path:
     return store_path.with_name(f".{store_path.name}.building-{os.getpid()}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover(store_path: Path) -> list[str]:
     """Repair what a crash may have left behind; returns what was done (for the log).
 
@@ -104,7 +94,7 @@ def recover(store_path: Path) -> list[str]:
                     pid = int(d.name[len(prefix):])
                 except ValueError:
                     continue
-                if pid != os.getpid() and not _pid_alive(pid):
+                if pid != os.getpid() and not kstore.pid_alive(pid):
                     shutil.rmtree(d, ignore_errors=True)
                     actions.append(f"removed stale {d}")
     return actions

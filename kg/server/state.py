@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.server.cache import AnswerCache
+from kg.store import pid_alive
 from kg.server.settings import Settings
 from kg.server.workers import WorkerPool, default_memory_limit
 
@@ -43,17 +44,6 @@ log = logging.getLogger("hilfenetz.server")
 
 _MISSING = "missing"
 _SNAPSHOT_DIR = re.compile(r"^\.(?P<store>.+)\.snapshots-(?P<pid>\d+)-(?P<boot>[0-9a-f]+)$")
-
-
-def _pid_alive(pid: int) -> bool:
-    """True if a process with this id exists (also if it belongs to another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_dead_snapshots(store_path: Path) -> list[Path]:
@@ -71,7 +61,7 @@ def remove_dead_snapshots(store_path: Path) -> list[Path]:
         if not m or m.group("store") != store_path.name or not entry.is_dir():
             continue
         pid = int(m.group("pid"))
-        if pid != os.getpid() and _pid_alive(pid):
+        if pid != os.getpid() and pid_alive(pid):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)

@@ -16,6 +16,7 @@ from kg.store.embedded import (
     is_store,
     open_read_only,
     open_read_write,
+    pid_alive,
     to_rdflib,
     total_quads,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "open_query_store",
     "open_read_only",
     "open_read_write",
+    "pid_alive",
     "to_rdflib",
     "total_quads",
 ]

@@ -5,6 +5,7 @@ Kept tiny on purpose: the build owns *when* a store is written, this module only
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 from pathlib import Path
@@ -12,6 +13,18 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError, StoreMissingError
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this id exists (also one of another user). Work directories next
+    to a store carry their writer's PID, so what a killed process left behind can be cleaned up."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_store(path: Path) -> bool:
