@@ -349,7 +349,7 @@ def void_description(base_url: str, stats: Stats, manifest: Manifest | None = No
         g.lit(part, VOID + "triples", n, dt=XSD + "integer")
     by_graph_file = {f.graph: f for f in manifest.files if f.graph} if manifest else {}
     for graph, n in sorted(stats.graphs.items()):
-        sub = f"{DATASET_IRI}#graph-{_slug(graph[len(ns.HNID):] if graph.startswith(ns.HNID) else graph)}"
+        sub = f"{DATASET_IRI}#graph-{_slug(graph.removeprefix(ns.HNID))}"
         g.add(d, VOID + "subset", sub)
         g.add(sub, RDF + "type", VOID + "Dataset")
         g.add(sub, SD + "name", graph)

@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox

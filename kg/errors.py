@@ -48,7 +48,7 @@ class SourceSyntaxError(KgError):
 class BuildValidationError(KgError):
     """The data violates the SHACL shapes; the build stopped before touching the store."""
 
-    def __init__(self, report: "ValidationReport") -> None:
+    def __init__(self, report: ValidationReport) -> None:
         self.report = report
         n = sum(1 for r in report.results if r.is_violation)
         super().__init__(

@@ -547,4 +547,4 @@ def reference_quads(ref_dir: Path) -> Iterator[Quad]:
         yield from _health_office_quads(t, offices_graph, row)
 
 
-__all__ = ["reference_quads", "statute_quads", "read_units", "read_health_offices", "area_iri", "health_office_iri"]
+__all__ = ["area_iri", "health_office_iri", "read_health_offices", "read_units", "reference_quads", "statute_quads"]

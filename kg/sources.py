@@ -32,7 +32,7 @@ FORMATS: dict[str, ox.RdfFormat] = {
 _POS_RE = re.compile(
     r"^Parser error (?:at line (?P<l1>\d+) (?:column (?P<c1>\d+)|between columns (?P<c2>\d+) and \d+)"
     r"|between line (?P<l3>\d+) column (?P<c3>\d+) and line \d+ column \d+): (?P<msg>.*)$",
-    re.S,
+    re.DOTALL,
 )
 
 

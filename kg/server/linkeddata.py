@@ -42,8 +42,8 @@ from kg.dataset import (
 from kg.dump import Manifest, cached_dump, graph_file_name, store_version
 from kg.server import pages
 from kg.server.describe import (
-    SKOS,
     RDF_TYPE,
+    SKOS,
     VocabularyCache,
     concept_schemes,
     concept_tree,
@@ -273,7 +273,7 @@ class LinkedData:
             self.vocab.get(store, self.known_version())
             self.dump(store)
             self.stats(store)
-        except Exception:  # noqa: BLE001 - warming is best effort; requests recompute and report
+        except Exception:
             logging.getLogger("hilfenetz.linkeddata").exception("warming the linked-data caches failed")
 
     # rendering

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from kg.server.cache import AnswerCache
-from kg.store import pid_alive
 from kg.server.settings import Settings
 from kg.server.workers import WorkerPool, default_memory_limit
+from kg.store import pid_alive
 
 log = logging.getLogger("hilfenetz.server")
 

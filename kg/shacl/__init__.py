@@ -39,7 +39,7 @@ ENGINES: tuple[str, ...] = _engines()
 #: the native one (pyshacl only if the native module is missing from an installation).
 DEFAULT_ENGINE: str = "native" if "native" in ENGINES else "pyshacl"
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "validate", "union_graph"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "union_graph", "validate"]
 
 
 def __getattr__(name: str) -> Any:
@@ -50,7 +50,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def union_graph(data: "rdflib.Graph | rdflib.Dataset") -> "rdflib.Graph":
+def union_graph(data: rdflib.Graph | rdflib.Dataset) -> rdflib.Graph:
     """One plain Graph with the triples of every graph of `data`.
 
     pyshacl validates each named graph of a Dataset separately, but our entities link across
@@ -67,14 +67,14 @@ def union_graph(data: "rdflib.Graph | rdflib.Dataset") -> "rdflib.Graph":
 
 
 def validate(
-    data: "rdflib.Graph | rdflib.Dataset",
-    shapes: "rdflib.Graph",
-    ontology: "rdflib.Graph | None" = None,
+    data: rdflib.Graph | rdflib.Dataset,
+    shapes: rdflib.Graph,
+    ontology: rdflib.Graph | None = None,
     *,
     engine: str = DEFAULT_ENGINE,
     inplace: bool = False,
     graphs_of: Mapping[str, list[str]] | Callable[[str], list[str]] | None = None,
-) -> "ValidationReport":
+) -> ValidationReport:
     """Validate `data` against `shapes`, the ontology supplying subclass axioms.
 
     Warnings and infos are reported but do not make the report non-conforming; only

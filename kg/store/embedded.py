@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -79,7 +79,7 @@ class _Counter:
         self._it = iter(items)
         self.n = 0
 
-    def __iter__(self) -> "_Counter":
+    def __iter__(self) -> _Counter:
         return self
 
     def __next__(self) -> ox.Quad:
@@ -105,7 +105,7 @@ def total_quads(store: ox.Store) -> int:
     return len(store)
 
 
-def _rdflib_term(term: "ox.NamedNode | ox.BlankNode | ox.Literal", rdflib_mod: Any) -> Any:
+def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal, rdflib_mod: Any) -> Any:
     if isinstance(term, ox.NamedNode):
         return rdflib_mod.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -143,7 +143,7 @@ def add_to_rdflib(graph: Any, quads: Iterable[ox.Quad | ox.Triple]) -> Any:
     return graph
 
 
-def to_rdflib(store: ox.Store, graphs: Iterable[str], into: "Any | None" = None) -> Any:
+def to_rdflib(store: ox.Store, graphs: Iterable[str], into: Any | None = None) -> Any:
     """Copy the triples of the given named graphs into one rdflib.Graph (their union).
 
     Used for SHACL validation with pyshacl, which needs rdflib.
