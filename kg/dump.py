@@ -159,7 +159,9 @@ def cached_dump(store: ox.Store, cache_dir: Path, version: str) -> tuple[Path, M
     """The dump of `store` in `cache_dir/version/`, generated on first use.
 
     Generated into a temporary sibling directory and renamed, so a half-written dump is never
-    served; older versions are removed.
+    served. The previous version is kept, older ones are removed: several server processes
+    (replicas) share the directory and switch to a rebuilt store a few seconds apart, so one still
+    serving the previous version must not lose its files to the one that moved on.
     """
     cache_dir = Path(cache_dir)
     target = cache_dir / version
@@ -180,7 +182,8 @@ def cached_dump(store: ox.Store, cache_dir: Path, version: str) -> tuple[Path, M
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old in cache_dir.iterdir():
-        if old.is_dir() and old.name != version and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)
+    others = [d for d in cache_dir.iterdir() if d.is_dir() and d.name != version and not d.name.startswith(".")]
+    others.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in others[1:]:  # keep the newest other version (see above)
+        shutil.rmtree(old, ignore_errors=True)
     return target, manifest

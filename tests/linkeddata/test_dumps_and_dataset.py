@@ -159,3 +159,23 @@ def test_void_counts_partitions_and_linksets(ld_server: Server) -> None:
     assert int(g.value(linksets[0], VOID.triples)) == len(wikidata) == 3
     # external vocabulary linksets (alignment) exist too
     assert any("schema-org" in str(g.value(ls, VOID.objectsTarget)) for ls in g.subjects(rdflib.RDF.type, VOID.Linkset))
+
+
+def test_cached_dumps_keep_the_previous_version(fixture_store: ox.Store, tmp_path: Path) -> None:
+    """Replicas share the downloads directory and move to a rebuilt store seconds apart: the dump
+    of the previous version stays while the next one is made; older ones go."""
+    import os
+    import time
+
+    from kg.dump import MANIFEST_NAME, cached_dump
+
+    made = []
+    for i, version in enumerate(["v1", "v2", "v3"]):
+        target, manifest = cached_dump(fixture_store, tmp_path, version)
+        assert (target / MANIFEST_NAME).is_file() and target.name == version
+        os.utime(target, (time.time() + i, time.time() + i))  # distinct ages, oldest first
+        made.append(version)
+        kept = sorted(d.name for d in tmp_path.iterdir() if d.is_dir() and not d.name.startswith("."))
+        assert kept == made[-2:]
+    again, _ = cached_dump(fixture_store, tmp_path, "v3")  # served from the cache, nothing removed
+    assert again.name == "v3" and sorted(d.name for d in tmp_path.iterdir() if d.is_dir()) == ["v2", "v3"]
