@@ -96,27 +96,16 @@ def rss_kib(pid: int) -> int:
 
 def rss_by_process(pid: int) -> dict[int, int]:
     """RSS in KiB of `pid` and of each of its descendants (the query workers), by PID."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
+    from kg.server.replicas import descendants
+
     sizes: dict[int, int] = {}
-    todo = [pid]
-    while todo:
-        p = todo.pop()
+    for p in [pid, *descendants(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     sizes[p] = int(line.split()[1])
         except OSError:
             pass
-        todo += children.get(p, [])
     return sizes
 
 

@@ -240,7 +240,7 @@ def _say(message: str) -> None:
     print(f"kg serve: {message}", file=sys.stderr, flush=True)
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """PIDs of every process below `pid` (Linux /proc; empty elsewhere)."""
     children: dict[int, list[int]] = {}
     proc = Path("/proc")
@@ -313,7 +313,7 @@ class Supervisor:
         proc.join(timeout=1)
         code = proc.exitcode
         lived = time.monotonic() - slot.started_at
-        for pid in _descendants(proc.pid):  # query workers of a killed replica
+        for pid in descendants(proc.pid):  # query workers of a killed replica
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         if slot.ready_conn is not None:
@@ -417,7 +417,7 @@ class Supervisor:
         """SIGTERM every replica (graceful), wait up to `grace` seconds, then SIGKILL the rest
         and their query workers."""
         running = [s.process for s in self.slots if s.process is not None]
-        tree = {p.pid: _descendants(p.pid) for p in running}
+        tree = {p.pid: descendants(p.pid) for p in running}
         for p in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(p.pid, signal.SIGTERM)
@@ -429,7 +429,7 @@ class Supervisor:
                 _say(f"replica pid {p.pid} did not stop within {self.grace:g} s; killing it")
                 p.kill()
                 p.join(timeout=5)
-            for pid in tree.get(p.pid, []) + _descendants(p.pid):
+            for pid in tree.get(p.pid, []) + descendants(p.pid):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
         for slot in self.slots:
