@@ -259,17 +259,8 @@ class RemoteStore:
 
     def _post(self, url: str, data: list[tuple[str, str]], accept: str, timeout: float | None = None) -> httpx.Response:
         extra: dict[str, Any] = {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
-        try:
-            r = client().post(url, data=_group(data), headers={"Accept": accept}, **extra)
-        except httpx.TimeoutException as exc:
-            raise TimeoutError(f"remote store {redact(self.url)} did not answer in time: {exc}") from None
-        except httpx.TransportError as exc:
-            raise ConnectionError(f"remote store {redact(self.url)} not reachable: {type(exc).__name__}: {exc}") from None
-        if r.status_code == 400:
-            raise SyntaxError(r.text.strip() or "the remote store refused the query (400)")
-        if r.status_code >= 300:
-            raise RemoteError(f"remote store {redact(self.url)} answered {r.status_code}: {r.text.strip()[:2000]}")
-        return r
+        return _send(f"remote store {redact(self.url)}", "query", url,
+                     data=_group(data), headers={"Accept": accept}, **extra)
 
     def _select_raw(self, query: str, dataset: list[tuple[str, str]] | None = None) -> bytes:
         return self._post(self.url, [("query", query), *(dataset or [])], _RESULTS_JSON).content
@@ -538,16 +529,24 @@ class RemoteStore:
 def post_update(update_url: str, body: bytes | Iterable[bytes], timeout: float | None = None) -> None:
     """POST a SPARQL Update (direct, `application/sparql-update`), streamed if `body` is an iterable."""
     t = httpx.Timeout(timeout or max(_timeout(), 600.0), connect=5.0)
+    _send(f"remote update endpoint {redact(update_url)}", "update", update_url,
+          content=body, headers={"Content-Type": "application/sparql-update"}, timeout=t)
+
+
+def _send(who: str, what: str, url: str, **kwargs: Any) -> httpx.Response:
+    """POST and map failures to the errors the callers promise: TimeoutError / ConnectionError
+    (both OSError) for the network, SyntaxError for a 400 (the remote's message), RemoteError else."""
     try:
-        r = client().post(update_url, content=body, headers={"Content-Type": "application/sparql-update"}, timeout=t)
+        r = client().post(url, **kwargs)
     except httpx.TimeoutException as exc:
-        raise TimeoutError(f"remote update endpoint {redact(update_url)} did not answer in time: {exc}") from None
+        raise TimeoutError(f"{who} did not answer in time: {exc}") from None
     except httpx.TransportError as exc:
-        raise ConnectionError(f"remote update endpoint {redact(update_url)} not reachable: {type(exc).__name__}: {exc}") from None
+        raise ConnectionError(f"{who} not reachable: {type(exc).__name__}: {exc}") from None
     if r.status_code == 400:
-        raise SyntaxError(r.text.strip() or "the remote store refused the update (400)")
+        raise SyntaxError(r.text.strip() or f"the remote store refused the {what} (400)")
     if r.status_code >= 300:
-        raise RemoteError(f"remote update endpoint {redact(update_url)} answered {r.status_code}: {r.text.strip()[:2000]}")
+        raise RemoteError(f"{who} answered {r.status_code}: {r.text.strip()[:2000]}")
+    return r
 
 
 def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str] | str]:
