@@ -790,7 +790,7 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
     out += [intro, ""]
     cap = f" (at most {args.max_requests} requests)" if args.client == "python" else ""
     out.append(
-        f"Each cell: {args.runs} runs of {args.duration:g} s{cap}, closed loop, keep-alive connections, peers "
+        f"Each cell: {args.runs} run{'s' if args.runs != 1 else ''} of {args.duration:g} s{cap}, closed loop, keep-alive connections, peers "
         "interleaved within each run (order reversed every other run), one warm-up request before each cell and a "
         "wait until the peer is idle after it; medians over runs of throughput (successful requests/s), p50 and "
         "p99 latency (ms) and server CPU per request. A peer whose warm-up answer takes longer than a third of "
@@ -947,7 +947,7 @@ def run_dataset(ds: Dataset, peer_names: list[str], scenarios: list[str], concur
                             f"cpu/req {cell.cpu_per_request * 1000:7.2f} ms  load gen {cell.client_cpu / max(cell.elapsed, 1e-9):.2f} "
                             f"cores  err {cell.errors}" + (f" ({cell.non200} non-200, {cell.socket_errors} socket, "
                                                            f"{cell.timeouts} timeout)" if cell.errors else "")
-                            + (f"  [slow: {duration:g} s, warm-up {latency:.1f} s]" if slow else "")
+                            + (f"  [slow: one run of {cell.duration:g} s, warm-up {latency:.2f} s]" if slow else "")
                             + (f"  idle after {waited:.1f} s" if waited > 1 else ""))
                         if cell.errors:
                             wait_idle(peer)  # abandoned requests may still be computing there
@@ -1019,8 +1019,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_synthetic:
         datasets.append(prepare_synthetic(args.synthetic_triples, args.seed, args.fresh_data))
     n_cells = len(datasets) * len(scenarios) * len(concurrencies) * len(peers) * args.runs
-    log(f"load generator: {client}; {n_cells} cells of {args.duration:g} s: at least "
-        f"{n_cells * (args.duration + 0.5) / 60:.0f} min plus peer start-up and slow cells")
+    log(f"load generator: {client}; {n_cells} cells of {args.duration:g} s: about "
+        f"{n_cells * (args.duration + 0.7) / 60:.1f} min plus peer start-up (rdflib-endpoint: 1.5 min for the "
+        "real graph) and slow cells")
     results: dict[tuple[str, str, int, str], Summary] = {}
     checks: dict[str, list[str]] = {}
     load_times: dict[str, str] = {}
