@@ -799,7 +799,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
         f"median latency exceeds {SLOW_CELL_S:g} s. *errors*: non-200 answers, socket errors (connections "
         f"dropped by the server) and answers slower than {REQUEST_TIMEOUT:g} s, summed over runs. CPU: every "
         "process of the peer (including reaped children) from /proc, before and after each cell; *load gen* = "
-        "the load generator's CPU in cores (getrusage), *other* = the rest of the machine's busy time in "
+        "the load generator's CPU in cores (wrk: getrusage of the child; Python client: this process's CPU "
+        "time), *other* = the rest of the machine's busy time in "
         "cores (/proc/stat), i.e. other jobs on this shared machine.")
     out.append("")
     out.append("Peers: `hilfenetz` = `kg serve` (answer cache on, 2 query workers); `hilfenetz-nocache` = the same "
