@@ -53,14 +53,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.kg = state
 
-    from kg.server import limits, security
+    from kg.server import limits, security, sparql
 
+    sparql.install_lane(app)  # innermost: /sparql requests pass every middleware, not the router
     limits.install(app, settings)  # installed first = innermost of the three: ops still counts 429s
     security.install(app, settings)  # headers also on 429/414 answers
 
     ops.install(app, store_ready=state.ready, triple_count=state.triple_count)
-
-    from kg.server import sparql
 
     app.include_router(sparql.router)
     if settings.writable:

@@ -60,6 +60,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="server processes sharing the port (read-only; default 1)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
+    p.add_argument("--inline-max-rows", type=int, default=2000, metavar="N",
+                   help="read-only embedded store: answer a query of one triple pattern with at most N "
+                        "rows in the server process instead of a worker (0 = always use a worker; default 2000)")
     p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
     p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     p.add_argument("--write-token-env", default=None, metavar="NAME",
@@ -113,6 +116,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         port=args.port,
         timeout=args.timeout,
         max_result_rows=args.max_rows,
+        inline_max_rows=args.inline_max_rows,
         max_result_bytes=args.max_result_bytes,
         max_body_bytes=args.max_body_bytes,
         write_token=token,

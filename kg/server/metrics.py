@@ -42,6 +42,9 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
     "hilfenetz_sparql_timeouts_total": ("counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed."),
     "hilfenetz_sparql_worker_crashes_total": ("counter", "Query worker processes that died or were killed outside a timeout."),
     "hilfenetz_sparql_cache_total": ("counter", "Answer cache lookups by result (hit, miss)."),
+    "hilfenetz_sparql_inline_total": (
+        "counter", "Single-pattern queries tried in the server process, by result (answered, to_worker).",
+    ),
     "hilfenetz_sparql_refused_total": ("counter", "Queries refused before evaluation, by reason."),
     "hilfenetz_sparql_limit_total": ("counter", "Answers cut off at a configured limit, by limit."),
     "hilfenetz_writes_total": ("counter", "SPARQL updates and graph-store writes by outcome."),

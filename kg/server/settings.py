@@ -61,11 +61,23 @@ class Settings:
     #: Precompute dumps, dataset description and JSON-LD context in the background at start
     #: (kg serve does; tests leave it off to save CPU).
     warm_caches: bool = False
+    #: Read-only embedded store: a query of one triple pattern (kg.server.sparql_text.
+    #: is_single_pattern) whose answer has at most this many rows and `inline_max_bytes`
+    #: bytes is answered in the server process, without a worker (0 = never; see
+    #: kg.server.workers.execute_inline). Larger answers go to a worker as every other query.
+    inline_max_rows: int = 2000
+    inline_max_bytes: int = 512 * 1024
 
     @property
     def remote(self) -> bool:
         """Serving from a remote SPARQL store (`kg serve --store URL`)."""
         return bool(self.store_url)
+
+    @property
+    def inline_queries(self) -> bool:
+        """Single-pattern queries may be answered in the server process: only over the embedded
+        store opened read-only (no write can interleave; no network call in the event loop)."""
+        return self.inline_max_rows > 0 and not self.remote and not self.writable
 
     @property
     def writable(self) -> bool:

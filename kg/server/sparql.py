@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from kg.namespaces import PREFIXES
 from kg.server import sparql_text
 from kg.server.auth import check_write_token
-from kg.server.cache import CachedAnswer, if_none_match, make_etag
+from kg.server.cache import CachedAnswer, etag_from_digest, if_none_match, make_etag
 from kg.server.httputil import (
     BodyTooLarge,
     charset_ok,
@@ -47,6 +47,7 @@ from kg.server.workers import (
     QueryJob,
     QueryTimeout,
     WorkerCrashed,
+    execute_inline,
     run_with_parser_stack,
 )
 
@@ -170,6 +171,42 @@ async def sparql_other(request: Request) -> Response:
         f"{request.method} ist auf /sparql nicht erlaubt; GET oder POST verwenden.",
         headers={"Allow": "GET, HEAD, POST"},
     )
+
+
+class _Route:
+    """What the access log and the metrics read from `scope["route"]` (the route template)."""
+
+    path = "/sparql"
+
+
+class SparqlLane:
+    """Plain ASGI: GET, HEAD and POST on `/sparql` go straight to their handlers above.
+
+    Why: the endpoint is the hot path of the service, and FastAPI's routing, dependency
+    solving and exception wrappers cost about a fifth of the server's CPU per point lookup
+    (py-spy, 2026-11-22). The lane sits inside the service's own middlewares (limits, security
+    headers, CORS, metrics, access log), so every request still passes them; only the router is
+    skipped. The routes stay registered, for the OpenAPI description and for other methods."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sparql":
+            method = scope["method"]
+            if method in ("GET", "HEAD", "POST"):
+                scope["route"] = _Route
+                request = Request(scope, receive, send)
+                handler = sparql_post if method == "POST" else sparql_get
+                response = await handler(request)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def install_lane(app: Any) -> None:
+    """Add the lane; call before the other middlewares, so it is the innermost one."""
+    app.add_middleware(SparqlLane)
 
 
 # ------------------------------------------------------------------------------------------
@@ -325,7 +362,12 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         job.named_graphs = []
     if named_graphs and not default_graphs:
         job.default_graph = []
-    outcome = await run_in_pool(request, job, started=started, limit=limit, form=form)
+    outcome: QueryAnswer | Response | None = None
+    if facts.single_pattern and settings.inline_queries:
+        outcome = execute_inline(state.store, job, settings.inline_max_rows, settings.inline_max_bytes)
+        _metric("inc", "hilfenetz_sparql_inline_total", result="answered" if outcome is not None else "to_worker")
+    if outcome is None:
+        outcome = await run_in_pool(request, job, started=started, limit=limit, form=form)
     if isinstance(outcome, Response):
         return outcome
     answer = outcome
@@ -334,7 +376,8 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     from kg.server.negotiation import ALL_FORMATS
 
     fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
-    entry = CachedAnswer(fmt.content_type, answer.body, make_etag(version, answer.body))
+    etag = etag_from_digest(version, answer.digest) if answer.digest else make_etag(version, answer.body)
+    entry = CachedAnswer(fmt.content_type, answer.body, etag)
     if version == state.version:
         state.cache.put(key, entry)
     _metric("inc", "hilfenetz_sparql_queries_total", form=form or "unknown")

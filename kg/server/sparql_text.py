@@ -304,6 +304,10 @@ class QueryFacts:
     is_update: bool
     normalised: str
     targets: tuple[RemoteTarget, ...]
+    #: a SELECT or ASK of one triple pattern (see `is_single_pattern`): its evaluation is one
+    #: index scan whose work grows with the answer, so it may be answered under a small answer
+    #: cap without a worker process
+    single_pattern: bool = False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -314,4 +318,63 @@ def query_facts(text: str) -> QueryFacts:
     answer path does no tokenising at all."""
     tokens = tokenize(text)  # once: a new query text is the common case of a cache miss
     return QueryFacts(_form_of(tokens), _starts_like_update(tokens), " ".join(tok.text for tok in tokens),
-                      tuple(_targets_of(tokens)))
+                      tuple(_targets_of(tokens)), _single_pattern(tokens))
+
+
+def is_single_pattern(text: str) -> bool:
+    """True for `SELECT <vars or *> [WHERE] { s p o [.] } [LIMIT n]` and `ASK [WHERE] { s p o [.] }`
+    (after PREFIX/BASE declarations), where s, p and o are IRIs, prefixed names, distinct
+    variables, `a` (as predicate) or a plain string or number (as object).
+
+    Why exactly this shape: such a query is a single scan of an index prefix (every combination
+    of bound positions has an index in Oxigraph), each quad scanned is one solution, and the
+    scan stops as soon as the serialiser stops pulling. Its work is therefore bounded by the
+    size of the answer, which the caller caps. Anything else (a second pattern, FILTER,
+    DISTINCT, ORDER BY, OFFSET, aggregates, a repeated variable, blank nodes, FROM, VALUES,
+    SERVICE, property paths) can do unbounded work for a small answer and is not matched."""
+    return _single_pattern(tokenize(text))
+
+
+def _single_pattern(tokens: list[Token]) -> bool:
+    i, n = 0, len(tokens)
+    while i < n and tokens[i].is_word("PREFIX", "BASE"):  # prologue
+        i += 3 if tokens[i].is_word("PREFIX") else 2
+    if i >= n:
+        return False
+    if tokens[i].is_word("SELECT"):
+        i += 1
+        if i < n and tokens[i].text == "*" and tokens[i].kind == "punct":
+            i += 1
+        else:
+            start = i
+            while i < n and tokens[i].kind == "var":
+                i += 1
+            if i == start:
+                return False
+    elif tokens[i].is_word("ASK"):
+        i += 1
+    else:
+        return False
+    if i < n and tokens[i].is_word("WHERE"):
+        i += 1
+    if i + 4 >= n or tokens[i].text != "{" or tokens[i].kind != "punct":
+        return False
+    s, p, o = tokens[i + 1], tokens[i + 2], tokens[i + 3]
+    i += 4
+    if i < n and tokens[i].kind == "punct" and tokens[i].text == ".":
+        i += 1
+    if i >= n or tokens[i].text != "}" or tokens[i].kind != "punct":
+        return False
+    i += 1
+    if i + 1 < n and tokens[i].is_word("LIMIT") and tokens[i + 1].kind == "number" and tokens[i + 1].text.isdigit():
+        i += 2
+    if i != n:
+        return False
+    if s.kind not in ("iri", "pname", "var"):
+        return False
+    if not (p.kind in ("iri", "pname", "var") or (p.kind == "word" and p.text == "a")):
+        return False
+    if o.kind not in ("iri", "pname", "var", "string", "number"):
+        return False
+    names = [t.text[1:] for t in (s, p, o) if t.kind == "var"]
+    return len(names) == len(set(names))
