@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import filecmp
 import json
 import math
 import os
@@ -130,6 +131,20 @@ def export_nquads(store_path: Path, out: Path) -> int:
     return n
 
 
+def export_if_changed(store_path: Path, out: Path) -> int:
+    """export_nquads, but an unchanged export leaves `out` (and its mtime) as it was, so the
+    stores loaded from it stay current (`_fresh`). Byte equality: only an export of the same
+    store is equal (blank node labels differ between stores with the same triples)."""
+    new = out.with_name(out.name + ".new")
+    n = export_nquads(store_path, new)
+    if out.exists() and filecmp.cmp(new, out, shallow=False):
+        new.unlink()
+        log(f"  {out.name} unchanged")
+    else:
+        new.replace(out)
+    return n
+
+
 def _replace_dir(tmp: Path, target: Path) -> None:
     """Move a finished store into place (a store that exists is therefore complete)."""
     if target.exists():
@@ -205,12 +220,18 @@ def prepare_real(store: Path | None, serve_built: bool = False, fresh: bool = Fa
     prepared = DATA_DIR / "real-pyoxigraph"
     ds = Dataset("real", "real built graph", store, DATA_DIR / "real.nq", DATA_DIR / "real-oxigraph")
     is_prepared = prepared.exists() and store.resolve() == prepared.resolve()
-    if not fresh and ds.nquads.exists() and (is_prepared or _fresh(ds.nquads, store)):
-        log(f"reusing {ds.nquads} (newer than {store})")
+    source_note = ds.nquads.with_name(ds.nquads.name + ".source")  # which store real.nq was exported from
+    # an export made before the note existed counts as made from this store (as before: by mtime only)
+    same_source = not source_note.exists() or source_note.read_text(encoding="utf-8").strip() == str(store.resolve())
+    if not fresh and ds.nquads.exists() and (is_prepared or (same_source and _fresh(ds.nquads, store))):
+        log(f"reusing {ds.nquads} " + ("(the export the prepared store was loaded from)" if is_prepared
+                                       else f"(newer than {store})"))
         ds.quads = _count_quads(store)
     else:
         log(f"exporting {store} as N-Quads …")
-        ds.quads = export_nquads(store, ds.nquads)
+        ds.quads = export_if_changed(store, ds.nquads)
+        if not is_prepared:
+            source_note.write_text(str(store.resolve()) + "\n", encoding="utf-8")
     if not serve_built:
         ds.store = prepared
         if is_prepared or (not fresh and _fresh(prepared, ds.nquads)):
