@@ -511,6 +511,7 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
+        _widen_buffers(parent, child)
         proc = self._ctx.Process(
             target=_worker_main, args=(child, self.memory_limit), name="kg-query-worker", daemon=True
         )
@@ -740,11 +741,31 @@ class WorkerPool:
         return answer
 
 
+#: Socket buffer of the job/answer connection (the kernel caps it at net.core.wmem_max/rmem_max,
+#: 4 MiB here): an answer of this size is written by the worker in one go and read by the
+#: server in one go, instead of in 208 KiB rounds that pass control back and forth.
+_SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+def _widen_buffers(*conns: Connection) -> None:
+    import socket
+
+    for conn in conns:
+        with contextlib.suppress(OSError):
+            sock = socket.socket(fileno=os.dup(conn.fileno()))
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_BUFFER)
+            finally:
+                sock.close()
+
+
 #: Jobs up to this size are written to the worker's pipe from the event loop (the pipe is empty
 #: and holds 64 KiB, so the write never blocks); larger ones from a thread.
 _INLINE_SEND_MAX = 60 * 1024
-#: Answers up to this size are read in the event loop, larger ones in a thread.
-_INLINE_RECV_MAX = 256 * 1024
+#: Answers up to this size are read in the event loop (with the wide socket buffer the bytes are
+#: already there: about 0.25 ms for 276 KB), larger ones in a thread.
+_INLINE_RECV_MAX = 1024 * 1024
 
 
 def _read_exact(fd: int, size: int) -> bytes:
