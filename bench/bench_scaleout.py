@@ -72,30 +72,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUERY_BOUND = ("lookup", "two_hop", "group_by")  # answer cache off
 CACHED = ("portal",)  # answer cache on
 
-LUA = r"""
--- rotate over the request paths in a file, count the answering replica (X-Hilfenetz-Replica)
-local paths = {}
-local n = 0
-local i = 0
+#: bench_sparql's path rotation, counting the answering replica (X-Hilfenetz-Replica)
+LUA = bs.LUA_ROTATE + r"""
 counts = {}
-local threads = {}
-
-setup = function(thread)
-  table.insert(threads, thread)
-end
-
-init = function(args)
-  for line in io.lines(args[1]) do
-    n = n + 1
-    paths[n] = line
-  end
-  i = tonumber(args[2]) or 0
-end
-
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % n) + 1], { ["Accept"] = "application/sparql-results+json" })
-end
 
 response = function(status, headers, body)
   local r = headers["x-hilfenetz-replica"] or headers["X-Hilfenetz-Replica"] or "none"

@@ -502,13 +502,12 @@ async def measure(url: str, next_query: Callable[[int], str], start_index: int, 
     return cell
 
 
-LUA = r"""
--- rotate over the request paths in a file (args[1]), starting after line args[2];
--- count answers whose status is not 200; print one RESULT line (bench_sparql.run_wrk parses it)
+#: The part of a wrk script that rotates over the request paths in a file (args[1]), starting
+#: after line args[2]; bench_scaleout adds its own counters to it.
+LUA_ROTATE = r"""
 local paths = {}
 local n = 0
 local i = 0
-non200 = 0
 local threads = {}
 
 setup = function(thread)
@@ -528,6 +527,11 @@ request = function()
   i = i + 1
   return wrk.format("GET", path, { ["Accept"] = "application/sparql-results+json" })
 end
+"""
+
+#: count answers whose status is not 200; print one RESULT line (run_wrk parses it)
+LUA = LUA_ROTATE + r"""
+non200 = 0
 
 response = function(status, headers, body)
   if status ~= 200 then non200 = non200 + 1 end
