@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,7 +130,14 @@ def test_access_log_is_json_without_secrets(
         params={"query": "SELECT ?s {?s ?p ?o}", "access_token": secret},
         headers={"Authorization": f"Bearer {secret}", "User-Agent": "ops-test/1.0"},
     )
-    lines = [r.getMessage() for r in caplog.records if r.name == ops.ACCESS_LOGGER]
+    # the line is written after the answer was sent (the middleware's `finally`), so the client
+    # may have it before the server thread has logged: wait for it (a race seen under CI load)
+    deadline = time.monotonic() + 5
+    lines: list[str] = []
+    while not lines and time.monotonic() < deadline:
+        lines = [r.getMessage() for r in caplog.records if r.name == ops.ACCESS_LOGGER]
+        if not lines:
+            time.sleep(0.02)
     assert lines, "no access log line written"
     rec = json.loads(lines[-1])
     assert rec["method"] == "GET" and rec["path"] == "/sparql" and rec["status"] == 200
