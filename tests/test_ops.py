@@ -19,7 +19,6 @@ import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-
 from serving import serve_app
 
 from kg.server import ops
