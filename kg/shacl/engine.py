@@ -433,16 +433,7 @@ class Run:
             ps, pattern = shapes[pid], focus_pattern(g.targets[fi])
             q = values_query(pattern, PathPlan(ps, checks, None, None, [], []), bool(self.data.surrogates))
             assert q is not None
-            cs = [c for c, _ in checks]
-
-            def on_values(rows: list[Any], ps: Shape = ps, cs: list[Any] = cs) -> None:
-                for row in rows:
-                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
-                    for i, c in enumerate(cs):
-                        if row[2 + i].value == "true":
-                            self.results.append(Result(f, ps, c.iri, v, ps.path_node))
-
-            self.submit(q, on_values, (_shape_name(ps), "values"))
+            self.submit(q, self._on_values(ps, [c for c, _ in checks]), (_shape_name(ps), "values"))
         for fi, ps, c in g.max_uses:
             self._counts(ps, focus_pattern(g.targets[fi]), PathPlan(ps, [], None, c, [], []))
         for pair_uses in g.pairs.values():
@@ -455,6 +446,19 @@ class Run:
                 self.submit(pair_query(focus_pattern(g.targets[fi]), ps, c), on_pairs, (_shape_name(ps), "pairs"))
 
     # ------------------------------------------------------------- focus-first (other paths)
+
+    def _on_values(self, ps: Shape, checks: list[Any]) -> Callable[[list[Any]], None]:
+        """Handler of a values query's rows (focus, value, one boolean per check): a result for
+        every check that failed."""
+
+        def on_values(rows: list[Any]) -> None:
+            for row in rows:
+                f, v = self.data.decode(row[0]), self.data.decode(row[1])
+                for i, c in enumerate(checks):
+                    if row[2 + i].value == "true":
+                        self.results.append(Result(f, ps, c.iri, v, ps.path_node))
+
+        return on_values
 
     def _counts(self, ps: Shape, pattern: str, plan: PathPlan) -> None:
         q = count_query(pattern, plan)
@@ -487,15 +491,7 @@ class Run:
         if q is not None:
             checks = [c for c, _ in plan.value_checks]
             compiled += checks
-
-            def on_values(rows: list[Any], checks: list[Any] = checks) -> None:
-                for row in rows:
-                    f, v = self.data.decode(row[0]), self.data.decode(row[1])
-                    for i, c in enumerate(checks):
-                        if row[2 + i].value == "true":
-                            self.results.append(Result(f, ps, c.iri, v, ps.path_node))
-
-            self.submit(q, on_values, (_shape_name(ps), "values"))
+            self.submit(q, self._on_values(ps, checks), (_shape_name(ps), "values"))
             if self.data.surrogates:
                 self._surrogate_values(ps, pattern, checks)
         if plan.min_count is not None:

@@ -112,15 +112,21 @@ BNODES = f"""CONSTRUCT {{ ?c ?p ?r . ?r ?rp ?ro }} WHERE {{ GRAPH <{G}ontology> 
   ?c ?p ?r FILTER(isBlank(?r)) ?r ?rp ?ro }} }}"""
 
 
-@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
-def test_select_every_result_format_with_sparqlwrapper(backends: dict[str, str], fmt: str) -> None:
-    answers = {}
+def via_sparqlwrapper(backends: dict[str, str], query: str, fmt: str, parse: Any) -> dict[str, Any]:
+    """The answer of every backend to `query` asked by SPARQLWrapper in `fmt`, parsed by `parse`."""
+    out = {}
     for name, base in backends.items():
         w = SPARQLWrapper(base + "/sparql")
-        w.setQuery(SELECT)
+        w.setQuery(query)
         w.setReturnFormat(fmt)
         res = w.query()
-        answers[name] = solutions(res.response.read(), res.info()["content-type"])
+        out[name] = parse(res.response.read(), res.info()["content-type"])
+    return out
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+def test_select_every_result_format_with_sparqlwrapper(backends: dict[str, str], fmt: str) -> None:
+    answers = via_sparqlwrapper(backends, SELECT, fmt, solutions)
     assert answers["embedded"] == answers["remote"]
     assert sum(answers["embedded"].values()) > 3  # type: ignore[union-attr]
 
@@ -128,26 +134,14 @@ def test_select_every_result_format_with_sparqlwrapper(backends: dict[str, str],
 @pytest.mark.parametrize("query,expected", [(ASK_TRUE, True), (ASK_FALSE, False)], ids=["true", "false"])
 @pytest.mark.parametrize("fmt", [JSON, XML])
 def test_ask_with_sparqlwrapper(backends: dict[str, str], query: str, expected: bool, fmt: str) -> None:
-    got = {}
-    for name, base in backends.items():
-        w = SPARQLWrapper(base + "/sparql")
-        w.setQuery(query)
-        w.setReturnFormat(fmt)
-        res = w.query()
-        got[name] = solutions(res.response.read(), res.info()["content-type"])
+    got = via_sparqlwrapper(backends, query, fmt, solutions)
     assert got["embedded"] is expected and got["remote"] is expected
 
 
 @pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE, BNODES], ids=["construct", "describe", "blank-nodes"])
 @pytest.mark.parametrize("fmt", [TURTLE, JSONLD], ids=["turtle", "jsonld"])
 def test_graphs_every_format_with_sparqlwrapper(backends: dict[str, str], query: str, fmt: str) -> None:
-    graphs = {}
-    for name, base in backends.items():
-        w = SPARQLWrapper(base + "/sparql")
-        w.setQuery(query)
-        w.setReturnFormat(fmt)
-        res = w.query()
-        graphs[name] = graph(res.response.read(), res.info()["content-type"])
+    graphs = via_sparqlwrapper(backends, query, fmt, graph)
     assert len(graphs["embedded"]) > 5
     assert same_graph(graphs["embedded"], graphs["remote"]), graph_diff(graphs["embedded"], graphs["remote"])
 
