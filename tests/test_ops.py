@@ -166,6 +166,74 @@ def test_metrics_registry_text_format() -> None:
         reg.inc("x_total", -1)
 
 
+def test_histogram_buckets_are_cumulative_and_inclusive() -> None:
+    """A value equal to a bucket's bound counts in that bucket (Prometheus `le`), every bucket
+    counts what lies below it, and values above the last bucket only reach +Inf."""
+    reg = MetricsRegistry(buckets=(0.1, 1.0, 10.0))
+    for value in (0.05, 0.1, 0.5, 1.0, 1.0, 9.0, 11.0):
+        reg.observe("h_seconds", value, route="/x")
+    text = reg.render()
+    assert 'h_seconds_bucket{route="/x",le="0.1"} 2' in text
+    assert 'h_seconds_bucket{route="/x",le="1"} 5' in text
+    assert 'h_seconds_bucket{route="/x",le="10"} 6' in text
+    assert 'h_seconds_bucket{route="/x",le="+Inf"} 7' in text
+    # labels given in another order, or as non-strings, name the same series
+    reg.inc("c_total", b="2", a="1")
+    reg.inc("c_total", a=1, b=2)
+    assert reg.value("c_total", a="1", b="2") == 2
+
+
+@pytest.mark.parametrize("agent", [None, "wrk", 'quote " backslash \\ tab \t', "Zürich-Bot/1.0 ☂"])
+def test_access_line_is_the_json_of_the_access_record(agent: str | None) -> None:
+    headers = [(b"accept", b"*/*")] + ([(b"user-agent", agent.encode("utf-8"))] if agent else [])
+    scope = {"type": "http", "headers": headers, "client": ("127.0.0.1", 5000)}
+    for seconds in (0.0, 0.0004567, 1.23456789, 31.0):
+        line = ops.access_line(scope, "GET", '/id/a"b', 200, seconds)
+        record = ops.access_record(scope, "GET", '/id/a"b', 200, seconds)
+        parsed = json.loads(line)
+        assert list(parsed) == list(record)  # same keys in the same order
+        assert {k: v for k, v in parsed.items() if k != "time"} == {k: v for k, v in record.items() if k != "time"}
+        # the same text as json.dumps, apart from the clock reading
+        assert line.replace(parsed["time"], "T") == json.dumps({**record, "time": "T"}, ensure_ascii=False)
+    no_client = ops.access_line({"type": "http", "headers": []}, "HEAD", "/", 304, 0.001)
+    assert json.loads(no_client)["client"] is None and json.loads(no_client)["user_agent"] is None
+
+
+@pytest.mark.parametrize("now", [0.0, 1_764_900_000.0, 1_764_900_000.0009, 1_764_900_000.999, 1_764_900_059.5])
+def test_access_log_timestamp_matches_isoformat(now: float) -> None:
+    from datetime import UTC, datetime
+
+    assert ops._timestamp(now) == datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
+
+
+def test_batched_handler_writes_every_line_in_order_within_its_interval() -> None:
+    import io
+
+    stream = io.StringIO()
+    handler = ops.BatchedStreamHandler(stream, interval=0.1, max_bytes=10_000)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("hilfenetz.test.batched")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        for i in range(5):
+            logger.info("line %d", i)
+        assert stream.getvalue() == ""  # batched: nothing written yet
+        deadline = time.monotonic() + 5
+        while stream.getvalue().count("\n") < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)  # no further record arrives: the flusher thread writes the batch
+        assert stream.getvalue() == "".join(f"line {i}\n" for i in range(5))
+        big = "x" * 12_000  # over max_bytes: written at once
+        logger.info(big)
+        assert stream.getvalue().endswith(big + "\n")
+        logger.info("last")
+        handler.close()  # closing (as at shutdown) writes what is still waiting
+        assert stream.getvalue().endswith("last\n")
+    finally:
+        logger.removeHandler(handler)
+
+
 def test_metrics_registry_is_thread_safe() -> None:
     reg = MetricsRegistry()
 

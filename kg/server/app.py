@@ -42,6 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await state.close()
+            for handler in ops.access_log.handlers:  # lines still waiting in a batch
+                handler.flush()
 
     app = FastAPI(
         title="hilfenetz SPARQL service",

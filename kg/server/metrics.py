@@ -17,6 +17,8 @@ Usage::
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -52,8 +54,17 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
 
 
 def _label_key(labels: dict[str, object]) -> LabelKey:
-    """Labels as a sorted hashable key, values stringified, so `a=1,b=2` == `b=2,a=1`."""
-    return tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+    """Labels as a sorted hashable key, values stringified, so `a=1,b=2` == `b=2,a=1`.
+
+    Called for every request (several series each): string values, the usual case, are
+    taken as they are instead of being converted one by one."""
+    if not labels:
+        return ()
+    items = sorted(labels.items())
+    for _, value in items:
+        if type(value) is not str:
+            return tuple((str(k), str(v)) for k, v in items)
+    return tuple(items)  # type: ignore[arg-type]
 
 
 def _escape_label(value: str) -> str:
@@ -84,8 +95,11 @@ def _fmt_value(value: float) -> str:
 
 @dataclass
 class _Histogram:
+    """Observations per bucket, not yet cumulative: one increment per observation (found by
+    bisection) instead of one per bucket; `cumulative()` gives Prometheus' `le` counts."""
+
     buckets: tuple[float, ...]
-    counts: list[int] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # counts[i]: buckets[i-1] < value <= buckets[i]
     total: float = 0.0
     count: int = 0
 
@@ -94,11 +108,15 @@ class _Histogram:
             self.counts = [0] * len(self.buckets)
 
     def observe(self, value: float) -> None:
-        for i, upper in enumerate(self.buckets):
-            if value <= upper:
-                self.counts[i] += 1
+        i = bisect.bisect_left(self.buckets, value)
+        if i < len(self.counts):
+            self.counts[i] += 1
         self.total += value
         self.count += 1
+
+    def cumulative(self) -> list[int]:
+        """Observations at or below each bucket's upper bound."""
+        return list(itertools.accumulate(self.counts))
 
 
 class MetricsRegistry:
@@ -193,7 +211,7 @@ class MetricsRegistry:
                         out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
                 else:
                     for key, hist in sorted(self._histograms.get(name, {}).items()):
-                        for upper, cnt in zip(hist.buckets, hist.counts):
+                        for upper, cnt in zip(hist.buckets, hist.cumulative()):
                             out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
                         out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
                         out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")

@@ -36,6 +36,7 @@ from kg.server.httputil import (
     valid_iri,
 )
 from kg.server.negotiation import (
+    ALL_FORMATS,
     GRAPH_FORMATS,
     RESULT_FORMATS,
     describe_offers,
@@ -90,10 +91,17 @@ class Params:
         return vals[0] if vals else None
 
 
+def url_pairs(request: Request) -> list[tuple[str, str]]:
+    """The URL's parameters with repeats, decoded as Starlette's `request.query_params` does
+    (latin-1 bytes, then percent-decoding as UTF-8), without building its multi-dict."""
+    raw = request.scope.get("query_string") or b""
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
+
+
 @router.api_route("/sparql", methods=["GET", "HEAD"], include_in_schema=True, tags=["sparql"])
 async def sparql_get(request: Request) -> Response:
     """Query via GET, or the service description when there is no `query` parameter."""
-    params = Params(list(request.query_params.multi_items()))
+    params = Params(url_pairs(request))
     if params.all("update"):
         return error(
             405,
@@ -116,7 +124,7 @@ async def sparql_post(request: Request) -> Response:
     """Query or update via POST (form-encoded or direct)."""
     state = _state(request)
     mtype, mparams = media_type(request.headers.get("content-type"))
-    url_pairs = list(request.query_params.multi_items())
+    in_url = url_pairs(request)
     try:
         body = await read_body(request, state.settings.max_body_bytes)
     except BodyTooLarge:
@@ -126,7 +134,7 @@ async def sparql_post(request: Request) -> Response:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return error(400, "The form body is not valid UTF-8.", "Der Formular-Body ist kein gültiges UTF-8.")
-        params = Params(url_pairs + parse_qsl(text, keep_blank_values=True))
+        params = Params(in_url + parse_qsl(text, keep_blank_values=True))
         queries, updates = params.all("query"), params.all("update")
         if queries and updates:
             return error(400, "Send either `query` or `update`, not both.", "Entweder `query` oder `update` senden, nicht beides.")
@@ -148,7 +156,7 @@ async def sparql_post(request: Request) -> Response:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return error(400, "The request body is not valid UTF-8.", "Der Request-Body ist kein gültiges UTF-8.")
-        params = Params(url_pairs)
+        params = Params(in_url)
         if params.all("query") or params.all("update"):
             return error(400, "With a direct POST the operation is the body; do not also send `query`/`update` in the URL.",
                          "Bei direktem POST ist der Body die Operation; kein `query`/`update` zusätzlich in der URL.")
@@ -355,8 +363,8 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         base_iri=settings.endpoint_url(),  # relative IRIs resolve against the endpoint (as for updates)
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
-        prefixes=dict(PREFIXES),
-        default_prefixes=dict(PREFIXES),  # like `kg query`: hn:, hnid:, skos: … work without PREFIX
+        prefixes=PREFIXES,  # read only, here and in the worker
+        default_prefixes=PREFIXES,  # like `kg query`: hn:, hnid:, skos: … work without PREFIX
     )
     if default_graphs and not named_graphs:
         job.named_graphs = []
@@ -373,8 +381,6 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     answer = outcome
     if not answer.ok:
         return _failure(answer, form)
-    from kg.server.negotiation import ALL_FORMATS
-
     fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
     etag = etag_from_digest(version, answer.digest) if answer.digest else make_etag(version, answer.body)
     entry = CachedAnswer(fmt.content_type, answer.body, etag)
@@ -421,13 +427,41 @@ def failure_response(answer: QueryAnswer, form: str | None = None) -> Response:
     return _failure(answer, form)
 
 
+class AnswerResponse(Response):
+    """A query answer (200, HEAD or 304) with its headers as raw bytes, built directly.
+
+    Why not a plain Response: its constructor normalises every header through Starlette's
+    header machinery, a measurable part of a point lookup; these headers are always the same
+    few, in the form the protocol layer expects (lower-case names, latin-1 values)."""
+
+    def __init__(self, entry: CachedAnswer, *, head: bool = False, not_modified: bool = False) -> None:
+        self.status_code = 304 if not_modified else 200
+        self.background = None
+        self.body = b"" if head or not_modified else entry.body
+        raw = [
+            (b"etag", entry.etag.encode("latin-1")),
+            (b"vary", b"Accept"),
+            (b"cache-control", b"public, max-age=0, must-revalidate"),
+        ]
+        if not not_modified:  # HEAD: the headers a GET would have, Content-Length included
+            raw.append((b"content-type", entry.content_type.encode("latin-1")))
+            raw.append((b"content-length", str(len(entry.body)).encode("latin-1")))
+        self.raw_headers = raw
+
+
 def _answer(request: Request, entry: CachedAnswer) -> Response:
-    headers = {"ETag": entry.etag, "Vary": "Accept", "Cache-Control": "public, max-age=0, must-revalidate"}
-    if if_none_match(request.headers.get("if-none-match"), entry.etag):
-        return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        return Response(status_code=200, headers={**headers, "Content-Type": entry.content_type})
-    return Response(entry.body, status_code=200, media_type=None, headers={**headers, "Content-Type": entry.content_type})
+    scope = request.scope
+    if if_none_match(_request_header(scope, b"if-none-match"), entry.etag):
+        return AnswerResponse(entry, not_modified=True)
+    return AnswerResponse(entry, head=scope["method"] == "HEAD")
+
+
+def _request_header(scope: Any, name: bytes) -> str | None:
+    """One request header (latin-1), without building Starlette's Headers object."""
+    for key, value in scope["headers"]:
+        if key == name:  # ASGI servers give header names in lower case
+            return value.decode("latin-1")
+    return None
 
 
 def _failure(answer: Any, form: str | None) -> Response:
