@@ -95,6 +95,13 @@ class Shape:
     constraints: list[Constraint] = field(default_factory=list)
     parents: list[Shape] = field(default_factory=list)  # shapes that reference it by sh:property
 
+    def __repr__(self) -> str:
+        """Short: the shape's node and path. Why not the dataclass repr: shapes reference each
+        other (constraints, `parents`), and spelling out that graph took minutes for a failing
+        test's report (pytest shows the arguments of every frame)."""
+        path = f", path={self.path_node}" if self.path_node is not None else ""
+        return f"Shape({self.node}{path}, {len(self.constraints)} constraints)"
+
     @property
     def is_property(self) -> bool:
         return self.path is not None

@@ -107,3 +107,25 @@ def test_apply_change_rolls_back_a_violation_and_keeps_a_valid_change() -> None:
     out = apply_change(store, shapes, good)
     assert out.applied and not out.new_violations
     assert set(store) == original | set(good.added)
+
+
+def test_shapes_print_short_although_they_reference_each_other() -> None:
+    """The project's shapes reference each other (sh:node, sh:property, parents); printing one —
+    as pytest does for the arguments of a failing test — names it instead of walking that graph
+    (the dataclass repr took minutes and hung a test process)."""
+    _data, shapes, _onto = project_graphs()
+    graph = ShapesGraph(shapes)
+    every = {id(s): s for s in graph.target_shapes()}
+    todo = list(every.values())
+    while todo:  # every shape reachable from a target shape
+        shape = todo.pop()
+        for c in shape.constraints:
+            for value in c.params.values():
+                for nested in value if isinstance(value, list) else [value]:
+                    if hasattr(nested, "constraints") and id(nested) not in every:
+                        every[id(nested)] = nested
+                        todo.append(nested)
+    assert any(s.parents for s in every.values())  # the back-references are there
+    texts = [repr(s) for s in every.values()]
+    assert all(len(t) < 300 and t.startswith("Shape(") for t in texts)
+    assert all(str(s.node) in t for s, t in zip(every.values(), texts))
