@@ -12,6 +12,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,17 @@ class CachedAnswer:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+def body_hasher() -> Any:
+    """A hash object for `body_digest`, to be fed piece by piece (a streamed answer)."""
+    return hashlib.blake2b(digest_size=16, person=b"hilfenetz-etag")
+
+
 def body_digest(body: bytes) -> bytes:
     """The content half of an ETag. Query workers compute it next to the serialiser, so the
     event loop does not hash answers of hundreds of kilobytes."""
-    return hashlib.blake2b(body, digest_size=16, person=b"hilfenetz-etag").digest()
+    hasher = body_hasher()
+    hasher.update(body)
+    return bytes(hasher.digest())
 
 
 def etag_from_digest(version: str, digest: bytes) -> str:

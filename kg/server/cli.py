@@ -64,6 +64,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="read-only embedded store: answer a query of one triple pattern with at most N "
                         "rows in the server process instead of a worker (0 = always use a worker; default 2000)")
     p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
+    p.add_argument("--stream-after-bytes", type=int, default=64 * 1024, metavar="N",
+                   help="stream SELECT answers to the client in parts of N bytes once they reach that size, "
+                        "while the query still runs (0 = send every answer whole; default 65536)")
     p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     p.add_argument("--write-token-env", default=None, metavar="NAME",
                    help=f"enable writes with the bearer token in environment variable NAME "
@@ -117,6 +120,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         timeout=args.timeout,
         max_result_rows=args.max_rows,
         inline_max_rows=args.inline_max_rows,
+        stream_after_bytes=args.stream_after_bytes,
         max_result_bytes=args.max_result_bytes,
         max_body_bytes=args.max_body_bytes,
         write_token=token,

@@ -209,7 +209,6 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._pending: list[str] = []
         self._pending_bytes = 0
         self._last_flush = time.monotonic()
-        self._closed = False
         self._flusher = threading.Thread(target=self._flush_forever, name="access-log-flush", daemon=True)
         self._flusher.start()
         import atexit
@@ -244,13 +243,14 @@ class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self._write_pending()
 
     def _flush_forever(self) -> None:
-        while not self._closed:
+        # runs as long as the process: logging.config.dictConfig (which uvicorn calls after the
+        # app is built) closes every existing handler, yet this one stays attached and in use
+        while True:
             time.sleep(self.interval)
             if self._pending:
                 self.flush()
 
     def close(self) -> None:
-        self._closed = True
         self.flush()
         super().close()
 

@@ -67,6 +67,10 @@ class Settings:
     #: kg.server.workers.execute_inline). Larger answers go to a worker as every other query.
     inline_max_rows: int = 2000
     inline_max_bytes: int = 512 * 1024
+    #: SELECT answers from a query worker are streamed to the client in parts of this many bytes
+    #: once they reach that size (kg.server.sparql.StreamedAnswer); smaller answers are sent
+    #: whole, with an ETag. 0 = never stream.
+    stream_after_bytes: int = 64 * 1024
 
     @property
     def remote(self) -> bool:

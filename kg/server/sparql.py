@@ -13,7 +13,9 @@ forbidden SERVICE/LOAD target, 405 wrong method, 406 no acceptable format, 413 l
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -58,6 +60,7 @@ except Exception:  # noqa: BLE001
     METRICS = None  # type: ignore[assignment]
 
 router = APIRouter()
+log = logging.getLogger("hilfenetz.server")
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_MEDIA = "application/sparql-query"
@@ -374,24 +377,125 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     if facts.single_pattern and settings.inline_queries:
         outcome = execute_inline(state.store, job, settings.inline_max_rows, settings.inline_max_bytes)
         _metric("inc", "hilfenetz_sparql_inline_total", result="answered" if outcome is not None else "to_worker")
+    finish = _Finisher(request, key, version, chosen.key if chosen else "json", form)
     if outcome is None:
+        if form == "SELECT" and settings.stream_after_bytes > 0 and request.method != "HEAD" \
+                and _request_header(request.scope, b"if-none-match") is None:
+            job.stream_after = settings.stream_after_bytes
+            return StreamedAnswer(request, job, finish, started=started, limit=limit)
         outcome = await run_in_pool(request, job, started=started, limit=limit, form=form)
     if isinstance(outcome, Response):
         return outcome
-    answer = outcome
-    if not answer.ok:
-        return _failure(answer, form)
-    fmt = ALL_FORMATS[answer.format_key or (chosen.key if chosen else "json")]
-    etag = etag_from_digest(version, answer.digest) if answer.digest else make_etag(version, answer.body)
-    entry = CachedAnswer(fmt.content_type, answer.body, etag)
-    if version == state.version:
-        state.cache.put(key, entry)
-    _metric("inc", "hilfenetz_sparql_queries_total", form=form or "unknown")
-    return _answer(request, entry)
+    return finish(outcome)
+
+
+class _Finisher:
+    """Turns a worker's complete answer into the HTTP answer: the error response, or the body
+    with its ETag, entered into the answer cache (when the store version is still current)."""
+
+    def __init__(self, request: Request, key: tuple[object, ...], version: str, format_key: str,
+                 form: str | None) -> None:
+        self.request = request
+        self.key = key
+        self.version = version
+        self.format_key = format_key
+        self.form = form
+
+    def content_type(self, answer: QueryAnswer | None = None) -> str:
+        return ALL_FORMATS[(answer.format_key if answer else None) or self.format_key].content_type
+
+    def entry(self, answer: QueryAnswer, body: bytes) -> CachedAnswer:
+        """The cache entry for `body` (the whole answer), keeping it when the version is current."""
+        etag = etag_from_digest(self.version, answer.digest) if answer.digest else make_etag(self.version, body)
+        entry = CachedAnswer(self.content_type(answer), body, etag)
+        state = _state(self.request)
+        if self.version == state.version:
+            state.cache.put(self.key, entry)
+        _metric("inc", "hilfenetz_sparql_queries_total", form=self.form or "unknown")
+        return entry
+
+    def __call__(self, answer: QueryAnswer) -> Response:
+        if not answer.ok:
+            return _failure(answer, self.form)
+        return _answer(self.request, self.entry(answer, answer.body))
+
+
+class StreamedAnswer(Response):
+    """A SELECT answered by a worker that may send its answer in parts (QueryJob.stream_after).
+
+    Why: a large answer then leaves the server while the query still runs, as the Rust servers
+    stream theirs, instead of being sent only once the worker has finished, moved it to this
+    process in one piece and the event loop has got round to it. An answer that fits in one
+    part (most) is answered exactly as before: ETag, 304, errors with their status codes. Once
+    a part has gone out, the status line (200) has too; should the query then pass its
+    deadline or a result limit, the connection is closed without the final chunk of the
+    chunked body, so that no client can take the part for the whole answer (logged, and
+    counted in `hilfenetz_sparql_streams_total{result="cut"}`)."""
+
+    def __init__(self, request: Request, job: QueryJob, finish: _Finisher, *, started: float, limit: float) -> None:
+        self.request = request
+        self.job = job
+        self.finish = finish
+        self.started = started
+        self.limit = limit
+        self.status_code = 200
+        self.background = None
+        self.body = b""
+        self.raw_headers = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        state = _state(self.request)
+        keep_max = state.cache.entry_max_bytes if state.cache.enabled else 0
+        kept: list[bytes] | None = [] if keep_max else None
+        kept_bytes = 0
+        opened = False
+
+        async def on_part(data: bytes) -> None:
+            nonlocal opened, kept, kept_bytes
+            if not opened:
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-type", self.finish.content_type().encode("latin-1")),
+                    (b"vary", b"Accept"),
+                    (b"cache-control", b"public, max-age=0, must-revalidate"),
+                ]})
+                opened = True
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            if await self.request.is_disconnected():  # the server drops what is sent to a gone client
+                raise ClientGone()
+            if kept is not None:
+                kept_bytes += len(data)
+                kept = kept if kept_bytes <= keep_max else None
+                if kept is not None:
+                    kept.append(data)
+
+        outcome = await run_in_pool(self.request, self.job, started=self.started, limit=self.limit,
+                                    form=self.finish.form, on_part=on_part)
+        if not opened:  # it all came in one piece (or not at all): the usual answer
+            response = outcome if isinstance(outcome, Response) else self.finish(outcome)
+            await response(scope, receive, send)
+            return
+        if isinstance(outcome, QueryAnswer) and outcome.ok:
+            await send({"type": "http.response.body", "body": outcome.body, "more_body": False})
+            _metric("inc", "hilfenetz_sparql_streams_total", result="complete")
+            if kept is not None and kept_bytes + len(outcome.body) <= keep_max:
+                self.finish.entry(outcome, b"".join(kept) + outcome.body)
+            else:
+                _metric("inc", "hilfenetz_sparql_queries_total", form=self.finish.form or "unknown")
+            return
+        # the status line has gone out: nothing can be said in HTTP terms any more
+        if isinstance(outcome, Response) and outcome.status_code == 499:
+            _metric("inc", "hilfenetz_sparql_streams_total", result="client_gone")
+            log.info("the client left during a streamed answer; its query was stopped")
+            return
+        reason = outcome.kind if isinstance(outcome, QueryAnswer) else f"HTTP {outcome.status_code}"
+        _metric("inc", "hilfenetz_sparql_streams_total", result="cut")
+        log.warning("a streamed answer was cut off after its first part (%s); the connection is closed", reason)
+        # returning without the last body message makes the server close the connection
 
 
 async def run_in_pool(
-    request: Request, job: QueryJob, *, started: float, limit: float, form: str | None = None
+    request: Request, job: QueryJob, *, started: float, limit: float, form: str | None = None,
+    on_part: Callable[[bytes], Awaitable[None]] | None = None,
 ) -> QueryAnswer | Response:
     """Run a job in the worker pool under the deadline `started + limit` (time.monotonic()).
 
@@ -406,6 +510,7 @@ async def run_in_pool(
             limit=limit,
             queue_timeout=state.settings.queue_timeout,
             is_disconnected=request.is_disconnected,
+            on_part=on_part,
         )
     except QueryTimeout as exc:
         _metric("inc", "hilfenetz_sparql_timeouts_total", stage="queue" if exc.queued else "running")

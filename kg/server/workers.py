@@ -58,6 +58,10 @@ class QueryJob:
     #: (offset, count): answer a SELECT as the solutions of one page plus the total number of
     #: solutions (format_key "rows"), instead of a serialised document (the named-query API)
     page: tuple[int, int] | None = None
+    #: SELECT answers: once this many bytes are serialised, send them to the parent as a part
+    #: of the answer (and every further `stream_after` bytes), so the server can pass them on
+    #: while the query still runs; the final QueryAnswer then carries only the rest. 0: never.
+    stream_after: int = 0
 
 
 @dataclass
@@ -74,7 +78,10 @@ class QueryAnswer:
     columns: list[str] = field(default_factory=list)  # `page` jobs: the projected variables
     page_rows: list[list[Any]] | None = None  # `page` jobs: the page's solutions (terms or None)
     #: kg.server.cache.body_digest of `body`, computed here so the event loop need not hash it
+    #: (of the whole answer, the parts sent before included, when it was streamed)
     digest: bytes = b""
+    #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
+    streamed: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,9 +95,14 @@ class _LimitExceeded(Exception):
 
 
 class _CappedWriter:
-    """A binary sink that stops the serialiser once the answer passes a byte or line limit."""
+    """A binary sink that stops the serialiser once the answer passes a byte or line limit.
 
-    def __init__(self, max_bytes: int, max_lines: int | None = None, keep: bool = True) -> None:
+    With `emit`, every `emit_after` bytes written so far are handed to `emit` and forgotten
+    here (a streamed answer); `getvalue()` is then only what came after the last part, and
+    `digest()` covers everything written."""
+
+    def __init__(self, max_bytes: int, max_lines: int | None = None, keep: bool = True,
+                 emit: Callable[[bytes], None] | None = None, emit_after: int = 0) -> None:
         self.max_bytes = max_bytes
         self.max_lines = max_lines
         self.keep = keep  # False: only count (the exact row count of `_solutions_answer`)
@@ -98,6 +110,16 @@ class _CappedWriter:
         self.size = 0
         self.lines = 0
         self.exceeded: str | None = None
+        self.emit = emit if emit_after > 0 else None
+        self.emit_after = emit_after
+        self.pending = 0
+        self.emitted: list[int] = []  # sizes of the parts handed on (their bytes are gone)
+        self._hash: Any = None
+        self.row_separators = 0  # in the emitted parts, for `_row_bound`
+        self.format_key: str | None = None
+        #: called with the row bound of everything written before a part is sent; True stops
+        #: the answer (too many rows) instead of sending that part
+        self.too_many_rows: Callable[[int], bool] | None = None
 
     def write(self, data: bytes) -> int:
         chunk = bytes(data)
@@ -112,7 +134,40 @@ class _CappedWriter:
         if self.size > self.max_bytes:
             self.exceeded = "too_many_bytes"
             raise _LimitExceeded(self.exceeded)
+        if self.emit is not None:
+            self.pending += len(chunk)
+            if self.pending >= self.emit_after:
+                self._emit()
         return len(chunk)
+
+    def _emit(self) -> None:
+        from kg.server.cache import body_hasher
+
+        data = b"".join(self.parts)
+        separators = self.row_separators + _row_separators(self.format_key, data)
+        if self.too_many_rows is not None and self.too_many_rows(
+                _row_bound(self.format_key or "", b"", separators, len(self.emitted))):
+            self.exceeded = "too_many_rows"
+            raise _LimitExceeded(self.exceeded)
+        self.parts.clear()
+        self.pending = 0
+        if self._hash is None:
+            self._hash = body_hasher()
+        self._hash.update(data)
+        self.row_separators = separators
+        self.emitted.append(len(data))
+        assert self.emit is not None
+        self.emit(data)
+
+    def digest(self) -> bytes:
+        """kg.server.cache.body_digest of everything written (emitted parts and the rest)."""
+        from kg.server.cache import body_digest
+
+        if self._hash is None:
+            return body_digest(self.getvalue())
+        whole = self._hash.copy()
+        whole.update(self.getvalue())
+        return bytes(whole.digest())
 
     def flush(self) -> None:  # pyoxigraph may call it
         return None
@@ -150,9 +205,11 @@ def _graph_terms(iris: list[str] | None) -> list[Any] | None:
     return [ox.NamedNode(i) for i in iris]
 
 
-def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_bytes: int | None = None) -> QueryAnswer:
+def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_bytes: int | None = None,
+                emit: Callable[[bytes], None] | None = None) -> QueryAnswer:
     """Run one query on an open store and serialise the answer under the job's limits (or the
-    lower `max_rows`/`max_bytes` given here).
+    lower `max_rows`/`max_bytes` given here). With `emit` and `job.stream_after`, a SELECT
+    answer is handed to `emit` in parts while it is written (see QueryJob.stream_after).
 
     Public so tests and the write path can run the same logic in-process."""
     import pyoxigraph as ox
@@ -187,7 +244,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
         if isinstance(result, ox.QuerySolutions):
             if job.result_format is None:
                 return QueryAnswer(False, kind="not_acceptable", message="SELECT")
-            return _solutions_answer(store, job, kwargs, result, start)
+            return _solutions_answer(store, job, kwargs, result, start, emit)
         # CONSTRUCT / DESCRIBE
         if job.graph_format is None:
             return QueryAnswer(False, kind="not_acceptable", message="CONSTRUCT")
@@ -247,21 +304,36 @@ def _ok(format_key: str, body: bytes, rows: int, start: float) -> QueryAnswer:
                        digest=body_digest(body))
 
 
-def _row_bound(format_key: str, body: bytes) -> int:
+def _row_separators(format_key: str | None, data: bytes) -> int:
+    """The marks counted by `_row_bound` in one piece of an answer."""
+    if format_key == "json":
+        return data.count(b"},{")
+    if format_key == "xml":
+        return data.count(b"<result>") + data.count(b"<result/>")
+    return data.count(b"\n")
+
+
+def _row_bound(format_key: str, body: bytes, earlier: int = 0, pieces_before: int = 0) -> int:
     """An upper bound of the solutions in a serialised SELECT answer, by counting bytes.
 
     JSON: pyoxigraph writes compact JSON, solutions are separated by exactly `},{` (a literal
     may contain it too, which only raises the bound); XML: `<result>` opens every solution
     (`<` inside literals is escaped); CSV and TSV: one line per solution after the header (a
-    CSV value may contain line breaks, again only raising the bound; TSV escapes them)."""
+    CSV value may contain line breaks, again only raising the bound; TSV escapes them).
+
+    A streamed answer is counted piece by piece: `earlier` marks were counted in the
+    `pieces_before` parts already sent; a mark cut in two by a part boundary is made up for by
+    one per boundary (JSON, XML), so the bound stays an upper bound."""
+    marks = earlier + _row_separators(format_key, body)
     if format_key == "json":
-        return body.count(b"},{") + 1
+        return marks + 1 + pieces_before
     if format_key == "xml":
-        return body.count(b"<result>") + body.count(b"<result/>")
-    return max(0, body.count(b"\n") - 1)
+        return marks + pieces_before
+    return max(0, marks - 1)
 
 
-def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result: Any, start: float) -> QueryAnswer:
+def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result: Any, start: float,
+                      emit: Callable[[bytes], None] | None = None) -> QueryAnswer:
     """A SELECT answer in the asked format, under the byte and the row limit.
 
     Why not always through TSV, as before: TSV can be counted line by line while it is
@@ -269,11 +341,22 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
     join's time. Now the asked format is written directly under the byte limit and its rows
     are bounded by counting bytes (`_row_bound`); only an answer whose bound passes the row
     limit is evaluated once more as TSV and counted exactly (rare: it takes about as many rows
-    as the limit)."""
-    import pyoxigraph as ox
-
+    as the limit). A streamed answer is checked so before each part goes out."""
     results_fmts, _ = _formats()
-    sink = _CappedWriter(job.max_bytes, job.max_rows + 1 if job.result_format == "tsv" else None)
+    sink = _CappedWriter(job.max_bytes, job.max_rows + 1 if job.result_format == "tsv" else None,
+                         emit=emit, emit_after=job.stream_after if emit is not None else 0)
+    sink.format_key = job.result_format
+    exact_rows: list[int | None] = []  # the exact count, once it was needed
+
+    def counted() -> int | None:
+        if not exact_rows:
+            exact_rows.append(_exact_rows(store, job, kwargs))
+        return exact_rows[0]
+
+    if sink.emit is not None and job.result_format != "tsv":  # TSV lines are counted exactly anyway
+        # a streamed answer is checked before each part goes out, so an answer over the limit
+        # is stopped near the limit rather than after it has been sent in full
+        sink.too_many_rows = lambda bound: bound > job.max_rows and counted() is None
     try:
         result.serialize(sink, format=results_fmts[job.result_format])
     except Exception:
@@ -281,18 +364,32 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
             return _limit_answer(sink.exceeded, job)
         raise
     body = sink.getvalue()
-    rows = _row_bound(job.result_format, body)
+    rows = _row_bound(job.result_format, body, sink.row_separators, len(sink.emitted))
     if rows > job.max_rows and job.result_format != "tsv":
-        # counted only (nothing kept), with the row limit as the only limit that applies here
-        exact = _CappedWriter(1 << 62, job.max_rows + 1, keep=False)  # + header line
-        try:
-            store.query(job.query, **kwargs).serialize(exact, format=ox.QueryResultsFormat.TSV)
-        except Exception:
-            if exact.exceeded:
-                return _limit_answer(exact.exceeded, job)
-            raise
-        rows = max(0, exact.lines - 1)
+        exact = counted()
+        if exact is None:
+            return _limit_answer("too_many_rows", job)
+        rows = exact
+    if sink.emitted:
+        return QueryAnswer(True, job.result_format, body, rows=rows, seconds=time.perf_counter() - start,
+                           digest=sink.digest(), streamed=len(sink.emitted))
     return _ok(job.result_format, body, rows, start)
+
+
+def _exact_rows(store: Any, job: QueryJob, kwargs: dict[str, Any]) -> int | None:
+    """The exact number of solutions, by evaluating the query once more as TSV and counting
+    lines (nothing kept), or None if there are more than `job.max_rows`. For the rare answers
+    whose byte-counted bound (`_row_bound`) passes the row limit."""
+    import pyoxigraph as ox
+
+    exact = _CappedWriter(1 << 62, job.max_rows + 1, keep=False)  # + header line
+    try:
+        store.query(job.query, **kwargs).serialize(exact, format=ox.QueryResultsFormat.TSV)
+    except Exception:
+        if exact.exceeded:
+            return None
+        raise
+    return max(0, exact.lines - 1)
 
 
 def _page_answer(result: Any, page: tuple[int, int], start: float) -> QueryAnswer:
@@ -458,7 +555,10 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> Non
                 store = None
                 store = open_query_store(job.store_path)
                 store_key = key
-            answer = execute_job(store, job)
+            emit = conn.send if job.stream_after else None  # a part of the answer: pickled bytes
+            answer = execute_job(store, job, emit=emit)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent went away while parts of an answer were being sent
         except Exception as exc:  # noqa: BLE001 - never die on a bad job
             answer = QueryAnswer(False, kind="store", message=f"{type(exc).__name__}: {exc}")
         try:
@@ -648,10 +748,13 @@ class WorkerPool:
         limit: float,
         queue_timeout: float,
         is_disconnected: Callable[[], Awaitable[bool]] | None = None,
+        on_part: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> QueryAnswer:
         """Answer `job` in a worker, or raise QueryTimeout once `time.monotonic()` passes `deadline`.
 
-        Waiting for a free worker counts against the deadline (and at most `queue_timeout`)."""
+        Waiting for a free worker counts against the deadline (and at most `queue_timeout`).
+        A job with `stream_after` may send its answer in parts: each is awaited in `on_part`
+        (under the same deadline and disconnect checks) before the final QueryAnswer returns."""
         assert self._idle is not None, "WorkerPool.start() was not called"
         loop = asyncio.get_running_loop()
         wait = min(deadline - time.monotonic(), queue_timeout)
@@ -682,14 +785,20 @@ class WorkerPool:
                 worker.conn.send_bytes(payload)
             else:
                 await loop.run_in_executor(self._executor, worker.conn.send_bytes, payload)
-            await self._until_readable(worker, deadline, limit, is_disconnected)
-            try:
-                answer = await self._read_answer(worker)
-            except (EOFError, OSError) as exc:
-                self.on_event("crash")
-                raise WorkerCrashed(f"worker process died: {exc!r}") from None
+            while True:
+                await self._until_readable(worker, deadline, limit, is_disconnected)
+                try:
+                    message = await self._read_answer(worker)
+                except (EOFError, OSError) as exc:
+                    self.on_event("crash")
+                    raise WorkerCrashed(f"worker process died: {exc!r}") from None
+                if not isinstance(message, bytes):
+                    break
+                if on_part is None:
+                    raise WorkerCrashed("the worker sent a part of an answer that was not to be streamed")
+                await on_part(message)
             finished = True
-            return answer
+            return message  # type: ignore[no-any-return]
         finally:
             if finished:
                 self._idle.put_nowait(worker)
@@ -737,7 +846,7 @@ class WorkerPool:
             # (and the worker's next job) expect a blocking one
             os.set_blocking(fd, True)
 
-    async def _read_answer(self, worker: _Worker) -> QueryAnswer:
+    async def _read_answer(self, worker: _Worker) -> Any:
         """Read the answer the worker has begun to send (multiprocessing's framing: a 4-byte
         big-endian length, or -1 and an 8-byte length, then the pickle).
 
@@ -754,8 +863,7 @@ class WorkerPool:
             data = _read_exact(fd, size)
         else:
             data = await asyncio.get_running_loop().run_in_executor(self._executor, _read_exact, fd, size)
-        answer: QueryAnswer = _ForkingPickler.loads(data)
-        return answer
+        return _ForkingPickler.loads(data)  # a QueryAnswer, or bytes: a part of a streamed answer
 
 
 #: Socket buffer of the job/answer connection (the kernel caps it at net.core.wmem_max/rmem_max,

@@ -41,8 +41,9 @@ def ui_server(ui_store: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def ui_server_short_timeout(ui_store: Path) -> Iterator[str]:
-    """The same server with a one-second query deadline, to see the timeout message."""
-    with _serve(ui_store, workers=1, timeout=1.0) as url:
+    """The same server with a one-second query deadline, to see the timeout message; answers
+    are streamed from 4 KiB on, so that a slow one is cut off at the deadline after it began."""
+    with _serve(ui_store, workers=1, timeout=1.0, stream_after_bytes=4096) as url:
         yield url
 
 

@@ -224,3 +224,24 @@ def test_timeout_message(ui_server_short_timeout: str, browser: Any) -> None:
     assert driver.find_element(By.ID, "error-text").text.strip()
     leftover = [e for e in severe(console_entries(driver)) if not ("/sparql" in e["message"] and "503" in e["message"])]
     assert leftover == []
+
+
+def test_cut_off_answer_message(ui_server_short_timeout: str, browser: Any) -> None:
+    """A streamed answer cut off at the deadline after its first part: the page says that the
+    answer was cut off (not that the server is unreachable) and shows no partial table."""
+    from selenium.webdriver.common.by import By
+    from ui_browser import console_entries
+
+    driver = browser
+    driver.get(ui_server_short_timeout + "/")
+    console_entries(driver)
+    # every solution scans all populations once more: the first rows come at once, all would take minutes
+    slow = ("SELECT ?m WHERE { ?m hn:population ?x "
+            "FILTER NOT EXISTS { ?a hn:population ?y FILTER(?y + ?x < 0) } }")
+    assert run_in_page(driver, slow) == "error"
+    box = driver.find_element(By.ID, "error-box")
+    assert box.is_displayed() and "abgebrochen" in box.text and "cut off" in box.text
+    assert "nicht erreichbar" not in box.text
+    assert driver.find_elements(By.CSS_SELECTOR, "#result table tbody tr") == []
+    leftover = [e for e in severe(console_entries(driver)) if "/sparql" not in e["message"]]
+    assert leftover == []

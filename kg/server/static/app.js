@@ -98,8 +98,10 @@
     document.body.dataset.state = "running";
     setStatus("Läuft … (running)");
     const t0 = performance.now();
+    let answering = false; // the status line arrived: a failure from here on cut the answer off
     try {
       const res = await sparqlRequest(query, accept, null, ctrl.signal);
+      answering = res.ok;
       if (!res.ok) {
         const detail = await errorDetail(res);
         const ms = Math.round(performance.now() - t0);
@@ -132,6 +134,18 @@
       document.body.dataset.state = "done";
     } catch (err) {
       if (err.name === "AbortError") return;
+      if (answering) {
+        // large answers are streamed; one that passes the time or row limit after its first
+        // part is cut off by the server (the connection closes before the end)
+        showError("Antwort abgebrochen (answer cut off)",
+          "Der Server hat die Antwort abgebrochen: Zeitlimit oder Zeilenlimit überschritten. " +
+          "LIMIT verwenden oder die Abfrage einschränken. / The server cut the answer off: it passed " +
+          "the time or the row limit. Add LIMIT or narrow the query.");
+        $("result").replaceChildren();
+        setStatus("");
+        document.body.dataset.state = "error";
+        return;
+      }
       showError("Server nicht erreichbar (network error)", String(err && err.message ? err.message : err));
       setStatus("");
       document.body.dataset.state = "error";
