@@ -50,8 +50,9 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
     "hilfenetz_sparql_refused_total": ("counter", "Queries refused before evaluation, by reason."),
     "hilfenetz_sparql_limit_total": ("counter", "Answers cut off at a configured limit, by limit."),
     "hilfenetz_sparql_streams_total": (
-        "counter", "SELECT answers streamed in parts, by result (complete; cut: deadline or limit after the "
-        "first part; client_gone: the client left, the query was stopped).",
+        "counter",
+        ("SELECT answers streamed in parts, by result (complete; cut: deadline or limit after the "
+         "first part; client_gone: the client left, the query was stopped)."),
     ),
     "hilfenetz_writes_total": ("counter", "SPARQL updates and graph-store writes by outcome."),
 }
