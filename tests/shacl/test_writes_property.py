@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,7 +112,10 @@ class _Vocabulary:
                         if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)), key=str)
         self.quads = quads
         self.iris = sorted({q.object for q in quads if isinstance(q.object, ox.NamedNode)}, key=str)
-        self.classes = sorted({q.object for q in quads if q.predicate.value == RDF_TYPE}, key=str)
+        # IRIs only: an accepted write may have typed something with a literal (a wrong literal on
+        # rdf:type), and a literal as the subject of the subclass axiom below is no SPARQL at all
+        self.classes = sorted({q.object for q in quads if q.predicate.value == RDF_TYPE
+                               and isinstance(q.object, ox.NamedNode)}, key=str)
         self.participations = sorted({q.subject for q in quads if q.predicate.value == HN + "participant"}, key=str)
         self.agents = sorted({q.object for q in quads if q.predicate.value == HN + "participant"}, key=str)
         self.inferred = sorted(store.quads_for_pattern(None, None, None, INFERRED), key=str)[:500]
@@ -167,8 +171,10 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
     store: ox.Store = state.store
     before_results = state.results or _full(store)
     before_data = store.dump(format=ox.RdfFormat.N_QUADS)
-    # the would-be state, computed independently of the write path
-    would = _copy(store, state.tmp / "would")
+    # the would-be state, computed independently of the write path; in a directory of its own, so
+    # that a failed example (whose store stays open in its traceback) cannot lock the replay out
+    where = Path(tempfile.mkdtemp(prefix="would-", dir=state.tmp))
+    would = _copy(store, where)
     would.update(update, prefixes=dict(ns.PREFIXES))
     would_results = _full(would)
     new = _violations(would_results) - _violations(before_results)
@@ -188,7 +194,7 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
     assert out.applied == (not new), update
     would_data = _data(would)
     del would
-    shutil.rmtree(state.tmp / "would", ignore_errors=True)
+    shutil.rmtree(where, ignore_errors=True)
 
     outcome = writes.apply_update(state, update, base_iri=None, validate=True)
     assert outcome.ok == (not new), (update, outcome.kind, outcome.message, sorted(new)[:3])
