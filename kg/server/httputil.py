@@ -7,9 +7,20 @@ bilingual plain-text error responses are needed in the same form by every endpoi
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
+
+
+def scope_header(scope: Any, name: bytes) -> str:
+    """First value of a request header straight from the ASGI scope (latin-1 decoded), '' if
+    absent; `name` in lower case. For hot paths and plain ASGI middlewares, which need one
+    header and not Starlette's Headers object."""
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
 
 
 class BodyTooLarge(Exception):

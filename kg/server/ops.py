@@ -28,6 +28,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from kg.server.httputil import scope_header
 from kg.server.metrics import METRICS, MetricsRegistry
 
 Scope = MutableMapping[str, Any]
@@ -48,14 +49,6 @@ CORS_EXPOSE_HEADERS = "Content-Type, Content-Disposition, Content-Length"
 
 #: How long the triple count gauge is cached: counting a large store on every scrape is wasteful.
 TRIPLE_COUNT_TTL_SECONDS = 30.0
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    """First value of a request header (latin-1 decoded), '' if absent."""
-    for key, value in scope.get("headers") or ():
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return ""
 
 
 def _route_label(scope: Scope, status: int) -> str:
@@ -92,7 +85,7 @@ class OpsMiddleware:
         method: str = scope.get("method", "GET")
         path: str = scope.get("path", "")
         cors = path in self.cors_paths
-        if cors and method == "OPTIONS" and _header(scope, b"access-control-request-method"):
+        if cors and method == "OPTIONS" and scope_header(scope, b"access-control-request-method"):
             await self._preflight(scope, send)
             return
 
@@ -119,7 +112,7 @@ class OpsMiddleware:
     async def _preflight(self, scope: Scope, send: Send) -> None:
         """Answer a CORS preflight ourselves: allowed only for GET/HEAD (reads)."""
         start = time.perf_counter()
-        requested = _header(scope, b"access-control-request-method").upper()
+        requested = scope_header(scope, b"access-control-request-method").upper()
         headers: list[tuple[bytes, bytes]] = [(b"content-length", b"0"), (b"vary", b"Access-Control-Request-Method")]
         if requested in ("GET", "HEAD"):
             headers += [
@@ -158,7 +151,7 @@ def access_record(scope: Scope, method: str, path: str, status: int, seconds: fl
         "status": status,
         "duration_ms": round(seconds * 1000.0, 3),
         "client": client[0] if client else None,
-        "user_agent": _header(scope, b"user-agent") or None,
+        "user_agent": scope_header(scope, b"user-agent") or None,
     }
 
 
@@ -184,7 +177,7 @@ def access_line(scope: Scope, method: str, path: str, status: int, seconds: floa
     """One access-log line: `json.dumps(access_record(...), ensure_ascii=False)`, written out
     by hand (the same text; tested) because it is built for every request."""
     client = scope.get("client")
-    agent = _header(scope, b"user-agent") or None
+    agent = scope_header(scope, b"user-agent") or None
     return (
         f'{{"time": "{_timestamp(time.time())}", "method": {_encode_string(method)}, '
         f'"path": {_encode_string(path)}, "status": {int(status)}, '

@@ -33,6 +33,7 @@ from kg.server.httputil import (
     error,
     media_type,
     read_body,
+    scope_header,
     syntax_message,
     too_large,
     valid_iri,
@@ -380,7 +381,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     finish = _Finisher(request, key, version, chosen.key if chosen else "json", form)
     if outcome is None:
         if form == "SELECT" and settings.stream_after_bytes > 0 and request.method != "HEAD" \
-                and _request_header(request.scope, b"if-none-match") is None:
+                and not scope_header(request.scope, b"if-none-match"):
             job.stream_after = settings.stream_after_bytes
             return StreamedAnswer(request, job, finish, started=started, limit=limit)
         outcome = await run_in_pool(request, job, started=started, limit=limit, form=form)
@@ -454,10 +455,7 @@ class StreamedAnswer(Response):
             nonlocal opened, kept, kept_bytes
             if not opened:
                 await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", self.finish.content_type().encode("latin-1")),
-                    (b"vary", b"Accept"),
-                    (b"cache-control", b"public, max-age=0, must-revalidate"),
-                ]})
+                    (b"content-type", self.finish.content_type().encode("latin-1")), *ANSWER_HEADERS]})
                 opened = True
             await send({"type": "http.response.body", "body": data, "more_body": True})
             if await self.request.is_disconnected():  # the server drops what is sent to a gone client
@@ -532,6 +530,13 @@ def failure_response(answer: QueryAnswer, form: str | None = None) -> Response:
     return _failure(answer, form)
 
 
+#: Headers of every query answer, whole or streamed (the ETag and the type come with the answer).
+ANSWER_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"vary", b"Accept"),
+    (b"cache-control", b"public, max-age=0, must-revalidate"),
+)
+
+
 class AnswerResponse(Response):
     """A query answer (200, HEAD or 304) with its headers as raw bytes, built directly.
 
@@ -543,11 +548,7 @@ class AnswerResponse(Response):
         self.status_code = 304 if not_modified else 200
         self.background = None
         self.body = b"" if head or not_modified else entry.body
-        raw = [
-            (b"etag", entry.etag.encode("latin-1")),
-            (b"vary", b"Accept"),
-            (b"cache-control", b"public, max-age=0, must-revalidate"),
-        ]
+        raw = [(b"etag", entry.etag.encode("latin-1")), *ANSWER_HEADERS]
         if not not_modified:  # HEAD: the headers a GET would have, Content-Length included
             raw.append((b"content-type", entry.content_type.encode("latin-1")))
             raw.append((b"content-length", str(len(entry.body)).encode("latin-1")))
@@ -556,17 +557,9 @@ class AnswerResponse(Response):
 
 def _answer(request: Request, entry: CachedAnswer) -> Response:
     scope = request.scope
-    if if_none_match(_request_header(scope, b"if-none-match"), entry.etag):
+    if if_none_match(scope_header(scope, b"if-none-match"), entry.etag):
         return AnswerResponse(entry, not_modified=True)
     return AnswerResponse(entry, head=scope["method"] == "HEAD")
-
-
-def _request_header(scope: Any, name: bytes) -> str | None:
-    """One request header (latin-1), without building Starlette's Headers object."""
-    for key, value in scope["headers"]:
-        if key == name:  # ASGI servers give header names in lower case
-            return value.decode("latin-1")
-    return None
 
 
 def _failure(answer: Any, form: str | None) -> Response:
