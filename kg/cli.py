@@ -380,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kg` script; returns the exit code."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    args.from_command_line = argv is None  # the process is this command (kg serve may re-execute it)
     try:
         return int(args.func(args) or 0)
     except BuildValidationError as exc:

@@ -67,6 +67,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--stream-after-bytes", type=int, default=64 * 1024, metavar="N",
                    help="stream SELECT answers to the client in parts of N bytes once they reach that size, "
                         "while the query still runs (0 = send every answer whole; default 65536)")
+    p.add_argument("--cache-entries", type=int, default=2048, metavar="N",
+                   help="answers kept in the answer cache, keyed by query, format and graph version "
+                        "(0 = no answer cache; default 2048)")
     p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     p.add_argument("--write-token-env", default=None, metavar="NAME",
                    help=f"enable writes with the bearer token in environment variable NAME "
@@ -121,6 +124,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         max_result_rows=args.max_rows,
         inline_max_rows=args.inline_max_rows,
         stream_after_bytes=args.stream_after_bytes,
+        cache_entries=max(0, args.cache_entries),
         max_result_bytes=args.max_result_bytes,
         max_body_bytes=args.max_body_bytes,
         write_token=token,
@@ -160,8 +164,12 @@ def run_serve(args: argparse.Namespace) -> int:
     """Entry point of `kg serve`."""
     import uvicorn
 
+    from kg import allocator
     from kg.server.app import create_app
 
+    lib = allocator.library()
+    if getattr(args, "from_command_line", False):
+        allocator.reexec_with(lib)  # returns only if it need not (or cannot) re-execute
     settings = settings_from_args(args)
     replicas = int(getattr(args, "replicas", 1))
     if replicas != 1:
@@ -181,7 +189,8 @@ def run_serve(args: argparse.Namespace) -> int:
         from kg.store.remote import redact
 
         mode += f", remote store {redact(settings.store_url or '')}"
-    print(f"kg serve: {settings.endpoint_url()} ({mode}, timeout {settings.timeout:g} s)", file=sys.stderr)
+    print(f"kg serve: {settings.endpoint_url()} ({mode}, timeout {settings.timeout:g} s, "
+          f"allocator {allocator.describe(lib)})", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False)
     return 0
 
@@ -192,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(sub)
     args = parser.parse_args(argv)
+    args.from_command_line = argv is None
     return int(args.func(args) or 0)
 
 

@@ -68,6 +68,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from kg import allocator
 from kg.server.settings import Settings
 
 #: Exit code of a child whose app or server could not start (uvicorn.config.STARTUP_FAILURE).
@@ -301,7 +302,8 @@ class Supervisor:
             name=f"kg-replica-{slot.index}",
             daemon=False,  # a replica starts its own query worker processes
         )
-        proc.start()
+        with allocator.for_children(allocator.library()):  # a replica answers lookups itself
+            proc.start()
         ready_w.close()
         slot.process, slot.ready_conn, slot.ready = proc, ready_r, False
         slot.started_at, slot.restart_at = time.monotonic(), None

@@ -31,6 +31,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
+from kg import allocator
+
 # --------------------------------------------------------------------------------------------
 # messages
 
@@ -623,6 +625,8 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self.generation = 0
         self._reaper: asyncio.Task[None] | None = None
+        #: preloaded into every worker (kg.allocator: mimalloc unless HILFENETZ_ALLOCATOR says otherwise)
+        self.allocator = allocator.library()
 
     # life cycle -------------------------------------------------------------------------
 
@@ -632,7 +636,8 @@ class WorkerPool:
         proc = self._ctx.Process(
             target=_worker_main, args=(child, self.memory_limit), name="kg-query-worker", daemon=True
         )
-        proc.start()
+        with allocator.for_children(self.allocator):  # a spawned worker is a fresh interpreter: exec'd with it
+            proc.start()
         child.close()
         worker = _Worker(proc, parent)
         with self._lock:
