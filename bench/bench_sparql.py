@@ -28,9 +28,10 @@ parameter rotates), `group_by` (municipality count and population per Kreis; one
 query), `portal` (90 % a handful of identical popular requests, 10 % varied lookups).
 
 hilfenetz answers repeated identical queries from its answer cache; to show the engine
-without it, the peer `hilfenetz-nocache` is the same server with the cache disabled, and
-`hilfenetz-2` the read-only deployment with 2 server processes (`kg serve --replicas 2`),
-cache disabled. Only 127.0.0.1 is contacted. Results: bench/results/sparql.md and .json.
+without it, the peer `hilfenetz-nocache` is the same server with the cache disabled
+(`kg serve --cache-entries 0`), and `hilfenetz-2` the read-only deployment with 2 server
+processes (`kg serve --replicas 2`), cache disabled. The optional peer `hilfenetz-glibc` is
+`hilfenetz-nocache` with glibc's malloc instead of mimalloc (HILFENETZ_ALLOCATOR=system). Only 127.0.0.1 is contacted. Results: bench/results/sparql.md and .json.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ SLOW_CELL_CAP_S = 60.0
 #: Request paths per scenario file (wrk rotates over them; the lookup pool of the real graph is ~11k).
 PATHS_CAP = 20_000
 DEFAULT_PEERS = "hilfenetz,hilfenetz-nocache,hilfenetz-2,oxigraph,rdflib"
-KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-2", "oxigraph", "oxigraph-timeout", "rdflib")
+KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-glibc", "hilfenetz-2", "oxigraph", "oxigraph-timeout",
+               "rdflib")
 
 Q_LOOKUP = "SELECT ?p ?o WHERE {{ <{x}> ?p ?o }}"
 Q_TWO_HOP = PREFIX + (
@@ -322,23 +324,14 @@ class Peer:
             self.proc.wait(10)
 
 
-def _spawn(name: str, cmd: list[str], url: str, ds: Dataset, ready_line: str | None = None) -> Peer:
+def _spawn(name: str, cmd: list[str], url: str, ds: Dataset, ready_line: str | None = None,
+           extra_env: dict[str, str] | None = None) -> Peer:
     log_path = DATA_DIR / f"peer-{ds.name}-{name}.log"
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}  # read-only peers
+    env.update(extra_env or {})
     with log_path.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
     return Peer(name, url, proc, log_path, ready_line)
-
-
-NOCACHE_LAUNCHER = """
-import sys, uvicorn
-from pathlib import Path
-from kg.server.app import create_app
-from kg.server.settings import Settings
-store, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-app = create_app(Settings(store_path=Path(store), project_root=Path(root), port=port, cache_entries=0, rate_limit=0))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-"""
 
 
 def start_peers(ds: Dataset, names: list[str]) -> list[Peer]:
@@ -346,21 +339,25 @@ def start_peers(ds: Dataset, names: list[str]) -> list[Peer]:
     for name in names:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        # every hilfenetz peer is `kg serve` itself; every load-generator client is 127.0.0.1,
+        # so the per-client rate limit is off
+        serve = ["kg", "serve", "--store", str(ds.store), "--project", str(ROOT), "--host", "127.0.0.1",
+                 "--port", str(port), "--no-build", "--timeout", str(REQUEST_TIMEOUT), "--log-level", "warning",
+                 "--rate-limit", "0"]
         if name == "hilfenetz":
-            cmd = ["kg", "serve", "--store", str(ds.store), "--project", str(ROOT), "--host", "127.0.0.1",
-                   "--port", str(port), "--no-build", "--timeout", str(REQUEST_TIMEOUT), "--log-level", "warning",
-                   "--rate-limit", "0"]  # every load-generator client is 127.0.0.1: no per-client limit
-            peers.append(_spawn(name, cmd, base + "/sparql", ds))
+            peers.append(_spawn(name, serve, base + "/sparql", ds))
         elif name == "hilfenetz-nocache":
-            cmd = [sys.executable, "-c", NOCACHE_LAUNCHER, str(ds.store), str(port), str(ROOT)]
-            peers.append(_spawn(name, cmd, base + "/sparql", ds))
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0"], base + "/sparql", ds))
+        elif name == "hilfenetz-glibc":
+            # the answer cache off and glibc's malloc instead of mimalloc (kg/allocator.py):
+            # what the allocator contributes
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0"], base + "/sparql", ds,
+                                extra_env={"HILFENETZ_ALLOCATOR": "system"}))
         elif name == "hilfenetz-2":
-            # the read-only deployment with 2 server processes (= `kg serve --replicas 2`, as
-            # bench_scaleout starts it), each with its default 2 query workers, answer cache off
-            cmd = [sys.executable, "-m", "kg.server.replicas", str(ds.store), str(port), "2", "--project", str(ROOT),
-                   "--workers", "2", "--rate-limit", "0", "--timeout", str(int(REQUEST_TIMEOUT)),
-                   "--log-level", "warning", "--no-cache"]
-            peers.append(_spawn(name, cmd, base + "/sparql", ds, ready_line="2 replicas serving"))
+            # the read-only deployment with 2 server processes, each with its default 2 query
+            # workers, answer cache off
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0", "--replicas", "2"], base + "/sparql", ds,
+                                ready_line="2 replicas serving"))
         elif name in ("oxigraph", "oxigraph-timeout"):
             # no --timeout-s by default: with it, oxigraph 0.5 answers HTTP 500 and drops
             # connections under concurrency 8 (see bench/README.md); `oxigraph-timeout` shows that
@@ -792,9 +789,11 @@ def fmt_num(x: float, digits: int = 1) -> str:
 
 #: (numerator, denominator) peers of the ratio table, shown when both ran
 RATIO_PAIRS = [("hilfenetz", "oxigraph"), ("hilfenetz-nocache", "oxigraph"), ("hilfenetz-2", "oxigraph"),
-               ("hilfenetz-2", "hilfenetz-nocache"), ("hilfenetz", "rdflib"), ("oxigraph", "oxigraph-timeout")]
-SHORT = {"hilfenetz": "hilfenetz", "hilfenetz-nocache": "nocache", "hilfenetz-2": "hilfenetz-2",
-         "oxigraph": "oxigraph", "oxigraph-timeout": "oxigraph-timeout", "rdflib": "rdflib"}
+               ("hilfenetz-2", "hilfenetz-nocache"), ("hilfenetz-glibc", "oxigraph"),
+               ("hilfenetz-nocache", "hilfenetz-glibc"), ("hilfenetz", "rdflib"), ("oxigraph", "oxigraph-timeout")]
+SHORT = {"hilfenetz": "hilfenetz", "hilfenetz-nocache": "nocache", "hilfenetz-glibc": "glibc",
+         "hilfenetz-2": "hilfenetz-2", "oxigraph": "oxigraph", "oxigraph-timeout": "oxigraph-timeout",
+         "rdflib": "rdflib"}
 
 
 def _errors(s: Summary) -> str:
@@ -836,10 +835,14 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
         "time), *other* = the rest of the machine's busy time in "
         "cores (/proc/stat), i.e. other jobs on this shared machine.")
     out.append("")
-    out.append("Peers: `hilfenetz` = `kg serve` (answer cache on, 2 query workers); `hilfenetz-nocache` = the same "
-               "server with the answer cache off (the query path without any cache); `hilfenetz-2` = "
-               "`kg serve --replicas 2` (2 read-only server processes with 2 query workers each, answer cache "
-               "off); `oxigraph` = `oxigraph serve-read-only --union-default-graph`"
+    out.append("Peers: `hilfenetz` = `kg serve` (answer cache on, 2 query workers, mimalloc, see kg/allocator.py); "
+               "`hilfenetz-nocache` = `kg serve --cache-entries 0`, the same server with the answer cache off (the "
+               "query path without any cache)"
+               + ("; `hilfenetz-glibc` = the same with `HILFENETZ_ALLOCATOR=system` (glibc's malloc: what the "
+                  "allocator contributes)" if "hilfenetz-glibc" in peers else "")
+               + "; `hilfenetz-2` = "
+               "`kg serve --replicas 2 --cache-entries 0` (2 read-only server processes with 2 query workers each, "
+               "answer cache off); `oxigraph` = `oxigraph serve-read-only --union-default-graph`"
                + (" (`oxigraph-timeout`: the same with `--timeout-s 30`)" if "oxigraph-timeout" in peers else "")
                + "; `rdflib` = rdflib-endpoint over the same N-Quads.")
     out.append("")
@@ -887,7 +890,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
             out.append("")
         out.append("Server CPU per request (ms; all processes of the peer, median over runs):")
         out.append("")
-        cpu_pairs = [(a, b) for a, b in (("hilfenetz-nocache", "oxigraph"), ("hilfenetz-2", "oxigraph"))
+        cpu_pairs = [(a, b) for a, b in (("hilfenetz-nocache", "oxigraph"), ("hilfenetz-2", "oxigraph"),
+                                         ("hilfenetz-glibc", "oxigraph"))
                      if a in peers and b in peers]
         head = ["scenario", "c", *peers] + [f"{SHORT[a]} ÷ {SHORT[b]}" for a, b in cpu_pairs]
         out.append("| " + " | ".join(head) + " |")
