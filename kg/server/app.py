@@ -30,10 +30,18 @@ def create_app(settings: Settings) -> FastAPI:
     # capped at 2 it stayed flat; bench/results/soak.md)
     ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
     state = ServiceState(settings)
+    shared = None
+    if settings.shared_metrics_dir is not None:  # a replica of `kg serve --replicas`
+        from kg.server.metrics import METRICS
+        from kg.server.sharedmetrics import SharedMetrics
+
+        shared = SharedMetrics(settings.shared_metrics_dir, str(settings.replica or 0), METRICS)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
+        if shared is not None:
+            shared.start()
         log.info(
             "serving %s (%s) with %d workers, timeout %gs",
             settings.store_path, "read-write" if settings.writable else "read-only", settings.workers, settings.timeout,
@@ -41,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            if shared is not None:
+                shared.stop()
             await state.close()
             for handler in ops.access_log.handlers:  # lines still waiting in a batch
                 handler.flush()
@@ -61,7 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     limits.install(app, settings)  # installed first = innermost of the three: ops still counts 429s
     security.install(app, settings)  # headers also on 429/414 answers
 
-    ops.install(app, store_ready=state.ready, triple_count=state.triple_count)
+    ops.install(app, store_ready=state.ready, triple_count=state.triple_count,
+                render=shared.render if shared is not None else None)
 
     app.include_router(sparql.router)
     if settings.writable:

@@ -21,7 +21,9 @@ import bisect
 import itertools
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 LabelKey = tuple[tuple[str, str], ...]
 
@@ -199,29 +201,105 @@ class MetricsRegistry:
             self._gauges.clear()
             self._histograms.clear()
 
-    def render(self) -> str:
-        """The whole registry in Prometheus text exposition format 0.0.4."""
-        out: list[str] = []
+    def snapshot(self) -> dict[str, Any]:
+        """Every value as plain JSON-able data, for another process to merge (`render(peers=)`):
+        the replicas of `kg serve --replicas` publish theirs (kg.server.sharedmetrics)."""
         with self._lock:
-            for name in sorted(self._types):
-                kind = self._types[name]
-                out.append(f"# HELP {name} {_escape_help(self._help.get(name, name))}")
-                out.append(f"# TYPE {name} {kind}")
-                if kind == "counter":
-                    series = self._counters.get(name) or {(): 0.0}
-                    for key, val in sorted(series.items()):
-                        out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
-                elif kind == "gauge":
-                    for key, val in sorted(self._gauges.get(name, {}).items()):
-                        out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
-                else:
-                    for key, hist in sorted(self._histograms.get(name, {}).items()):
-                        for upper, cnt in zip(hist.buckets, hist.cumulative()):
-                            out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
-                        out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
-                        out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")
-                        out.append(f"{name}_count{_fmt_labels(key)} {hist.count}")
+            return {
+                "buckets": list(self._buckets),
+                "types": dict(self._types),
+                "help": dict(self._help),
+                "counters": {n: [[list(map(list, k)), v] for k, v in series.items()]
+                             for n, series in self._counters.items()},
+                "gauges": {n: [[list(map(list, k)), v] for k, v in series.items()]
+                           for n, series in self._gauges.items()},
+                "histograms": {n: [[list(map(list, k)), list(h.counts), h.total, h.count] for k, h in series.items()]
+                               for n, series in self._histograms.items()},
+            }
+
+    def render(self, peers: Sequence[tuple[str, dict[str, Any]]] = (), own: str = "") -> str:
+        """The whole registry in Prometheus text exposition format 0.0.4.
+
+        With `own`, this process's label among several serving the same endpoint, and `peers`,
+        (label, snapshot) of the others: counters and histograms are the sums over all of them
+        (one service, one series), gauges are per process with a `replica` label (a resident
+        size or a readiness is a process's, not a sum). A peer snapshot that does not fit
+        (other buckets, other types, damaged) is left out whole rather than mixed in."""
+        with self._lock:
+            types = dict(self._types)
+            helps = dict(self._help)
+            counters = {n: dict(series) for n, series in self._counters.items()}
+            gauges: dict[str, dict[LabelKey, float]] = {}
+            for n, series in self._gauges.items():
+                gauges[n] = {_with_replica(k, own): v for k, v in series.items()} if own else dict(series)
+            histograms = {n: {k: _Histogram(h.buckets, list(h.counts), h.total, h.count) for k, h in series.items()}
+                          for n, series in self._histograms.items()}
+        for label, snap in peers:
+            _merge(snap, label, self._buckets, types, helps, counters, gauges, histograms)
+        out: list[str] = []
+        for name in sorted(types):
+            kind = types[name]
+            out.append(f"# HELP {name} {_escape_help(helps.get(name, name))}")
+            out.append(f"# TYPE {name} {kind}")
+            if kind == "counter":
+                series = counters.get(name) or {(): 0.0}
+                for key, val in sorted(series.items()):
+                    out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
+            elif kind == "gauge":
+                for key, val in sorted(gauges.get(name, {}).items()):
+                    out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
+            else:
+                for key, hist in sorted(histograms.get(name, {}).items()):
+                    for upper, cnt in zip(hist.buckets, hist.cumulative()):
+                        out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
+                    out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
+                    out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")
+                    out.append(f"{name}_count{_fmt_labels(key)} {hist.count}")
         return "\n".join(out) + "\n"
+
+
+def _with_replica(key: LabelKey, replica: str) -> LabelKey:
+    return tuple(sorted((*(item for item in key if item[0] != "replica"), ("replica", replica))))
+
+
+def _key(raw: Any) -> LabelKey:
+    return tuple((str(k), str(v)) for k, v in raw)
+
+
+def _merge(snap: dict[str, Any], label: str, buckets: tuple[float, ...], types: dict[str, str],
+           helps: dict[str, str], counters: dict[str, dict[LabelKey, float]],
+           gauges: dict[str, dict[LabelKey, float]], histograms: dict[str, dict[LabelKey, _Histogram]]) -> None:
+    """Add one peer's snapshot to the series being rendered (see `MetricsRegistry.render`):
+    all of it, or nothing if any part of it is damaged or does not fit."""
+    try:
+        if tuple(float(b) for b in snap["buckets"]) != buckets:
+            return
+        peer_types = {str(n): str(k) for n, k in snap["types"].items()}
+        if any(types.get(n, k) != k for n, k in peer_types.items()):
+            return
+        peer_help = {str(n): str(t) for n, t in snap.get("help", {}).items()}
+        c_rows = [(n, _key(raw), float(v)) for n, rows in snap["counters"].items() for raw, v in rows]
+        g_rows = [(n, _with_replica(_key(raw), label), float(v)) for n, rows in snap["gauges"].items()
+                  for raw, v in rows]
+        h_rows = [(n, _key(raw), [int(c) for c in counts], float(total), int(count))
+                  for n, rows in snap["histograms"].items() for raw, counts, total, count in rows]
+        if any(len(counts) != len(buckets) for _, _, counts, _, _ in h_rows):
+            return
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return  # a damaged snapshot: this scrape goes without it
+    for n, k in peer_types.items():
+        types.setdefault(n, k)
+        helps.setdefault(n, peer_help.get(n, n))
+    for n, key, value in c_rows:
+        series = counters.setdefault(n, {})
+        series[key] = series.get(key, 0.0) + value
+    for n, key, value in g_rows:
+        gauges.setdefault(n, {})[key] = value
+    for n, key, counts, total, count in h_rows:
+        hist = histograms.setdefault(n, {}).setdefault(key, _Histogram(buckets))
+        hist.counts = [a + b for a, b in zip(hist.counts, counts)]
+        hist.total += total
+        hist.count += count
 
 
 #: The process-wide registry every server module uses.

@@ -386,12 +386,14 @@ def install(
     registry: MetricsRegistry = METRICS,
     cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
     access_log_to_stderr: bool = True,
+    render: Callable[[], str] | None = None,
 ) -> None:
     """Add /health, /ready, /metrics, the CORS + metrics + access-log middleware to `app`.
 
     `store_ready` says whether the store is open (None: the process being up is enough);
     `triple_count` feeds the `hilfenetz_store_triples` gauge; `access_log_to_stderr` adds a
-    stderr handler to the access logger when logging is not configured otherwise.
+    stderr handler to the access logger when logging is not configured otherwise; `render`
+    replaces `registry.render` for /metrics (the replicas' merged view, kg.server.sharedmetrics).
     Call before the app starts."""
     if access_log_to_stderr:
         ensure_access_log_handler()
@@ -433,6 +435,7 @@ def install(
         rss = resident_bytes()
         if rss is not None:
             registry.set("process_resident_memory_bytes", rss)
-        return Response(registry.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        text = render() if render is not None else registry.render()
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths), on_request=trimmer.poke)

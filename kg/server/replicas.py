@@ -32,10 +32,12 @@ Why only read-only: in write mode the writable handle, the write lock, the snaps
 store version live in one process (kg.server.state); RocksDB admits one writer per directory.
 So N > 1 with a write token is refused (one writer; scale reads with read-only replicas).
 
+`/metrics` describes the whole group: each replica publishes its metrics to a directory the
+supervisor makes for the group, and the replica that answers a scrape merges them (counters and
+histograms summed, gauges per replica with a `replica` label; kg.server.sharedmetrics).
+
 Per process, by design (there is no shared memory between replicas):
-* `/health`, `/ready` and `/metrics` describe the replica that answered the request. Scrape each
-  replica (e.g. one port per replica on a second machine, or sum the series of all replicas in
-  Prometheus); a single scrape through the shared port sees one replica's counters.
+* `/health` and `/ready` describe the replica that answered the request;
 * the answer cache: each replica warms its own;
 * the per-client rate limit: a client whose connections land on k replicas gets up to k times
   the configured rate.
@@ -57,9 +59,11 @@ import contextlib
 import ctypes
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -206,7 +210,7 @@ def _child_main(settings: Settings, sock: socket.socket | None, index: int, log_
     from kg.server.app import create_app
 
     try:
-        app = create_app(settings)
+        app = create_app(replace(settings, replica=index))
     except Exception:  # noqa: BLE001 - report and tell the parent not to restart us
         traceback.print_exc()
         print(f"kg serve: replica {index} could not start / Replikat {index} konnte nicht starten",
@@ -481,9 +485,15 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info", acc
     mp.allow_connection_pickling()
     url = getattr(settings, "store_url", None)  # a remote store (kg.store.remote), if set
     store = _without_credentials(url) if url else settings.store_path
+    # the replicas publish their metrics here, so any of them can answer /metrics for all
+    metrics_dir = Path(tempfile.mkdtemp(prefix="hilfenetz-metrics-"))
     _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
-         "(read-only; /health, /ready, /metrics per replica)")
-    return Supervisor(settings, sock, replicas, log_level, accept=accept).run()
+         f"(read-only; /health and /ready per replica, /metrics of all, shared through {metrics_dir})")
+    try:
+        return Supervisor(replace(settings, shared_metrics_dir=metrics_dir), sock, replicas, log_level,
+                          accept=accept).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,6 +71,10 @@ class Settings:
     #: once they reach that size (kg.server.sparql.StreamedAnswer); smaller answers are sent
     #: whole, with an ETag. 0 = never stream.
     stream_after_bytes: int = 64 * 1024
+    #: `kg serve --replicas`: this replica's index, and the directory where the replicas of the
+    #: group publish their metrics for one merged /metrics (kg.server.sharedmetrics); None alone.
+    replica: int | None = None
+    shared_metrics_dir: Path | None = None
 
     @property
     def remote(self) -> bool:

@@ -174,7 +174,60 @@ def test_both_replicas_answer_the_same(replicas: Replicas, built_store: Path) ->
     assert len(replicas.replica_pids()) == 2
 
 
+def _scrape(url: str) -> tuple[str, float, set[str]]:
+    """/metrics on a new connection: (answering replica, HTTP requests to /sparql in all, the
+    replica labels of the resident-memory gauge)."""
+    with httpx.Client(timeout=30) as c:
+        r = c.get(url + "/metrics", headers={"Connection": "close"})
+    assert r.status_code == 200
+    queries = 0.0
+    rss_replicas: set[str] = set()
+    for line in r.text.splitlines():
+        if line.startswith("hilfenetz_http_requests_total{") and 'route="/sparql"' in line:
+            queries += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("process_resident_memory_bytes{"):
+            rss_replicas.add(line.split('replica="', 1)[1].split('"', 1)[0])
+    return r.headers.get(REPLICA_HEADER, ""), queries, rss_replicas
+
+
+def _scrapes_of_both(url: str, limit: int = 200) -> dict[str, tuple[float, set[str]]]:
+    """Scrapes on fresh connections until each replica answered one."""
+    seen: dict[str, tuple[float, set[str]]] = {}
+    for _ in range(limit):
+        replica, queries, rss = _scrape(url)
+        seen[replica] = (queries, rss)
+        if {"0", "1"} <= seen.keys():
+            break
+    return seen
+
+
+def _queries_settled(url: str) -> float:
+    """The group's query count once every replica's snapshot has caught up (they publish every
+    second; the answering replica its own at the scrape)."""
+    time.sleep(1.5)
+    seen = _scrapes_of_both(url)
+    assert seen.keys() == {"0", "1"}
+    assert seen["0"][0] == seen["1"][0], seen  # either replica gives the same totals
+    return seen["0"][0]
+
+
+def test_metrics_count_what_every_replica_answered(replicas: Replicas) -> None:
+    """One scrape through the shared port covers the group: counters summed over the replicas
+    (whichever answers), gauges per replica."""
+    before = _queries_settled(replicas.url)
+    answered: dict[str, int] = {}
+    with ThreadPoolExecutor(4) as pool:
+        for status, replica, _n in pool.map(lambda _i: _ask(replicas.url), range(24)):
+            assert status == 200
+            answered[replica] = answered.get(replica, 0) + 1
+    assert answered.keys() == {"0", "1"}, answered  # both took a share of the 24
+    assert _queries_settled(replicas.url) == before + 24
+    seen = _scrapes_of_both(replicas.url)
+    assert all(rss == {"0", "1"} for _, rss in seen.values()), seen
+
+
 def test_killed_replica_is_replaced(replicas: Replicas) -> None:
+    counted = _queries_settled(replicas.url)
     before = replicas.replica_pids()
     assert len(before) == 2
     victim = min(before)
@@ -202,6 +255,8 @@ def test_killed_replica_is_replaced(replicas: Replicas) -> None:
     while time.monotonic() < deadline and seen.keys() != {"0", "1"}:
         seen = _ask_until_both(replicas.url, limit=80)
     assert seen.keys() == {"0", "1"}
+    # the dead replica's counts stay in the group's metrics: its counters never go down
+    assert _queries_settled(replicas.url) >= counted + 10 + 8
 
 
 def test_write_mode_with_two_replicas_is_refused(built_store: Path) -> None:
@@ -227,8 +282,11 @@ def test_sigterm_stops_every_process(replicas: Replicas) -> None:
     tree = _tree(replicas.process.pid)
     # parent, resource tracker, 2 replicas, 1 query worker each
     assert len(tree) >= 5, tree
+    metrics_dir = Path(replicas.log.read_text().split("shared through ", 1)[1].split(")", 1)[0])
+    assert len(list(metrics_dir.glob("*.json"))) >= 2  # a snapshot per replica
     replicas.process.send_signal(signal.SIGTERM)
     assert replicas.process.wait(timeout=60) == 0
+    assert not metrics_dir.exists()  # the supervisor removed it
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(p) for p in tree):
         time.sleep(0.2)
