@@ -25,19 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from kg.server.metrics import MetricsRegistry
+from kg.store.embedded import pid_alive
 
 #: Seconds between two snapshots of a replica (a scrape always publishes a fresh one first).
 DEFAULT_INTERVAL = 1.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SharedMetrics:
@@ -89,7 +80,7 @@ class SharedMetrics:
                 label = str(doc.get("replica", pid))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # vanished or damaged: this scrape goes without it
-            if not _alive(pid):
+            if not pid_alive(pid):
                 snap["gauges"] = {}
             out.append((label, snap))
         return out
