@@ -234,7 +234,14 @@ def test_killed_replica_is_replaced(replicas: Replicas) -> None:
     workers = set(_children(victim))  # its query workers: they must not outlive it
     assert workers
     os.kill(victim, signal.SIGKILL)
-    # the other replica keeps answering while the parent starts a new one
+    # a connection the kernel hands to the victim's socket before the victim is gone is lost
+    # with it (reset: as with any server process that dies); once it is gone (its sockets
+    # closed), the other replica takes every new connection and keeps answering while the
+    # parent starts a new one. Under load the victim's exit takes a moment, hence the wait.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(victim):
+        time.sleep(0.02)
+    assert not _alive(victim)
     statuses = [_ask(replicas.url)[0] for _ in range(10)]
     assert statuses == [200] * 10
     deadline = time.monotonic() + 90
