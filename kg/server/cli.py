@@ -64,9 +64,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                    help="read-only embedded store: answer a query of one triple pattern with at most N "
                         "rows in the server process instead of a worker (0 = always use a worker; default 2000)")
     p.add_argument("--max-result-bytes", type=int, default=64 * 1024 * 1024, help="largest answer in bytes")
-    p.add_argument("--stream-after-bytes", type=int, default=64 * 1024, metavar="N",
+    p.add_argument("--stream-after-bytes", type=int, default=1024 * 1024, metavar="N",
                    help="stream SELECT answers to the client in parts of N bytes once they reach that size, "
-                        "while the query still runs (0 = send every answer whole; default 65536)")
+                        "while the query still runs (0 = send every answer whole; default 1048576)")
     p.add_argument("--cache-entries", type=int, default=2048, metavar="N",
                    help="answers kept in the answer cache, keyed by query, format and graph version "
                         "(0 = no answer cache; default 2048)")
