@@ -31,11 +31,11 @@ def create_app(settings: Settings) -> FastAPI:
     ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
     state = ServiceState(settings)
     shared = None
-    if settings.shared_metrics_dir is not None:  # a replica of `kg serve --replicas`
+    if settings.group_dir is not None:  # a replica of `kg serve --replicas`
         from kg.server.metrics import METRICS
         from kg.server.sharedmetrics import SharedMetrics
 
-        shared = SharedMetrics(settings.shared_metrics_dir, str(settings.replica or 0), METRICS)
+        shared = SharedMetrics(settings.group_dir, str(settings.replica or 0), METRICS)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -56,8 +56,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                         "the query endpoint URL of a SPARQL 1.1 server to serve from (read-only; see "
                         "docs/remote-store.md), e.g. http://127.0.0.1:7878/query (Oxigraph server) or "
                         "http://127.0.0.1:3030/ds/query (Fuseki)")
-    p.add_argument("--replicas", type=int, default=1, metavar="N",
-                   help="server processes sharing the port (read-only; default 1)")
+    p.add_argument("--replicas", type=_replicas_arg, default="auto", metavar="N|auto",
+                   help="server processes sharing the port (read-only). Default auto: one per usable CPU, "
+                        "at most 4, and one with a write token; 1 = a single process")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
     p.add_argument("--inline-max-rows", type=int, default=2000, metavar="N",
@@ -93,6 +94,12 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(func=run_serve)
     return p
+
+
+def _replicas_arg(text: str) -> int | str:
+    from kg.server.replicas import parse_replicas
+
+    return parse_replicas(text)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -171,7 +178,15 @@ def run_serve(args: argparse.Namespace) -> int:
     if getattr(args, "from_command_line", False):
         allocator.reexec_with(lib)  # returns only if it need not (or cannot) re-execute
     settings = settings_from_args(args)
-    replicas = int(getattr(args, "replicas", 1))
+    replicas_arg = getattr(args, "replicas", 1)
+    if replicas_arg == "auto":
+        from kg.server.replicas import auto_replicas
+
+        replicas, why = auto_replicas(settings)
+        print(f"kg serve: {replicas} server process{'es' if replicas > 1 else ''} "
+              f"(--replicas auto, {why}; --replicas N to choose)", file=sys.stderr)
+    else:
+        replicas = int(replicas_arg)
     if replicas != 1:
         from kg.server.replicas import ReplicaError, check_replicas, run_replicas
 

@@ -158,10 +158,12 @@ class LimitsMiddleware:
     """Plain ASGI: 429 + Retry-After when the client's bucket is empty, 414 for an over-long
     GET query string, 413 for an over-long direct `application/sparql-query` POST."""
 
-    def __init__(self, app: ASGIApp, *, config: LimitConfig) -> None:
+    def __init__(self, app: ASGIApp, *, config: LimitConfig, buckets: Any = None) -> None:
         self.app = app
         self.config = config
-        self.buckets = TokenBuckets(config.rate, config.burst) if config.rate > 0 else None
+        if buckets is None and config.rate > 0:
+            buckets = TokenBuckets(config.rate, config.burst)
+        self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -229,9 +231,32 @@ def _capped_receive(receive: Receive, limit: int) -> Receive:
     return capped
 
 
+def buckets_for(config: LimitConfig, group_dir: Any = None) -> Any:
+    """The buckets for `config`: None without a rate limit; for a replica of `kg serve
+    --replicas` (a group directory is given) one table shared by the whole group
+    (kg.server.sharedlimits), else this process's own. Should the shared table not open, the
+    replica limits on its own and says so: a rate limit must never stop the service."""
+    if config.rate <= 0:
+        return None
+    if group_dir is not None:
+        try:
+            from kg.server.sharedlimits import SharedTokenBuckets
+
+            return SharedTokenBuckets(group_dir, config.rate, config.burst)
+        except (OSError, ValueError, ImportError) as exc:
+            import logging
+
+            logging.getLogger("hilfenetz.server").warning(
+                "the shared rate limit table in %s could not be opened (%s); this replica limits "
+                "its clients on its own", group_dir, exc)
+    return TokenBuckets(config.rate, config.burst)
+
+
 def install(app: Any, settings: Any = None) -> LimitConfig:
     """Add the limits middleware to `app` (call before the app starts); returns the config."""
     config = config_from(settings)
-    app.add_middleware(LimitsMiddleware, config=config)
+    buckets = buckets_for(config, getattr(settings, "group_dir", None))
+    app.add_middleware(LimitsMiddleware, config=config, buckets=buckets)
     app.state.limits = config
+    app.state.rate_buckets = buckets
     return config

@@ -32,15 +32,24 @@ Why only read-only: in write mode the writable handle, the write lock, the snaps
 store version live in one process (kg.server.state); RocksDB admits one writer per directory.
 So N > 1 with a write token is refused (one writer; scale reads with read-only replicas).
 
-`/metrics` describes the whole group: each replica publishes its metrics to a directory the
-supervisor makes for the group, and the replica that answers a scrape merges them (counters and
-histograms summed, gauges per replica with a `replica` label; kg.server.sharedmetrics).
+The default of `kg serve` without a write token (`--replicas auto`, see `auto_replicas`): one
+replica per usable CPU, at most MAX_AUTO_REPLICAS. Why the default and not an option to find:
+the Rust servers use every core with threads; one Python process cannot (measured on 2 cores,
+point lookups at concurrency 8: one process 0.16-0.21x Oxigraph's requests/s, two 0.26-0.34x;
+bench/results/sparql.md). The price is memory: each replica has its own store handle, answer
+cache and query workers (on the real graph about 300 MiB RSS per replica with its two workers).
 
-Per process, by design (there is no shared memory between replicas):
+Shared by the group, through a directory the supervisor makes for it (Settings.group_dir):
+* `/metrics`: each replica publishes its metrics there, and the replica that answers a scrape
+  merges them (counters and histograms summed, gauges per replica with a `replica` label;
+  kg.server.sharedmetrics);
+* the per-client rate limit: one table of token buckets mapped by every replica
+  (kg.server.sharedlimits), so a client gets the configured rate whichever replicas its
+  connections land on.
+
+Per process, by design:
 * `/health` and `/ready` describe the replica that answered the request;
-* the answer cache: each replica warms its own;
-* the per-client rate limit: a client whose connections land on k replicas gets up to k times
-  the configured rate.
+* the answer cache: each replica warms its own.
 Every response carries `X-Hilfenetz-Replica: <index>` (0 … N-1) so an operator, a load test or a
 test can see which replica answered.
 
@@ -109,6 +118,43 @@ def check_replicas(settings: Settings, replicas: int) -> None:
             "öffnen (ein Schreiber). Schreibzugriffe über einen Prozess bedienen, Lesezugriffe mit "
             "schreibgeschützten Replikaten skalieren (kg serve --replicas N ohne Schreib-Token)."
         )
+
+
+#: Most replicas `--replicas auto` starts (more is a deliberate `--replicas N`: each costs memory).
+MAX_AUTO_REPLICAS = 4
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def auto_replicas(settings: Settings, cpus: int | None = None) -> tuple[int, str]:
+    """The replica count of `--replicas auto`, and why, for the start-up line.
+
+    With a write token one process (one writer); else one per usable CPU, at most
+    MAX_AUTO_REPLICAS."""
+    if settings.writable:
+        return 1, "writes enabled: one process"
+    cpus = usable_cpus() if cpus is None else max(1, cpus)
+    count = min(cpus, MAX_AUTO_REPLICAS)
+    capped = f", at most {MAX_AUTO_REPLICAS}" if cpus > MAX_AUTO_REPLICAS else ""
+    return count, f"one per usable CPU: {cpus} CPU{'s' if cpus > 1 else ''}{capped}"
+
+
+def parse_replicas(text: str) -> int | str:
+    """`--replicas` value: "auto" or a whole number (checked later by check_replicas)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', not {text!r}") from None
 
 
 #: How the replicas share the port: "reuseport" (own socket each, SO_REUSEPORT) or "shared".
@@ -485,15 +531,16 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info", acc
     mp.allow_connection_pickling()
     url = getattr(settings, "store_url", None)  # a remote store (kg.store.remote), if set
     store = _without_credentials(url) if url else settings.store_path
-    # the replicas publish their metrics here, so any of them can answer /metrics for all
-    metrics_dir = Path(tempfile.mkdtemp(prefix="hilfenetz-metrics-"))
+    # the replicas publish their metrics here (so any of them can answer /metrics for all) and
+    # keep the per-client rate limit in one table
+    group_dir = Path(tempfile.mkdtemp(prefix="hilfenetz-group-"))
     _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
-         f"(read-only; /health and /ready per replica, /metrics of all, shared through {metrics_dir})")
+         f"(read-only; /health and /ready per replica, /metrics and the rate limit of all, shared through {group_dir})")
     try:
-        return Supervisor(replace(settings, shared_metrics_dir=metrics_dir), sock, replicas, log_level,
+        return Supervisor(replace(settings, group_dir=group_dir), sock, replicas, log_level,
                           accept=accept).run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(group_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

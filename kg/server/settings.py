@@ -75,10 +75,12 @@ class Settings:
     #: main process 0.96 vs 0.73 ms CPU per request), while a 22 MB answer still starts
     #: arriving after ~40 ms with 1 MiB (15 ms with 64 KiB, 0.55 s unstreamed).
     stream_after_bytes: int = 1024 * 1024
-    #: `kg serve --replicas`: this replica's index, and the directory where the replicas of the
-    #: group publish their metrics for one merged /metrics (kg.server.sharedmetrics); None alone.
+    #: `kg serve --replicas`: this replica's index, and the directory the supervisor made for the
+    #: group: the replicas publish their metrics there for one merged /metrics
+    #: (kg.server.sharedmetrics) and keep their per-client rate limit there in one table
+    #: (kg.server.sharedlimits). None when the process serves alone.
     replica: int | None = None
-    shared_metrics_dir: Path | None = None
+    group_dir: Path | None = None
 
     @property
     def remote(self) -> bool:

@@ -84,6 +84,10 @@ def start_server(store: Path, log_dir: Path, *args: str, token: str | None = Non
     env = dict(os.environ)
     env.pop("HILFENETZ_WRITE_TOKEN", None)
     env.update(extra_env or {})
+    if "--replicas" not in args:
+        # one server process, whose query workers are its children (worker_pids): the fixtures
+        # test the service's behaviour; the replicated default has its own tests (test_replicas)
+        args = ("--replicas", "1", *args)
     cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
            "--no-build", "--log-level", "warning", *args]
     if token:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from kg.server.replicas import MAX_AUTO_REPLICAS, REPLICA_HEADER
+
 from .conftest import TOKEN, free_port, start_server, stop_server
 
 
@@ -47,6 +49,18 @@ def test_kg_serve_builds_a_missing_store_and_serves_it(mini_project: Path, tmp_p
         assert "https://w3id.org/hilfenetz/id/graph/ontology" in sd
         r = httpx.post(url, data={"update": "CLEAR ALL"}, headers={"Authorization": "Bearer x"}, timeout=10)
         assert r.status_code == 405  # no token configured: read-only
+        # read-only, so by default one server process per usable CPU (at most 4) on one port
+        expected = min(len(os.sched_getaffinity(0)), MAX_AUTO_REPLICAS)
+        plural = "es" if expected > 1 else ""
+        assert f"kg serve: {expected} server process{plural} (--replicas auto" in (tmp_path / "serve.log").read_text()
+        answered: set[str] = set()
+        for _ in range(200):  # fresh connections, spread over the replicas by the kernel
+            if len(answered) == expected:
+                break
+            with httpx.Client(timeout=10) as c:
+                answered.add(c.get(url.replace("/sparql", "/health"), headers={"Connection": "close"})
+                              .headers.get(REPLICA_HEADER, "0"))
+        assert answered == {str(i) for i in range(expected)}
     finally:
         proc.send_signal(signal.SIGTERM)
         # graceful shutdown; uvicorn re-raises the captured SIGTERM after cleaning up

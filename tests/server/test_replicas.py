@@ -23,7 +23,15 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.server.replicas import REPLICA_HEADER, ReplicaError, check_replicas
+from kg.server.replicas import (
+    MAX_AUTO_REPLICAS,
+    REPLICA_HEADER,
+    ReplicaError,
+    auto_replicas,
+    check_replicas,
+    parse_replicas,
+    usable_cpus,
+)
 from kg.server.settings import Settings
 
 from .conftest import free_port
@@ -91,12 +99,12 @@ def _wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path, limit: flo
     raise RuntimeError(f"replicas did not come up:\n{log.read_text()}")
 
 
-def _start(store: Path, log_dir: Path) -> Replicas:
+def _start(store: Path, log_dir: Path, rate_limit: tuple[str, ...] = ("--rate-limit", "0")) -> Replicas:
     port = free_port()
     log = log_dir / f"replicas-{port}.log"
-    env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_WRITE_TOKEN", "HILFENETZ_RATE_LIMIT")}
     cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
-           "--replicas", "2", "--workers", "1", "--rate-limit", "0", "--no-build", "--no-warm",
+           "--replicas", "2", "--workers", "1", *rate_limit, "--no-build", "--no-warm",
            "--log-level", "warning"]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -264,6 +272,47 @@ def test_killed_replica_is_replaced(replicas: Replicas) -> None:
     assert seen.keys() == {"0", "1"}
     # the dead replica's counts stay in the group's metrics: its counters never go down
     assert _queries_settled(replicas.url) >= counted + 10 + 8
+
+
+def test_rate_limit_holds_for_the_group(built_store: Path, tmp_path: Path) -> None:
+    """A client's connections land on both replicas; together they get the configured burst
+    (and what the rate refills meanwhile), not a burst per replica: the buckets are one table
+    (kg.server.sharedlimits). With a bucket per process this test sees about twice as many."""
+    rate, burst = 0.5, 12
+    group = _start(built_store, tmp_path, ("--rate-limit", str(rate), "--rate-burst", str(burst)))
+    try:
+        started = time.monotonic()
+        statuses: dict[str, list[int]] = {}
+        for _ in range(48):  # a fresh connection each: the kernel spreads them over the replicas
+            with httpx.Client(timeout=30) as c:
+                r = c.get(group.url + "/sparql", params={"query": "ASK {}"}, headers={"Connection": "close"})
+            statuses.setdefault(r.headers.get(REPLICA_HEADER, ""), []).append(r.status_code)
+        elapsed = time.monotonic() - started
+        granted = sum(code == 200 for codes in statuses.values() for code in codes)
+        refused = sum(code == 429 for codes in statuses.values() for code in codes)
+        assert statuses.keys() == {"0", "1"}, statuses  # both replicas took connections …
+        assert all(429 in codes for codes in statuses.values()), statuses  # … and both refused
+        assert burst <= granted <= burst + int(elapsed * rate) + 1, (granted, elapsed, statuses)
+        assert granted + refused == 48
+    finally:
+        _kill(group.process)
+
+
+def test_auto_is_one_replica_per_cpu_up_to_the_cap_and_one_writer(built_store: Path) -> None:
+    read_only = Settings(store_path=built_store)
+    assert [auto_replicas(read_only, cpus)[0] for cpus in (1, 2, 3, MAX_AUTO_REPLICAS, 64)] == \
+        [1, 2, 3, MAX_AUTO_REPLICAS, MAX_AUTO_REPLICAS]
+    assert "at most" in auto_replicas(read_only, 64)[1] and "at most" not in auto_replicas(read_only, 2)[1]
+    assert auto_replicas(read_only)[0] == min(len(os.sched_getaffinity(0)), MAX_AUTO_REPLICAS)
+    assert usable_cpus() == len(os.sched_getaffinity(0))
+    count, why = auto_replicas(Settings(store_path=built_store, write_token="secret"), 16)
+    assert count == 1 and "writes" in why
+    assert parse_replicas("auto") == parse_replicas(" AUTO ") == "auto"
+    assert parse_replicas("3") == 3
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="a number or 'auto'"):
+        parse_replicas("many")
 
 
 def test_write_mode_with_two_replicas_is_refused(built_store: Path) -> None:
