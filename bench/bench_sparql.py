@@ -27,11 +27,14 @@ IRIs), `two_hop` (municipalities of the Kreise of a region, with names and popul
 parameter rotates), `group_by` (municipality count and population per Kreis; one fixed
 query), `portal` (90 % a handful of identical popular requests, 10 % varied lookups).
 
-hilfenetz answers repeated identical queries from its answer cache; to show the engine
-without it, the peer `hilfenetz-nocache` is the same server with the cache disabled
-(`kg serve --cache-entries 0`), and `hilfenetz-2` the read-only deployment with 2 server
-processes (`kg serve --replicas 2`), cache disabled. The optional peer `hilfenetz-glibc` is
-`hilfenetz-nocache` with glibc's malloc instead of mimalloc (HILFENETZ_ALLOCATOR=system). Only 127.0.0.1 is contacted. Results: bench/results/sparql.md and .json.
+`hilfenetz` is `kg serve` as it starts by default: read-only, one server process per usable
+CPU (`--replicas auto`, at most 4), answer cache on. hilfenetz answers repeated identical
+queries from its answer cache; to show the engine without it, the peer `hilfenetz-nocache` is
+the same server with the cache disabled (`kg serve --cache-entries 0`), and `hilfenetz-1` is
+that with a single server process (`--replicas 1 --cache-entries 0`). The optional peer
+`hilfenetz-glibc` is `hilfenetz-1` with glibc's malloc instead of mimalloc
+(HILFENETZ_ALLOCATOR=system); `hilfenetz-2` (optional) is `--replicas 2 --cache-entries 0`
+whatever the CPU count. Only 127.0.0.1 is contacted. Results: bench/results/sparql.md and .json.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import synthetic
 
+from kg.server.replicas import MAX_AUTO_REPLICAS, usable_cpus
+
 HN = "https://w3id.org/hilfenetz/ontology#"
 PREFIX = f"PREFIX hn: <{HN}>\n"
 ACCEPT = "application/sparql-results+json"
@@ -82,8 +87,8 @@ SLOW_CELL_S = 2.0
 SLOW_CELL_CAP_S = 60.0
 #: Request paths per scenario file (wrk rotates over them; the lookup pool of the real graph is ~11k).
 PATHS_CAP = 20_000
-DEFAULT_PEERS = "hilfenetz,hilfenetz-nocache,hilfenetz-2,oxigraph,rdflib"
-KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-glibc", "hilfenetz-2", "oxigraph", "oxigraph-timeout",
+DEFAULT_PEERS = "hilfenetz,hilfenetz-nocache,hilfenetz-1,oxigraph,rdflib"
+KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-1", "hilfenetz-glibc", "hilfenetz-2", "oxigraph", "oxigraph-timeout",
                "rdflib")
 
 Q_LOOKUP = "SELECT ?p ?o WHERE {{ <{x}> ?p ?o }}"
@@ -344,14 +349,20 @@ def start_peers(ds: Dataset, names: list[str]) -> list[Peer]:
         serve = ["kg", "serve", "--store", str(ds.store), "--project", str(ROOT), "--host", "127.0.0.1",
                  "--port", str(port), "--no-build", "--timeout", str(REQUEST_TIMEOUT), "--log-level", "warning",
                  "--rate-limit", "0"]
+        # `kg serve` starts one replica per usable CPU by default: ready once all of them serve
+        auto = min(usable_cpus(), MAX_AUTO_REPLICAS)
+        auto_ready = f"{auto} replicas serving" if auto > 1 else None
         if name == "hilfenetz":
-            peers.append(_spawn(name, serve, base + "/sparql", ds))
+            peers.append(_spawn(name, serve, base + "/sparql", ds, ready_line=auto_ready))
         elif name == "hilfenetz-nocache":
-            peers.append(_spawn(name, [*serve, "--cache-entries", "0"], base + "/sparql", ds))
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0"], base + "/sparql", ds, ready_line=auto_ready))
+        elif name == "hilfenetz-1":
+            # one server process (the default before `--replicas auto`), answer cache off
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0", "--replicas", "1"], base + "/sparql", ds))
         elif name == "hilfenetz-glibc":
-            # the answer cache off and glibc's malloc instead of mimalloc (kg/allocator.py):
-            # what the allocator contributes
-            peers.append(_spawn(name, [*serve, "--cache-entries", "0"], base + "/sparql", ds,
+            # one process, the answer cache off and glibc's malloc instead of mimalloc
+            # (kg/allocator.py): what the allocator contributes, against hilfenetz-1
+            peers.append(_spawn(name, [*serve, "--cache-entries", "0", "--replicas", "1"], base + "/sparql", ds,
                                 extra_env={"HILFENETZ_ALLOCATOR": "system"}))
         elif name == "hilfenetz-2":
             # the read-only deployment with 2 server processes, each with its default 2 query
@@ -788,12 +799,12 @@ def fmt_num(x: float, digits: int = 1) -> str:
 
 
 #: (numerator, denominator) peers of the ratio table, shown when both ran
-RATIO_PAIRS = [("hilfenetz", "oxigraph"), ("hilfenetz-nocache", "oxigraph"), ("hilfenetz-2", "oxigraph"),
-               ("hilfenetz-2", "hilfenetz-nocache"), ("hilfenetz-glibc", "oxigraph"),
-               ("hilfenetz-nocache", "hilfenetz-glibc"), ("hilfenetz", "rdflib"), ("oxigraph", "oxigraph-timeout")]
-SHORT = {"hilfenetz": "hilfenetz", "hilfenetz-nocache": "nocache", "hilfenetz-glibc": "glibc",
-         "hilfenetz-2": "hilfenetz-2", "oxigraph": "oxigraph", "oxigraph-timeout": "oxigraph-timeout",
-         "rdflib": "rdflib"}
+RATIO_PAIRS = [("hilfenetz", "oxigraph"), ("hilfenetz-nocache", "oxigraph"), ("hilfenetz-1", "oxigraph"),
+               ("hilfenetz-nocache", "hilfenetz-1"), ("hilfenetz-2", "oxigraph"), ("hilfenetz-glibc", "oxigraph"),
+               ("hilfenetz-1", "hilfenetz-glibc"), ("hilfenetz", "rdflib"), ("oxigraph", "oxigraph-timeout")]
+SHORT = {"hilfenetz": "hilfenetz", "hilfenetz-nocache": "nocache", "hilfenetz-1": "1 process",
+         "hilfenetz-glibc": "glibc", "hilfenetz-2": "hilfenetz-2", "oxigraph": "oxigraph",
+         "oxigraph-timeout": "oxigraph-timeout", "rdflib": "rdflib"}
 
 
 def _errors(s: Summary) -> str:
@@ -835,14 +846,17 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
         "time), *other* = the rest of the machine's busy time in "
         "cores (/proc/stat), i.e. other jobs on this shared machine.")
     out.append("")
-    out.append("Peers: `hilfenetz` = `kg serve` (answer cache on, 2 query workers, mimalloc, see kg/allocator.py); "
+    auto = min(usable_cpus(), MAX_AUTO_REPLICAS)
+    out.append(f"Peers: `hilfenetz` = `kg serve` as it starts by default (read-only: `--replicas auto`, here {auto} "
+               "server process" + ("es" if auto > 1 else "") + " on one port, each with 2 query workers; answer "
+               "cache on; mimalloc, see kg/allocator.py); "
                "`hilfenetz-nocache` = `kg serve --cache-entries 0`, the same server with the answer cache off (the "
-               "query path without any cache)"
-               + ("; `hilfenetz-glibc` = the same with `HILFENETZ_ALLOCATOR=system` (glibc's malloc: what the "
+               "query path without any cache); `hilfenetz-1` = `kg serve --replicas 1 --cache-entries 0`, a single "
+               "server process, cache off"
+               + ("; `hilfenetz-glibc` = `hilfenetz-1` with `HILFENETZ_ALLOCATOR=system` (glibc's malloc: what the "
                   "allocator contributes)" if "hilfenetz-glibc" in peers else "")
-               + "; `hilfenetz-2` = "
-               "`kg serve --replicas 2 --cache-entries 0` (2 read-only server processes with 2 query workers each, "
-               "answer cache off); `oxigraph` = `oxigraph serve-read-only --union-default-graph`"
+               + ("; `hilfenetz-2` = `kg serve --replicas 2 --cache-entries 0`" if "hilfenetz-2" in peers else "")
+               + "; `oxigraph` = `oxigraph serve-read-only --union-default-graph`"
                + (" (`oxigraph-timeout`: the same with `--timeout-s 30`)" if "oxigraph-timeout" in peers else "")
                + "; `rdflib` = rdflib-endpoint over the same N-Quads.")
     out.append("")
@@ -890,8 +904,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
             out.append("")
         out.append("Server CPU per request (ms; all processes of the peer, median over runs):")
         out.append("")
-        cpu_pairs = [(a, b) for a, b in (("hilfenetz-nocache", "oxigraph"), ("hilfenetz-2", "oxigraph"),
-                                         ("hilfenetz-glibc", "oxigraph"))
+        cpu_pairs = [(a, b) for a, b in (("hilfenetz-nocache", "oxigraph"), ("hilfenetz-1", "oxigraph"),
+                                         ("hilfenetz-2", "oxigraph"), ("hilfenetz-glibc", "oxigraph"))
                      if a in peers and b in peers]
         head = ["scenario", "c", *peers] + [f"{SHORT[a]} ÷ {SHORT[b]}" for a, b in cpu_pairs]
         out.append("| " + " | ".join(head) + " |")
