@@ -197,14 +197,14 @@ sys.exit(main())
 def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *, timeout: float | None = None,
                  memory_probe: Path | None = None,
                  probe_interval: float = 30.0, extra_env: dict[str, str] | None = None,
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+                 replicas: str = "1") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "HILFENETZ_WRITE_TOKEN"}
     env.update(extra_env or {})
     if not keep_rate_limit:
         env["HILFENETZ_RATE_LIMIT"] = "off"
     serve = ["serve", "--store", str(store), "--port", str(port), "--no-build",
-             "--workers", str(workers), "--log-level", "warning"]
+             "--workers", str(workers), "--replicas", replicas, "--log-level", "warning"]
     if timeout is not None:
         serve += ["--timeout", f"{timeout:g}"]
     if memory_probe is None:
@@ -411,13 +411,17 @@ def render_markdown(r: dict[str, Any]) -> str:
     def mib(kib: int | None) -> str:
         return "–" if kib is None else f"{kib / 1024:.0f} MiB"
 
+    replicas = server.get("replicas")
+    group = replicas not in (None, "1")
     lines = [
         "# Soak test (bench/soak.py)",
         "",
         (f"{r['duration_s']:.0f} s of load, concurrency {r['concurrency']}, {r['distinct_requests_in_mix']} distinct "
         f"good requests ({mix_text}), a pathological "
-        f"query every few seconds with a 2 s deadline; server: {server.get('workers')} query workers, "
-        f"deadline {deadline}. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
+        f"query every few seconds with a 2 s deadline; server: {server.get('workers')} query workers"
+        + (f" per server process, `--replicas {replicas}` (below, *main process* is the supervisor; the "
+           "replicas and their workers are in *server + workers* and in the workers' CPU)" if group else "")
+        + f", deadline {deadline}. Machine: {mach.get('cpus')} CPUs shared with other jobs, "
         f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
         "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
         "",
@@ -463,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--pathological-every", type=float, default=3.0, metavar="SECONDS")
     p.add_argument("--workers", type=int, default=2, help="query workers of the started server")
+    p.add_argument("--replicas", default="1",
+                   help="server processes of the started server (default 1: the soak reports one server "
+                        "process's memory; `auto` is kg serve's own default, then 'main' is the supervisor)")
     p.add_argument("--rate-limit", action="store_true", help="keep the server's default rate limit")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="query deadline of the started server (default: kg serve's own, 30 s); the pathological "
@@ -501,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"--server-env wants NAME=VALUE, not {item!r}")
             extra[name] = value
         proc, url = start_server(args.store.resolve(), args.workers, args.rate_limit, log, timeout=args.timeout,
-                                 memory_probe=args.memory_probe, probe_interval=args.probe_interval, extra_env=extra)
+                                 memory_probe=args.memory_probe, probe_interval=args.probe_interval, extra_env=extra,
+                                 replicas=args.replicas)
         pid = proc.pid
     try:
         load_start = os.getloadavg()
@@ -514,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
                              "loadavg_end": [round(x, 2) for x in os.getloadavg()],
                              "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None,
                              "server_env": args.server_env}
-        result["server"] = {"workers": args.workers if proc else None,
+        result["server"] = {"workers": args.workers if proc else None, "replicas": args.replicas if proc else None,
                             "timeout_s": args.timeout if args.timeout is not None else ("kg serve default" if proc else None)}
         if pid:
             main_cpu = cpu_end.get(pid, 0.0) - cpu_start.get(pid, 0.0)

@@ -258,5 +258,4 @@ def install(app: Any, settings: Any = None) -> LimitConfig:
     buckets = buckets_for(config, getattr(settings, "group_dir", None))
     app.add_middleware(LimitsMiddleware, config=config, buckets=buckets)
     app.state.limits = config
-    app.state.rate_buckets = buckets
     return config

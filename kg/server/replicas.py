@@ -35,7 +35,7 @@ So N > 1 with a write token is refused (one writer; scale reads with read-only r
 The default of `kg serve` without a write token (`--replicas auto`, see `auto_replicas`): one
 replica per usable CPU, at most MAX_AUTO_REPLICAS. Why the default and not an option to find:
 the Rust servers use every core with threads; one Python process cannot (measured on 2 cores,
-point lookups at concurrency 8: one process 0.16-0.21x Oxigraph's requests/s, two 0.26-0.34x;
+point lookups at concurrency 8: one process 0.17-0.22x Oxigraph's requests/s, two 0.27-0.36x;
 bench/results/sparql.md). The price is memory: each replica has its own store handle, answer
 cache and query workers (on the real graph about 300 MiB RSS per replica with its two workers).
 
