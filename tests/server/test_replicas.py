@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -99,12 +100,13 @@ def _wait_serving(url: str, proc: subprocess.Popen[bytes], log: Path, limit: flo
     raise RuntimeError(f"replicas did not come up:\n{log.read_text()}")
 
 
-def _start(store: Path, log_dir: Path, rate_limit: tuple[str, ...] = ("--rate-limit", "0")) -> Replicas:
+def _start(store: Path, log_dir: Path, rate_limit: tuple[str, ...] = ("--rate-limit", "0"),
+           workers: int = 1) -> Replicas:
     port = free_port()
     log = log_dir / f"replicas-{port}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_WRITE_TOKEN", "HILFENETZ_RATE_LIMIT")}
     cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
-           "--replicas", "2", "--workers", "1", *rate_limit, "--no-build", "--no-warm",
+           "--replicas", "2", "--workers", str(workers), *rate_limit, "--no-build", "--no-warm",
            "--log-level", "warning"]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -296,6 +298,48 @@ def test_rate_limit_holds_for_the_group(built_store: Path, tmp_path: Path) -> No
         assert granted + refused == 48
     finally:
         _kill(group.process)
+
+
+def test_pathological_query_is_cut_off_while_both_replicas_serve(built_store: Path, tmp_path: Path) -> None:
+    """The deadline holds in the replicated deployment (`kg serve`'s read-only default: here 2
+    replicas with the default 2 query workers each): a cross product is stopped with a 503 naming
+    the limit, while a second client's queries on fresh connections keep being answered
+    correctly by both replicas."""
+    expected = int(next(iter(ox.Store.read_only(str(built_store)).query(
+        COUNT_QUERY, use_default_graph_as_union=True)))["n"].value)
+    group = _start(built_store, tmp_path, workers=2)
+    stop = threading.Event()
+    answers: list[tuple[int, str, int]] = []
+
+    def bystander() -> None:
+        i = 0
+        while not stop.is_set():
+            with httpx.Client(timeout=30) as c:  # a fresh connection each: both replicas take some
+                r = c.get(group.url + "/sparql", params={"query": f"{COUNT_QUERY} # {i}"},  # no cache hit
+                          headers={"Accept": "application/sparql-results+json", "Connection": "close"})
+            n = int(r.json()["results"]["bindings"][0]["n"]["value"]) if r.status_code == 200 else -1
+            answers.append((r.status_code, r.headers.get(REPLICA_HEADER, ""), n))
+            i += 1
+
+    thread = threading.Thread(target=bystander)
+    try:
+        thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        r = httpx.get(group.url + "/sparql", timeout=60, params={
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "timeout": "2"})
+        elapsed = time.monotonic() - started
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        thread.join()
+        _kill(group.process)
+    assert r.status_code == 503 and "time limit of 2 s" in r.text and "Zeitlimit" in r.text
+    assert elapsed < 2 + 5  # at the deadline (+ slack for a loaded CI machine)
+    assert len(answers) >= 5
+    assert {status for status, _, _ in answers} == {200}, answers
+    assert {n for _, _, n in answers} == {expected}
+    assert {replica for _, replica, _ in answers} == {"0", "1"}, answers
 
 
 def test_auto_is_one_replica_per_cpu_up_to_the_cap_and_one_writer(built_store: Path) -> None:
