@@ -130,3 +130,28 @@ def test_buckets_for_a_replica_are_shared_and_alone_are_per_process(tmp_path: Pa
     assert buckets_for(LimitConfig(rate=0.0, burst=0), tmp_path) is None
     # a directory that cannot hold the table: the replica limits on its own, it does not fail
     assert type(buckets_for(config, tmp_path / "missing" / "dir")) is TokenBuckets
+
+
+def test_a_lock_held_elsewhere_lets_the_request_through_instead_of_blocking(tmp_path: Path) -> None:
+    """A replica stopped (SIGSTOP) while it holds the table's lock must not stall the others'
+    event loops: after LOCK_PATIENCE the request passes unlimited, and is counted."""
+    import fcntl
+    import os
+    import time
+
+    from kg.server.sharedlimits import LOCK_PATIENCE
+
+    t = SharedTokenBuckets(tmp_path, rate=0.001, burst=1)
+    assert t.take("c") == 0.0
+    assert t.take("c") > 0  # limited while the lock is free
+    holder = os.open(tmp_path / FILE_NAME, os.O_RDWR)  # another open file: another lock owner
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        started = time.monotonic()
+        assert t.take("c") == 0.0  # let through …
+        assert time.monotonic() - started < LOCK_PATIENCE + 0.5  # … after a bounded wait
+        assert t.unlocked_passes == 1
+    finally:
+        os.close(holder)
+    assert t.take("c") > 0  # the lock is free again: limited again
+    assert t.unlocked_passes == 1

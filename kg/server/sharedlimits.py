@@ -17,13 +17,18 @@ least recently seen clients (kg.server.limits.TokenBuckets). Only with many thou
 clients active within burst/rate seconds does that happen at all.
 
 Every take holds an exclusive flock on the file (two system calls, a few microseconds) and a
-thread lock, as flock does not exclude threads of one process sharing the descriptor.
+thread lock, as flock does not exclude threads of one process sharing the descriptor. The lock
+is only ever held across a few memory reads and writes, so it is free almost always; should it
+stay taken for LOCK_PATIENCE seconds anyway (a replica stopped with SIGSTOP while holding it;
+a killed one releases it with its descriptors), the request is let through rather than the
+event loop blocked: a rate limit must never stop the service.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import mmap
 import os
 import struct
@@ -40,6 +45,8 @@ _SLOT = struct.Struct("<Qdd8x")
 _WINDOW = struct.Struct("<" + "Qdd8x" * PROBE)
 #: File name of the table in the group directory.
 FILE_NAME = "ratelimit.table"
+#: Longest wait for the table's lock before a request is let through unlimited (seconds).
+LOCK_PATIENCE = 0.002
 
 
 def key_hash(key: str) -> int:
@@ -78,6 +85,8 @@ class SharedTokenBuckets:
             raise
         self._fd = fd
         self._thread_lock = threading.Lock()
+        #: requests let through because the lock stayed taken (see LOCK_PATIENCE)
+        self.unlocked_passes = 0
 
     def take(self, key: str) -> float:
         """Take one token; 0.0 if granted, else the seconds until one is available."""
@@ -86,7 +95,13 @@ class SharedTokenBuckets:
         offset = home * _SLOT.size
         stale_after = self.burst / self.rate  # a bucket untouched this long is full again
         with self._thread_lock:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if not self._lock_file():
+                self.unlocked_passes += 1
+                if self.unlocked_passes == 1:
+                    logging.getLogger("hilfenetz.server").warning(
+                        "the shared rate limit table %s stayed locked for %g s; requests pass unlimited "
+                        "while it is (is a replica of the group stopped?)", self.path, LOCK_PATIENCE)
+                return 0.0
             try:
                 now = self.clock()
                 window = _WINDOW.unpack_from(self._map, offset)
@@ -119,6 +134,18 @@ class SharedTokenBuckets:
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         return wait
+
+    def _lock_file(self) -> bool:
+        """Take the file lock, waiting at most LOCK_PATIENCE; False if it stayed taken."""
+        give_up = time.monotonic() + LOCK_PATIENCE
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    return False
+                time.sleep(0.00005)
 
     def __len__(self) -> int:
         """Clients with a slot (empty or not yet stale); for tests and diagnostics."""
