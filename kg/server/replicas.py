@@ -83,6 +83,7 @@ from typing import Any
 
 from kg import allocator
 from kg.server.settings import Settings
+from kg.store.embedded import pid_alive
 
 #: Exit code of a child whose app or server could not start (uvicorn.config.STARTUP_FAILURE).
 STARTUP_FAILURE = 3
@@ -504,6 +505,35 @@ def _without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+#: Group directories are `{tempdir}/hilfenetz-group-{supervisor PID}-{random}`.
+GROUP_DIR_PREFIX = "hilfenetz-group-"
+
+
+def remove_stale_group_dirs(root: Path | None = None) -> list[Path]:
+    """Remove the group directories (metrics snapshots, the 2 MiB rate-limit table) of
+    supervisors that are gone, and return them.
+
+    Why: a supervisor stopped gracefully removes its own, but one killed with SIGKILL cannot;
+    without this every such kill would leave a directory in /tmp for good. Only this user's
+    directories whose supervisor PID no longer exists are touched (a reused PID keeps its
+    directory: harmless, and never a live group's)."""
+    root = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    for entry in root.glob(GROUP_DIR_PREFIX + "*"):
+        pid_text = entry.name[len(GROUP_DIR_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid_text.isdigit() or not entry.is_dir() or entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if pid_alive(int(pid_text)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            removed.append(entry)
+    return removed
+
+
 def run_replicas(settings: Settings, replicas: int, log_level: str = "info", accept: str | None = None) -> int:
     """Serve `settings` with `replicas` server processes on one address until SIGTERM/SIGINT.
 
@@ -533,7 +563,9 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info", acc
     store = _without_credentials(url) if url else settings.store_path
     # the replicas publish their metrics here (so any of them can answer /metrics for all) and
     # keep the per-client rate limit in one table
-    group_dir = Path(tempfile.mkdtemp(prefix="hilfenetz-group-"))
+    for stale in remove_stale_group_dirs():
+        _say(f"removed {stale}, left behind by a supervisor that is gone")
+    group_dir = Path(tempfile.mkdtemp(prefix=f"{GROUP_DIR_PREFIX}{os.getpid()}-"))
     _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
          f"(read-only; /health and /ready per replica, /metrics and the rate limit of all, shared through {group_dir})")
     try:

@@ -4,8 +4,10 @@ that fails validation, and a publish killed half way, leave the remote exactly a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -171,6 +173,9 @@ def test_kg_serve_store_url(scratch_oxigraph: OxigraphServer, run_kg, mini_proje
         assert httpx.post(base + "/store", content=b"", timeout=10).status_code in (404, 405)  # no writes
         assert not list(tmp_path.glob("**/store"))  # nothing was built locally
     finally:
+        proc.send_signal(signal.SIGTERM)  # a graceful stop: the replicas' supervisor cleans up
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
         kill_process_group(proc)
 
 

@@ -25,12 +25,14 @@ import pyoxigraph as ox
 import pytest
 
 from kg.server.replicas import (
+    GROUP_DIR_PREFIX,
     MAX_AUTO_REPLICAS,
     REPLICA_HEADER,
     ReplicaError,
     auto_replicas,
     check_replicas,
     parse_replicas,
+    remove_stale_group_dirs,
     usable_cpus,
 )
 from kg.server.settings import Settings
@@ -120,10 +122,18 @@ def _start(store: Path, log_dir: Path, rate_limit: tuple[str, ...] = ("--rate-li
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a group: SIGTERM to the supervisor (which stops its replicas and removes its group
+    directory), SIGKILL to the whole process group if it is still there after 30 s."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # anything left of the group
+    proc.wait(timeout=10)
 
 
 class Service:
@@ -340,6 +350,24 @@ def test_pathological_query_is_cut_off_while_both_replicas_serve(built_store: Pa
     assert {status for status, _, _ in answers} == {200}, answers
     assert {n for _, _, n in answers} == {expected}
     assert {replica for _, replica, _ in answers} == {"0", "1"}, answers
+
+
+def test_group_dirs_of_supervisors_that_are_gone_are_removed(tmp_path: Path) -> None:
+    """A supervisor killed with SIGKILL leaves its group directory; the next one removes it,
+    and leaves those of live supervisors and everything else alone."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"{GROUP_DIR_PREFIX}{gone.pid}-abc123"
+    live = tmp_path / f"{GROUP_DIR_PREFIX}{os.getpid()}-def456"  # this test process: alive
+    other = tmp_path / f"other-{gone.pid}-abc123"
+    odd = tmp_path / f"{GROUP_DIR_PREFIX}notapid"
+    for d in (dead, live, other, odd):
+        d.mkdir()
+        (d / "ratelimit.table").write_bytes(b"\0" * 64)
+    assert remove_stale_group_dirs(tmp_path) == [dead]
+    assert not dead.exists()
+    assert live.exists() and other.exists() and odd.exists()
+    assert remove_stale_group_dirs(tmp_path) == []
 
 
 def test_auto_is_one_replica_per_cpu_up_to_the_cap_and_one_writer(built_store: Path) -> None:
