@@ -57,8 +57,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
                         "docs/remote-store.md), e.g. http://127.0.0.1:7878/query (Oxigraph server) or "
                         "http://127.0.0.1:3030/ds/query (Fuseki)")
     p.add_argument("--replicas", type=_replicas_arg, default="auto", metavar="N|auto",
-                   help="server processes sharing the port (read-only). Default auto: one per usable CPU, "
-                        "at most 4, and one with a write token; 1 = a single process")
+                   help="server processes sharing the port (read-only). Default auto: one per usable CPU "
+                        "(affinity mask and cgroup CPU quota), at most 4, and one with a write token; "
+                        "1 = a single process")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
     p.add_argument("--max-rows", type=int, default=100_000, help="largest answer in rows/triples")
     p.add_argument("--inline-max-rows", type=int, default=2000, metavar="N",

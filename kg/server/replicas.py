@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import multiprocessing as mp
 import os
 import shutil
@@ -125,12 +126,63 @@ def check_replicas(settings: Settings, replicas: int) -> None:
 MAX_AUTO_REPLICAS = 4
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset), at least 1."""
+def usable_cpus(cgroup_file: Path = Path("/proc/self/cgroup"), cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """CPUs this process may use, at least 1: its affinity mask (e.g. a container's cpuset), and
+    no more than its cgroup's CPU quota rounded up (`docker run --cpus 2`, a Kubernetes CPU
+    limit), which the affinity mask does not show."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cpus = max(1, os.cpu_count() or 1)
+    quota = cgroup_cpu_quota(cgroup_file, cgroup_root)
+    if quota is not None:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return cpus
+
+
+def cgroup_cpu_quota(cgroup_file: Path = Path("/proc/self/cgroup"),
+                     cgroup_root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU quota of this process's cgroup in CPUs (quota ÷ period), or None without one.
+
+    cgroup v2: `cpu.max` ("max 100000" = none, "200000 100000" = 2 CPUs); v1: the `cpu`
+    controller's `cpu.cfs_quota_us` (-1 = none) and `cpu.cfs_period_us`. The cgroup's own
+    directory is tried first, then the mount's root (inside a container's cgroup namespace the
+    path in /proc/self/cgroup is often `/`, or not mounted at all)."""
+    try:
+        lines = cgroup_file.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        rel = path.lstrip("/")
+        if hierarchy == "0" and controllers == "":  # v2
+            for base in (cgroup_root / rel, cgroup_root):
+                try:
+                    limit, period = (base / "cpu.max").read_text().split()[:2]
+                except (OSError, ValueError):
+                    continue
+                return None if limit == "max" else _ratio(limit, period)
+        elif "cpu" in controllers.split(","):  # v1
+            mount = cgroup_root / controllers
+            if not mount.exists():
+                mount = cgroup_root / "cpu"
+            for base in (mount / rel, mount):
+                try:
+                    quota = (base / "cpu.cfs_quota_us").read_text().strip()
+                    period = (base / "cpu.cfs_period_us").read_text().strip()
+                except OSError:
+                    continue
+                return None if quota.startswith("-") else _ratio(quota, period)
+    return None
+
+
+def _ratio(quota: str, period: str) -> float | None:
+    try:
+        q, p = float(quota), float(period)
+    except ValueError:
+        return None
+    return q / p if q > 0 and p > 0 else None
 
 
 def auto_replicas(settings: Settings, cpus: int | None = None) -> tuple[int, str]:

@@ -9,6 +9,7 @@ processes exist is read from /proc.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from kg.server.replicas import (
     REPLICA_HEADER,
     ReplicaError,
     auto_replicas,
+    cgroup_cpu_quota,
     check_replicas,
     parse_replicas,
     remove_stale_group_dirs,
@@ -370,13 +372,48 @@ def test_group_dirs_of_supervisors_that_are_gone_are_removed(tmp_path: Path) -> 
     assert remove_stale_group_dirs(tmp_path) == []
 
 
+def _cgroup_tree(root: Path, proc_line: str, files: dict[str, str]) -> tuple[Path, Path]:
+    """A /proc/self/cgroup file and a cgroup mount as the kernel lays them out."""
+    proc = root / "proc-self-cgroup"
+    proc.write_text(proc_line + "\n")
+    for rel, text in files.items():
+        (root / "fs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "fs" / rel).write_text(text + "\n")
+    return proc, root / "fs"
+
+
+@pytest.mark.parametrize(("proc_line", "files", "quota"), [
+    ("0::/kubepods/pod1/c1", {"kubepods/pod1/c1/cpu.max": "150000 100000"}, 1.5),  # v2, own cgroup
+    ("0::/", {"cpu.max": "max 100000"}, None),  # v2, no limit
+    ("0::/docker/abc", {"cpu.max": "300000 100000"}, 3.0),  # v2, namespaced: only the root is there
+    ("4:cpu,cpuacct:/docker/abc", {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000",
+                                   "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000"}, 2.0),  # v1
+    ("1:cpu:/", {"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}, None),  # v1, no limit
+    ("1:cpu:/", {}, None),  # nothing mounted
+])
+def test_cgroup_cpu_quota(tmp_path: Path, proc_line: str, files: dict[str, str], quota: float | None) -> None:
+    proc, fs = _cgroup_tree(tmp_path, proc_line, files)
+    assert cgroup_cpu_quota(proc, fs) == quota
+
+
+def test_usable_cpus_follow_a_cgroup_quota_below_the_affinity_mask(tmp_path: Path) -> None:
+    affinity = len(os.sched_getaffinity(0))
+    proc, fs = _cgroup_tree(tmp_path, "0::/", {"cpu.max": "50000 100000"})  # half a CPU
+    assert usable_cpus(proc, fs) == 1
+    proc, fs = _cgroup_tree(tmp_path, "0::/", {"cpu.max": f"{(affinity + 8) * 100000} 100000"})
+    assert usable_cpus(proc, fs) == affinity  # a quota above the mask does not add CPUs
+    if affinity >= 2:
+        proc, fs = _cgroup_tree(tmp_path, "0::/", {"cpu.max": "110000 100000"})
+        assert usable_cpus(proc, fs) == 2  # 1.1 CPUs: rounded up
+
+
 def test_auto_is_one_replica_per_cpu_up_to_the_cap_and_one_writer(built_store: Path) -> None:
     read_only = Settings(store_path=built_store)
     assert [auto_replicas(read_only, cpus)[0] for cpus in (1, 2, 3, MAX_AUTO_REPLICAS, 64)] == \
         [1, 2, 3, MAX_AUTO_REPLICAS, MAX_AUTO_REPLICAS]
     assert "at most" in auto_replicas(read_only, 64)[1] and "at most" not in auto_replicas(read_only, 2)[1]
-    assert auto_replicas(read_only)[0] == min(len(os.sched_getaffinity(0)), MAX_AUTO_REPLICAS)
-    assert usable_cpus() == len(os.sched_getaffinity(0))
+    assert auto_replicas(read_only)[0] == min(usable_cpus(), MAX_AUTO_REPLICAS)
+    assert usable_cpus() == min(len(os.sched_getaffinity(0)), math.ceil(cgroup_cpu_quota() or 10**6))
     count, why = auto_replicas(Settings(store_path=built_store, write_token="secret"), 16)
     assert count == 1 and "writes" in why
     assert parse_replicas("auto") == parse_replicas(" AUTO ") == "auto"
