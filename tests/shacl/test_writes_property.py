@@ -238,6 +238,26 @@ def test_every_kind_of_write_once(live: SimpleNamespace) -> None:
     assert True in outcomes and False in outcomes
 
 
+def test_a_type_given_as_text_is_refused(live: SimpleNamespace) -> None:
+    """`x a "Organisation"` names no class, so no class-targeted shape looks at x; the shape on
+    every rdf:type value (hnsh:TypedNodeShape) refuses it, incrementally as in full validation,
+    and the report says so in both languages. The same entity typed with the class IRI passes."""
+    v = _Vocabulary(live.store)
+    node = f"{ns.HNID}org/test-typed-as-text"
+    graph = v.quads[0].graph_name.value
+    before = live.store.dump(format=ox.RdfFormat.N_QUADS)
+    text = f'INSERT DATA {{ GRAPH <{graph}> {{ <{node}> a "Organisation" }} }}'
+    assert _check_one_write(live, text) is False
+    outcome = writes.apply_update(live, text, base_iri=None, validate=True)
+    assert outcome.kind == "violation" and live.store.dump(format=ox.RdfFormat.N_QUADS) == before
+    report = outcome.report_text
+    assert "entity: hnid:org/test-typed-as-text" in report and "property: rdf:type" in report
+    assert "sh:NodeKindConstraintComponent" in report and 'value: "Organisation"' in report
+    assert "nicht als Text" in report and "not as text" in report
+    # an IRI-typed value is not what this rule refuses (the class's own shapes may still apply)
+    assert _check_one_write(live, f'INSERT DATA {{ GRAPH <{graph}> {{ <{node}> a <{ns.HN}Unknown> }} }}') is True
+
+
 def test_blank_node_writes(tmp_path: Path) -> None:
     """Fresh blank nodes go through the exact commit (INSERT DATA renames them consistently, the
     inferred types included); removing a blank node's quads or adding to an existing blank node
