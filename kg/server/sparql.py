@@ -13,6 +13,7 @@ forbidden SERVICE/LOAD target, 405 wrong method, 406 no acceptable format, 413 l
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -421,6 +422,23 @@ class _Finisher:
         return _answer(self.request, self.entry(answer, answer.body))
 
 
+#: True in the task of a request whose streamed answer this module cut off on purpose.
+_CUT_ON_PURPOSE: contextvars.ContextVar[bool] = contextvars.ContextVar("hilfenetz_cut_on_purpose", default=False)
+
+
+class _CutStreamFilter(logging.Filter):
+    """Drops uvicorn's "ASGI callable returned without completing response." for a streamed
+    answer cut off on purpose (StreamedAnswer): ending without the last chunk is how the cut is
+    made, and it is logged once already, as a warning that says why. Every other occurrence of
+    that message (a real fault of some handler) still goes through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_CUT_ON_PURPOSE.get() and record.msg == "ASGI callable returned without completing response.")
+
+
+logging.getLogger("uvicorn.error").addFilter(_CutStreamFilter())
+
+
 class StreamedAnswer(Response):
     """A SELECT answered by a worker that may send its answer in parts (QueryJob.stream_after).
 
@@ -488,7 +506,9 @@ class StreamedAnswer(Response):
         reason = outcome.kind if isinstance(outcome, QueryAnswer) else f"HTTP {outcome.status_code}"
         _metric("inc", "hilfenetz_sparql_streams_total", result="cut")
         log.warning("a streamed answer was cut off after its first part (%s); the connection is closed", reason)
-        # returning without the last body message makes the server close the connection
+        # returning without the last body message makes the server close the connection (and
+        # log an error about it, which _CutStreamFilter drops for this request's task)
+        _CUT_ON_PURPOSE.set(True)
 
 
 async def run_in_pool(

@@ -144,6 +144,11 @@ def test_an_answer_over_the_row_limit_is_cut_near_the_limit_never_passed_off_as_
     # and the server goes on serving
     ok = httpx.get(stream_server.sparql, params={"query": "ASK { ?s ?p ?o }"})
     assert ok.status_code == 200 and ok.json()["boolean"] is True
+    # the cut is logged once, as a warning saying why, without uvicorn's error about an
+    # incomplete response (a cut made on purpose is no fault of the application)
+    log = stream_server.log.read_text()
+    assert "cut off after its first part (too_many_rows)" in log
+    assert "returned without completing response" not in log
 
 
 def test_an_answer_past_its_deadline_is_cut_at_the_deadline(stream_server: Server) -> None:
