@@ -148,7 +148,7 @@ class SharedTokenBuckets:
                 time.sleep(0.00005)
 
     def __len__(self) -> int:
-        """Clients with a slot (empty or not yet stale); for tests and diagnostics."""
+        """Clients the table remembers (their buckets not yet full again); for tests and diagnostics."""
         now = self.clock()
         stale_after = self.burst / self.rate
         count = 0
