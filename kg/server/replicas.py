@@ -619,7 +619,8 @@ def run_replicas(settings: Settings, replicas: int, log_level: str = "info", acc
         _say(f"removed {stale}, left behind by a supervisor that is gone")
     group_dir = Path(tempfile.mkdtemp(prefix=f"{GROUP_DIR_PREFIX}{os.getpid()}-"))
     _say(f"starting {replicas} replica(s) on {settings.host}:{settings.port} over {store} "
-         f"(read-only; /health and /ready per replica, /metrics and the rate limit of all, shared through {group_dir})")
+         f"(read-only; allocator {allocator.describe(allocator.library())}; /health and /ready per replica, "
+         f"/metrics and the rate limit of all, shared through {group_dir})")
     try:
         return Supervisor(replace(settings, group_dir=group_dir), sock, replicas, log_level,
                           accept=accept).run()
