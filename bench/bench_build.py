@@ -5,7 +5,7 @@ issue 3 requires that the whole build with validation stays fast, and the README
 
 What it measures, each run in a fresh child process (so peak RSS is per run, not cumulative):
 
-* ``build``: ``kg.build.build(project_root, store_path, include_reference=True)`` into a temporary
+* ``build``: ``kg.graph.build.build(project_root, store_path, include_reference=True)`` into a temporary
   directory: wall time, the build's own per-step times (parse, load, validate, infer, swap),
   triple counts per graph, peak RSS;
 * peers on the same data (the build's data graphs exported once as N-Quads):
@@ -55,7 +55,7 @@ def cpu_s() -> float:
 
 
 def task_build(tmp: Path) -> dict[str, Any]:
-    from kg.build import build
+    from kg.graph.build import build
 
     t, c = time.perf_counter(), cpu_s()
     result = build(ROOT, tmp / "store", include_reference=True)
@@ -78,7 +78,7 @@ def task_reference() -> dict[str, Any]:
     """The reference importer alone: read + check the CSVs and build the quads (no store)."""
     from collections import Counter
 
-    from kg.reference import reference_quads
+    from kg.graph.reference import reference_quads
 
     t, c = time.perf_counter(), cpu_s()
     quads = list(reference_quads(ROOT / "data" / "reference"))
@@ -92,9 +92,9 @@ def task_export(nq: Path) -> dict[str, Any]:
     """Write the build's data graphs (curated + reference, no ontology/shapes) as N-Quads."""
     import pyoxigraph as ox
 
-    from kg import namespaces as ns
-    from kg.reference import reference_quads
-    from kg.sources import discover, parse_sources
+    from kg import rdf as ns
+    from kg.graph.reference import reference_quads
+    from kg.graph.sources import discover, parse_sources
 
     skip = {ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT, ns.GRAPH_SHAPES}
     sources = [s for s in discover(ROOT) if s.graph not in skip]
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(r: dict[str, Any]) -> str:
     b = r["build"]
     lines = [
-        f"Whole build (`kg.build.build`, seeds + reference data, validation, inference), median of {r['runs']} run(s), "
+        f"Whole build (`kg.graph.build.build`, seeds + reference data, validation, inference), median of {r['runs']} run(s), "
         f"{r['machine']['cpus']} CPUs, Python {r['machine']['python']}, measured {r['measured_at']} "
         f"(load average {r['loadavg_start'][0]:.1f} at start, {r['loadavg_end'][0]:.1f} at end: the machine is shared):",
         "",

@@ -6,7 +6,7 @@ Not part of the test suite; run by hand (about 6 minutes for (a), twice that wit
     python bench/bench_scaleout.py --store var/store --remote   # + (b) API processes in front of `oxigraph serve-read-only`
 
 What it measures, per configuration (same store, same queries):
-* `embedded`: `python -m kg.server.replicas STORE PORT N` (= `kg serve --replicas N`), N = 1 and 2,
+* `embedded`: `python -m kg.serve.replicas STORE PORT N` (= `kg serve --replicas N`), N = 1 and 2,
   each replica with its default 2 query workers, rate limit off (every client is 127.0.0.1);
 * `remote` (with --remote, if kg.store.remote exists): the same supervisor with `store_url` set to
   one `oxigraph serve-read-only` over an N-Quads export of the same store; N = 1 and 2 stateless
@@ -196,7 +196,7 @@ def start_server(backend: str, cache: bool, replicas: int, store: Path, store_ur
     port = bs.free_port()
     name = f"{backend}-{'cache' if cache else 'nocache'}-{replicas}" + ("-shared" if accept == "shared" else "")
     log_path = DATA_DIR / f"scaleout-{name}.log"
-    cmd = [sys.executable, "-m", "kg.server.replicas", str(store), str(port), str(replicas),
+    cmd = [sys.executable, "-m", "kg.serve.replicas", str(store), str(port), str(replicas),
            "--project", str(ROOT), "--workers", str(workers), "--rate-limit", "0", "--timeout", "30",
            "--log-level", "warning", "--accept", accept]
     if not cache:

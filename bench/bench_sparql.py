@@ -75,7 +75,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import synthetic
 
-from kg.server.replicas import MAX_AUTO_REPLICAS, usable_cpus
+from kg.serve.replicas import MAX_AUTO_REPLICAS, usable_cpus
 
 HN = "https://w3id.org/hilfenetz/ontology#"
 PREFIX = f"PREFIX hn: <{HN}>\n"
@@ -220,7 +220,7 @@ def prepare_real(store: Path | None, serve_built: bool = False, fresh: bool = Fa
     if store is None:
         store = DATA_DIR / "real-store"
         if not store.exists():
-            from kg.build import build
+            from kg.graph.build import build
 
             log("building the real graph (kg build) …")
             build(ROOT, store)

@@ -96,7 +96,7 @@ def rss_kib(pid: int) -> int:
 
 def rss_by_process(pid: int) -> dict[int, int]:
     """RSS in KiB of `pid` and of each of its descendants (the query workers), by PID."""
-    from kg.server.replicas import descendants
+    from kg.serve.replicas import descendants
 
     sizes: dict[int, int] = {}
     for p in [pid, *descendants(pid)]:
@@ -189,7 +189,7 @@ def probe():
             fh.write(json.dumps(rec) + "\n")
 
 threading.Thread(target=probe, name="memory-probe", daemon=True).start()
-from kg.server.cli import main
+from kg.cli.serve import main
 sys.exit(main())
 """
 
@@ -208,7 +208,7 @@ def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *,
     if timeout is not None:
         serve += ["--timeout", f"{timeout:g}"]
     if memory_probe is None:
-        cmd = [sys.executable, "-m", "kg.server.cli", *serve]
+        cmd = [sys.executable, "-m", "kg.cli.serve", *serve]
     else:
         cmd = [sys.executable, "-c", MEMORY_PROBE, str(memory_probe), str(probe_interval), *serve]
     proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115 - the child keeps it

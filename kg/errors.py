@@ -1,6 +1,6 @@
 """Exceptions the build and the CLI turn into clean messages (no tracebacks for expected errors).
 
-Lowest layer next to kg.namespaces: imports nothing from kg except for type checking.
+Lowest layer next to kg.rdf: imports nothing from kg except for type checking.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ MINI_PROJECT = FIXTURES / "mini"
 
 # inputs of a build: the data, and the code that turns it into a store
 _INPUT_DIRS = ("ontology", "data")
-_CODE_FILES = ("kg/build.py", "kg/infer.py", "kg/sources.py", "kg/reference.py", "kg/namespaces.py",
+_CODE_FILES = ("kg/graph/build.py", "kg/graph/infer.py", "kg/graph/sources.py", "kg/graph/reference.py", "kg/rdf.py",
                "kg/store/embedded.py")
 _CODE_DIRS = ("kg/shacl",)  # the build validates with these engines (native by default)
 
@@ -53,7 +53,7 @@ def inputs_hash(root: Path = PROJECT_ROOT) -> str:
 def _build_cached(cache_root: Path) -> Path:
     """Build the real project into cache_root/<hash>/store unless that exists (under a file
     lock, because several pytest sessions may run at once on this machine)."""
-    from kg.build import build
+    from kg.graph.build import build
     from kg.errors import BuildValidationError
 
     cache_root.mkdir(parents=True, exist_ok=True)

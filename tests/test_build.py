@@ -13,10 +13,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg import namespaces as ns
-from kg.build import GRAPH_BUILD, build, building_path, old_path, recover
+from kg import rdf as ns
+from kg.graph.build import GRAPH_BUILD, build, building_path, old_path, recover
 from kg.errors import BuildError, BuildValidationError, KgError, SourceSyntaxError
-from kg.sources import parse_project
+from kg.graph.sources import parse_project
 from kg.store import graph_counts, open_read_only
 
 
@@ -94,7 +94,7 @@ def test_syntax_error_leaves_previous_store_byte_identical(mini_project: Path, b
 
 def test_broken_query_file_fails_build_naming_file_and_leaves_store(mini_project: Path, built_mini: Path) -> None:
     """A named query that does not parse must fail the build, never vanish from the API."""
-    from kg.queryparams import QueryFilesError
+    from kg.sparql.params import QueryFilesError
 
     before = snapshot(built_mini)
     (mini_project / "queries" / "broken.rq").write_text("# title: broken\nSELECT ?x WHERE { ?x ?p }\n", encoding="utf-8")
@@ -235,8 +235,8 @@ def test_unknown_link_that_is_not_reference_stays_a_violation(tmp_path: Path, mi
 
 @pytest.mark.slow
 def test_real_project_builds_with_every_source_graph(built_store: Path) -> None:
-    from kg.build import reference_available
-    from kg.sources import discover
+    from kg.graph.build import reference_available
+    from kg.graph.sources import discover
 
     root = Path(__file__).resolve().parents[1]
     counts = graph_counts(open_read_only(built_store))
@@ -288,7 +288,7 @@ def _split_store(tmp_path: Path, project: Path, ref_ttl: str) -> ox.Store:
 
 
 def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, mini_project: Path) -> None:
-    from kg.build import validate_store
+    from kg.graph.build import validate_store
 
     seed = mini_project / "data" / "seeds" / "demo.ttl"
     # the seed's Dortmund carries no label of its own here: its label lives in the reference graph
@@ -310,7 +310,7 @@ def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, m
 
 
 def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_project: Path) -> None:
-    from kg.build import validate_store
+    from kg.graph.build import validate_store
 
     cache = tmp_path / "cache"
     bad = _split_store(tmp_path, mini_project, REF_TTL)
@@ -336,7 +336,7 @@ def test_reader_explains_an_interrupted_swap(built_mini: Path) -> None:
 
 
 def test_validation_cache_key_follows_inputs_and_engine(mini_project: Path) -> None:
-    from kg.build import validation_cache_key
+    from kg.graph.build import validation_cache_key
 
     k1 = validation_cache_key(mini_project)
     assert validation_cache_key(mini_project) == k1 == validation_cache_key(mini_project, "native")  # the default
@@ -353,7 +353,7 @@ def test_validation_cache_key_follows_inputs_and_engine(mini_project: Path) -> N
 def test_native_is_the_default_engine_and_reports_as_pyshacl_does(mini_project: Path) -> None:
     """kg build / kg validate use the native engine unless told otherwise; on a project with
     violations and warnings its report has the same results as the reference engine's."""
-    from kg.build import validate_project
+    from kg.graph.build import validate_project
     from kg.shacl import DEFAULT_ENGINE
 
     assert DEFAULT_ENGINE == "native"

@@ -233,7 +233,7 @@ def test_validate_real_project_conforms(run_kg) -> None:
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from kg.output import _width, render_table, short_iri  # noqa: E402
+from kg.query.output import _width, render_table, short_iri  # noqa: E402
 
 _cells = st.text(alphabet=st.sampled_from(list("abcXYZ äöüß–…Köln 0123")), max_size=12)
 

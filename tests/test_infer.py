@@ -7,9 +7,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg import namespaces as ns
-from kg.infer import infer
-from kg.sources import parse_project
+from kg import rdf as ns
+from kg.graph.infer import infer
+from kg.graph.sources import parse_project
 
 HN = ns.HN
 ORG = "http://www.w3.org/ns/org#"
@@ -130,13 +130,13 @@ def test_subclass_axioms_in_data_graphs_are_ignored(tmp_path: Path, mini_project
     assert not _in_inferred(store, f"{ID}org/jugendamt-dortmund", RDF_TYPE, "http://example.org/Weird")
 
 
-# ---------------------------------------------------------------- after a write (kg.server.writes)
+# ---------------------------------------------------------------- after a write (kg.graph.write)
 
 
 def test_derived_for_equals_the_built_inferred_graph(built_store: Path) -> None:
     """The per-subject rules of the write path give exactly what the build's `infer` put into the
     inferred graph: for every subject of the curated graphs and a sample of reference subjects."""
-    from kg.infer import Axioms, derived_for, inferred_about
+    from kg.graph.infer import Axioms, derived_for, inferred_about
 
     store = ox.Store.read_only(str(built_store))
     curated = [g for g in store.named_graphs() if g.value.startswith(ns.HNID + "graph/source")]
@@ -154,7 +154,7 @@ def test_derived_for_equals_the_built_inferred_graph(built_store: Path) -> None:
 def test_affected_subjects_reach_the_other_participants(inferred_store: ox.Store) -> None:
     """Changing one participation changes cooperatesWith of every participant of the cooperation,
     so all of them are affected; a node unrelated to any participation affects only itself."""
-    from kg.infer import affected_subjects
+    from kg.graph.infer import affected_subjects
 
     coop_participants = {q.object for q in inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None)}
     x = next(iter(inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None))).subject

@@ -324,8 +324,8 @@ def test_declaration_check_reports_an_unknown_term(tmp_path: Path) -> None:
 
 
 def test_every_hn_term_in_reference_data_is_declared() -> None:
-    """The reference importer (kg.reference, issue 3) emits hn: terms too; they must be declared."""
-    reference = importlib.import_module("kg.reference")
+    """The reference importer (kg.graph.reference, issue 3) emits hn: terms too; they must be declared."""
+    reference = importlib.import_module("kg.graph.reference")
     ref_dir = DATA_DIR / "reference"
     assert any(ref_dir.glob("*.csv")), f"no reference CSV files in {ref_dir}"
     declared = {str(t) for t in declared_hn_terms(parse_files(ontology_files()))}

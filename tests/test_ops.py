@@ -1,6 +1,6 @@
 """Operations endpoints against a real uvicorn server on 127.0.0.1 over a real pyoxigraph store.
 
-The app under test is a minimal FastAPI app with `kg.server.ops.install` and a read route
+The app under test is a minimal FastAPI app with `kg.web.ops.install` and a read route
 /sparql that queries the store, so these tests pin the ops contract on their own; the
 `create_app` test at the end checks the same endpoints on the real application.
 """
@@ -21,8 +21,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from serving import serve_app
 
-from kg.server import ops
-from kg.server.metrics import METRICS, MetricsRegistry
+from kg.web import ops
+from kg.web.metrics import METRICS, MetricsRegistry
 
 EX = "https://w3id.org/hilfenetz/id/test/"
 
@@ -259,8 +259,8 @@ def test_global_registry_has_project_series() -> None:
 
 def test_ops_on_the_real_app_count_timeouts(tmp_path: Path) -> None:
     """`create_app` installs the ops endpoints; a query killed at the deadline is counted."""
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     store = ox.Store(str(tmp_path / "store"))
     g = ox.NamedNode(EX + "graph")

@@ -20,8 +20,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.namespaces import GRAPH_REFERENCE_DESTATIS, GRAPH_REFERENCE_HEALTH_OFFICES, HN, HNID
-from kg.reference import reference_quads, statute_quads
+from kg.rdf import GRAPH_REFERENCE_DESTATIS, GRAPH_REFERENCE_HEALTH_OFFICES, HN, HNID
+from kg.graph.reference import reference_quads, statute_quads
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "data" / "reference"
@@ -39,7 +39,7 @@ PREFIX schema: <http://schema.org/>
 """
 
 
-# ------------------------------------------------------------------ helpers (independent of kg.reference)
+# ------------------------------------------------------------------ helpers (independent of kg.graph.reference)
 
 
 def read(name: str) -> list[dict[str, str]]:

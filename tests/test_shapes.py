@@ -255,7 +255,7 @@ def _project_data() -> Graph:
     for path in paths:
         if path.exists():
             graph.parse(path, format="turtle")
-    reference = importlib.import_module("kg.reference")
+    reference = importlib.import_module("kg.graph.reference")
     by_subject: dict[URIRef | BNode, list[tuple]] = {}
     for quad in reference.reference_quads(REPO_ROOT / "data" / "reference"):
         triple = tuple(_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object))

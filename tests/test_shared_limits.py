@@ -1,4 +1,4 @@
-"""The rate-limit table shared by the replicas of `kg serve --replicas N` (kg/server/sharedlimits.py).
+"""The rate-limit table shared by the replicas of `kg serve --replicas N` (kg/serve/sharedlimits.py).
 
 Real files, real mmap and flock; a second process is a real subprocess. The clock is injected
 where the test must control refills; the end-to-end test over two real replicas is in
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.server.limits import LimitConfig, TokenBuckets, buckets_for
-from kg.server.sharedlimits import FILE_NAME, PROBE, SharedTokenBuckets, key_hash
+from kg.web.limits import LimitConfig, TokenBuckets, buckets_for
+from kg.serve.sharedlimits import FILE_NAME, PROBE, SharedTokenBuckets, key_hash
 
 
 class Clock:
@@ -55,7 +55,7 @@ def test_another_process_takes_from_the_same_bucket(tmp_path: Path) -> None:
     here = SharedTokenBuckets(tmp_path, rate=0.001, burst=10)  # no refill to speak of
     assert all(here.take("203.0.113.7") == 0.0 for _ in range(7))
     code = (
-        "import sys; from pathlib import Path; from kg.server.sharedlimits import SharedTokenBuckets\n"
+        "import sys; from pathlib import Path; from kg.serve.sharedlimits import SharedTokenBuckets\n"
         "t = SharedTokenBuckets(Path(sys.argv[1]), rate=0.001, burst=10)\n"
         "print(sum(t.take('203.0.113.7') == 0.0 for _ in range(10)))\n"
     )
@@ -105,7 +105,7 @@ def test_the_table_is_one_file_of_fixed_size_and_the_hash_is_stable(tmp_path: Pa
     SharedTokenBuckets(tmp_path, rate=1.0, burst=1, slots=16).take("x")
     assert (tmp_path / FILE_NAME).stat().st_size == size  # a second opener does not grow it
     a.close()
-    code = "from kg.server.sharedlimits import key_hash; print(key_hash('2001:db8::1'))"
+    code = "from kg.serve.sharedlimits import key_hash; print(key_hash('2001:db8::1'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert int(other.stdout) == key_hash("2001:db8::1") != 0  # same in every process
 
@@ -124,12 +124,15 @@ def test_damaged_slot_values_start_a_fresh_bucket(tmp_path: Path) -> None:
 
 
 def test_buckets_for_a_replica_are_shared_and_alone_are_per_process(tmp_path: Path) -> None:
+    from kg.serve.replicas import GroupDirectory
+
     config = LimitConfig(rate=2.0, burst=4)
-    assert isinstance(buckets_for(config, tmp_path), SharedTokenBuckets)
+    assert isinstance(buckets_for(config, GroupDirectory(tmp_path, 0).rate_buckets), SharedTokenBuckets)
     assert type(buckets_for(config, None)) is TokenBuckets
-    assert buckets_for(LimitConfig(rate=0.0, burst=0), tmp_path) is None
+    assert buckets_for(LimitConfig(rate=0.0, burst=0), GroupDirectory(tmp_path, 0).rate_buckets) is None
     # a directory that cannot hold the table: the replica limits on its own, it does not fail
-    assert type(buckets_for(config, tmp_path / "missing" / "dir")) is TokenBuckets
+    missing = GroupDirectory(tmp_path / "missing" / "dir", 0)
+    assert type(buckets_for(config, missing.rate_buckets)) is TokenBuckets
 
 
 def test_a_lock_held_elsewhere_lets_the_request_through_instead_of_blocking(tmp_path: Path) -> None:
@@ -139,7 +142,7 @@ def test_a_lock_held_elsewhere_lets_the_request_through_instead_of_blocking(tmp_
     import os
     import time
 
-    from kg.server.sharedlimits import LOCK_PATIENCE
+    from kg.serve.sharedlimits import LOCK_PATIENCE
 
     t = SharedTokenBuckets(tmp_path, rate=0.001, burst=1)
     assert t.take("c") == 0.0

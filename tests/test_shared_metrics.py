@@ -1,5 +1,5 @@
-"""Merging the metrics of several processes (kg.server.metrics.render(peers=)) and publishing
-them through a directory (kg.server.sharedmetrics): the parts behind the one /metrics of
+"""Merging the metrics of several processes (kg.web.metrics.render(peers=)) and publishing
+them through a directory (kg.serve.sharedmetrics): the parts behind the one /metrics of
 `kg serve --replicas N` (its end-to-end test is in tests/server/test_replicas.py)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from kg.server.metrics import MetricsRegistry
-from kg.server.sharedmetrics import SharedMetrics
+from kg.web.metrics import MetricsRegistry
+from kg.serve.sharedmetrics import SharedMetrics
 
 
 def _lines(text: str, name: str) -> dict[str, float]:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg import namespaces as ns
+from kg import rdf as ns
 from kg.errors import KgError, SourceSyntaxError
-from kg.sources import discover, parse_file, parse_project
+from kg.graph.sources import discover, parse_file, parse_project
 
 PREFIX = "@prefix ex: <http://example.org/> .\n"
 

@@ -35,7 +35,7 @@ def _engines() -> tuple[str, ...]:
 
 ENGINES: tuple[str, ...] = _engines()
 
-#: The engine `kg build`, `kg validate`, kg.build and `validate` use unless told otherwise:
+#: The engine `kg build`, `kg validate`, kg.graph.build and `validate` use unless told otherwise:
 #: the native one (pyshacl only if the native module is missing from an installation).
 DEFAULT_ENGINE: str = "native" if "native" in ENGINES else "pyshacl"
 

@@ -260,7 +260,7 @@ def check_change(before: ox.Store, after: ox.Store, shapes_before: ShapesGraph |
                  change: Change, *, graphs_before: Sequence[str] | None = None,
                  graphs_after: Sequence[str] | None = None, all_but: Sequence[str] | None = None) -> Outcome:
     """Validate a change given as two stores: the current state and the would-be state (a staging
-    copy with the change applied; kg.server.writes). Nothing is written to either store.
+    copy with the change applied; kg.graph.write). Nothing is written to either store.
 
     `change` is what differs between them. Only the focus nodes the change can affect are
     validated, in both states; the change is acceptable (`applied`) if no violation appears there

@@ -20,7 +20,7 @@ from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SKOS
 
-from kg.namespaces import PREFIXES
+from kg.rdf import PREFIXES
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 _SHORT = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))

@@ -32,7 +32,7 @@ answers 400 with it), a refused or broken connection or a timeout is an `OSError
 failure is a `RemoteError`.
 
 Endpoints: `url` is the query endpoint. The update endpoint (only `kg build --store URL` writes,
-see kg.publish) is derived unless given: Oxigraph server `/query` -> `/update`, Fuseki
+see kg.graph.publish) is derived unless given: Oxigraph server `/query` -> `/update`, Fuseki
 `/ds/query` or `/ds/sparql` -> `/ds/update`, GraphDB `/repositories/ID` ->
 `/repositories/ID/statements`, anything else: the query URL itself (Virtuoso, QLever).
 """
@@ -522,7 +522,7 @@ class RemoteStore:
             return False
 
     def update(self, update: str) -> None:
-        """Send one SPARQL Update request (atomic by SPARQL 1.1 Update; used by kg.publish)."""
+        """Send one SPARQL Update request (atomic by SPARQL 1.1 Update; used by kg.graph.publish)."""
         post_update(self.update_url, update.encode())
 
 

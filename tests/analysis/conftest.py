@@ -20,7 +20,7 @@ def artifacts() -> Path:
 def run_cli(*argv: str) -> int:
     """Parse and run with only this issue's subcommands (`kg export …`, `kg report …`), the way
     kg.cli does once they are wired."""
-    from kg.analysis_cli import add_export_parser, add_report_parser
+    from kg.cli.analysis import add_export_parser, add_report_parser
 
     parser = argparse.ArgumentParser(prog="kg")
     sub = parser.add_subparsers(dest="command", required=True)

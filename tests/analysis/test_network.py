@@ -12,7 +12,7 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 
-from kg.analysis.network import build_network, counts
+from kg.query.network import build_network, counts
 
 from .conftest import run_cli
 

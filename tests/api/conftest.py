@@ -2,7 +2,7 @@
 free 127.0.0.1 port; clients speak HTTP (httpx). Nothing is mocked.
 
 The named-query, search and network routers are included here when the app does not mount them
-yet (so these tests work before and after the lead wires them into kg/server/app.py).
+yet (so these tests work before and after the lead wires them into kg/web/app.py).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
     """Mount this issue's routers unless the app already has them."""
     paths = route_paths(app)
     state = app.state.kg
-    from kg.server import namedqueries
+    from kg.web.routes import queries as namedqueries
 
     if "/api/queries" not in paths:
         app.include_router(namedqueries.make_router(lambda: state.store, queries_dir))
@@ -51,14 +51,14 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
         app.include_router(namedqueries.docs_router())
     if "/api/search" not in paths:
         try:
-            from kg.server import search as search_router
+            from kg.web.routes import search as search_router
         except ImportError:
             search_router = None  # type: ignore[assignment]
         if search_router is not None:
             app.include_router(search_router.make_router(lambda: state.store, lambda: state.version))
     if "/api/network" not in paths:
         try:
-            from kg.server import network as network_router
+            from kg.web.routes import network as network_router
         except ImportError:
             network_router = None  # type: ignore[assignment]
         if network_router is not None:
@@ -70,8 +70,8 @@ def add_api_routers(app: Any, queries_dir: Path = QUERIES) -> None:
 def serve(store: Path, queries_dir: Path = QUERIES, **settings_kw: Any) -> Iterator[str]:
     """`create_app` + API routers in a real uvicorn server; yields the base URL."""
 
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     port = free_port()
     settings = Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port,

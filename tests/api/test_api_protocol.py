@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.queryparams import bind, load_named_queries, run
+from kg.sparql.params import bind, load_named_queries, run
 
 from .conftest import HNID, QUERIES
 
@@ -141,10 +141,10 @@ def test_unknown_query_is_404(client: httpx.Client) -> None:
 
 def test_openapi_document_is_valid(client: httpx.Client) -> None:
     """Valid OpenAPI 3.1 — apart from operationIds, which the served document makes unique only
-    once the app calls kg.server.namedqueries.install_openapi (next test)."""
+    once the app calls kg.web.routes.queries.install_openapi (next test)."""
     from openapi_spec_validator import validate
 
-    from kg.server.namedqueries import unique_operation_ids
+    from kg.web.routes.queries import unique_operation_ids
 
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.1")

@@ -1,6 +1,6 @@
 """The queries whose answer on the real seeds is empty (offers with area and life phase, grants,
 actors in two programmes, cross-sector cooperations), on a small fixture where it is not — so
-these tests can fail. Values are bound and validated exactly as the API does (kg.queryparams)."""
+these tests can fail. Values are bound and validated exactly as the API does (kg.sparql.params)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg.queryparams import ParamError, bind, load_named_query, run
+from kg.sparql.params import ParamError, bind, load_named_query, run
 
 from .conftest import HNID, QUERIES
 

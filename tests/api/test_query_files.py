@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.queryparams import (
+from kg.sparql.params import (
     QueryFileError,
     check_query_files,
     load_named_queries,
@@ -60,7 +60,7 @@ def test_broken_file_is_reported_with_file_and_message(tmp_path: Path, text: str
 
 
 def test_router_refuses_a_broken_file(tmp_path: Path) -> None:
-    from kg.server.namedqueries import make_router
+    from kg.web.routes.queries import make_router
 
     shutil.copy(QUERIES / "funding.rq", tmp_path / "funding.rq")
     (tmp_path / "broken.rq").write_text(GOOD.replace("WHERE {", "WHERE {{"), encoding="utf-8")
@@ -82,7 +82,7 @@ def test_param_line_syntax() -> None:
 
 def test_build_hook_lists_every_broken_file(tmp_path: Path) -> None:
     from kg.errors import KgError
-    from kg.queryparams import require_valid_query_files
+    from kg.sparql.params import require_valid_query_files
 
     (tmp_path / "a.rq").write_text(GOOD.replace("WHERE {", "WHERE {{"), encoding="utf-8")
     (tmp_path / "b.rq").write_text(GOOD.replace("iri(hn:Programme)", "float"), encoding="utf-8")
@@ -96,8 +96,8 @@ def test_build_hook_lists_every_broken_file(tmp_path: Path) -> None:
 
 def test_app_does_not_start_without_a_broken_query(tmp_path: Path, built_store: Path) -> None:
     """With a broken file in {project}/queries, the served app must not quietly lack the API."""
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
 
     (tmp_path / "queries").mkdir()

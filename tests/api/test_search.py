@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.search import SearchService, fold, stem, tokens, whole
+from kg.query.search import SearchService, fold, stem, tokens, whole
 
 from .conftest import HN, HNID, serve
 

@@ -1,6 +1,6 @@
 """A full disk during a write: the write is refused (507 Insufficient Storage on the graph store)
 with a message naming the disk in English and German, the store is unchanged, reads keep working,
-and once space is freed the same server takes writes again (kg.server.writes reopens the store
+and once space is freed the same server takes writes again (kg.graph.write reopens the store
 handle RocksDB keeps in its background-error state); after a restart, too.
 
 The disk is a real small tmpfs mounted by the test (needs root; skipped with the reason

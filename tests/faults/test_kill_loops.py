@@ -24,7 +24,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.namespaces import GRAPH_BUILD
+from kg.rdf import GRAPH_BUILD
 from tests.server.conftest import TOKEN, make_small_store, start_server, stop_server
 
 KILL_RUNS = 4
@@ -192,7 +192,7 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
         kill_group(proc)
         proc.stderr.close()
         # what a restart sees: the build's own recovery (kg build runs it first; here directly)
-        from kg.build import recover
+        from kg.graph.build import recover
 
         recover(store)
         if store_lines(store) == old:

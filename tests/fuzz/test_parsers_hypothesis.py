@@ -1,7 +1,7 @@
 """Property-based tests of the parsers (hypothesis): broken input is always a clean, positioned
 error, never another exception, a 500 or a dead worker.
 
-* kg.sources.parse_file on mutated Turtle: quads, or SourceSyntaxError with 1-based line/column
+* kg.graph.sources.parse_file on mutated Turtle: quads, or SourceSyntaxError with 1-based line/column
   inside the file; nothing else.
 * /sparql on random token soup: 200, 400 (syntax, with line and column) or the documented 503
   (deadline); never 500; the server survives.
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.errors import SourceSyntaxError
-from kg.sources import parse_file
+from kg.graph.sources import parse_file
 from tests.server.conftest import TOKEN, Server
 
 N = int(os.environ.get("KG_HYPOTHESIS_EXAMPLES", "150"))

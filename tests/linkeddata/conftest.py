@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from kg.server.linkeddata import make_router
+from kg.web.routes.linkeddata import make_router
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixture.trig"
@@ -71,8 +71,8 @@ def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: s
     app = FastAPI()
     settings = LdSettings(store_path=store_path, project_root=PROJECT_ROOT, public_base_url=public_base_url)
     app.include_router(make_router(lambda: store, settings, cache_dir=tmp / "downloads-cache"))
-    # The home link of every page goes to the query UI (kg.server.ui); mount the real one.
-    from kg.server import ui
+    # The home link of every page goes to the query UI (kg.web.routes.ui); mount the real one.
+    from kg.web.routes import ui
 
     app.include_router(ui.router)
     server, thread, url = start_server(app)

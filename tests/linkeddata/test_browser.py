@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg import namespaces as ns
+from kg import rdf as ns
 
 from .conftest import PROJECT_ROOT, Server
 

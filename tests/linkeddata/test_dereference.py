@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg import namespaces as ns
+from kg import rdf as ns
 
 from .conftest import FIXTURE, Server
 

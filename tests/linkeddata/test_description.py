@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg import namespaces as ns
+from kg import rdf as ns
 
 from .conftest import Server
 

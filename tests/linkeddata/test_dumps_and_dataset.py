@@ -18,9 +18,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg import namespaces as ns
-from kg.dump import SUMS_NAME, dump, graph_file_name
-from kg.dump_cli import add_dump_parser
+from kg import rdf as ns
+from kg.graph.dump import SUMS_NAME, dump, graph_file_name
+from kg.cli.dump import add_dump_parser
 
 from .conftest import FIXTURE, Server
 
@@ -167,7 +167,7 @@ def test_cached_dumps_keep_the_previous_version(fixture_store: ox.Store, tmp_pat
     import os
     import time
 
-    from kg.dump import MANIFEST_NAME, cached_dump
+    from kg.graph.dump import MANIFEST_NAME, cached_dump
 
     made = []
     for i, version in enumerate(["v1", "v2", "v3"]):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import rdflib
 
-from kg import namespaces as ns
-from kg.dump import graph_file_name
+from kg import rdf as ns
+from kg.graph.dump import graph_file_name
 
 from .conftest import Server
 

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg import namespaces as ns
+from kg import rdf as ns
 
 from .conftest import Server
 
@@ -123,7 +123,7 @@ def test_sections_sources_and_evidence(ld_server: Server, fixture_store: ox.Stor
 
 
 def test_incoming_links_are_counted_and_paginated(fixture_store, fixture_store_path, tmp_path) -> None:
-    from kg.server.linkeddata import make_router
+    from kg.web.routes.linkeddata import make_router
     from fastapi import FastAPI
 
     from .conftest import LdSettings, PROJECT_ROOT, start_server

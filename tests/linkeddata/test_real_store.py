@@ -12,7 +12,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg import namespaces as ns
+from kg import rdf as ns
 
 from .conftest import Server
 from .test_dumps_and_dataset import same_quads

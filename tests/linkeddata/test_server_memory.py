@@ -1,4 +1,4 @@
-"""Native memory hygiene of the server process (kg.server.ops): malloc trimming and the RSS gauge.
+"""Native memory hygiene of the server process (kg.web.ops): malloc trimming and the RSS gauge.
 
 Why these live with the linked-data tests: the soak test found the main process — which serves the
 linked-data pages and searches in threads — growing by memory glibc kept free in its arenas;
@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kg.server import ops
-from kg.server.metrics import MetricsRegistry
+from kg.web import ops
+from kg.web.metrics import MetricsRegistry
 
 from .conftest import start_server
 

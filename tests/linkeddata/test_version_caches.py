@@ -16,10 +16,10 @@ import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
 
-from kg import namespaces as ns
-from kg.server.describe import VocabularyCache
-from kg.server.jsonld import ContextCache
-from kg.server.linkeddata import make_router
+from kg import rdf as ns
+from kg.query.describe import VocabularyCache
+from kg.web.render.jsonld import ContextCache
+from kg.web.routes.linkeddata import make_router
 
 from .conftest import PROJECT_ROOT, LdSettings, make_fixture_store, start_server
 

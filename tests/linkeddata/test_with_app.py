@@ -1,4 +1,4 @@
-"""The router inside the real application (`kg.server.app.create_app`): no route clashes with the
+"""The router inside the real application (`kg.web.app.create_app`): no route clashes with the
 SPARQL endpoint and the query UI, and the store handle of the app is the one described."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import httpx
 import pytest
 import rdflib
 
-from kg import namespaces as ns
-from kg.server.linkeddata import make_router
+from kg import rdf as ns
+from kg.web.routes.linkeddata import make_router
 
 from .conftest import PROJECT_ROOT, start_server
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_router_mounted_in_create_app(fixture_store_path: Path, tmp_path: Path) -> None:
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     settings = Settings(store_path=fixture_store_path, project_root=PROJECT_ROOT, workers=1).resolved()
     app = create_app(settings)

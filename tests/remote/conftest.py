@@ -1,5 +1,5 @@
 """A real `oxigraph serve` (PyPI package `oxigraph`) on 127.0.0.1, filled with the real built
-store by kg.publish (with `--union-default-graph`, as recommended), and two hilfenetz servers in front of the same data: one over the embedded
+store by kg.graph.publish (with `--union-default-graph`, as recommended), and two hilfenetz servers in front of the same data: one over the embedded
 store (the default), one in remote mode over the Oxigraph server. The tests in this directory
 ask both the same things and compare the answers.
 
@@ -96,9 +96,9 @@ def start_oxigraph(location: Path | None, log_dir: Path, *, union_default_graph:
 
 @pytest.fixture(scope="session")
 def oxigraph(tmp_path_factory: pytest.TempPathFactory, built_store: Path) -> Iterator[OxigraphServer]:
-    """The shared Oxigraph server, holding the real built store (published with kg.publish),
+    """The shared Oxigraph server, holding the real built store (published with kg.graph.publish),
     with the union default graph docs/remote-store.md recommends (the fast path)."""
-    from kg.publish import publish
+    from kg.graph.publish import publish
 
     root = tmp_path_factory.mktemp("oxigraph")
     server = start_oxigraph(root / "db", root, union_default_graph=True)
@@ -127,8 +127,8 @@ def backends(oxigraph: OxigraphServer, built_store: Path,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Base URLs of the two hilfenetz servers: "embedded" (the built store) and "remote"
     (the same data in the Oxigraph server)."""
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     common = {"project_root": PROJECT_ROOT, "workers": 1, "rate_limit": 0.0, "watch_interval": 0.0}
     embedded = Settings(store_path=built_store, **common)

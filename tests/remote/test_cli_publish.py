@@ -87,7 +87,7 @@ def test_killed_publish_leaves_the_remote_unchanged(
     url = scratch_oxigraph.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
     before, version = remote_lines(url), RemoteStore(url).version()
-    code = ("import sys\nfrom kg.publish import publish\n"
+    code = ("import sys\nfrom kg.graph.publish import publish\n"
             "publish(sys.argv[1], sys.argv[2], progress=lambda m: print(m, flush=True))\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(built_store), url], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT, start_new_session=True)
@@ -112,8 +112,8 @@ def test_remote_server_follows_a_republish(
         run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
     """A hilfenetz server in remote mode polls the remote's version: after `kg build --store URL`
     publishes changed data, it answers the new data (new version, new ETag) without a restart."""
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     url = scratch_oxigraph.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
@@ -180,8 +180,8 @@ def test_kg_serve_store_url(scratch_oxigraph: OxigraphServer, run_kg, mini_proje
 
 
 def test_state_refuses_writes_and_reports_an_unreachable_remote(tmp_path: Path) -> None:
-    from kg.server.settings import Settings
-    from kg.server.state import ServiceState
+    from kg.config import Settings
+    from kg.query.service import ServiceState
 
     dead = f"http://127.0.0.1:{free_port()}/query"
     with pytest.raises(ValueError, match="kg build --store URL"):
@@ -202,10 +202,10 @@ def test_small_project_same_answers_on_a_remote_without_union_default_graph(
     """The same local store served embedded and from a remote whose default graph is the real
     one (the explicit `default-graph-uri` path): /dataset (which writes every dump file, so it is
     compared here on the small project), linked data and a union query agree."""
-    from kg.build import build
-    from kg.publish import publish
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    from kg.graph.build import build
+    from kg.graph.publish import publish
+    from kg.web.app import create_app
+    from kg.config import Settings
     from kg.store.remote import RemoteStore
 
     from .compare import graph, graph_diff, same_graph, solutions

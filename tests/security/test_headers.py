@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
-from kg.server.security import default_csp, force_no_framing
+from kg.web.security import default_csp, force_no_framing
 from tests.server.conftest import Server
 
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from kg.server.limits import (
+from kg.web.limits import (
     LimitConfig,
     TokenBuckets,
     client_key,

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from kg.namespaces import HNID
+from kg.rdf import HNID
 from tests.server.conftest import TOKEN, Server
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -78,7 +78,7 @@ class Server:
 
 def start_server(store: Path, log_dir: Path, *args: str, token: str | None = None, timeout: float = 30,
                  extra_env: dict[str, str] | None = None) -> Server:
-    """Start `python -m kg.server.cli serve` and wait until it answers."""
+    """Start `python -m kg.cli.serve serve` and wait until it answers."""
     port = free_port()
     log = log_dir / f"server-{port}.log"
     env = dict(os.environ)
@@ -88,7 +88,7 @@ def start_server(store: Path, log_dir: Path, *args: str, token: str | None = Non
         # one server process, whose query workers are its children (worker_pids): the fixtures
         # test the service's behaviour; the replicated default has its own tests (test_replicas)
         args = ("--replicas", "1", *args)
-    cmd = [sys.executable, "-m", "kg.server.cli", "serve", "--store", str(store), "--port", str(port),
+    cmd = [sys.executable, "-m", "kg.cli.serve", "serve", "--store", str(store), "--port", str(port),
            "--no-build", "--log-level", "warning", *args]
     if token:
         env["KG_TEST_TOKEN"] = token
@@ -193,7 +193,7 @@ ex:bob a ex:Person ; ex:name "Bob" .
 def _shapes_store(path: Path) -> Path:
     import pyoxigraph as ox
 
-    from kg.namespaces import GRAPH_SHAPES
+    from kg.rdf import GRAPH_SHAPES
 
     store = ox.Store(str(path))
     store.load(SHAPES_TTL, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(GRAPH_SHAPES))
@@ -205,7 +205,7 @@ def _shapes_store(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def shapes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Writable server over a store with shapes (writes validated incrementally, kg.server.writes)."""
+    """Writable server over a store with shapes (writes validated incrementally, kg.graph.write)."""
     path = _shapes_store(tmp_path_factory.mktemp("shapes") / "store")
     server = start_server(path, tmp_path_factory.mktemp("shapes-log"), "--workers", "1", token=TOKEN)
     yield server

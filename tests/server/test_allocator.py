@@ -2,7 +2,7 @@
 itself with it preloaded, its query workers are spawned with it; HILFENETZ_ALLOCATOR=system
 keeps glibc's malloc, and a library the dynamic linker refuses costs a warning, never the service.
 
-Real servers (`python -m kg.server.cli serve`), real processes: what a process runs with is read
+Real servers (`python -m kg.cli.serve serve`), real processes: what a process runs with is read
 from its /proc/PID/maps, not from what the code meant to do."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def test_a_worker_pool_started_in_any_process_preloads_its_workers(
     import asyncio
     import time
 
-    from kg.server.workers import QueryJob, WorkerPool
+    from kg.query.workers import QueryJob, WorkerPool
 
     lib = allocator.library({})
     assert lib is not None and not allocator.in_use(lib)

@@ -16,8 +16,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.server.sparql_text import is_single_pattern
-from kg.server.workers import QueryJob, execute_inline, execute_job
+from kg.sparql.text import is_single_pattern
+from kg.query.workers import QueryJob, execute_inline, execute_job
 
 from .conftest import EX, Server, start_server, stop_server
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from kg.server.replicas import MAX_AUTO_REPLICAS, REPLICA_HEADER, usable_cpus
+from kg.serve.replicas import MAX_AUTO_REPLICAS, REPLICA_HEADER, usable_cpus
 
 from .conftest import TOKEN, free_port, start_server, stop_server
 

@@ -238,7 +238,7 @@ def test_head_has_headers_no_body(ro_server: Server, client: httpx.Client) -> No
 def test_nesting_depth_ignores_strings_iris_and_comments() -> None:
     """The pre-parser nesting check counts { ( [ together, but not inside strings, IRIs or
     comments, and a stray closing bracket never hides the nesting that follows it."""
-    from kg.server.sparql_text import MAX_NESTING, nesting_depth, too_deep
+    from kg.sparql.text import MAX_NESTING, nesting_depth, too_deep
 
     assert nesting_depth('SELECT * WHERE { ?s ?p "{{{((" . FILTER(?a < ?b) } # {{{{') == 2
     assert nesting_depth("ASK { ?s ?p '''a\n{{{\n''' ; <http://example.org/a#{> ?o }") == 1

@@ -28,7 +28,7 @@ def real_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def _local_answer(store: Path, query: str) -> list[dict[str, str]]:
     import pyoxigraph as ox
 
-    from kg.namespaces import PREFIXES
+    from kg.rdf import PREFIXES
 
     s = ox.Store.read_only(str(store))
     res = s.query(query, use_default_graph_as_union=True, prefixes=dict(PREFIXES))

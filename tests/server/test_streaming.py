@@ -17,8 +17,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.server.cache import body_digest
-from kg.server.workers import QueryJob, execute_job
+from kg.query.cache import body_digest
+from kg.query.workers import QueryJob, execute_job
 
 from .conftest import BULK_SIZE, EX, Server, start_server, stop_server
 

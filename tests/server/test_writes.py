@@ -173,7 +173,7 @@ def test_deleting_a_required_value_is_refused(shapes_server: Server) -> None:
 
 
 def test_mentioned_iris() -> None:
-    from kg.server.sparql_text import mentioned_iris
+    from kg.sparql.text import mentioned_iris
 
     assert mentioned_iris("PREFIX e: <http://e/> INSERT DATA { GRAPH e:g { e:s e:p 'GRAPH ?x' } }") == {
         "http://e/", "http://e/g", "http://e/s", "http://e/p"}
@@ -192,8 +192,8 @@ def test_committed_writes_keep_the_inferred_graph_consistent(tmp_path) -> None: 
     derived equals a fresh inference of the data."""
     import pyoxigraph as ox
 
-    from kg.infer import infer
-    from kg.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_SHAPES
+    from kg.graph.infer import infer
+    from kg.rdf import GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_SHAPES
 
     from .conftest import SHAPES_DATA_TTL, SHAPES_TTL, start_server, stop_server
 

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg import namespaces as ns
+from kg import rdf as ns
 from kg.shacl import pyshacl_engine
 from kg.shacl.compile import to_rdf
 from kg.shacl.engine import validate_store

@@ -1,8 +1,8 @@
-"""The write path (kg.server.writes) against full validation and a fresh inference, property-based.
+"""The write path (kg.graph.write) against full validation and a fresh inference, property-based.
 
 A real on-disk store holds the project's curated data, ontology, schemes and shapes in their named
 graphs (no reference data: links to areas are violations already, so "new violation" matters) and
-the inferred graph of `kg.infer.infer`. Random writes — SPARQL updates naming a graph or not,
+the inferred graph of `kg.graph.infer.infer`. Random writes — SPARQL updates naming a graph or not,
 removed and added values, wrong literals, lost types, new entities, participations (the derived
 shortcuts), blank nodes, tampering with the inferred graph, a new subclass axiom — go through
 `apply_update` one after another. After each:
@@ -32,12 +32,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg import namespaces as ns
-from kg.infer import infer
-from kg.server import writes
+from kg import rdf as ns
+from kg.graph.infer import infer
+from kg.graph import write as writes
 from kg.shacl.engine import validate_results
 from kg.shacl.incremental import Change, check_change
-from kg.sources import discover, parse_sources
+from kg.graph.sources import discover, parse_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 HN = ns.HN

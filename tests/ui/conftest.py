@@ -22,9 +22,9 @@ def ui_store(built_store: Path) -> Path:
 
 @contextmanager
 def _serve(store: Path, **settings_kw: Any) -> Iterator[str]:
-    """Run `kg.server.app.create_app` in a real uvicorn server on a free 127.0.0.1 port."""
-    from kg.server.app import create_app
-    from kg.server.settings import Settings
+    """Run `kg.web.app.create_app` in a real uvicorn server on a free 127.0.0.1 port."""
+    from kg.web.app import create_app
+    from kg.config import Settings
 
     port = free_port()
     settings = Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port, **settings_kw)

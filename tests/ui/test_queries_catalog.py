@@ -7,8 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.namespaces import PREFIXES
-from kg.server.queries_catalog import (
+from kg.rdf import PREFIXES
+from kg.sparql.catalog import (
     load_example,
     load_examples,
     parse_header,

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kg.namespaces import PREFIXES
-from kg.queryparams import bind, load_named_queries
-from kg.server.queries_catalog import load_examples
-from kg.server.ui import STATIC_DIR
+from kg.rdf import PREFIXES
+from kg.sparql.params import bind, load_named_queries
+from kg.sparql.catalog import load_examples
+from kg.web.routes.ui import STATIC_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,1 @@
+"""The graph: build, sources, reference data, inference, write, publish, dump, backup, dataset."""

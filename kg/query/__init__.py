@@ -1,0 +1,1 @@
+"""Answering queries: the worker pool, the answer cache, describe, search, network, output formats."""

@@ -1,0 +1,269 @@
+"""The running service's state: the store handle, the snapshot workers read, the version, the pool.
+
+Why snapshots: pyoxigraph documents that opening a store read-only while another process writes
+it is undefined behaviour. So in write mode the server keeps the only writable handle in the main
+process and, after every committed write, takes a RocksDB checkpoint (`Store.backup`, hard links,
+milliseconds) that the workers open read-only; each job names the snapshot it must read, so a
+worker reopens when the version moves on. In read-only mode nobody writes: the workers open the
+store directory itself.
+
+The store version (part of every cache key and ETag) changes on every committed write; in
+read-only mode it is derived from the store's files, so a rebuilt store gives new ETags.
+
+Remote mode (`settings.store_url`, `kg serve --store URL`): `store` is a kg.store.remote.RemoteStore
+and the workers open the same URL (no snapshots: the remote server owns consistency). The version
+comes from `RemoteStore.version()`, polled like the read-only watcher, so a republished remote
+(`kg build --store URL`) gives new ETags and cache keys. Writes are refused in remote mode: the
+server cannot validate and commit in one transaction on a store it does not control.
+
+Snapshot directories `.{store}.snapshots-{PID}-{boot}` of writable servers that were killed
+(SIGKILL leaves no chance to clean up) are removed when the next server starts on the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kg.query.cache import AnswerCache
+from kg.config import Settings
+from kg.query.workers import WorkerPool, default_memory_limit
+from kg.store import pid_alive
+
+log = logging.getLogger("hilfenetz.server")
+
+
+_MISSING = "missing"
+_SNAPSHOT_DIR = re.compile(r"^\.(?P<store>.+)\.snapshots-(?P<pid>\d+)-(?P<boot>[0-9a-f]+)$")
+
+
+def remove_dead_snapshots(store_path: Path) -> list[Path]:
+    """Delete the snapshot directories next to `store_path` whose server process is gone
+    (a killed writable server cannot remove its own); returns what was removed. A directory
+    whose PID is alive is kept, even if the PID was reused: deleting a live server's snapshot
+    would break its workers, keeping a stale one only costs disk space until the next start."""
+    removed: list[Path] = []
+    try:
+        entries = list(store_path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _SNAPSHOT_DIR.match(entry.name)
+        if not m or m.group("store") != store_path.name or not entry.is_dir():
+            continue
+        pid = int(m.group("pid"))
+        if pid != os.getpid() and pid_alive(pid):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    if removed:
+        log.info("removed %d snapshot director(y/ies) of stopped servers next to %s", len(removed), store_path)
+    return removed
+
+
+def _files_fingerprint(path: Path) -> str:
+    """Hash of the store directory's inode and file names, sizes and mtimes (changes on every build)."""
+    h = hashlib.blake2b(digest_size=8)
+    try:
+        h.update(str(os.stat(path).st_ino).encode())
+        names = sorted(os.scandir(path), key=lambda e: e.name)
+        if not any(e.name == "CURRENT" for e in names):
+            return _MISSING
+        for entry in names:
+            if entry.is_file():
+                st = entry.stat()
+                h.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    except OSError:
+        return _MISSING
+    return h.hexdigest()
+
+
+class ServiceState:
+    """Owns the store handle, snapshots, version, worker pool and answer cache of one app."""
+
+    def __init__(self, settings: Settings) -> None:
+        import pyoxigraph as ox
+
+        self.settings = settings
+        self.writable = settings.writable
+        self.write_lock = threading.Lock()
+        self._boot = uuid.uuid4().hex[:8]
+        self._counter = 0
+        self.snapshot_root: Path | None = None
+        self.current_snapshot: Path | None = None
+        store_path = settings.store_path
+        self.remote = settings.remote
+        self._remote_ok = False
+        if self.remote:
+            if self.writable:
+                raise ValueError(
+                    "writes (SPARQL Update, Graph Store) are not offered over a remote store: the server "
+                    "cannot validate and commit in one transaction on a store it does not control; publish "
+                    "with `kg build --store URL` / Schreibzugriffe gibt es über einem entfernten Store nicht: "
+                    "der Server kann dort nicht in einer Transaktion prüfen und schreiben; Daten mit "
+                    "`kg build --store URL` veröffentlichen")
+            from kg.store.remote import RemoteStore
+
+            assert settings.store_url is not None
+            self.store: Any = RemoteStore(settings.store_url)
+            read_path: Path | str = settings.store_url
+            self.version = self._remote_version()
+        elif self.writable:
+            store_path.parent.mkdir(parents=True, exist_ok=True)
+            remove_dead_snapshots(store_path)
+            self.store = ox.Store(str(store_path))
+            self.snapshot_root = store_path.parent / f".{store_path.name}.snapshots-{os.getpid()}-{self._boot}"
+            self.snapshot_root.mkdir(parents=True, exist_ok=True)
+            read_path = self._take_snapshot()
+            self.version = f"w{self._boot}-{self._counter}"
+        else:
+            if not store_path.exists():
+                raise FileNotFoundError(f"no store at {store_path}")
+            self.store = ox.Store.read_only(str(store_path))
+            read_path = store_path
+            self.version = f"r{_files_fingerprint(store_path)}"
+        self.pool = WorkerPool(settings.workers, str(read_path), memory_limit=default_memory_limit())
+        self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes, settings.cache_entry_max_bytes)
+        self._description_cache: dict[tuple[str, str], bytes] = {}
+        self._watch_task: asyncio.Task[None] | None = None
+
+    # snapshots ----------------------------------------------------------------------------
+
+    def _take_snapshot(self) -> Path:
+        assert self.snapshot_root is not None
+        self.store.flush()
+        target = self.snapshot_root / f"v{self._counter}"
+        if target.exists():
+            shutil.rmtree(target)
+        self.store.backup(str(target))
+        self.current_snapshot = target
+        return target
+
+    def committed(self) -> None:
+        """Call after every committed write (holding the write lock): new version and snapshot."""
+        self._counter += 1
+        snap = self._take_snapshot()
+        self.pool.set_store_path(str(snap))
+        self.version = f"w{self._boot}-{self._counter}"
+        self._description_cache.clear()
+        self.gc_snapshots()
+
+    def gc_snapshots(self) -> None:
+        """Delete snapshots that no worker may still read."""
+        if self.snapshot_root is None:
+            return
+        keep = {str(p) for p in self.pool.paths_in_use()}
+        if self.current_snapshot is not None:
+            keep.add(str(self.current_snapshot))
+        for child in self.snapshot_root.iterdir():
+            if str(child) not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    # life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.pool.start()
+        if self.remote and self.settings.watch_interval > 0:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch_remote())
+        elif not self.writable and self.settings.watch_interval > 0:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch())
+
+    # remote mode ------------------------------------------------------------------------------
+
+    def _remote_version(self) -> str:
+        """The remote's version key; 'remote-unavailable' (and not ready) while it does not answer."""
+        try:
+            v: str = self.store.version()
+        except Exception as exc:  # noqa: BLE001 - the remote may come up later: serve, report not ready
+            log.warning("remote store %r does not answer: %s", self.store, exc)
+            self._remote_ok = False
+            return "remote-unavailable"
+        self._remote_ok = True
+        return v
+
+    def refresh_remote(self) -> bool:
+        """Ask the remote for its version; on a change switch to a fresh RemoteStore (its cached
+        graph list and size are per version) and move the workers over. True if it changed."""
+        from kg.store.remote import RemoteStore
+
+        current = self._remote_version()
+        if current == self.version or current == "remote-unavailable":
+            return False
+        assert self.settings.store_url is not None
+        self.store = RemoteStore(self.settings.store_url)
+        self._counter += 1
+        self.pool.set_store_path(self.settings.store_url, generation=self._counter)
+        self.version = current
+        self._description_cache.clear()
+        log.info("remote store changed; now serving version %s", self.version)
+        return True
+
+    async def _watch_remote(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.watch_interval)
+            await asyncio.get_running_loop().run_in_executor(None, self.refresh_remote)
+
+    def ready(self) -> bool:
+        """Workers are up and, in remote mode, the remote answers (a cheap ASK, short timeout)."""
+        if self.pool.alive() <= 0:
+            return False
+        if self.remote:
+            self._remote_ok = bool(self.store.ping())
+            return self._remote_ok
+        return True
+
+    async def _watch(self) -> None:
+        """Read-only mode: notice a rebuilt store (`kg build` swaps the directory) and switch to
+        it without a restart: reopen the handle, move the workers over, new version (cache keys)."""
+        fingerprint = _files_fingerprint(self.settings.store_path)
+        while True:
+            await asyncio.sleep(self.settings.watch_interval)
+            current = _files_fingerprint(self.settings.store_path)
+            if current == fingerprint or current == _MISSING:
+                continue
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._reopen)
+            except Exception as exc:  # noqa: BLE001 - a half-swapped store: try again next round
+                log.warning("store changed but could not be reopened yet: %s", exc)
+                continue
+            fingerprint = current
+            log.info("store %s changed on disk; now serving version %s", self.settings.store_path, self.version)
+
+    def _reopen(self) -> None:
+        import pyoxigraph as ox
+
+        store = ox.Store.read_only(str(self.settings.store_path))
+        self.store = store
+        self._counter += 1
+        self.pool.set_store_path(str(self.settings.store_path), generation=self._counter)
+        self.version = f"r{_files_fingerprint(self.settings.store_path)}-{self._counter}"
+        self._description_cache.clear()
+
+    async def close(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._watch_task
+        await self.pool.close()
+        with contextlib.suppress(Exception):
+            self.store.flush()
+        if self.snapshot_root is not None:
+            shutil.rmtree(self.snapshot_root, ignore_errors=True)
+
+    # small helpers used by several routers ---------------------------------------------------
+
+    def triple_count(self) -> int:
+        """Number of quads in the store (all graphs)."""
+        return len(self.store)
+
+    def description_cache(self) -> dict[tuple[str, str], bytes]:
+        return self._description_cache

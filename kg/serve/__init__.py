@@ -1,0 +1,1 @@
+"""Running the service: replica groups with shared limits and metrics."""

@@ -1,0 +1,1 @@
+"""Rendering: HTML pages, JSON-LD, the service description."""
