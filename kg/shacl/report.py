@@ -10,7 +10,9 @@ faster engine can produce the same report.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,7 +20,8 @@ from typing import Any
 import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import SKOS
+from rdflib.namespace import SKOS, XSD
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from kg.rdf import PREFIXES
 
@@ -356,11 +359,56 @@ class ValidationReport:
         )
 
     def to_turtle(self) -> str:
-        """The standard sh:ValidationReport graph as Turtle."""
+        """The standard sh:ValidationReport graph as Turtle that parses, with every literal's
+        lexical form verbatim (see `ExactTurtleSerializer`)."""
         g = self.graph
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns, override=False)
-        return g.serialize(format="turtle")
+        buf = io.BytesIO()
+        ExactTurtleSerializer(g).serialize(buf, encoding="utf-8")
+        return buf.getvalue().decode("utf-8")
+
+
+# Turtle's own grammar for bare numbers and booleans (Turtle 1.1, productions 19-21 and 133s).
+_BARE_LEXICAL = {
+    XSD.integer: re.compile(r"[+-]?[0-9]+"),
+    XSD.decimal: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    XSD.double: re.compile(r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+)"),
+    XSD.boolean: re.compile(r"true|false"),
+}
+_STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def literal_turtle(lit: Literal, datatype_name: Callable[[URIRef], str | None] = lambda dt: None) -> str:
+    """A literal in Turtle with its lexical form kept exactly: bare (`42`, `true`) only when the
+    lexical form is in Turtle's own grammar for that datatype, otherwise quoted with its datatype
+    (`"none"^^xsd:boolean`, `"1.5E0"^^xsd:double`)."""
+    lexical = str(lit)
+    dt = lit.datatype
+    pattern = _BARE_LEXICAL.get(dt) if dt is not None else None
+    if pattern is not None and pattern.fullmatch(lexical):
+        return lexical
+    quoted = '"' + lexical.translate(_STRING_ESCAPES) + '"'
+    if lit.language:
+        return f"{quoted}@{lit.language}"
+    if dt is None:
+        return quoted
+    return f"{quoted}^^{datatype_name(dt) or '<' + str(dt) + '>'}"
+
+
+class ExactTurtleSerializer(TurtleSerializer):
+    """rdflib's Turtle writer with literals written by `literal_turtle`.
+
+    rdflib writes a typed literal bare whenever it can compute a value: the W3C SHACL test
+    core/property/or-datatypes-001 reports the ill-typed `"none"^^xsd:boolean` as sh:value, which
+    rdflib prints as a bare `none` (not Turtle: the report did not parse, 97/98 through `kg shacl`);
+    it also rewrites doubles (`"1.5E0"` becomes `1.5e+00`), changing the lexical form a report must
+    repeat verbatim."""
+
+    def label(self, node: rdflib.term.Node, position: int) -> str:
+        if isinstance(node, Literal):
+            return literal_turtle(node, lambda dt: self.get_pname(dt, False))
+        return str(super().label(node, position))
 
 
 def _labels_lookup(graph: rdflib.Graph | None, prefer: tuple[str | None, ...] = ("de", "en", None)
