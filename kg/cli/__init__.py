@@ -259,13 +259,15 @@ def run_query(store_path: Path, sparql: str) -> ox.QuerySolutions | ox.QueryBool
     """Run a query on the read-only store over the union of all named graphs, with the project
     prefixes predeclared (hn:, hnid:, org:, …)."""
     from kg.rdf import PREFIXES
+    from kg.sparql.text import syntax_error_messages
     from kg.store import open_read_only
 
     store = open_read_only(store_path)
     try:
         return store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
     except SyntaxError as exc:
-        raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        en, de = syntax_error_messages(sparql, str(exc), PREFIXES)
+        raise QuerySyntaxError(f"SPARQL syntax error: {en}" + (f"\nSPARQL-Syntaxfehler: {de}" if de else "")) from None
 
 
 def cmd_query(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES
+from kg.sparql.text import syntax_error_messages
 
 log = logging.getLogger("hilfenetz.server.writes")
 
@@ -64,6 +65,7 @@ class WriteOutcome:
     ok: bool
     kind: str = ""  # syntax | violation | error | disk_full
     message: str = ""
+    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
     report_turtle: str = ""
     report_json: str = ""
     report_text: str = ""
@@ -371,7 +373,8 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
         try:
             staging.update(update, base_iri=base_iri, prefixes=_prefixes())
         except SyntaxError as exc:
-            return WriteOutcome(False, "syntax", str(exc), timings=timings)
+            en, de = syntax_error_messages(update, str(exc), _prefixes())
+            return WriteOutcome(False, "syntax", en, message_de=de, timings=timings)
         except OSError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT

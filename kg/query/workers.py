@@ -32,6 +32,7 @@ from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
 from kg import allocator
+from kg.sparql.text import syntax_error_messages
 
 # --------------------------------------------------------------------------------------------
 # messages
@@ -75,6 +76,7 @@ class QueryAnswer:
     body: bytes = b""
     kind: str = ""  # syntax | not_acceptable | too_many_rows | too_many_bytes | store | eval
     message: str = ""
+    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
     rows: int = 0  # solutions in the answer; for a `page` job: all solutions (the total)
     seconds: float = 0.0
     columns: list[str] = field(default_factory=list)  # `page` jobs: the projected variables
@@ -262,7 +264,8 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
             return _limit_answer("too_many_bytes", job)
         return _ok(job.graph_format, body, len(triples), start)
     except SyntaxError as exc:
-        return QueryAnswer(False, kind="syntax", message=str(exc))
+        en, de = syntax_error_messages(job.query, str(exc), job.default_prefixes)
+        return QueryAnswer(False, kind="syntax", message=en, message_de=de)
     except OSError as exc:
         return QueryAnswer(False, kind="store", message=str(exc))
     except Exception as exc:  # noqa: BLE001 - evaluation errors (e.g. a failing SERVICE) are reported

@@ -378,3 +378,93 @@ def _single_pattern(tokens: list[Token]) -> bool:
         return False
     names = [t.text[1:] for t in (s, p, o) if t.kind == "var"]
     return len(names) == len(set(names))
+
+
+# --------------------------------------------------------------------------------------------
+# Explaining a syntax error a person is likely to make
+
+# A prefixed name, then `/` and more name characters with no space between: `hnid:area/05562004`.
+# (SPARQL's PN_LOCAL has no `/`; the parser's own message lists the character classes it expected.)
+_SLASHED_NAME_RE = re.compile(
+    r"(?<![\w.\-:%\\?$\u00B7-\uFFFF])"
+    r"((?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*)?:[\w\-.:%\u00B7-\uFFFF]*)"
+    r"((?:/[\w\-.:%\u00B7-\uFFFF]+)+)"
+)
+_PN_LOCAL_RE = re.compile(r"[A-Za-z0-9_\u00C0-\uFFFF](?:[\w\-.\u00B7-\uFFFF]*[\w\-\u00B7-\uFFFF])?")
+
+
+@dataclass(frozen=True)
+class SyntaxHint:
+    """What is wrong with a query text and how to write it, in English and German, with the
+    1-based line and column of the first offending place."""
+
+    en: str
+    de: str
+    line: int
+    column: int
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
+
+
+def explain_syntax_error(text: str, default_prefixes: dict[str, str] | None = None) -> SyntaxHint | None:
+    """For a query or update that did not parse: an explanation of a prefixed name with `/` in
+    its local part (`hnid:area/05562004`), naming the full IRI and, where one of the prefixes
+    fits, a prefixed name without `/` (`area:05562004`); None if the text has no such name.
+
+    Why: pyoxigraph reports it as `expected one of … ['A' ..= 'Z' | 'a' ..= 'z' | …]` at a place
+    that depends on where the name stands (subject, object, or a later token), which tells no
+    one that the slash is the problem. A `/` followed by a prefixed name, `a` or `<` is a path
+    sequence (`hn:areaServed/rdfs:label`), not a slashed name; a slashed name in an expression
+    (`hn:x/2`) parses as a division and never reaches this function."""
+    blanked = _NOT_NESTING_RE.sub(_blank, text)
+    declared, _base = _prologue(tokenize(text))
+    prefixes = dict(default_prefixes or {})
+    prefixes.update(declared)
+    by_length = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+    en: list[str] = []
+    de: list[str] = []
+    first: int | None = None
+    for m in _SLASHED_NAME_RE.finditer(blanked):
+        segments: list[str] = []
+        for seg in m.group(2).split("/")[1:]:
+            if ":" in seg or seg == "a":  # the next step of a path: hn:p/rdfs:label, hn:p/a
+                break
+            segments.append(seg)
+        if not segments:
+            continue
+        name = (m.group(1) + "/" + "/".join(segments)).rstrip(".")  # a final '.' ends the triple
+        first = m.start() if first is None else first
+        prefix, _, local = name.partition(":")
+        if prefix not in prefixes:
+            en.append(f"{name}: '/' is not allowed in a prefixed name's local part, and the prefix "
+                      f"{prefix}: is not declared; write the full IRI in <…>")
+            de.append(f"{name}: '/' ist im lokalen Teil eines Präfixnamens nicht erlaubt, und das Präfix "
+                      f"{prefix}: ist nicht deklariert; schreiben Sie die vollständige IRI in <…>")
+            continue
+        iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+        curie = next((f"{p}:{iri[len(ns):]}" for p, ns in by_length
+                      if ns and iri.startswith(ns) and _PN_LOCAL_RE.fullmatch(iri[len(ns):])), None)
+        en.append(f"{name}: '/' is not allowed in a prefixed name's local part; write <{iri}>"
+                  + (f" or {curie}" if curie else ""))
+        de.append(f"{name}: '/' ist im lokalen Teil eines Präfixnamens nicht erlaubt; schreiben Sie <{iri}>"
+                  + (f" oder {curie}" if curie else ""))
+    if first is None:
+        return None
+    line = text.count("\n", 0, first) + 1
+    column = first - (text.rfind("\n", 0, first) + 1) + 1
+    return SyntaxHint("; ".join(dict.fromkeys(en)), "; ".join(dict.fromkeys(de)), line, column)
+
+
+def syntax_error_messages(text: str, parser_message: str,
+                          default_prefixes: dict[str, str] | None = None) -> tuple[str, str]:
+    """(English, German) message for a query or update `text` that pyoxigraph did not parse.
+
+    With a slashed prefixed name in the text: its explanation (`explain_syntax_error`), the
+    English one starting `error at L:C:` like the parser's own (kg.web.http.syntax_message spells
+    that position out). Otherwise the parser's message unchanged and no German text ("")."""
+    hint = explain_syntax_error(text, default_prefixes)
+    if hint is None:
+        return parser_message, ""
+    return f"error at {hint.line}:{hint.column}: {hint.en}", hint.de

@@ -56,3 +56,32 @@ def test_description_lists_project_graphs(real_server: Server) -> None:
     assert r.status_code == 200
     assert "https://w3id.org/hilfenetz/id/graph/ontology" in r.text
     assert "https://w3id.org/hilfenetz/id/graph/shapes" in r.text
+
+
+AREA = "https://w3id.org/hilfenetz/id/area/"
+
+
+@pytest.mark.slow
+def test_area_prefix_is_predeclared(real_server: Server) -> None:
+    """`area:05562004` (Castrop-Rauxel) without PREFIX, posted as the query UI posts it."""
+    query = "SELECT ?kreis ?name WHERE { area:05562004 hn:partOf ?kreis . ?kreis skos:altLabel ?name }"
+    r = httpx.post(real_server.sparql, data={"query": query},
+                   headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert r.status_code == 200, r.text
+    rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+    assert rows == [{"kreis": AREA + "05562", "name": "Kreis Recklinghausen"}]
+
+
+@pytest.mark.slow
+def test_slashed_prefixed_name_is_explained(real_server: Server) -> None:
+    """The 400 answer (which the query UI shows as it is) says what is wrong and how to write it."""
+    query = "SELECT ?kreis WHERE { hnid:area/05562004 hn:partOf ?kreis }"
+    for r in (httpx.get(real_server.sparql, params={"query": query}, timeout=60),
+              httpx.post(real_server.sparql, data={"query": query}, timeout=60)):
+        assert r.status_code == 400
+        assert r.text == (
+            "SPARQL query syntax error (line 1, column 23 / Zeile 1, Spalte 23): error at 1:23: "
+            "hnid:area/05562004: '/' is not allowed in a prefixed name's local part; "
+            f"write <{AREA}05562004> or area:05562004\n"
+            "SPARQL-Syntaxfehler: hnid:area/05562004: '/' ist im lokalen Teil eines Präfixnamens nicht erlaubt; "
+            f"schreiben Sie <{AREA}05562004> oder area:05562004\n")

@@ -107,6 +107,11 @@ def test_bad_graph_store_bodies(rw_server: Server) -> None:
     assert r.status_code == 400
     r = httpx.post(rw_server.sparql, data={"update": "INSERT DATA { <a:b> <a:c> }"}, headers=auth)
     assert r.status_code == 400 and "line 1, column" in r.text
+    r = httpx.post(rw_server.sparql, data={"update": "INSERT DATA { hnid:area/1 <a:c> 1 }"}, headers=auth)
+    assert r.status_code == 400
+    assert "hnid:area/1: '/' is not allowed in a prefixed name's local part; write " \
+           "<https://w3id.org/hilfenetz/id/area/1> or area:1\n" in r.text
+    assert "SPARQL-Syntaxfehler im Update: hnid:area/1: '/' ist im lokalen Teil" in r.text
     assert dump(rw_server) == before
 
 

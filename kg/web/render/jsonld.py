@@ -84,7 +84,7 @@ def local_name(iri: str) -> str:
 def compact_iri(iri: str) -> str:
     """`prefix:local` with the project prefixes, or the IRI itself."""
     for prefix, base in ns.PREFIXES.items():
-        if prefix == "hnid":
+        if base.startswith(ns.HNID):  # entity prefixes (area:, role:, …) would take terms' keys
             continue
         if iri.startswith(base) and _KEY_RE.match(iri[len(base):] or "-"):
             return f"{prefix}:{iri[len(base):]}"
@@ -131,7 +131,7 @@ def build_context(store: ox.Store) -> dict[str, Any]:
         kinds.setdefault(p, {})[row["k"].value] = int(row["n"].value)
     ctx: dict[str, Any] = {}
     for prefix, base in ns.PREFIXES.items():
-        if prefix != "hnid":
+        if not base.startswith(ns.HNID):  # hnid: and the entity prefixes: hn:role is "role"
             ctx[prefix] = base
     ctx.update(KEYWORD_ALIASES)
     taken = set(ctx)

@@ -585,7 +585,8 @@ def _answer(request: Request, entry: CachedAnswer) -> Response:
 def _failure(answer: Any, form: str | None) -> Response:
     kind = answer.kind
     if kind == "syntax":
-        return error(400, syntax_message("SPARQL query", answer.message))
+        return error(400, syntax_message("SPARQL query", answer.message),
+                     f"SPARQL-Syntaxfehler: {answer.message_de}" if answer.message_de else None)
     if kind == "not_acceptable":
         offers = RESULT_FORMATS if answer.message in ("SELECT", "ASK") else GRAPH_FORMATS
         return error(406, f"No acceptable format for these results; available: {describe_offers(offers)}.")
@@ -654,7 +655,8 @@ def write_outcome_response(request: Request, outcome: Any, success: Response | N
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
     if outcome.kind == "syntax":
-        return error(400, syntax_message("SPARQL update", outcome.message))
+        return error(400, syntax_message("SPARQL update", outcome.message),
+                     f"SPARQL-Syntaxfehler im Update: {outcome.message_de}" if outcome.message_de else None)
     if outcome.kind == "disk_full":
         from kg.graph.write import DISK_FULL_DE
 
