@@ -545,8 +545,47 @@ def _send(who: str, what: str, url: str, **kwargs: Any) -> httpx.Response:
     if r.status_code == 400:
         raise SyntaxError(r.text.strip() or f"the remote store refused the {what} (400)")
     if r.status_code >= 300:
-        raise RemoteError(f"{who} answered {r.status_code}: {r.text.strip()[:2000]}")
+        hint = endpoint_hint(url) if r.status_code in (404, 405) else ""
+        raise RemoteError(f"{who} answered {r.status_code}: {r.text.strip()[:2000]}{hint}")
     return r
+
+
+#: Where SPARQL servers answer queries, relative to the server's base URL: Oxigraph server
+#: (`/query`, its update endpoint `/update`), Virtuoso, QLever, Blazegraph and others (`/sparql`).
+ENDPOINT_PATHS = ("/query", "/sparql")
+
+
+def endpoint_hint(url: str) -> str:
+    """For a URL that is not a SPARQL endpoint (the server answered 404 or 405), the sentence
+    that says which URL to give instead: a `/query` or `/sparql` on the same server that answers
+    `ASK {}` with SPARQL results (probed, 5 s each), else, for a bare server URL, where the
+    common servers have theirs. "" if neither applies.
+
+    Why: `kg build --store http://host:7878` (an Oxigraph server's base URL) sent the update to
+    `/` and failed with Oxigraph's "POST / is not supported by this server", which does not say
+    that `--store` wants the query endpoint, `http://host:7878/query`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    for path in ENDPOINT_PATHS:
+        candidate = base + path
+        if candidate.rstrip("/") == url.rstrip("/"):
+            continue
+        try:
+            r = client().post(candidate, data={"query": "ASK {}"}, headers={"Accept": _RESULTS_JSON},
+                              timeout=httpx.Timeout(5.0))
+        except httpx.HTTPError:
+            continue
+        if r.status_code == 200 and r.headers.get("content-type", "").startswith(_RESULTS_JSON):
+            return (f". {redact(url)} is not a SPARQL endpoint; this server answers queries at "
+                    f"{redact(candidate)}: give that URL (--store {redact(candidate)}; the update "
+                    f"endpoint is derived from it: {redact(derive_update_url(candidate))})")
+    if not parts.path.strip("/"):
+        return (f". {redact(url)} is a server's base URL, not its SPARQL query endpoint: give that "
+                f"(Oxigraph server: {redact(base)}/query, Fuseki: {redact(base)}/DATASET/query, "
+                f"Virtuoso and QLever: {redact(base)}/sparql)")
+    return ""
 
 
 def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str] | str]:

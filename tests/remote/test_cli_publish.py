@@ -77,6 +77,27 @@ def test_failing_build_leaves_the_remote_unchanged(
     assert RemoteStore(url).version() == version
 
 
+
+def test_server_base_url_names_the_query_endpoint(
+        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer) -> None:
+    """`--store http://host:port` (Oxigraph's base URL, whose `/` answers POST with 404) names
+    the URL to give, found by asking the same server; nothing is written."""
+    from kg.store.remote import RemoteError, RemoteStore
+
+    base, query_url = scratch_oxigraph.base, scratch_oxigraph.query_url
+    res = run_kg("build", "--project", str(mini_project), "--store", base, "--no-reference", "-q")
+    assert res.returncode == 1
+    assert "POST / is not supported by this server" in res.stderr  # Oxigraph's own words, then ours:
+    assert (f"{base} is not a SPARQL endpoint; this server answers queries at {query_url}: give that URL "
+            f"(--store {query_url}; the update endpoint is derived from it: {scratch_oxigraph.update_url})"
+            ) in res.stderr
+    assert "published" not in res.stdout and "Traceback" not in res.stderr
+    assert remote_lines(query_url) == []
+    # the read side (kg serve --store URL) says the same
+    with pytest.raises(RemoteError, match=re.escape(f"this server answers queries at {query_url}: give that URL")):
+        RemoteStore(base + "/").query("ASK {}")
+
+
 def test_killed_publish_leaves_the_remote_unchanged(
         built_store: Path, run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer,
         tmp_path: Path) -> None:
