@@ -62,7 +62,7 @@ def test_query_table_shortens_iris(run_kg, cli_store: tuple[Path, Path]) -> None
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split("|")[0].strip() == "o"
-    assert lines[2].split("|")[0].strip() == "hnid:org/jugendamt-dortmund"
+    assert lines[2].split("|")[0].strip() == "hnorg:jugendamt-dortmund"  # a prefixed name one can paste back (no "/")
     assert "Jugendamt Dortmund" in lines[2]
     assert lines[-1] == "(1 row)"
 
@@ -179,7 +179,7 @@ def test_validate_violation_exits_1_with_both_languages(run_kg, mini_project: Pa
     res = run_kg("validate", "-q", "--project", str(mini_project))
     assert res.returncode == 1
     out = res.stdout
-    assert "hnid:org/ohne-name" in out
+    assert "hnorg:ohne-name" in out
     assert "rdfs:label" in out
     assert "Mindestanzahl / minimum count" in out
     assert "de: Eine Organisation braucht einen Namen (rdfs:label)." in out
@@ -197,7 +197,7 @@ def test_validate_json_and_turtle_reports(run_kg, mini_project: Path) -> None:
     assert data["conforms"] is False
     (result,) = data["results"]
     assert (result["focus_node"], result["result_path"], result["severity"]) == (
-        "hnid:org/ohne-name", "rdfs:label", "Violation")
+        "hnorg:ohne-name", "rdfs:label", "Violation")
     res = run_kg("validate", "-q", "--format", "turtle", "--project", str(mini_project))
     g = rdflib.Graph().parse(data=res.stdout, format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -261,6 +261,7 @@ def test_table_columns_line_up(rows: list[list[str]]) -> None:
 
 
 def test_short_iri_uses_longest_prefix() -> None:
-    assert short_iri("https://w3id.org/hilfenetz/id/org/lvr") == "hnid:org/lvr"
+    assert short_iri("https://w3id.org/hilfenetz/id/org/lvr") == "hnorg:lvr"
+    assert short_iri("https://w3id.org/hilfenetz/id/graph/build") == "hnid:graph/build"
     assert short_iri("https://w3id.org/hilfenetz/ontology#Offer") == "hn:Offer"
     assert short_iri("http://example.org/x") == "http://example.org/x"
