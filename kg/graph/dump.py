@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import rdf as ns
+from kg.store.fingerprint import version_of
 
 NQUADS_NAME = "hilfenetz.nq.gz"
 TRIG_NAME = "hilfenetz.trig.gz"
@@ -85,19 +85,6 @@ def graph_file_name(graph: str) -> str:
     return f"{GRAPH_DIR}/{stem}.ttl"
 
 
-def store_version(store: ox.Store, store_path: Path | None = None) -> str:
-    """A short key that changes when the store's content can have changed.
-
-    Built from the number of quads and, when the store lives on disk, the newest modification time
-    of its files (a SPARQL update rewrites RocksDB files; a rebuild replaces the directory).
-    """
-    h = hashlib.sha256(str(len(store)).encode())
-    if store_path is not None and Path(store_path).is_dir():
-        newest = max((entry.stat().st_mtime_ns for entry in os.scandir(store_path) if entry.is_file()), default=0)
-        h.update(str(newest).encode())
-    return h.hexdigest()[:16]
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -123,7 +110,7 @@ def dump_store(store: ox.Store, out_dir: Path, *, version: str | None = None) ->
     out = Path(out_dir)
     (out / GRAPH_DIR).mkdir(parents=True, exist_ok=True)
     manifest = Manifest(
-        version=version or store_version(store),
+        version=version or version_of(store, None),
         quads=len(store),
         created=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
@@ -152,7 +139,7 @@ def dump(store_path: Path, out_dir: Path) -> Manifest:
     from kg.store import open_read_only
 
     store = open_read_only(Path(store_path))
-    return dump_store(store, out_dir, version=store_version(store, Path(store_path)))
+    return dump_store(store, out_dir, version=version_of(store, store_path))
 
 
 def cached_dump(store: ox.Store, cache_dir: Path, version: str) -> tuple[Path, Manifest]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -38,11 +37,11 @@ from kg.query.cache import AnswerCache
 from kg.config import Settings
 from kg.query.workers import WorkerPool, default_memory_limit
 from kg.store import pid_alive
+from kg.store.fingerprint import MISSING, store_version
 
 log = logging.getLogger("hilfenetz.server")
 
 
-_MISSING = "missing"
 _SNAPSHOT_DIR = re.compile(r"^\.(?P<store>.+)\.snapshots-(?P<pid>\d+)-(?P<boot>[0-9a-f]+)$")
 
 
@@ -68,23 +67,6 @@ def remove_dead_snapshots(store_path: Path) -> list[Path]:
     if removed:
         log.info("removed %d snapshot director(y/ies) of stopped servers next to %s", len(removed), store_path)
     return removed
-
-
-def _files_fingerprint(path: Path) -> str:
-    """Hash of the store directory's inode and file names, sizes and mtimes (changes on every build)."""
-    h = hashlib.blake2b(digest_size=8)
-    try:
-        h.update(str(os.stat(path).st_ino).encode())
-        names = sorted(os.scandir(path), key=lambda e: e.name)
-        if not any(e.name == "CURRENT" for e in names):
-            return _MISSING
-        for entry in names:
-            if entry.is_file():
-                st = entry.stat()
-                h.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    except OSError:
-        return _MISSING
-    return h.hexdigest()
 
 
 class ServiceState:
@@ -130,7 +112,7 @@ class ServiceState:
                 raise FileNotFoundError(f"no store at {store_path}")
             self.store = ox.Store.read_only(str(store_path))
             read_path = store_path
-            self.version = f"r{_files_fingerprint(store_path)}"
+            self.version = f"r{store_version(store_path)}"
         self.pool = WorkerPool(settings.workers, str(read_path), memory_limit=default_memory_limit())
         self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes, settings.cache_entry_max_bytes)
         self._description_cache: dict[tuple[str, str], bytes] = {}
@@ -224,11 +206,11 @@ class ServiceState:
     async def _watch(self) -> None:
         """Read-only mode: notice a rebuilt store (`kg build` swaps the directory) and switch to
         it without a restart: reopen the handle, move the workers over, new version (cache keys)."""
-        fingerprint = _files_fingerprint(self.settings.store_path)
+        fingerprint = store_version(self.settings.store_path)
         while True:
             await asyncio.sleep(self.settings.watch_interval)
-            current = _files_fingerprint(self.settings.store_path)
-            if current == fingerprint or current == _MISSING:
+            current = store_version(self.settings.store_path)
+            if current == fingerprint or current == MISSING:
                 continue
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self._reopen)
@@ -245,7 +227,7 @@ class ServiceState:
         self.store = store
         self._counter += 1
         self.pool.set_store_path(str(self.settings.store_path), generation=self._counter)
-        self.version = f"r{_files_fingerprint(self.settings.store_path)}-{self._counter}"
+        self.version = f"r{store_version(self.settings.store_path)}-{self._counter}"
         self._description_cache.clear()
 
     async def close(self) -> None:

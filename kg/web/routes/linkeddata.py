@@ -39,7 +39,8 @@ from kg.graph.dataset import (
     licensed_sources,
     void_description,
 )
-from kg.graph.dump import Manifest, cached_dump, graph_file_name, store_version
+from kg.graph.dump import Manifest, cached_dump, graph_file_name
+from kg.store.fingerprint import last_modified, version_of
 from kg.web.render import pages
 from kg.query.describe import (
     RDF_TYPE,
@@ -211,7 +212,7 @@ class LinkedData:
     def version(self, store: ox.Store) -> str:
         if self._get_version is not None:
             return self._get_version()
-        return store_version(store, self.store_path)
+        return version_of(store, self.store_path)
 
     def last_modified(self) -> float:
         """Newest file in the store directory, else the server start (never in the future).
@@ -229,14 +230,8 @@ class LinkedData:
         return value
 
     def _newest_file(self) -> float:
-        if self.store_path is not None and Path(self.store_path).is_dir():
-            try:
-                newest = max((p.stat().st_mtime for p in Path(self.store_path).iterdir() if p.is_file()), default=0.0)
-            except OSError:
-                newest = 0.0
-            if newest:
-                return min(newest, time.time())
-        return self.started
+        newest = last_modified(self.store_path) if self.store_path is not None else None
+        return min(newest, time.time()) if newest else self.started
 
     def base_url(self, request: Request) -> str:
         """Where this service is reachable from outside (for absolute links in RDF and JSON)."""
