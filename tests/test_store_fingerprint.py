@@ -57,7 +57,8 @@ def test_no_store_is_missing_and_falls_back_to_the_quad_count(tmp_path: Path) ->
     memory = ox.Store()
     memory.add(_quad(1))
     assert version_of(memory, None) == "n1" == version_of(memory, tmp_path / "empty")
-    _make(tmp_path / "store", 3)
-    assert version_of(ox.Store.read_only(str(tmp_path / "store")), tmp_path / "store") == store_version(tmp_path / "store")
-    modified = last_modified(tmp_path / "store")
-    assert modified is not None and modified == max(p.stat().st_mtime for p in (tmp_path / "store").iterdir())
+    disk = tmp_path / "store"
+    _make(disk, 3)
+    assert version_of(ox.Store.read_only(str(disk)), disk) == store_version(disk)
+    modified = last_modified(disk)
+    assert modified is not None and modified == max(p.stat().st_mtime for p in disk.iterdir())
