@@ -54,7 +54,7 @@ def _by_component(report, name: str):  # noqa: ANN001, ANN202
 
 
 def test_subclass_target_found_via_ontology(report) -> None:  # noqa: ANN001
-    assert {r.focus_node for r in report.results} == {"hnid:org/ja"}
+    assert {r.focus_node for r in report.results} == {"hnorg:ja"}
     assert not report.conforms
 
 
@@ -67,7 +67,7 @@ def test_generated_messages_name_path_and_parameter(report) -> None:  # noqa: AN
     assert dt.message_en == 'Wrong datatype for hn:minAge: "drei" is not a valid xsd:integer'
     assert dt.message_de == 'Falscher Datentyp für hn:minAge: "drei" ist kein gültiger Wert vom Typ xsd:integer'
     cls = _by_component(report, "ClassConstraintComponent")
-    assert cls.message_de == "Der Wert hnid:org/other von hn:areaServed ist keine Instanz von hn:AdministrativeArea"
+    assert cls.message_de == "Der Wert hnorg:other von hn:areaServed ist keine Instanz von hn:AdministrativeArea"
 
 
 def test_complex_paths_are_rendered_like_sparql(report) -> None:  # noqa: ANN001
@@ -90,7 +90,7 @@ def test_warning_does_not_break_conformance_but_is_reported(report) -> None:  # 
 
 def test_text_report_shows_label_iri_rule_and_both_languages(report) -> None:  # noqa: ANN001
     text = report.to_text()
-    assert "Jugendamt Köln (hnid:org/ja)" in text
+    assert "Jugendamt Köln (hnorg:ja)" in text
     assert "Höchstanzahl / maximum count (sh:MaxCountConstraintComponent)" in text
     assert "de: Zu viele Werte für hn:abbreviation" in text
     assert "en: Too many values for hn:abbreviation" in text

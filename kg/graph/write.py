@@ -65,11 +65,11 @@ class WriteOutcome:
     ok: bool
     kind: str = ""  # syntax | violation | error | disk_full
     message: str = ""
-    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
     report_turtle: str = ""
     report_json: str = ""
     report_text: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
 
     @property
     def status(self) -> int:

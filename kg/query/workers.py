@@ -76,7 +76,6 @@ class QueryAnswer:
     body: bytes = b""
     kind: str = ""  # syntax | not_acceptable | too_many_rows | too_many_bytes | store | eval
     message: str = ""
-    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
     rows: int = 0  # solutions in the answer; for a `page` job: all solutions (the total)
     seconds: float = 0.0
     columns: list[str] = field(default_factory=list)  # `page` jobs: the projected variables
@@ -86,6 +85,7 @@ class QueryAnswer:
     digest: bytes = b""
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
+    message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
 
 
 # --------------------------------------------------------------------------------------------

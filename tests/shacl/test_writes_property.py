@@ -251,7 +251,7 @@ def test_a_type_given_as_text_is_refused(live: SimpleNamespace) -> None:
     outcome = writes.apply_update(live, text, base_iri=None, validate=True)
     assert outcome.kind == "violation" and live.store.dump(format=ox.RdfFormat.N_QUADS) == before
     report = outcome.report_text
-    assert "entity: hnid:org/test-typed-as-text" in report and "property: rdf:type" in report
+    assert "entity: hnorg:test-typed-as-text" in report and "property: rdf:type" in report
     assert "sh:NodeKindConstraintComponent" in report and 'value: "Organisation"' in report
     assert "nicht als Text" in report and "not as text" in report
     # an IRI-typed value is not what this rule refuses (the class's own shapes may still apply)
