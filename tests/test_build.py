@@ -14,7 +14,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg import rdf as ns
-from kg.graph.build import GRAPH_BUILD, build, building_path, old_path, recover
+from kg.graph.build import GRAPH_BUILD, build
+from kg.store.swap import building_path, old_path, recover
 from kg.errors import BuildError, BuildValidationError, KgError, SourceSyntaxError
 from kg.graph.sources import parse_project
 from kg.store import graph_counts, open_read_only
@@ -117,14 +118,14 @@ def test_shacl_violation_leaves_previous_store_byte_identical(mini_project: Path
     assert not report.conforms
     got = {(r.focus_node, r.result_path, r.constraint_component.rsplit("#", 1)[1]) for r in report.violations}
     assert got == {
-        ("hnid:org/ohne-name", "rdfs:label", "MinCountConstraintComponent"),
-        ("hnid:org/ohne-name", "hn:areaServed", "ClassConstraintComponent"),
+        ("hnorg:ohne-name", "rdfs:label", "MinCountConstraintComponent"),
+        ("hnorg:ohne-name", "hn:areaServed", "ClassConstraintComponent"),
     }
     text = str(info.value)
     assert "Eine Organisation braucht einen Namen (rdfs:label)." in text
     assert "An organisation needs a name (rdfs:label)." in text
-    assert "Der Wert hnid:org/jugendamt-dortmund von hn:areaServed ist keine Instanz von hn:AdministrativeArea" in text
-    assert "The value hnid:org/jugendamt-dortmund of hn:areaServed is not an instance of hn:AdministrativeArea" in text
+    assert "Der Wert hnorg:jugendamt-dortmund von hn:areaServed ist keine Instanz von hn:AdministrativeArea" in text
+    assert "The value hnorg:jugendamt-dortmund of hn:areaServed is not an instance of hn:AdministrativeArea" in text
     assert "data/seeds/demo.ttl" in text  # where to fix it
     assert snapshot(built_mini) == before
     assert _siblings(built_mini) == ["store"]
@@ -218,7 +219,7 @@ def test_no_reference_build_turns_unresolvable_area_links_into_warnings(tmp_path
     seed.write_text(seed.read_text() + "\norg:gesundheitsamt-dortmund hn:areaServed area:05315000 .\n")
     result = build(mini_project, tmp_path / "store", include_reference=False)
     warnings = [r for r in result.report.results if r.severity == "Warning"]
-    assert [(w.focus_node, w.value) for w in warnings] == [("hnid:org/gesundheitsamt-dortmund", "hnid:area/05315000")]
+    assert [(w.focus_node, w.value) for w in warnings] == [("hnorg:gesundheitsamt-dortmund", "area:05315000")]
     assert "reference data not loaded" in warnings[0].message_en
     assert "Referenzdaten nicht geladen" in warnings[0].message_de
 
@@ -300,7 +301,7 @@ def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, m
     got = sorted((r.focus_node, r.result_path) for r in report.violations)
     # curated part: org:kaputt has no label; Köln (05315000) has none either — found by both parts
     # (the seed links to it), reported once. Dortmund passes: its reference description (label, partOf a typed area) was part of the context.
-    assert got == [("hnid:area/05315000", "rdfs:label"), ("hnid:org/kaputt", "rdfs:label")]
+    assert got == [("area:05315000", "rdfs:label"), ("hnorg:kaputt", "rdfs:label")]
     assert any(n.startswith("curated data") for n in report.notes)
     assert any(n.startswith("reference data") for n in report.notes)
     sh = "http://www.w3.org/ns/shacl#"
@@ -315,13 +316,13 @@ def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_proje
     cache = tmp_path / "cache"
     bad = _split_store(tmp_path, mini_project, REF_TTL)
     first = validate_store(bad, cache_dir=cache, cache_key="k1")
-    assert [r.focus_node for r in first.violations] == ["hnid:area/05315000"]
+    assert [r.focus_node for r in first.violations] == ["area:05315000"]
     assert [p.name for p in cache.iterdir()] == ["reference-k1.ttl"]
     # same key: the stored result is reused (even though this store's reference data is fixed)
     fixed = _split_store(tmp_path, mini_project, REF_TTL.replace(
         "area:05315000 a hn:AdministrativeArea ;", 'area:05315000 a hn:AdministrativeArea ; rdfs:label "Köln"@de ;'))
     reused = validate_store(fixed, cache_dir=cache, cache_key="k1")
-    assert [r.focus_node for r in reused.violations] == ["hnid:area/05315000"]
+    assert [r.focus_node for r in reused.violations] == ["area:05315000"]
     assert any("reused" in n for n in reused.notes)
     # a new key (inputs changed) validates again
     fresh = validate_store(fixed, cache_dir=cache, cache_key="k2")

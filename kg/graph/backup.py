@@ -12,7 +12,7 @@ Layout (archive `.tar.gz`/`.tgz`, or a plain directory for any other output name
 Restore builds the new store in the same private directory a build uses (`.{name}.building-PID`,
 so an interrupted restore is cleaned up like an interrupted build), verifies every checksum,
 opens it and compares the quad counts, and only then swaps it into place with the build's
-two-rename swap under the build's lock (kg.graph.build.swap_into_place / recover). An existing
+two-rename swap under the build's lock (kg.store.swap.swap_into_place / recover). An existing
 non-empty store is only replaced with `force=True`.
 """
 
@@ -197,14 +197,14 @@ def verify(unpacked: Path) -> Manifest:
 
 def restore(source: Path, store_path: Path, *, force: bool = False) -> Manifest:
     """Restore the backup `source` to `store_path`, atomically; returns the manifest."""
-    from kg.graph.build import (
+    from kg.store import is_store
+    from kg.store.swap import (
         building_path,
         check_target,
         recover,
         store_lock,
         swap_into_place,
     )
-    from kg.store import is_store
 
     source, store_path = Path(source), Path(store_path).absolute()
     if not source.exists():

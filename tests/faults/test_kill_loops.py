@@ -192,7 +192,7 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
         kill_group(proc)
         proc.stderr.close()
         # what a restart sees: the build's own recovery (kg build runs it first; here directly)
-        from kg.graph.build import recover
+        from kg.store.swap import recover
 
         recover(store)
         if store_lines(store) == old:
