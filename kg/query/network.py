@@ -24,6 +24,8 @@ from typing import Any
 
 import networkx as nx
 
+from kg.store.protocol import QueryStore, solutions
+
 HN = "https://w3id.org/hilfenetz/ontology#"
 HNID = "https://w3id.org/hilfenetz/id/"
 SOURCE_GRAPH = HNID + "graph/source/"
@@ -112,11 +114,11 @@ SELECT ?a ?b ?coop ?prog ?start ?g WHERE {{
 _PART_OF = f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{HN}partOf> ?o }} }}"
 
 
-def _q(store: Any, query: str) -> Iterable[Any]:
-    return store.query(query, use_default_graph_as_union=True)
+def _q(store: QueryStore, query: str) -> Iterable[Any]:
+    return solutions(store.query(query, use_default_graph_as_union=True))
 
 
-def build_network(store: Any, include_events: bool = True) -> nx.MultiDiGraph:
+def build_network(store: QueryStore, include_events: bool = True) -> nx.MultiDiGraph:
     """The typed, sourced network of the store (see module docstring)."""
     kinds: dict[str, str] = {}
     labels: dict[str, str] = {}

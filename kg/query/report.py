@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 
 from kg.query.network import build_network, counts, degree_table
+from kg.store.protocol import QueryStore, solutions
 
 HN = "https://w3id.org/hilfenetz/ontology#"
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -111,10 +112,10 @@ SELECT DISTINCT ?p ?programme ?label ?start WHERE {{
 """
 
 
-def coverage(store: Any) -> list[dict[str, Any]]:
+def coverage(store: QueryStore) -> list[dict[str, Any]]:
     """Offers per (area, life phase), zeros included."""
     rows = []
-    for s in store.query(_COVERAGE, use_default_graph_as_union=True):
+    for s in solutions(store.query(_COVERAGE, use_default_graph_as_union=True)):
         rows.append({"area": s["area"].value, "areaLabel": s["areaLabel"].value if s["areaLabel"] else s["area"].value,
                      "order": int(s["order"].value), "phase": s["phase"].value,
                      "phaseLabel": s["phaseLabel"].value if s["phaseLabel"] else s["phase"].value,
@@ -122,14 +123,14 @@ def coverage(store: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def participation_by_year(store: Any) -> dict[str, dict[int, int]]:
+def participation_by_year(store: QueryStore) -> dict[str, dict[int, int]]:
     """Per programme (German label): participations that joined in each year — in the programme
     itself or in a cooperation, project, committee or event within it. The year is the stated
     start of the participation, else the start of its cooperation or the date of its event (a
     programme's own start is not the year a participant joined)."""
     seen: set[tuple[str, str]] = set()
     years: dict[str, Counter[int]] = defaultdict(Counter)
-    for s in store.query(_PARTICIPATION, use_default_graph_as_union=True):
+    for s in solutions(store.query(_PARTICIPATION, use_default_graph_as_union=True)):
         key = (s["p"].value, s["programme"].value)
         if key in seen:
             continue
@@ -187,7 +188,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], cols: list[str]) -> Path:
     return path
 
 
-def make_report(store: Any, out_dir: Path) -> Report:
+def make_report(store: QueryStore, out_dir: Path) -> Report:
     """Write every figure and table into `out_dir` (created)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

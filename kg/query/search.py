@@ -25,12 +25,15 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import snowballstemmer
 
 from kg.rdf import PREFIXES
+
+if TYPE_CHECKING:
+    from kg.store.protocol import QueryStore
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -226,7 +229,7 @@ class SearchIndex:
         return hits, len(ranked)
 
 
-def build_index(store: Any) -> SearchIndex:
+def build_index(store: QueryStore) -> SearchIndex:
     """Read labels, names, descriptions and types of every IRI with a text from the store.
 
     Uses `quads_for_pattern` (no SPARQL overhead): about 40 k texts and 180 k type triples
@@ -254,7 +257,7 @@ def build_index(store: Any) -> SearchIndex:
     return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri))
 
 
-def _types(store: Any, iri: str) -> set[str]:
+def _types(store: QueryStore, iri: str) -> set[str]:
     """rdf:type values of one IRI (asserted and inferred), looked up when needed: reading all
     180 k type triples up front would double the index build time."""
     return {q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(RDF_TYPE), None, None)
@@ -279,7 +282,7 @@ class SearchService:
     """The index of the current store version: rebuilt on first use after every version change
     (a build or a committed write changes the version), under a lock so only one rebuild runs."""
 
-    def __init__(self, get_store: Callable[[], Any], get_version: Callable[[], str]) -> None:
+    def __init__(self, get_store: Callable[[], QueryStore], get_version: Callable[[], str]) -> None:
         self._get_store = get_store
         self._get_version = get_version
         self._lock = threading.Lock()

@@ -29,10 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg import allocator
 from kg.sparql.text import syntax_error_messages
+
+if TYPE_CHECKING:
+    from kg.store.protocol import QueryStore
 
 # --------------------------------------------------------------------------------------------
 # messages
@@ -209,7 +212,7 @@ def _graph_terms(iris: list[str] | None) -> list[Any] | None:
     return [ox.NamedNode(i) for i in iris]
 
 
-def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_bytes: int | None = None,
+def execute_job(store: QueryStore, job: QueryJob, *, max_rows: int | None = None, max_bytes: int | None = None,
                 emit: Callable[[bytes], None] | None = None) -> QueryAnswer:
     """Run one query on an open store and serialise the answer under the job's limits (or the
     lower `max_rows`/`max_bytes` given here). With `emit` and `job.stream_after`, a SELECT
@@ -272,7 +275,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
         return QueryAnswer(False, kind="eval", message=f"{type(exc).__name__}: {exc}")
 
 
-def execute_inline(store: Any, job: QueryJob, max_rows: int, max_bytes: int) -> QueryAnswer | None:
+def execute_inline(store: QueryStore, job: QueryJob, max_rows: int, max_bytes: int) -> QueryAnswer | None:
     """Answer `job` right here under a small answer cap, or None if the answer is larger.
 
     For single-pattern queries only (kg.sparql.text.is_single_pattern): their work is
@@ -337,7 +340,7 @@ def _row_bound(format_key: str, body: bytes, earlier: int = 0, pieces_before: in
     return max(0, marks - 1)
 
 
-def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result: Any, start: float,
+def _solutions_answer(store: QueryStore, job: QueryJob, kwargs: dict[str, Any], result: Any, start: float,
                       emit: Callable[[bytes], None] | None = None) -> QueryAnswer:
     """A SELECT answer in the asked format, under the byte and the row limit.
 

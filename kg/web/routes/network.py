@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import networkx as nx
 from fastapi import APIRouter, Query, Request
@@ -31,6 +31,9 @@ from kg.query.network import (
     to_json,
 )
 
+if TYPE_CHECKING:
+    from kg.store.protocol import QueryStore
+
 MEDIA = {"json": "application/json", "graphml": "application/graphml+xml", "gexf": "application/gexf+xml"}
 
 
@@ -41,7 +44,7 @@ def _error(name: str, msg: str, kind: str = "value_error") -> JSONResponse:
 class NetworkCache:
     """The projection of the current store version (rebuilt when the version changes)."""
 
-    def __init__(self, get_store: Callable[[], Any], get_version: Callable[[], str]) -> None:
+    def __init__(self, get_store: Callable[[], QueryStore], get_version: Callable[[], str]) -> None:
         self._get_store, self._get_version = get_store, get_version
         self._lock = threading.Lock()
         self._graphs: dict[bool, tuple[str, nx.MultiDiGraph]] = {}
@@ -67,7 +70,7 @@ def _serialise(g: nx.MultiDiGraph, fmt: str) -> Response:
     return Response(buf.getvalue(), media_type=MEDIA[fmt])
 
 
-def make_router(get_store: Callable[[], Any], get_version: Callable[[], str]) -> APIRouter:
+def make_router(get_store: Callable[[], QueryStore], get_version: Callable[[], str]) -> APIRouter:
     """Router with /api/network and /api/network/path."""
     cache = NetworkCache(get_store, get_version)
     router = APIRouter(tags=["network"])

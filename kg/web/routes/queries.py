@@ -29,7 +29,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -46,6 +46,9 @@ from kg.sparql.params import (
 )
 from kg.query.cache import CachedAnswer, if_none_match, make_etag
 from kg.query.workers import QueryJob
+
+if TYPE_CHECKING:
+    from kg.store.protocol import QueryStore
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100
@@ -312,7 +315,7 @@ def catalogue_entry(query: NamedQuery, request: Request) -> dict[str, Any]:
     }
 
 
-def make_router(get_store: Callable[[], Any], queries_dir: Path) -> APIRouter:
+def make_router(get_store: Callable[[], QueryStore], queries_dir: Path) -> APIRouter:
     """A router with `GET /api/queries` and one `GET /api/queries/{name}` per file.
 
     Raises kg.sparql.params.QueryFileError when a file is broken (the app must not start)."""
@@ -345,7 +348,7 @@ def _description(query: NamedQuery) -> str:
     return text + f"\n\nSource file: `queries/{query.path.name}` (runs unchanged at /sparql)."
 
 
-def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Request], Any]:
+def _endpoint(query: NamedQuery, get_store: Callable[[], QueryStore]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         errors: list[ParamError] = []
         page = per_page = 0

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.query.search import SearchService, expand_type
+
+if TYPE_CHECKING:
+    from kg.store.protocol import QueryStore
 
 MAX_QUERY = 200
 MAX_LIMIT = 100
@@ -77,7 +80,7 @@ def _error(name: str, msg: str, kind: str = "value_error") -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["query", name], "msg": msg, "type": kind}]}, status_code=422)
 
 
-def make_router(get_store: Callable[[], Any], get_version: Callable[[], str]) -> APIRouter:
+def make_router(get_store: Callable[[], QueryStore], get_version: Callable[[], str]) -> APIRouter:
     """The search router with its own index service."""
     service = SearchService(get_store, get_version)
     router = APIRouter(tags=["search"])
