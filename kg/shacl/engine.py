@@ -204,7 +204,7 @@ class Run:
         return got
 
     def _focus_exact(self, shape: Shape) -> set[Any]:
-        from kg.shacl.exact import RDF_TYPE, SUBCLASS
+        from kg.shacl.exact import RDF_TYPE
 
         out: set[Any] = set()
         d = self.data
@@ -212,15 +212,7 @@ class Run:
             if kind == "node":
                 out.add(t)
             elif kind == "class":
-                classes = {t}
-                todo = [t]
-                while todo:
-                    c = todo.pop()
-                    for sub in d.subjects(SUBCLASS, c):
-                        if sub not in classes:
-                            classes.add(sub)
-                            todo.append(sub)
-                for c in classes:
+                for c in d.subclasses(t):
                     out |= d.subjects(RDF_TYPE, c)
             elif kind == "subjectsOf":
                 out |= {q.subject for q in d.quads(None, t, None)}

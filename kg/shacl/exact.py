@@ -11,7 +11,7 @@ shapes) are decided through `conforms`, memoised per (shape, node).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,22 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDFS_LITERAL = URIRef("http://www.w3.org/2000/01/rdf-schema#Literal")
 _RDFS_DATATYPE = URIRef("http://www.w3.org/2000/01/rdf-schema#Datatype")
 _LANGSTRING = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
+
+
+def class_closure(cls: Any, step: Callable[[Any], Iterable[Any]]) -> set[Any]:
+    """`cls` and every class reached from it by repeating `step`, cycles included: with `step`
+    giving a class's rdfs:subClassOf objects, its superclasses (rdfs:subClassOf*); with the
+    subjects, its subclasses. The one subclass closure of kg.shacl: DataView memoises both
+    directions, and the SPARQL plan (kg.shacl.compile.SUBCLASSES) and the focus nodes of
+    sh:targetClass (kg.shacl.engine) use DataView.subclasses."""
+    seen = {cls}
+    todo = [cls]
+    while todo:
+        for other in step(todo.pop()):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
 
 
 class ValidationFailure(RuntimeError):
@@ -102,30 +118,14 @@ class DataView:
         """cls and everything it is an rdfs:subClassOf*, memoised (class hierarchies are small)."""
         got = self._supers.get(cls)
         if got is None:
-            seen = {cls}
-            todo = [cls]
-            while todo:
-                c = todo.pop()
-                for sup in self.objects(SUBCLASS, c):
-                    if sup not in seen:
-                        seen.add(sup)
-                        todo.append(sup)
-            got = self._supers[cls] = frozenset(seen)
+            got = self._supers[cls] = frozenset(class_closure(cls, lambda c: self.objects(SUBCLASS, c)))
         return got
 
     def subclasses(self, cls: Any) -> list[Any]:
         """cls and every class rdfs:subClassOf* it, memoised, sorted (for query text)."""
         got = self._subs.get(cls)
         if got is None:
-            seen = {cls}
-            todo = [cls]
-            while todo:
-                c = todo.pop()
-                for sub in self.subjects(SUBCLASS, c):
-                    if sub not in seen:
-                        seen.add(sub)
-                        todo.append(sub)
-            got = self._subs[cls] = sorted(seen, key=str)
+            got = self._subs[cls] = sorted(class_closure(cls, lambda c: self.subjects(SUBCLASS, c)), key=str)
         return got
 
     def is_instance(self, node: Any, cls: Any) -> bool:
