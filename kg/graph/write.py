@@ -47,6 +47,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
 from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES
 
 log = logging.getLogger("hilfenetz.server.writes")
@@ -72,9 +73,22 @@ class WriteOutcome:
     @property
     def status(self) -> int:
         """The HTTP status this outcome calls for."""
-        if self.ok:
-            return 200
-        return {"violation": 422, "disk_full": 507}.get(self.kind, 400)
+        return 200 if self.ok else self.error().http_status
+
+    def error(self) -> QuerySyntaxError | WriteRefused:
+        """The exception a refused write stands for (kg.web.http.error_response answers it)."""
+        if self.kind == "syntax":
+            return QuerySyntaxError(syntax_message("SPARQL update", self.message))
+        if self.kind == "disk_full":
+            return DiskFull(self.message, de=DISK_FULL_DE)
+        if self.kind == "violation":
+            return WriteViolation(
+                "The write was refused: it violates the SHACL shapes; nothing was changed.",
+                self.report_text, self.report_json, self.report_turtle,
+                de="Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.",
+            )
+        return WriteRefused(f"The update failed: {self.message}",
+                            de="Das Update ist fehlgeschlagen; nichts wurde geändert.")
 
 
 DISK_FULL_EN = "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."

@@ -32,6 +32,18 @@ from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
 from kg import allocator
+from kg.errors import (  # noqa: F401 - QueryTimeout, WorkerCrashed, ClientGone stay importable from here
+    AnswerTooLarge,
+    ClientGone,
+    EvaluationError,
+    KgError,
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreReadError,
+    WorkerCrashed,
+    syntax_message,
+)
 
 # --------------------------------------------------------------------------------------------
 # messages
@@ -85,15 +97,25 @@ class QueryAnswer:
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
 
+    def error(self) -> KgError:
+        """The exception an error reply stands for (kg.web.http.error_response answers it).
+        For not_acceptable, `message` is the query form; the caller names the formats."""
+        kind, message = self.kind, self.message
+        if kind == "syntax":
+            return QuerySyntaxError(syntax_message("SPARQL query", message))
+        if kind == "not_acceptable":
+            return NotAcceptable(f"No acceptable format for these results ({message}).")
+        if kind in ("too_many_rows", "too_many_bytes"):
+            return AnswerTooLarge(kind, message)
+        if kind == "store":
+            return StoreReadError(f"The store could not be read: {message}",
+                                  de="Der Store konnte nicht gelesen werden.")
+        return EvaluationError(f"The query could not be evaluated: {message}",
+                               de="Die Abfrage konnte nicht ausgewertet werden.")
+
 
 # --------------------------------------------------------------------------------------------
 # worker side
-
-
-class _LimitExceeded(Exception):
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
 
 
 class _CappedWriter:
@@ -132,10 +154,10 @@ class _CappedWriter:
             self.lines += chunk.count(b"\n")
             if self.lines > self.max_lines:
                 self.exceeded = "too_many_rows"
-                raise _LimitExceeded(self.exceeded)
+                raise AnswerTooLarge(self.exceeded)
         if self.size > self.max_bytes:
             self.exceeded = "too_many_bytes"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         if self.emit is not None:
             self.pending += len(chunk)
             if self.pending >= self.emit_after:
@@ -150,7 +172,7 @@ class _CappedWriter:
         if self.too_many_rows is not None and self.too_many_rows(
                 _row_bound(self.format_key or "", b"", separators, len(self.emitted))):
             self.exceeded = "too_many_rows"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         self.parts.clear()
         self.pending = 0
         if self._hash is None:
@@ -572,23 +594,6 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> Non
 
 # --------------------------------------------------------------------------------------------
 # parent side
-
-
-class QueryTimeout(Exception):
-    """The query passed its deadline; its worker was killed."""
-
-    def __init__(self, limit: float, queued: bool = False) -> None:
-        super().__init__(limit)
-        self.limit = limit
-        self.queued = queued
-
-
-class WorkerCrashed(Exception):
-    """A worker died while running the query (e.g. out of memory)."""
-
-
-class ClientGone(Exception):
-    """The client disconnected; the query was stopped."""
 
 
 @dataclass(eq=False)

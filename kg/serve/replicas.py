@@ -84,6 +84,7 @@ from typing import Any
 
 from kg import allocator
 from kg.config import Settings
+from kg.errors import ReplicaError
 from kg.serve.sharedlimits import SharedTokenBuckets
 from kg.serve.sharedmetrics import SharedMetrics
 from kg.store.embedded import pid_alive
@@ -102,10 +103,6 @@ BACKLOG = 2048
 #: prctl(2) options (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-
-
-class ReplicaError(ValueError):
-    """The replica count cannot be used with these settings (message in English and German)."""
 
 
 def check_replicas(settings: Settings, replicas: int) -> None:

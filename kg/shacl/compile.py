@@ -23,6 +23,7 @@ import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
+from kg.errors import ShapeError
 from kg.shacl.paths import Path, parse_path, to_sparql
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -31,10 +32,6 @@ RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 # a surrogate datatype for literals pyoxigraph would rewrite (see kg.shacl.engine.load_exact)
 SURROGATE = "urn:x-hilfenetz:literal:"
-
-
-class ShapeError(ValueError):
-    """The shapes graph is not well-formed SHACL (validation must fail, not guess)."""
 
 
 def to_ox(t: rdflib.term.Node) -> Any:

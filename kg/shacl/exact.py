@@ -19,6 +19,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import Literal, URIRef
 
+from kg.errors import ValidationFailure
 from kg.shacl.compile import SURROGATE, Constraint, Shape, to_rdf
 from kg.shacl.paths import evaluate as eval_path
 
@@ -28,10 +29,6 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _RDFS_LITERAL = URIRef("http://www.w3.org/2000/01/rdf-schema#Literal")
 _RDFS_DATATYPE = URIRef("http://www.w3.org/2000/01/rdf-schema#Datatype")
 _LANGSTRING = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
-
-
-class ValidationFailure(RuntimeError):
-    """SHACL says validation fails (e.g. a recursive shape): no report can be given."""
 
 
 @dataclass

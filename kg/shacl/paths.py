@@ -14,11 +14,9 @@ import rdflib
 from rdflib import RDF
 from rdflib.collection import Collection
 
+from kg.errors import PathError
+
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-
-
-class PathError(ValueError):
-    """The shapes graph holds something that is not a well-formed SHACL property path."""
 
 
 @dataclass(frozen=True)

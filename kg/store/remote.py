@@ -51,6 +51,8 @@ from typing import IO, Any
 import httpx
 import pyoxigraph as ox
 
+from kg.errors import RemoteError
+
 #: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
 DEFAULT_TIMEOUT = 120.0
 _RESULTS_JSON = "application/sparql-results+json"
@@ -69,10 +71,6 @@ _BUILD_GRAPH = "https://w3id.org/hilfenetz/id/graph/build"
 
 _client_lock = threading.Lock()
 _client_state: dict[str, Any] = {}
-
-
-class RemoteError(RuntimeError):
-    """The remote store answered with an error that is neither a syntax error nor a connection failure."""
 
 
 def _timeout() -> float:

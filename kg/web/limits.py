@@ -30,6 +30,8 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from kg.errors import QueryTooLong
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -195,7 +197,7 @@ class LimitsMiddleware:
             receive = _capped_receive(receive, limit)
             try:
                 await self.app(scope, receive, send)
-            except _QueryTooLong:
+            except QueryTooLong:
                 await _plain(
                     send, 413,
                     f"The query is longer than the limit of {limit} bytes.\n"
@@ -212,12 +214,8 @@ def _is_direct_query(scope: Scope) -> bool:
     return False
 
 
-class _QueryTooLong(Exception):
-    """The direct query body passed the query length limit (raised before a response started)."""
-
-
 def _capped_receive(receive: Receive, limit: int) -> Receive:
-    """`receive` that raises _QueryTooLong once more than `limit` body bytes arrived."""
+    """`receive` that raises QueryTooLong once more than `limit` body bytes arrived."""
     seen = 0
 
     async def capped() -> Message:
@@ -226,7 +224,7 @@ def _capped_receive(receive: Receive, limit: int) -> Receive:
         if message.get("type") == "http.request":
             seen += len(message.get("body") or b"")
             if seen > limit:
-                raise _QueryTooLong()
+                raise QueryTooLong()
         return message
 
     return capped

@@ -32,10 +32,10 @@ from kg.web.http import (
     BodyTooLarge,
     charset_ok,
     error,
+    error_response,
     media_type,
     read_body,
     scope_header,
-    syntax_message,
     too_large,
     valid_iri,
 )
@@ -56,10 +56,9 @@ from kg.query.workers import (
     run_with_parser_stack,
 )
 
-try:  # metrics are optional (kg.web.metrics is another helper's module)
-    from kg.web.metrics import METRICS
-except Exception:  # noqa: BLE001
-    METRICS = None  # type: ignore[assignment]
+from kg.errors import NotAcceptable
+from kg.graph.write import apply_update
+from kg.web.metrics import METRICS
 
 router = APIRouter()
 log = logging.getLogger("hilfenetz.server")
@@ -70,8 +69,6 @@ UPDATE_MEDIA = "application/sparql-update"
 
 
 def _metric(kind: str, name: str, *args: Any, **labels: Any) -> None:
-    if METRICS is None:
-        return
     try:
         getattr(METRICS, kind)(name, *args, **labels)
     except Exception:  # noqa: BLE001 - metrics must never break a request
@@ -584,18 +581,13 @@ def _answer(request: Request, entry: CachedAnswer) -> Response:
 
 def _failure(answer: Any, form: str | None) -> Response:
     kind = answer.kind
-    if kind == "syntax":
-        return error(400, syntax_message("SPARQL query", answer.message))
     if kind == "not_acceptable":
         offers = RESULT_FORMATS if answer.message in ("SELECT", "ASK") else GRAPH_FORMATS
-        return error(406, f"No acceptable format for these results; available: {describe_offers(offers)}.")
+        text = f"No acceptable format for these results; available: {describe_offers(offers)}."
+        return error_response(NotAcceptable(text))
     if kind in ("too_many_rows", "too_many_bytes"):
         _metric("inc", "hilfenetz_sparql_limit_total", limit=kind)
-        return PlainTextResponse(answer.message + "\n", status_code=413)
-    if kind == "store":
-        return error(503, f"The store could not be read: {answer.message}", "Der Store konnte nicht gelesen werden.")
-    return error(400, f"The query could not be evaluated: {answer.message}",
-                 "Die Abfrage konnte nicht ausgewertet werden.")
+    return error_response(answer.error())
 
 
 # ------------------------------------------------------------------------------------------
@@ -636,7 +628,6 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
     if forbidden is not None:
         return forbidden
     update = sparql_text.inject_using(text, using, using_named)
-    from kg.graph.write import apply_update
 
     def work() -> Any:
         with state.write_lock:
@@ -653,22 +644,4 @@ def write_outcome_response(request: Request, outcome: Any, success: Response | N
         _metric("inc", "hilfenetz_writes_total", result="ok")
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
-    if outcome.kind == "syntax":
-        return error(400, syntax_message("SPARQL update", outcome.message))
-    if outcome.kind == "disk_full":
-        from kg.graph.write import DISK_FULL_DE
-
-        return error(507, outcome.message, DISK_FULL_DE)
-    if outcome.kind == "violation":
-        accept = request.headers.get("accept", "")
-        if "json" in accept:
-            return Response(outcome.report_json, status_code=422, media_type="application/json")
-        if "turtle" in accept:
-            return Response(outcome.report_turtle, status_code=422, media_type="text/turtle; charset=utf-8")
-        body = (
-            "The write was refused: it violates the SHACL shapes; nothing was changed.\n"
-            "Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.\n\n"
-            + outcome.report_text
-        )
-        return PlainTextResponse(body, status_code=422)
-    return error(400, f"The update failed: {outcome.message}", "Das Update ist fehlgeschlagen; nichts wurde geändert.")
+    return error_response(outcome.error(), request.headers.get("accept", ""))
