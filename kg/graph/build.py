@@ -260,8 +260,8 @@ def _soften_missing_reference(store: ox.Store, report: ValidationReport) -> int:
 
 
 BULK_REFERENCE_PREFIX = ns.HNID + "graph/reference/"
-RDF_TYPE = ns.PREFIXES["rdf"] + "type"
-RDFS_LABEL = ns.PREFIXES["rdfs"] + "label"
+RDF_TYPE = ns.RDF_TYPE
+RDFS_LABEL = ns.RDFS_LABEL
 
 
 def _is_bulk_reference(graph: str) -> bool:
@@ -467,7 +467,7 @@ def _validate_store(
 
             t = time.perf_counter()
             rg = rdflib.Graph().parse(cached, format="turtle")
-            focus = {str(o) for o in rg.objects(None, rdflib.URIRef(ns.PREFIXES["sh"] + "focusNode"))}
+            focus = {str(o) for o in rg.objects(None, rdflib.URIRef(ns.SH + "focusNode"))}
             part_b = report_from_graph(rg, shapes, _labels_graph(store, focus), ontology, engine=engine,
                                        graphs_of=graphs_of)
             part_b.seconds = time.perf_counter() - t
@@ -507,19 +507,19 @@ def _metadata_quads(project_root: Path, counts: dict[str, int]) -> list[ox.Quad]
     count of every graph (void:triples). Only standard vocabulary (PROV, VoID, DOAP), so the
     metadata never needs terms the ontology does not define."""
     g = ox.NamedNode(GRAPH_BUILD)
-    s = ox.NamedNode(ns.HNID + "build/current")
-    xsd = ns.PREFIXES["xsd"]
-    prov = ns.PREFIXES["prov"]
+    s = ox.NamedNode(ns.BUILD_NODE)
+    xsd = ns.XSD
+    prov = ns.PROV
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     quads = [
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(prov + "Activity"), g),
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdfs"] + "label"), ox.Literal("kg build"), g),
+        ox.Quad(s, ox.NamedNode(ns.RDF_TYPE), ox.NamedNode(prov + "Activity"), g),
+        ox.Quad(s, ox.NamedNode(ns.RDFS_LABEL), ox.Literal("kg build"), g),
         ox.Quad(s, ox.NamedNode(prov + "endedAtTime"), ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), g),
     ]
     commit = _git_commit(project_root)
     if commit:
         quads.append(ox.Quad(s, ox.NamedNode("http://usefulinc.com/ns/doap#revision"), ox.Literal(commit), g))
-    void = "http://rdfs.org/ns/void#"
+    void = ns.VOID
     for graph, n in sorted(counts.items()):
         if not graph:
             continue

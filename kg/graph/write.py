@@ -48,7 +48,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
-from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES
+from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES, HN, PREFIXES, RDFS_LABEL
+from kg.sparql.text import mentioned_iris
 
 log = logging.getLogger("hilfenetz.server.writes")
 
@@ -103,8 +104,6 @@ def is_disk_full(exc: BaseException) -> bool:
 
 def _prefixes() -> dict[str, str]:
     """The project prefixes, usable in updates without PREFIX (as in queries)."""
-    from kg.rdf import PREFIXES
-
     return dict(PREFIXES)
 
 
@@ -169,9 +168,6 @@ def graphs_of_update(update: str, before: Any, base_iri: str | None = None) -> s
     would be a write silently lost: the change is committed from this diff)."""
     from urllib.parse import urljoin
 
-    from kg.rdf import PREFIXES
-    from kg.sparql.text import mentioned_iris
-
     iris = mentioned_iris(update, PREFIXES)
     if iris is None:
         return None
@@ -222,7 +218,7 @@ def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
 
     rg = report_graph(outcome.new_violations, shapes.g)
     labels = rdflib.Graph()
-    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    label = ox.NamedNode(RDFS_LABEL)
     for r in outcome.new_violations:
         if not isinstance(r.focus, ox.Literal):
             for q in store.quads_for_pattern(r.focus, label, None, None):
@@ -258,7 +254,7 @@ def _inference_possible(store: Any) -> bool:
     from kg.graph.infer import AXIOM_GRAPHS
 
     probes = [(None, None, None, ox.NamedNode(g)) for g in (*AXIOM_GRAPHS, GRAPH_INFERRED)]
-    probes.append((None, ox.NamedNode("https://w3id.org/hilfenetz/ontology#participant"), None, None))
+    probes.append((None, ox.NamedNode(HN + "participant"), None, None))
     return any(next(iter(store.quads_for_pattern(*p)), None) is not None for p in probes)
 
 

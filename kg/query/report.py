@@ -27,9 +27,8 @@ import matplotlib.pyplot as plt
 import networkx as nx
 
 from kg.query.network import build_network, counts, degree_table
+from kg.rdf import HN, HNID
 
-HN = "https://w3id.org/hilfenetz/ontology#"
-HNID = "https://w3id.org/hilfenetz/id/"
 COLOURS = {"person": "#e6550d", "organisation": "#3182bd", "area": "#31a354", "programme": "#756bb1",
            "project": "#9e9ac8", "network": "#636363", "event": "#fdae6b"}
 ACTOR_KINDS = ("organisation", "person", "area", "network")

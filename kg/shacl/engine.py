@@ -41,6 +41,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
+from kg.rdf import RDF_LANGSTRING, XSD_STRING
 from kg.shacl.compile import (
     SH,
     SIMPLE,
@@ -699,7 +700,7 @@ def report_graph(results: Iterable[Result], shapes: rdflib.Graph) -> rdflib.Grap
 
 # ------------------------------------------------------------------------- loading rdflib data
 
-_SAFE_DATATYPES = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_SAFE_DATATYPES = {XSD_STRING, RDF_LANGSTRING}
 
 
 class _Roundtrip:

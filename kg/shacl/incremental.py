@@ -25,6 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from kg.rdf import SH_VIOLATION
 from kg.shacl.compile import Shape, ShapesGraph
 from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result
 from kg.shacl.paths import Path
@@ -216,7 +217,7 @@ def apply_change(store: ox.Store, shapes: rdflib.Graph | ShapesGraph, change: Ch
     _apply(store, added, removed)
     results = validate_nodes(data, targets, cands)
     old_keys = {_key(r) for r in old_results}
-    fresh = [r for r in results if r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+    fresh = [r for r in results if r.shape.severity == rdflib.URIRef(SH_VIOLATION)
              and _key(r) not in old_keys]
     if fresh:
         _apply(store, removed, added)
@@ -229,7 +230,7 @@ def _loose_key(r: Result) -> tuple[Any, ...]:
 
 
 def _violation(r: Result) -> bool:
-    return r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+    return r.shape.severity == rdflib.URIRef(SH_VIOLATION)
 
 
 class _AllGraphsBut(DataView):

@@ -15,8 +15,9 @@ from rdflib import RDF
 from rdflib.collection import Collection
 
 from kg.errors import PathError
+from kg.rdf import SH as _SH
 
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SH = rdflib.Namespace(_SH)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SKOS
 
-from kg.rdf import PREFIXES
+from kg.rdf import PREFIXES, XSD, XSD_STRING
+from kg.rdf import SH as _SH
 
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SH = rdflib.Namespace(_SH)
 _SHORT = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 
@@ -36,7 +37,7 @@ def shorten(iri: str) -> str:
     return f"<{iri}>"
 
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = XSD
 _BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
 
 
@@ -64,7 +65,7 @@ def term_text(term: rdflib.term.Node | None) -> str:
             return f"{text}@{term.language}"
         if term.datatype is not None and str(term.datatype) in _BARE and _looks_numeric(str(term)):
             return str(term)  # Turtle shorthand: 3, 2.5, true
-        if term.datatype and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype and str(term.datatype) != XSD_STRING:
             return f"{text}^^{shorten(str(term.datatype))}"
         return text
     return f"_:{term}"

@@ -43,19 +43,17 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import ParamError, QueryFileError, QueryFilesError
-from kg.rdf import PREFIXES
+from kg.rdf import HNID, PREFIXES, XSD
 
 # queries_catalog is a pure module (no web framework, no store); it only lives in kg.web
 from kg.sparql.catalog import ExampleQuery, load_example, with_prefixes
 
-HNID = "https://w3id.org/hilfenetz/id/"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE = re.compile(r"^(iri|resource|concept|string|integer|date)(?:\(([^()\s]*)\))?$")
 _IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,12}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 DEFAULT_STRING_MAX = 200
-XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def expand_curie(text: str, prefixes: Mapping[str, str] = PREFIXES) -> str | None:

@@ -52,6 +52,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import RemoteError
+from kg.rdf import BUILD_NODE, GRAPH_BUILD
 
 #: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
 DEFAULT_TIMEOUT = 120.0
@@ -66,8 +67,8 @@ GRAPH_CACHE_BYTES = 256 * 1024 * 1024
 #: linked-data pages and the label lookups behind them ask the same patterns again and again.
 PATTERN_CACHE_QUADS = 200_000
 PATTERN_CACHE_MAX_QUADS = 2_000
-_BUILD_NODE = "https://w3id.org/hilfenetz/id/build/current"
-_BUILD_GRAPH = "https://w3id.org/hilfenetz/id/graph/build"
+_BUILD_NODE = BUILD_NODE
+_BUILD_GRAPH = GRAPH_BUILD
 
 _client_lock = threading.Lock()
 _client_state: dict[str, Any] = {}

@@ -36,7 +36,7 @@ from kg.query.describe import (
     Vocabulary,
 )
 
-CANONICAL_BASE = "https://w3id.org/hilfenetz"
+CANONICAL_BASE = ns.CANONICAL_BASE
 LANGS = ("de", "en")
 
 #: Interface texts in both languages.

@@ -551,7 +551,7 @@ def make_router(
     return router
 
 
-OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+OWL_VERSION_IRI = ns.OWL_VERSION_IRI
 
 
 def _is_named_graph(store: ox.Store, iri: str) -> bool:

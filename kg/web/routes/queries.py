@@ -46,6 +46,7 @@ from kg.sparql.params import (
 )
 from kg.query.cache import CachedAnswer, if_none_match, make_etag
 from kg.query.workers import QueryJob
+from kg.rdf import XSD
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100
@@ -53,7 +54,6 @@ MAX_PER_PAGE = 1000
 #: Request parameters the API itself reads (not query parameters).
 CONTROL = ("format", "page", "per_page")
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "jsonld": "application/ld+json"}
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
                            "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
                            "unsignedShort", "unsignedByte")}
