@@ -40,6 +40,7 @@ from kg.graph.dataset import (
     void_description,
 )
 from kg.graph.dump import Manifest, cached_dump, graph_file_name, store_version
+from kg.i18n import Msg
 from kg.web.render import pages
 from kg.query.describe import (
     RDF_TYPE,
@@ -517,10 +518,10 @@ def make_router(
         ]
         rows.append((f"{root}/downloads/SHA256SUMS", "SHA256SUMS", "sha256sum -c"))
         rows.append((f"{root}/downloads/manifest.json", "manifest.json", "application/json"))
-        intro = {
-            "de": f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
-            "en": f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
-        }[ctx.lang]
+        intro = Msg(
+            f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
+            f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
+        ).text(ctx.lang)
         body = pages.listing_page(ctx, pages.t("downloads", ctx.lang), intro, rows).encode()
         return conditional_response(request, body, "text/html; charset=utf-8", last_modified=ld.last_modified(),
                                     headers={"Vary": "Accept, Accept-Language"})

@@ -8,7 +8,6 @@ Content-Security-Policy that forbids foreign origins and inline scripts.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from kg.rdf import PREFIXES
 from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
 from kg.store.remote import with_substitutions
+from kg.web.render.pages import script_json
 
 STATIC_DIR = Path(__file__).with_name("static")
 #: Where the example queries live when nothing else says so: the checkout the package runs from.
@@ -64,16 +64,11 @@ def queries_dir(request: Request) -> Path:
     return Path.cwd() / "queries"
 
 
-def _json_for_script(data: object) -> str:
-    """JSON safe to embed in a <script type=application/json> element (no `</script>` breakout)."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    html = html.replace("__PREFIXES_JSON__", _json_for_script(PREFIXES))
+    html = html.replace("__PREFIXES_JSON__", script_json(PREFIXES, indent=None))
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
