@@ -16,7 +16,6 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 from kg.graph.dump import Manifest
-
 from kg.rdf import (
     CANONICAL_BASE,
     CC,

@@ -48,6 +48,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
+from kg.graph import infer
+from kg.graph.infer import AXIOM_GRAPHS
 from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES, HN, PREFIXES, RDFS_LABEL
 from kg.sparql.text import mentioned_iris
 
@@ -189,6 +191,7 @@ def _shapes_of(store: Any) -> Any | None:
 
     import rdflib
 
+    # kg.shacl loads rdflib (~0.5-1 s): imported on the first validated write, not with every server
     from kg.shacl.compile import ShapesGraph
 
     data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES)
@@ -212,6 +215,7 @@ def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
     """(Turtle, JSON, text) of the new violations, with labels of the focus nodes."""
     import rdflib
 
+    # kg.shacl loads rdflib: see _shapes_of
     from kg.shacl.compile import to_rdf
     from kg.shacl.engine import report_graph
     from kg.shacl.report import report_from_graph
@@ -230,7 +234,7 @@ def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
 def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str, str, bool]:
     """Check the change between the live store and the staging copy with the native engine;
     (acceptable, Turtle, JSON, text of the report, validated in full?)."""
-    from kg.shacl.incremental import Change, check_change
+    from kg.shacl.incremental import Change, check_change  # kg.shacl loads rdflib: see _shapes_of
 
     shapes_after = _shapes_of(after)
     if shapes_after is None:
@@ -251,8 +255,6 @@ def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str
 def _inference_possible(store: Any) -> bool:
     """Whether `infer` could derive anything at all: it needs axioms or participations (or there
     is an inferred graph to keep up to date). Saves the recomputation on plain stores."""
-    from kg.graph.infer import AXIOM_GRAPHS
-
     probes = [(None, None, None, ox.NamedNode(g)) for g in (*AXIOM_GRAPHS, GRAPH_INFERRED)]
     probes.append((None, ox.NamedNode(HN + "participant"), None, None))
     return any(next(iter(store.quads_for_pattern(*p)), None) is not None for p in probes)
@@ -261,8 +263,6 @@ def _inference_possible(store: Any) -> bool:
 def inferred_patch(before: Any, after: Any, diff: Diff) -> tuple[list[ox.Quad], list[ox.Quad], bool]:
     """(quads to add to, quads to remove from the inferred graph of `before`, recomputed in full?)
     so that it equals a fresh inference of `after`'s data."""
-    from kg.graph import infer
-
     if not (_inference_possible(before) or _inference_possible(after)):
         return [], [], False
     axioms = infer.Axioms(after)

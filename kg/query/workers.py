@@ -44,6 +44,7 @@ from kg.errors import (  # noqa: F401 - QueryTimeout, WorkerCrashed, ClientGone 
     WorkerCrashed,
     syntax_message,
 )
+from kg.query.cache import body_digest, body_hasher
 
 # --------------------------------------------------------------------------------------------
 # messages
@@ -165,8 +166,6 @@ class _CappedWriter:
         return len(chunk)
 
     def _emit(self) -> None:
-        from kg.query.cache import body_hasher
-
         data = b"".join(self.parts)
         separators = self.row_separators + _row_separators(self.format_key, data)
         if self.too_many_rows is not None and self.too_many_rows(
@@ -185,8 +184,6 @@ class _CappedWriter:
 
     def digest(self) -> bytes:
         """kg.query.cache.body_digest of everything written (emitted parts and the rest)."""
-        from kg.query.cache import body_digest
-
         if self._hash is None:
             return body_digest(self.getvalue())
         whole = self._hash.copy()
@@ -322,8 +319,6 @@ def _with_limits(job: QueryJob, max_rows: int | None, max_bytes: int | None) -> 
 
 
 def _ok(format_key: str, body: bytes, rows: int, start: float) -> QueryAnswer:
-    from kg.query.cache import body_digest
-
     return QueryAnswer(True, format_key, body, rows=rows, seconds=time.perf_counter() - start,
                        digest=body_digest(body))
 
@@ -527,7 +522,8 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             import resource
 
             resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
-    from kg.store import open_query_store  # embedded path or remote URL
+    # imported here, after the memory limit: the store library loads inside it (embedded path or remote URL)
+    from kg.store import open_query_store
 
     loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store), name="kg-query-loop")
     _start_with_parser_stack(loop)

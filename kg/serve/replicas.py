@@ -83,7 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from kg import allocator
-from kg.config import Settings
+from kg.config import Settings, token_from_env
 from kg.errors import ReplicaError
 from kg.serve.sharedlimits import SharedTokenBuckets
 from kg.serve.sharedmetrics import SharedMetrics
@@ -304,6 +304,8 @@ def _child_main(settings: Settings, sock: socket.socket | None, index: int, log_
             print(f"kg serve: replica {index} cannot listen on {settings.host}:{settings.port}: {exc}",
                   file=sys.stderr, flush=True)
             sys.exit(STARTUP_FAILURE)
+    # here, in the replica, not at the top: the supervising process never builds an app, and
+    # FastAPI with every route costs it ~2.5 s to import
     import uvicorn
 
     from kg.web.app import create_app
@@ -650,8 +652,6 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m kg.serve.replicas STORE PORT N [--rate-limit R] [--no-cache] [--workers W]`:
     run replicas without the main CLI (the benchmark and the tests use it)."""
     import argparse
-
-    from kg.config import token_from_env
 
     ap = argparse.ArgumentParser(prog="python -m kg.serve.replicas")
     ap.add_argument("store", type=Path)

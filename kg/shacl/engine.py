@@ -70,8 +70,9 @@ from kg.shacl.compile import (
     value_check,
     values_query,
 )
-from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
+from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
+from kg.shacl.report import report_from_graph
 
 __all__ = ["ValidationFailure", "load_exact", "report_graph", "validate_graphs", "validate_store"]
 
@@ -205,8 +206,6 @@ class Run:
         return got
 
     def _focus_exact(self, shape: Shape) -> set[Any]:
-        from kg.shacl.exact import RDF_TYPE, SUBCLASS
-
         out: set[Any] = set()
         d = self.data
         for kind, t in shape.targets:
@@ -581,8 +580,6 @@ def validate_store(
     scan-first queries are checked on small data too).
     Raises ValidationFailure for shapes graphs SHACL says cannot be validated.
     """
-    from kg.shacl.report import report_from_graph
-
     start = time.perf_counter()
     run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates, scan_min_focus)
     with run.timed("-", "report"):

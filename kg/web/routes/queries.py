@@ -47,6 +47,7 @@ from kg.sparql.params import (
 from kg.query.cache import CachedAnswer, if_none_match, make_etag
 from kg.query.workers import QueryJob
 from kg.rdf import XSD
+from kg.web.routes.sparql import failure_response, run_in_pool
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100
@@ -183,8 +184,6 @@ async def evaluate(request: Request, query: NamedQuery, bound: dict[str, Any], p
     runs too long is stopped, its worker replaced, the client gets 503).
 
     (columns, the rows of the page as terms, total number of rows), or the error response."""
-    from kg.web.routes.sparql import failure_response, run_in_pool
-
     settings = request.app.state.kg.settings
     started = time.monotonic()
     outcome = await run_in_pool(request, page_job(query, bound, page, per_page, settings),

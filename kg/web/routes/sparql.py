@@ -59,6 +59,7 @@ from kg.query.workers import (
 from kg.errors import NotAcceptable
 from kg.graph.write import apply_update
 from kg.web.metrics import METRICS
+from kg.web.render.service_description import description_response
 
 router = APIRouter()
 log = logging.getLogger("hilfenetz.server")
@@ -113,8 +114,6 @@ async def sparql_get(request: Request) -> Response:
         )
     queries = params.all("query")
     if not queries:
-        from kg.web.render.service_description import description_response
-
         return await description_response(request, _state(request))
     if len(queries) > 1:
         return error(400, "Exactly one `query` parameter is allowed.", "Genau ein `query`-Parameter ist erlaubt.")
