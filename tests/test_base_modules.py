@@ -176,3 +176,16 @@ def test_every_kg_module_imports_on_its_own() -> None:
         for k in [k for k in sys.modules if k == "kg" or k.startswith("kg.")]:
             del sys.modules[k]
         sys.modules.update(saved)
+
+
+def test_one_script_safe_json_helper_for_pages_and_the_query_ui() -> None:
+    from kg.web.render.pages import script_json
+    from kg.web.routes import ui
+
+    data = {"x": "</script><!-- & -->"}
+    for indent in (None, 1):
+        text = script_json(data, indent=indent)
+        assert "<" not in text and ">" not in text and "&" not in text
+        assert json.loads(text) == data
+    assert not hasattr(ui, "_json_for_script")
+    assert ui.script_json is script_json
