@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import multiprocessing as mp
 import os
 import select
@@ -31,7 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
-from kg import allocator
+from kg import allocator, formats
 from kg.errors import (  # noqa: F401 - QueryTimeout, WorkerCrashed, ClientGone stay importable from here
     AnswerTooLarge,
     ClientGone,
@@ -55,8 +54,8 @@ class QueryJob:
     """What a worker needs to answer one query. Plain data: it is pickled through a pipe."""
 
     query: str
-    result_format: str | None  # key of kg.web.negotiation.RESULT_FORMATS (SELECT/ASK)
-    graph_format: str | None  # key of kg.web.negotiation.GRAPH_FORMATS (CONSTRUCT/DESCRIBE)
+    result_format: str | None  # key of a kg.formats.RESULT_FORMATS entry (SELECT/ASK)
+    graph_format: str | None  # key of a kg.formats.GRAPH_FORMATS entry (CONSTRUCT/DESCRIBE)
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     union_default_graph: bool = True
@@ -197,27 +196,6 @@ class _CappedWriter:
         return b"".join(self.parts)
 
 
-@functools.cache
-def _formats() -> tuple[dict[str, Any], dict[str, Any]]:
-    import pyoxigraph as ox
-
-    results = {
-        "json": ox.QueryResultsFormat.JSON,
-        "xml": ox.QueryResultsFormat.XML,
-        "csv": ox.QueryResultsFormat.CSV,
-        "tsv": ox.QueryResultsFormat.TSV,
-    }
-    graphs = {
-        "ttl": ox.RdfFormat.TURTLE,
-        "nt": ox.RdfFormat.N_TRIPLES,
-        "nq": ox.RdfFormat.N_QUADS,
-        "trig": ox.RdfFormat.TRIG,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-    }
-    return results, graphs
-
-
 def _graph_terms(iris: list[str] | None) -> list[Any] | None:
     import pyoxigraph as ox
 
@@ -237,7 +215,6 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
 
     if max_rows is not None or max_bytes is not None:
         job = _with_limits(job, max_rows, max_bytes)
-    results_fmts, graph_fmts = _formats()
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
     if job.default_prefixes:
@@ -260,7 +237,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
         if isinstance(result, ox.QueryBoolean):
             if job.result_format is None:
                 return QueryAnswer(False, kind="not_acceptable", message="ASK")
-            body = result.serialize(format=results_fmts[job.result_format])
+            body = result.serialize(format=formats.by_key(job.result_format).results)
             return _ok(job.result_format, body, 1, start)
         if isinstance(result, ox.QuerySolutions):
             if job.result_format is None:
@@ -274,7 +251,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
             triples.append(triple)
             if len(triples) > job.max_rows:
                 return _limit_answer("too_many_rows", job)
-        fmt = graph_fmts[job.graph_format]
+        fmt = formats.by_key(job.graph_format).rdf
         prefixes = _used_prefixes(triples, job.prefixes) if job.graph_format in ("ttl", "trig", "rdfxml") else None
         body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
         if len(body) > job.max_bytes:
@@ -361,7 +338,6 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
     are bounded by counting bytes (`_row_bound`); only an answer whose bound passes the row
     limit is evaluated once more as TSV and counted exactly (rare: it takes about as many rows
     as the limit). A streamed answer is checked so before each part goes out."""
-    results_fmts, _ = _formats()
     sink = _CappedWriter(job.max_bytes, job.max_rows + 1 if job.result_format == "tsv" else None,
                          emit=emit, emit_after=job.stream_after if emit is not None else 0)
     sink.format_key = job.result_format
@@ -376,8 +352,9 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
         # a streamed answer is checked before each part goes out, so an answer over the limit
         # is stopped near the limit rather than after it has been sent in full
         sink.too_many_rows = lambda bound: bound > job.max_rows and counted() is None
+    results_format = formats.by_key(job.result_format or "").results  # execute_job checked it is set
     try:
-        result.serialize(sink, format=results_fmts[job.result_format])
+        result.serialize(sink, format=results_format)
     except Exception:
         if sink.exceeded:
             return _limit_answer(sink.exceeded, job)

@@ -27,13 +27,16 @@ from starlette.responses import PlainTextResponse, Response
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
 from kg.web.auth import check_write_token
-from kg.query.cache import CachedAnswer, etag_from_digest, if_none_match, make_etag
+from kg.query.cache import CachedAnswer
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
     error,
     error_response,
+    etag,
+    etag_of,
     media_type,
+    not_modified,
     read_body,
     scope_header,
     too_large,
@@ -325,7 +328,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         _metric("inc", "hilfenetz_sparql_refused_total", reason="service")
         return forbidden
     accept = request.headers.get("accept")
-    fmt_param = params.one("format")
+    fmt_param = tuple(params.all("format"))
     result_fmt = negotiate(accept, RESULT_FORMATS, fmt_param)
     graph_fmt = negotiate(accept, GRAPH_FORMATS, fmt_param)
     if form in ("SELECT", "ASK") and result_fmt is None:
@@ -404,8 +407,8 @@ class _Finisher:
 
     def entry(self, answer: QueryAnswer, body: bytes) -> CachedAnswer:
         """The cache entry for `body` (the whole answer), keeping it when the version is current."""
-        etag = etag_from_digest(self.version, answer.digest) if answer.digest else make_etag(self.version, body)
-        entry = CachedAnswer(self.content_type(answer), body, etag)
+        tag = etag(answer.digest, self.version) if answer.digest else etag_of(body, self.version)
+        entry = CachedAnswer(self.content_type(answer), body, tag)
         state = _state(self.request)
         if self.version == state.version:
             state.cache.put(self.key, entry)
@@ -573,7 +576,7 @@ class AnswerResponse(Response):
 
 def _answer(request: Request, entry: CachedAnswer) -> Response:
     scope = request.scope
-    if if_none_match(scope_header(scope, b"if-none-match"), entry.etag):
+    if not_modified(scope, entry.etag):
         return AnswerResponse(entry, not_modified=True)
     return AnswerResponse(entry, head=scope["method"] == "HEAD")
 
