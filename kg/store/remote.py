@@ -51,8 +51,10 @@ from typing import IO, Any
 import httpx
 import pyoxigraph as ox
 
-#: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
-DEFAULT_TIMEOUT = 120.0
+from kg.config import SETTING, env_setting
+
+#: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
+DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
 #: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
@@ -76,10 +78,7 @@ class RemoteError(RuntimeError):
 
 
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("HILFENETZ_REMOTE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    return float(env_setting("remote_timeout"))
 
 
 def client() -> httpx.Client:
