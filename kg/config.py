@@ -361,8 +361,9 @@ def _server_rows() -> tuple[Setting, ...]:
 
 #: Options of commands that are not part of a server's Settings.
 OPTION_ROWS: tuple[Setting, ...] = (
-    Setting("store", "var/store", "store directory; for `kg build` and `kg serve` also the query endpoint URL "
-            "of a SPARQL 1.1 server (docs/remote-store.md)", kind="option", env="HILFENETZ_STORE",
+    Setting("store", "var/store", "store directory; for `kg build` and `kg serve` the flag may also give the "
+            "query endpoint URL of a SPARQL 1.1 server (docs/remote-store.md; the variable is always a directory)",
+            kind="option", env="HILFENETZ_STORE",
             flag="--store", metavar="PATH", commands=STORE_COMMANDS),
     Setting("project", None, "project root with ontology/ and data/ (default: found from the current directory "
             "upwards, else the checkout kg is installed from)", kind="option", parse=Path, flag="--project",

@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kg.cli.common import add_quiet, add_settings, progress, project, store_location
+from kg.cli.common import add_quiet, add_settings, progress, project, remote_store, store_path
 from kg.config import default_store
 from kg.errors import KgError
 from kg.graph.build import build
 from kg.graph.publish import publish
 from kg.query.output import format_rows, short_iri
 from kg.shacl import DEFAULT_ENGINE, ENGINES
-from kg.store import is_remote
 from kg.store.remote import RemoteError, redact
 
 
@@ -45,19 +44,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    location = store_location(args)
-    if is_remote(location):
-        return _build_remote(args, location)
+    url = remote_store(args)
+    if url is not None:
+        return _build_remote(args, url)
     if args.update_url:
         raise KgError("--update-url only goes with --store URL (a remote store)")
-    store_path = Path(location)
+    store = store_path(args)
     start = time.perf_counter()
     result = build(
-        project(args), store_path,
+        project(args), store,
         include_reference=not args.no_reference, engine=args.engine, progress=progress(args.quiet),
         use_cache=not args.no_cache,
     )
-    _print_build(args, result, str(store_path), start)
+    _print_build(args, result, str(store), start)
     return 0
 
 

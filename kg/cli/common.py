@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.config import SETTING, SETTINGS, default_store
+from kg.store import is_remote
 
 #: The checkout this package lives in (kg/cli/common.py → the folder that holds kg/).
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -83,9 +84,11 @@ def store_path(args: argparse.Namespace) -> Path:
     return Path(args.store) if args.store is not None else default_store()
 
 
-def store_location(args: argparse.Namespace) -> str:
-    """The store as given: a directory, or the URL of a remote SPARQL store (kg build, kg serve)."""
-    return str(args.store) if args.store is not None else str(default_store())
+def remote_store(args: argparse.Namespace) -> str | None:
+    """The URL of a remote SPARQL store if --store gives one (`kg build`, `kg serve`), else None.
+    Only the flag may be a URL: $HILFENETZ_STORE is a directory for every command
+    (docs/remote-store.md)."""
+    return str(args.store) if args.store is not None and is_remote(str(args.store)) else None
 
 
 def project(args: argparse.Namespace) -> Path:

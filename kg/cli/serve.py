@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from pathlib import Path
 
 from kg import allocator
-from kg.cli.common import add_settings, project, store_location
+from kg.cli.common import add_settings, project, remote_store, store_path
 from kg.config import Settings, resolve
 from kg.errors import KgError
 from kg.graph.build import build
 from kg.serve.replicas import ReplicaError, auto_replicas, check_replicas, run_replicas, serve_one
-from kg.store import is_remote
 from kg.store.remote import redact
 
 
@@ -42,14 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the parsed options and the environment (kg.config.Settings.from_sources)."""
     root = project(args)
-    location = store_location(args)
-    store_url: str | None = None
-    if is_remote(location):
-        store_url = location
+    store_url = remote_store(args)
+    if store_url is not None:
         # not a store: where the downloads cache of the remote's dumps goes (var/.remote-….downloads)
         store = root / "var" / f"remote-{hashlib.sha256(store_url.encode()).hexdigest()[:12]}"
     else:
-        store = Path(location).resolve()
+        store = store_path(args).resolve()
     settings = Settings.from_sources(vars(args), store_path=store, store_url=store_url, project_root=root)
     if store_url and settings.write_token:
         raise KgError(
