@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+import pyoxigraph as ox
+
 from kg.cli.common import add_settings, store_path
 from kg.query.output import format_rows, short_iri
 from kg.rdf import GRAPH_INFERRED
@@ -31,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c"
         + (f" LIMIT {args.top}" if args.top > 0 else "")
     )
-    classes = [(r["c"].value, int(r["n"].value)) for r in store.query(q, use_default_graph_as_union=True)]
+    solutions = store.query(q, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT query
+    classes = [(r["c"].value, int(r["n"].value)) for r in solutions]
     if args.format == "json":
         out = {
             "graphs": dict(sorted(counts.items())),
