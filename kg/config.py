@@ -2,8 +2,10 @@
 flag and help, each written once (in the style of Datasette's settings table).
 
 Why one table: the same default used to be typed in the Settings dataclass, in the `kg serve`
-options and in `kg.web.limits`, and 14 `HILFENETZ_*` variables were read in 13 modules. Now
-everything is derived from `SETTINGS`:
+options and in `kg.web.limits`, and 14 `HILFENETZ_*` variables were read in 13 modules. The rows
+of a server's settings are the fields of the `Settings` dataclass, each declared with `_row(default,
+help, flag=…, env=…)`, so it is typed and declared once; the command options (OPTION_ROWS) and the
+process-level knobs (PROCESS_ROWS) follow; `SETTINGS` joins them. Derived from it:
 - `Settings`, the immutable settings of one server (the app, the workers and the CLI agree; tests
   create several servers with different limits side by side);
 - the options of `kg serve` and the `--store`/`--project` options of the other commands
@@ -95,6 +97,11 @@ def _rate_env(text: str) -> dict[str, Any]:
     """HILFENETZ_RATE_LIMIT sets two fields at once: the rate and the burst."""
     rate, burst = parse_rate(text)
     return {"rate_limit": rate, "rate_burst": burst}
+
+
+def _proxies_env(text: str) -> dict[str, Any]:
+    """HILFENETZ_TRUSTED_PROXIES: the addresses --trusted-proxy gives one at a time, comma-separated."""
+    return {"trusted_proxies": comma_list(text)}
 
 
 def parse_replicas(text: str) -> int | str:
@@ -256,7 +263,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = _row((), "reverse proxy whose X-Forwarded-For names the client, for the "
                                                 "rate limit (flag repeatable; variable comma-separated)",
                                             flag="--trusted-proxy", metavar="ADDRESS", repeat=True,
-                                            commands=SERVE, env="HILFENETZ_TRUSTED_PROXIES", parse=comma_list)
+                                            commands=SERVE, env="HILFENETZ_TRUSTED_PROXIES", env_parse=_proxies_env)
     warm_caches: bool = _row(False, "precompute dumps, dataset description and JSON-LD context in the "
                                     "background at start (`kg serve` does unless --no-warm; tests leave it off "
                                     "to save CPU)", flag="--no-warm", switch_value=False, cli_default=True,
@@ -285,11 +292,13 @@ class Settings:
     @classmethod
     def from_sources(cls, cli: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None,
                      **fixed: Any) -> Settings:
-        """Settings from a command line and an environment: every field by `resolve` (the flag's value
-        in `cli`, keyed by field name, None = not given; else its variable in `environ`; else its
-        default). `fixed` sets fields the caller worked out itself (store_path, project_root, …).
+        """Settings from a command line and an environment, by the precedence of `resolve`: the flag's
+        value in `cli` (keyed by field name; None = not given), else its variable in `environ`, else
+        its default (for a command line, i.e. `cli` not None, `cli_default` where a row has one).
+        `fixed` sets fields the caller worked out itself (store_path, project_root, …).
         `cli["write_token_env"]` names another variable to read the write token from. A variable
         that is not a valid value is a KgError naming it."""
+        command_line = cli is not None
         cli = dict(cli or {})
         env = os.environ if environ is None else environ
         env_values = _env_values(env, token_env=cli.get("write_token_env"))
@@ -303,7 +312,7 @@ class Settings:
             if value is _UNSET:
                 value = env_values.get(f.name, _UNSET)
             if value is _UNSET:
-                value = row.cli_default if cli and row.cli_default is not _UNSET else row.default
+                value = row.cli_default if command_line and row.has_cli_default else row.default
             if value is _UNSET:
                 raise KgError(f"setting {f.name} has no value")
             values[f.name] = value

@@ -61,12 +61,25 @@ def test_every_flag_of_the_table_is_accepted_by_its_commands(row) -> None:  # no
         if row.is_switch:
             args = parser.parse_args(_argv(command, row.flag))
             assert getattr(args, row.name) == row.switch_value
+            if row.kind == "server":
+                assert getattr(Settings.from_sources(vars(args), {}, store_path="s"), row.name) == row.switch_value
             continue
         sample = SAMPLES[row.type_name]
         args = parser.parse_args(_argv(command, row.flag, sample))
         expected = row.parse(sample)
         assert getattr(args, row.name) == ([expected] if row.repeat else expected), command
+        if row.kind == "server":  # and the value arrives in the Settings as given
+            settings = Settings.from_sources(vars(args), {}, store_path="s")
+            assert getattr(settings, row.name) == ((expected,) if row.repeat else expected), command
         assert getattr(parser.parse_args(_argv(command)), row.name) is None  # not given: env/default decide
+
+
+def test_repeated_flags_collect_their_values_in_the_settings() -> None:
+    args = make_parser().parse_args(["serve", "--trusted-proxy", "10.0.0.1", "--trusted-proxy", "10.0.0.2",
+                                     "--allow-service", "Example.org", "--no-warm", "--rate-limit", "2"])
+    s = Settings.from_sources(vars(args), {"HILFENETZ_TRUSTED_PROXIES": "10.9.9.9"}, store_path="s")
+    assert s.trusted_proxies == ("10.0.0.1", "10.0.0.2") and s.service_allow == ("Example.org",)
+    assert (s.warm_caches, s.rate_limit, s.rate_burst) == (False, 2.0, 200)
 
 
 def test_kg_serve_has_exactly_the_options_of_the_table() -> None:
@@ -98,6 +111,7 @@ def test_precedence_is_flag_then_environment_then_default() -> None:
 
 def test_settings_from_a_command_line_warm_their_caches_and_plain_settings_do_not() -> None:
     assert Settings(store_path=Path("s")).warm_caches is False
+    assert Settings.from_sources(None, {}, store_path="s").warm_caches is False
     assert Settings.from_sources({"warm_caches": None}, {}, store_path="s").warm_caches is True
     assert Settings.from_sources({"warm_caches": False}, {}, store_path="s").warm_caches is False
 
