@@ -31,6 +31,7 @@ from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
 from kg import allocator, formats
+from kg.config import env_setting
 from kg.errors import (  # noqa: F401 - QueryTimeout, WorkerCrashed, ClientGone stay importable from here
     AnswerTooLarge,
     ClientGone,
@@ -527,11 +528,8 @@ def _spin_until_next_job(conn: Connection, seconds: float) -> None:
 
 
 def worker_spin_seconds() -> float:
-    """How long a worker spins for the next job (HILFENETZ_WORKER_SPIN_MS, default 2; 0 = off)."""
-    try:
-        return max(0.0, float(os.environ.get("HILFENETZ_WORKER_SPIN_MS", "2"))) / 1000
-    except ValueError:
-        return 0.002
+    """How long a worker spins for the next job (process setting worker_spin_ms; 0 = off)."""
+    return float(env_setting("worker_spin_ms")) / 1000
 
 
 def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> None:
@@ -894,10 +892,6 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 
 def default_memory_limit() -> int | None:
-    """Per-worker data segment limit from HILFENETZ_WORKER_MEMORY_MB (default 4096; 0 = none)."""
-    raw = os.environ.get("HILFENETZ_WORKER_MEMORY_MB", "4096").strip()
-    try:
-        mb = int(raw)
-    except ValueError:
-        return None
+    """Per-worker data segment limit from the process setting worker_memory_mb (0 = none)."""
+    mb = int(env_setting("worker_memory_mb"))
     return mb * 1024 * 1024 if mb > 0 else None

@@ -20,7 +20,7 @@ lookup from a bound node, ~4 µs per row handed to Python):
   answered approximately.
 
 Every step is timed (`Run.timings`; the per-kind CPU seconds go into the report's notes, the
-slowest steps to stderr with HILFENETZ_SHACL_PROFILE=1 or to the DEBUG log).
+slowest steps to stderr with HILFENETZ_SHACL_PROFILE=1 (kg.config) or to the DEBUG log).
 
 `validate_graphs(data, shapes, ontology)` does the same for rdflib graphs, loading them into an
 in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
@@ -29,7 +29,6 @@ in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +40,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
+from kg.config import env_setting
 from kg.rdf import RDF_LANGSTRING, XSD_STRING
 from kg.shacl.compile import (
     SH,
@@ -628,9 +628,10 @@ def profile_table(timings: Sequence[Timing], top: int = 25) -> str:
 
 
 def _log_timings(run: Run, seconds: float) -> None:
-    if os.environ.get("HILFENETZ_SHACL_PROFILE") or log.isEnabledFor(logging.DEBUG):
+    profile = env_setting("shacl_profile")
+    if profile or log.isEnabledFor(logging.DEBUG):
         text = f"native SHACL run: {seconds:.2f} s wall, {run.queries} queries\n" + profile_table(run.timings)
-        if os.environ.get("HILFENETZ_SHACL_PROFILE"):
+        if profile:
             import sys
 
             print(text, file=sys.stderr)

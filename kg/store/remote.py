@@ -51,11 +51,12 @@ from typing import IO, Any
 import httpx
 import pyoxigraph as ox
 
+from kg.config import SETTING, env_setting
 from kg.errors import RemoteError
 from kg.rdf import BUILD_NODE, GRAPH_BUILD
 
-#: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
-DEFAULT_TIMEOUT = 120.0
+#: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
+DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
 #: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
@@ -75,10 +76,7 @@ _client_state: dict[str, Any] = {}
 
 
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("HILFENETZ_REMOTE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    return float(env_setting("remote_timeout"))
 
 
 def client() -> httpx.Client:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI
 
-from kg.config import Settings
+from kg.config import Settings, env_setting
 from kg.web.http import HeadAsGet
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.query.service import ServiceState
@@ -42,8 +42,9 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
 
     # before the store opens: its threads then share the capped malloc arenas too (measured:
     # with glibc's default the main process grew from ~0.7 to ~1.05 GB in 180 s of soak load,
-    # capped at 2 it stayed flat; bench/results/soak.md)
-    ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
+    # capped at 2 it stayed flat; bench/results/soak.md). The one place the cap is applied:
+    # uvicorn's threads, started later, share the capped arenas as well.
+    ops.limit_malloc_arenas(env_setting("malloc_arenas"))
     state = ServiceState(settings)
     shared = group.shared_metrics(METRICS) if group is not None else None
 

@@ -8,12 +8,12 @@ Content-Security-Policy that forbids foreign origins and inline scripts.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from kg.config import env_setting
 from kg.rdf import PREFIXES
 from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
@@ -44,7 +44,7 @@ def queries_dir(request: Request) -> Path:
 
     Order: `app.state.queries_dir`, the project root of the app settings (`app.state.settings` or
     `app.state.kg.settings`),
-    `$HILFENETZ_QUERIES`, the checkout this package was installed from, `./queries`."""
+    the process setting `queries` ($HILFENETZ_QUERIES), the checkout this package was installed from, `./queries`."""
     state = request.app.state
     explicit = getattr(state, "queries_dir", None)
     if explicit:
@@ -55,9 +55,9 @@ def queries_dir(request: Request) -> Path:
             root = getattr(settings, attr, None)
             if root:
                 return Path(root) / "queries"
-    env = os.environ.get("HILFENETZ_QUERIES")
-    if env:
-        return Path(env)
+    configured = env_setting("queries")
+    if configured is not None:
+        return Path(configured)
     packaged = _PACKAGE_PROJECT_ROOT / "queries"
     if packaged.is_dir():
         return packaged
