@@ -58,7 +58,7 @@ _INTS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegati
                            "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
                            "unsignedShort", "unsignedByte")}
 _FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 
 
 def queries_dir_for(settings: Any) -> Path:

@@ -20,9 +20,9 @@ from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
 from kg.store.remote import with_substitutions
 
-STATIC_DIR = Path(__file__).with_name("static")
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 #: Where the example queries live when nothing else says so: the checkout the package runs from.
-_PACKAGE_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
