@@ -317,8 +317,8 @@ def make_router(
             if requested_profile(request.headers.get("accept")) == PROFILE_EXPANDED:
                 body = json.dumps(framer.expand(doc), ensure_ascii=False, indent=1).encode()
                 del headers["Content-Location"]  # the .jsonld file is the compacted document
-                return conditional_response(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
-                                            last_modified=ld.last_modified(), headers=headers)
+                return conditional(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
+                                   last_modified=ld.last_modified(), headers=headers)
             body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
         else:
             body = ld.render_rdf(d.triples(), fmt)
