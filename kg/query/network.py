@@ -24,10 +24,9 @@ from typing import Any
 
 import networkx as nx
 
+from kg.rdf import HN, HNID
 from kg.store.protocol import QueryStore, solutions
 
-HN = "https://w3id.org/hilfenetz/ontology#"
-HNID = "https://w3id.org/hilfenetz/id/"
 SOURCE_GRAPH = HNID + "graph/source/"
 
 #: node kind by class, first match wins (kap-do is both Project and Network: project)

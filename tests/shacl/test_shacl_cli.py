@@ -23,7 +23,7 @@ BAD = """@prefix ex: <http://example.org/> . <a> a ex:C ."""
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kg.cli.shacl", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "kg.cli", "shacl", *args], cwd=ROOT,
                           check=False, capture_output=True, text=True, timeout=120)
 
 
