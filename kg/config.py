@@ -64,7 +64,7 @@ class Settings:
     #: Read-only embedded store: a query of one triple pattern (kg.sparql.text.
     #: is_single_pattern) whose answer has at most this many rows and `inline_max_bytes`
     #: bytes is answered in the server process, without a worker (0 = never; see
-    #: kg.query.workers.execute_inline). Larger answers go to a worker as every other query.
+    #: kg.query.execute.execute_inline). Larger answers go to a worker as every other query.
     inline_max_rows: int = 2000
     inline_max_bytes: int = 512 * 1024
     #: SELECT answers from a query worker are streamed to the client in parts of this many bytes

@@ -34,9 +34,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kg.query.cache import AnswerCache
 from kg.config import Settings
-from kg.query.workers import WorkerPool, default_memory_limit
+from kg.query.cache import AnswerCache
+from kg.query.pool import WorkerPool, default_memory_limit
 from kg.store import pid_alive
 
 log = logging.getLogger("hilfenetz.server")

@@ -3,7 +3,7 @@
 Why our own: Starlette has no Accept negotiation, and the rules here are specific — SELECT/ASK
 results and graphs (CONSTRUCT/DESCRIBE, graph store) have different format sets and defaults,
 `format=` overrides Accept (for links and browsers), and nothing suitable means 406.
-Formats are named by short keys; kg.query.workers maps the keys to pyoxigraph formats.
+Formats are named by short keys; kg.query.execute maps the keys to pyoxigraph formats.
 """
 
 from __future__ import annotations

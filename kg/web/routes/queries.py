@@ -45,7 +45,7 @@ from kg.sparql.params import (
     load_named_queries,
 )
 from kg.query.cache import CachedAnswer, if_none_match, make_etag
-from kg.query.workers import QueryJob
+from kg.query.messages import QueryJob
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100

@@ -3,7 +3,7 @@
 GET `?query=`, POST form-encoded, POST `application/sparql-query`; `default-graph-uri` and
 `named-graph-uri` form the dataset (they replace FROM/FROM NAMED); without them the default graph
 is the union of all named graphs. Answers are negotiated (kg.web.negotiation), computed in
-worker processes with a deadline (kg.query.workers), cached by (query, dataset, format, store
+worker processes with a deadline (kg.query.pool), cached by (query, dataset, format, store
 version) and carry a strong ETag (304 on If-None-Match). GET without a query returns the service
 description. Errors are answered in protocol terms: 400 syntax (with line and column), 403
 forbidden SERVICE/LOAD target, 405 wrong method, 406 no acceptable format, 413 limits,
@@ -46,15 +46,9 @@ from kg.web.negotiation import (
     describe_offers,
     negotiate,
 )
-from kg.query.workers import (
-    ClientGone,
-    QueryAnswer,
-    QueryJob,
-    QueryTimeout,
-    WorkerCrashed,
-    execute_inline,
-    run_with_parser_stack,
-)
+from kg.query.execute import execute_inline, run_with_parser_stack
+from kg.query.messages import QueryAnswer, QueryJob
+from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
 
 try:  # metrics are optional (kg.web.metrics is another helper's module)
     from kg.web.metrics import METRICS
