@@ -18,7 +18,6 @@ import email.policy
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,8 +37,7 @@ from kg.web.negotiation import (
     format_from_content_type,
     negotiate,
 )
-
-router = APIRouter()
+from kg.web.state import service
 
 #: Formats a single graph is read and written in (no dataset formats).
 GRAPH_FORMATS: tuple[Format, ...] = tuple(f for f in _ALL_GRAPH_FORMATS if f.key in ("ttl", "nt", "rdfxml", "jsonld"))
@@ -56,7 +54,7 @@ class _BadRequest(Exception):
 def _target(request: Request, direct_path: str | None) -> str | None:
     """The graph IRI the request addresses; None means the default graph; '' means the store."""
     if direct_path is not None:
-        iri = request.app.state.kg.settings.base_url() + "/store/" + direct_path
+        iri = service(request).settings.base_url() + "/store/" + direct_path
         if not valid_iri(iri):
             raise _BadRequest(error(400, f"{iri!r} is not a valid graph IRI.", "Keine gültige Graph-IRI."))
         return iri
@@ -190,7 +188,7 @@ def _respond(request: Request, outcome: Any, success: Response) -> Response:
 async def handle(request: Request, direct_path: str | None = None) -> Response:
     """One Graph Store Protocol request."""
 
-    state = request.app.state.kg
+    state = service(request)
     denied = check_write_token(request, state.settings.write_token)
     if denied is not None:
         return denied
@@ -253,13 +251,11 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         return bad.response
 
 
-@router.api_route("/store", methods=METHODS, tags=["graph store"])
 async def store_indirect(request: Request) -> Response:
     """Graph Store Protocol, indirect identification (?graph= / ?default)."""
     return await handle(request)
 
 
-@router.api_route("/store/{path:path}", methods=METHODS, tags=["graph store"])
 async def store_direct(request: Request, path: str) -> Response:
     """Graph Store Protocol, direct identification (the request URL is the graph IRI)."""
     if not path:

@@ -9,20 +9,19 @@ Content-Security-Policy that forbids foreign origins and inline scripts.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from kg.query.named import queries_dir_for
 from kg.rdf import PREFIXES
-from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
+from kg.sparql.params import bind
 from kg.store.remote import with_substitutions
+from kg.web.state import service
 
-STATIC_DIR = Path(__file__).with_name("static")
-#: Where the example queries live when nothing else says so: the checkout the package runs from.
-_PACKAGE_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STATIC_DIR = Path(__file__).parents[1] / "static"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,40 +35,11 @@ _MEDIA_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 
-router = APIRouter()
-
-
-def queries_dir(request: Request) -> Path:
-    """The folder of example queries.
-
-    Order: `app.state.queries_dir`, the project root of the app settings (`app.state.settings` or
-    `app.state.kg.settings`),
-    `$HILFENETZ_QUERIES`, the checkout this package was installed from, `./queries`."""
-    state = request.app.state
-    explicit = getattr(state, "queries_dir", None)
-    if explicit:
-        return Path(explicit)
-    candidates = (getattr(state, "settings", None), getattr(getattr(state, "kg", None), "settings", None))
-    for settings in candidates:
-        for attr in ("project_root", "project"):
-            root = getattr(settings, attr, None)
-            if root:
-                return Path(root) / "queries"
-    env = os.environ.get("HILFENETZ_QUERIES")
-    if env:
-        return Path(env)
-    packaged = _PACKAGE_PROJECT_ROOT / "queries"
-    if packaged.is_dir():
-        return packaged
-    return Path.cwd() / "queries"
-
-
 def _json_for_script(data: object) -> str:
     """JSON safe to embed in a <script type=application/json> element (no `</script>` breakout)."""
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
@@ -77,7 +47,6 @@ def index() -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
-@router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def static_file(name: str) -> FileResponse:
     """A file of kg/web/static by plain name (no sub-paths: nothing outside can be reached)."""
     path = STATIC_DIR / name
@@ -87,17 +56,16 @@ def static_file(name: str) -> FileResponse:
     return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/api/examples", tags=["ui"])
 def examples(request: Request) -> JSONResponse:
     """The example queries of `queries/` (name, title de/en, description de/en, params, query).
 
     A file whose parameters have header defaults gets them as a VALUES block, the way the REST
     API binds them (`/api/queries/{name}` without values): unbound, a query such as "health
     office of a municipality" would run for all 10,953 Gemeinden, which is not the example."""
-    folder = queries_dir(request)
-    named = {q.name: q for q in load_named_queries(folder)}
+    state = service(request)
+    named = state.named_queries
     items = []
-    for example in load_examples(folder):
+    for example in load_examples(queries_dir_for(state.settings)):
         item = example.to_json()
         query = named.get(example.name)
         bound = bind(query, {}, None) if query is not None else {}
