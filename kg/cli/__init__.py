@@ -55,7 +55,7 @@ def find_project_root(start: Path | None = None) -> Path:
     for d in (start, *start.parents):
         if (d / "pyproject.toml").is_file() and ((d / "ontology").is_dir() or (d / "data").is_dir()):
             return d
-    pkg_root = Path(__file__).resolve().parents[1]
+    pkg_root = Path(__file__).resolve().parents[2]
     if (pkg_root / "ontology").is_dir():
         return pkg_root
     return start

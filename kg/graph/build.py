@@ -334,7 +334,7 @@ def validation_cache_key(project_root: Path, engine: str = DEFAULT_ENGINE) -> st
     h = hashlib.sha256(f"{engine} pyshacl {version('pyshacl')} pyoxigraph {version('pyoxigraph')}".encode())
     pkg = Path(__file__).resolve().parent
     files = sorted((project_root / "data" / "reference").glob("*")) + sorted((project_root / "ontology").rglob("*.ttl"))
-    files += [pkg / "reference.py", pkg / "build.py", *sorted((pkg / "shacl").glob("*.py"))]
+    files += [pkg / "reference.py", pkg / "build.py", *sorted((pkg.parent / "shacl").glob("*.py"))]
     for f in files:
         if f.is_file():
             h.update(str(f.name).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())

@@ -21,7 +21,7 @@ from kg.sparql.params import bind
 from kg.store.remote import with_substitutions
 from kg.web.state import service
 
-STATIC_DIR = Path(__file__).parents[1] / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
