@@ -51,7 +51,7 @@ from kg.query.describe import (
     ontology_header,
     ontology_terms,
 )
-from kg.web.render.jsonld import ContextCache
+from kg.web.render.jsonld import PROFILE_EXPANDED, ContextCache, requested_profile
 from kg.web.negotiation import Format, negotiate
 
 CANONICAL_BASE = pages.CANONICAL_BASE
@@ -370,6 +370,11 @@ def make_router(
         elif fmt.key == "jsonld":
             framer = ld.contexts.framer(store, ld.known_version())
             doc = framer.frame(d.triples(), iri, ld.base_url(request) + "/context.jsonld")
+            if requested_profile(request.headers.get("accept")) == PROFILE_EXPANDED:
+                body = json.dumps(framer.expand(doc), ensure_ascii=False, indent=1).encode()
+                del headers["Content-Location"]  # the .jsonld file is the compacted document
+                return conditional_response(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
+                                            last_modified=ld.last_modified(), headers=headers)
             body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
         else:
             body = ld.render_rdf(d.triples(), fmt)

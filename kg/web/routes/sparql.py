@@ -27,6 +27,7 @@ from starlette.responses import PlainTextResponse, Response
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
 from kg.web.auth import check_write_token
+from kg.web.routes import sparql_openapi as doc
 from kg.query.cache import CachedAnswer, etag_from_digest, if_none_match, make_etag
 from kg.web.http import (
     BodyTooLarge,
@@ -97,7 +98,10 @@ def url_pairs(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], include_in_schema=True, tags=["sparql"])
+@router.get("/sparql", tags=["sparql"], operation_id="sparql_query_get", summary="SPARQL query (GET)",
+            description=doc.GET_DESCRIPTION, openapi_extra=doc.GET_EXTRA, responses=doc.QUERY_RESPONSES,
+            response_class=Response)
+@router.head("/sparql", include_in_schema=False)  # the same handler, its own operation (no duplicate id)
 async def sparql_get(request: Request) -> Response:
     """Query via GET, or the service description when there is no `query` parameter."""
     params = Params(url_pairs(request))
@@ -118,7 +122,9 @@ async def sparql_get(request: Request) -> Response:
     return await run_query(request, queries[0], params)
 
 
-@router.post("/sparql", include_in_schema=True, tags=["sparql"])
+@router.post("/sparql", tags=["sparql"], operation_id="sparql_post", summary="SPARQL query or update (POST)",
+             description=doc.POST_DESCRIPTION, openapi_extra=doc.POST_EXTRA, responses=doc.POST_RESPONSES,
+             response_class=Response)
 async def sparql_post(request: Request) -> Response:
     """Query or update via POST (form-encoded or direct)."""
     state = _state(request)
