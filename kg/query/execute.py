@@ -10,7 +10,6 @@ never crosses the pipe. The processes themselves are managed by kg.query.pool.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import threading
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kg import formats
 from kg.query.messages import QueryAnswer, QueryJob
 
 
@@ -110,27 +110,6 @@ class _CappedWriter:
         return b"".join(self.parts)
 
 
-@functools.cache
-def _formats() -> tuple[dict[str, Any], dict[str, Any]]:
-    import pyoxigraph as ox
-
-    results = {
-        "json": ox.QueryResultsFormat.JSON,
-        "xml": ox.QueryResultsFormat.XML,
-        "csv": ox.QueryResultsFormat.CSV,
-        "tsv": ox.QueryResultsFormat.TSV,
-    }
-    graphs = {
-        "ttl": ox.RdfFormat.TURTLE,
-        "nt": ox.RdfFormat.N_TRIPLES,
-        "nq": ox.RdfFormat.N_QUADS,
-        "trig": ox.RdfFormat.TRIG,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-    }
-    return results, graphs
-
-
 def _graph_terms(iris: list[str] | None) -> list[Any] | None:
     import pyoxigraph as ox
 
@@ -150,7 +129,6 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
 
     if max_rows is not None or max_bytes is not None:
         job = _with_limits(job, max_rows, max_bytes)
-    results_fmts, graph_fmts = _formats()
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
     if job.default_prefixes:
@@ -173,7 +151,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
         if isinstance(result, ox.QueryBoolean):
             if job.result_format is None:
                 return QueryAnswer(False, kind="not_acceptable", message="ASK")
-            body = result.serialize(format=results_fmts[job.result_format])
+            body = result.serialize(format=formats.by_key(job.result_format).results)
             return _ok(job.result_format, body, 1, start)
         if isinstance(result, ox.QuerySolutions):
             if job.result_format is None:
@@ -187,7 +165,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
             triples.append(triple)
             if len(triples) > job.max_rows:
                 return _limit_answer("too_many_rows", job)
-        fmt = graph_fmts[job.graph_format]
+        fmt = formats.by_key(job.graph_format).rdf
         prefixes = _used_prefixes(triples, job.prefixes) if job.graph_format in ("ttl", "trig", "rdfxml") else None
         body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
         if len(body) > job.max_bytes:
@@ -276,7 +254,6 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
     are bounded by counting bytes (`_row_bound`); only an answer whose bound passes the row
     limit is evaluated once more as TSV and counted exactly (rare: it takes about as many rows
     as the limit). A streamed answer is checked so before each part goes out."""
-    results_fmts, _ = _formats()
     sink = _CappedWriter(job.max_bytes, job.max_rows + 1 if job.result_format == "tsv" else None,
                          emit=emit, emit_after=job.stream_after if emit is not None else 0)
     sink.format_key = job.result_format
@@ -292,7 +269,7 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
         # is stopped near the limit rather than after it has been sent in full
         sink.too_many_rows = lambda bound: bound > job.max_rows and counted() is None
     try:
-        result.serialize(sink, format=results_fmts[job.result_format])
+        result.serialize(sink, format=formats.by_key(job.result_format).results)
     except Exception:
         if sink.exceeded:
             return _limit_answer(sink.exceeded, job)

@@ -16,8 +16,8 @@ class QueryJob:
     """What a worker needs to answer one query. Plain data: it is pickled through a pipe."""
 
     query: str
-    result_format: str | None  # key of kg.web.negotiation.RESULT_FORMATS (SELECT/ASK)
-    graph_format: str | None  # key of kg.web.negotiation.GRAPH_FORMATS (CONSTRUCT/DESCRIBE)
+    result_format: str | None  # key of a kg.formats.RESULT_FORMATS entry (SELECT/ASK)
+    graph_format: str | None  # key of a kg.formats.GRAPH_FORMATS entry (CONSTRUCT/DESCRIBE)
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     union_default_graph: bool = True

@@ -1,10 +1,9 @@
-"""Operations endpoints and middleware: /health, /ready, /metrics, CORS for reads, access log.
+"""Operations endpoints and middleware: /health, /ready, /metrics, access log.
 
 Why one `install(app)` call: the SPARQL core (kg.web.app) should not need to know how
 operations work; it passes two callables (is the store open? how many quads?) and gets
-liveness/readiness probes for an orchestrator, Prometheus metrics, a JSON access log and
-CORS for the read-only endpoints, so browser pages on other origins can query the graph
-but never write.
+liveness/readiness probes for an orchestrator, Prometheus metrics and a JSON access log.
+(CORS is kg.web.cors, one middleware for every route.)
 
 The middleware is plain ASGI (not BaseHTTPMiddleware) so streamed SPARQL results are not
 buffered and the measured duration covers the whole response body.
@@ -21,7 +20,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +38,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ACCESS_LOGGER = "hilfenetz.access"
 access_log = logging.getLogger(ACCESS_LOGGER)
 
-#: Paths whose GET/HEAD responses carry `Access-Control-Allow-Origin: *` (read-only endpoints).
-DEFAULT_CORS_PATHS: tuple[str, ...] = ("/sparql", "/health", "/ready", "/api/examples")
-CORS_METHODS = ("GET", "HEAD", "OPTIONS")
-#: Request headers a cross-origin reader may send (content negotiation needs Accept).
-CORS_ALLOW_HEADERS = "Accept, Accept-Language, Content-Type"
-CORS_EXPOSE_HEADERS = "Content-Type, Content-Disposition, Content-Length"
-
 #: How long the triple count gauge is cached: counting a large store on every scrape is wasteful.
 TRIPLE_COUNT_TTL_SECONDS = 30.0
 
@@ -56,25 +48,25 @@ def _route_label(scope: Scope, status: int) -> str:
     path = getattr(route, "path", None) or getattr(route, "path_format", None)
     if isinstance(path, str) and path:
         return path
+    if scope.get("method") == "OPTIONS" and scope_header(scope, b"access-control-request-method"):
+        return "<preflight>"  # answered by kg.web.cors before routing
     if status == 404:
         return "<unmatched>"
     return "<other>"
 
 
 class OpsMiddleware:
-    """Counts and times every HTTP request, writes one JSON access-log line, adds CORS headers."""
+    """Counts and times every HTTP request and writes one JSON access-log line."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         registry: MetricsRegistry = METRICS,
-        cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
         on_request: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.registry = registry
-        self.cors_paths = frozenset(cors_paths)
         self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,22 +75,12 @@ class OpsMiddleware:
             return
         method: str = scope.get("method", "GET")
         path: str = scope.get("path", "")
-        cors = path in self.cors_paths
-        if cors and method == "OPTIONS" and scope_header(scope, b"access-control-request-method"):
-            await self._preflight(scope, send)
-            return
-
         start = time.perf_counter()
         status_holder = {"status": 500}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = int(message["status"])
-                if cors and method in CORS_METHODS:
-                    headers = list(message.get("headers") or [])
-                    headers.append((b"access-control-allow-origin", b"*"))
-                    headers.append((b"access-control-expose-headers", CORS_EXPOSE_HEADERS.encode()))
-                    message["headers"] = headers
             await send(message)
 
         try:
@@ -107,22 +89,6 @@ class OpsMiddleware:
             self._record(scope, method, path, status_holder["status"], time.perf_counter() - start)
             if self.on_request is not None:
                 self.on_request()
-
-    async def _preflight(self, scope: Scope, send: Send) -> None:
-        """Answer a CORS preflight ourselves: allowed only for GET/HEAD (reads)."""
-        start = time.perf_counter()
-        requested = scope_header(scope, b"access-control-request-method").upper()
-        headers: list[tuple[bytes, bytes]] = [(b"content-length", b"0"), (b"vary", b"Access-Control-Request-Method")]
-        if requested in ("GET", "HEAD"):
-            headers += [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-allow-methods", ", ".join(CORS_METHODS).encode()),
-                (b"access-control-allow-headers", CORS_ALLOW_HEADERS.encode()),
-                (b"access-control-max-age", b"86400"),
-            ]
-        await send({"type": "http.response.start", "status": 204, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-        self._record(scope, "OPTIONS", scope.get("path", ""), 204, time.perf_counter() - start, route="<preflight>")
 
     def _record(
         self, scope: Scope, method: str, path: str, status: int, seconds: float, route: str | None = None
@@ -403,11 +369,10 @@ def install(
     app: FastAPI,
     *,
     registry: MetricsRegistry = METRICS,
-    cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
     access_log_to_stderr: bool = True,
 ) -> None:
-    """Add the CORS + metrics + access-log middleware and the malloc trimmer to `app` (the
-    /health, /ready and /metrics routes are in kg.web.routes.ops).
+    """Add the metrics + access-log middleware and the malloc trimmer to `app` (the /health,
+    /ready and /metrics routes are in kg.web.routes.ops).
 
     `access_log_to_stderr` adds a stderr handler to the access logger when logging is not
     configured otherwise. Call before the app starts."""
@@ -417,4 +382,4 @@ def install(
     limit_malloc_arenas(int(env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
     trimmer = MallocTrimmer(env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
     app.state.malloc_trimmer = trimmer
-    app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths), on_request=trimmer.poke)
+    app.add_middleware(OpsMiddleware, registry=registry, on_request=trimmer.poke)

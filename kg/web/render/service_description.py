@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg import formats
 from kg.web.http import error
 from kg.web.negotiation import GRAPH_FORMATS, describe_offers, negotiate
 
@@ -30,7 +31,7 @@ _RESULT_FORMAT_IRIS = (
 )
 _INPUT_FORMAT_IRIS = ("Turtle", "N-Triples", "RDF_XML", "JSON-LD")
 
-_SD_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in ("ttl", "jsonld", "rdfxml", "nt", "trig", "nq"))
+_SD_FORMATS = GRAPH_FORMATS
 
 
 def build_description(state: Any) -> list[Any]:
@@ -89,16 +90,13 @@ def build_description(state: Any) -> list[Any]:
     return triples
 
 
-_FMT_MAP = {"ttl": "TURTLE", "nt": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD", "trig": "TRIG", "nq": "N_QUADS"}
-
-
 def serialise_description(state: Any, key: str) -> bytes:
     import pyoxigraph as ox
 
     cache = state.description_cache()
     ck = (state.version, key)
     if ck not in cache:
-        fmt = getattr(ox.RdfFormat, _FMT_MAP[key])
+        fmt = formats.by_key(key).rdf
         prefixes = {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
         triples = build_description(state)
         cache[ck] = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
@@ -107,12 +105,10 @@ def serialise_description(state: Any, key: str) -> bytes:
 
 async def description_response(request: Request, state: Any) -> Response:
     """GET /sparql without a query: the negotiated service description (Turtle by default)."""
-    fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, request.query_params.get("format"))
+    fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, tuple(request.query_params.getlist("format")))
     if fmt is None:
         return error(406, f"No acceptable format for the service description; available: {describe_offers(_SD_FORMATS)}.",
                      "Kein passendes Format für die Dienstbeschreibung.")
     body = await asyncio.get_running_loop().run_in_executor(None, serialise_description, state, fmt.key)
-    headers = {"Vary": "Accept", "Content-Type": fmt.content_type}
-    if request.method == "HEAD":
-        return Response(status_code=200, headers=headers)
-    return Response(body, status_code=200, headers=headers)
+    # HEAD too gets the body (cached per version): the server sends its Content-Length, not the bytes
+    return Response(body, status_code=200, headers={"Vary": "Accept", "Content-Type": fmt.content_type})

@@ -21,6 +21,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg import formats
 from kg.web.auth import check_write_token
 from kg.web.http import (
     BodyTooLarge,
@@ -30,7 +31,6 @@ from kg.web.http import (
     too_large,
     valid_iri,
 )
-from kg.web.negotiation import GRAPH_FORMATS as _ALL_GRAPH_FORMATS
 from kg.web.negotiation import (
     Format,
     describe_offers,
@@ -40,8 +40,7 @@ from kg.web.negotiation import (
 from kg.web.state import service
 
 #: Formats a single graph is read and written in (no dataset formats).
-GRAPH_FORMATS: tuple[Format, ...] = tuple(f for f in _ALL_GRAPH_FORMATS if f.key in ("ttl", "nt", "rdfxml", "jsonld"))
-_OX_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
+GRAPH_FORMATS: tuple[Format, ...] = formats.TRIPLE_FORMATS
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 
 
@@ -106,7 +105,7 @@ def _parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[An
         if fmt.key == "rdfxml":
             _require_well_formed_xml(payload)
         try:
-            for quad in ox.parse(payload, format=getattr(ox.RdfFormat, _OX_FORMATS[fmt.key]), base_iri=base_iri,
+            for quad in ox.parse(payload, format=fmt.rdf, base_iri=base_iri,
                                  rename_blank_nodes=True):
                 triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
         except SyntaxError as exc:
@@ -155,7 +154,7 @@ def _read_graph(state: Any, graph: str | None, fmt_key: str) -> bytes:
 
     g = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in state.store.quads_for_pattern(None, None, None, g)]
-    fmt = getattr(ox.RdfFormat, _OX_FORMATS[fmt_key])
+    fmt = formats.by_key(fmt_key).rdf
     if fmt_key in ("ttl", "rdfxml"):
         return ox.serialize(triples, format=fmt, prefixes=dict(PREFIXES))
     return ox.serialize(triples, format=fmt)
@@ -198,7 +197,7 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         if method in ("GET", "HEAD"):
             if graph == "":
                 return error(400, "Name a graph with ?graph=<IRI> or ?default.", "Graph mit ?graph=<IRI> oder ?default angeben.")
-            fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS, request.query_params.get("format"))
+            fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS, tuple(request.query_params.getlist("format")))
             if fmt is None:
                 return error(406, f"No acceptable format; available: {describe_offers(GRAPH_FORMATS)}.")
             if not _exists(state, graph):

@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.query.cache import CachedAnswer, etag_from_digest, if_none_match, make_etag
+from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
 from kg.query.messages import QueryAnswer, QueryJob
 from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
@@ -49,7 +49,10 @@ from kg.web.http import (
     BodyTooLarge,
     charset_ok,
     error,
+    etag,
+    etag_of,
     media_type,
+    not_modified,
     read_body,
     scope_header,
     syntax_message,
@@ -358,7 +361,7 @@ def choose_format(request: Request, form: str | None, params: Params) -> tuple[A
     the client accepts fits the query's form. Both are negotiated: the form of a query the
     parser cannot classify is only known to the worker."""
     accept = request.headers.get("accept")
-    fmt_param = params.one("format")
+    fmt_param = tuple(params.all("format"))
     result_fmt = negotiate(accept, RESULT_FORMATS, fmt_param)
     graph_fmt = negotiate(accept, GRAPH_FORMATS, fmt_param)
     if form in ("SELECT", "ASK") and result_fmt is None:
@@ -448,8 +451,8 @@ class _Finisher:
 
     def entry(self, answer: QueryAnswer, body: bytes) -> CachedAnswer:
         """The cache entry for `body` (the whole answer), keeping it when the version is current."""
-        etag = etag_from_digest(self.version, answer.digest) if answer.digest else make_etag(self.version, body)
-        entry = CachedAnswer(self.content_type(answer), body, etag)
+        tag = etag(answer.digest, self.version) if answer.digest else etag_of(body, self.version)
+        entry = CachedAnswer(self.content_type(answer), body, tag)
         state = service(self.request)
         if self.version == state.version:
             state.cache.put(self.key, entry)
@@ -638,7 +641,7 @@ class AnswerResponse(Response):
 
 def _answer(request: Request, entry: CachedAnswer) -> Response:
     scope = request.scope
-    if if_none_match(scope_header(scope, b"if-none-match"), entry.etag):
+    if not_modified(scope, entry.etag):
         return AnswerResponse(entry, not_modified=True)
     return AnswerResponse(entry, head=scope["method"] == "HEAD")
 
