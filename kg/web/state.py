@@ -48,8 +48,6 @@ class WebState(ServiceState):
         super().__init__(settings)
         self.linked_data = LinkedDataCaches(settings.store_path)
         self.probes = Probes(self.ready, self.triple_count, registry, render_metrics)
-        if settings.warm_caches:
-            self.linked_data.warm_in_background(self.store, self.version)
 
 
 # ------------------------------------------------------------------------------------ linked data
@@ -57,10 +55,12 @@ class WebState(ServiceState):
 
 class LinkedDataCaches:
     """What the linked-data routes keep per store version: the JSON-LD context, the vocabulary
-    labels, the VoID statistics, the dump files and the store's modification time."""
+    labels, the VoID statistics, the dump files (in `cache_dir`, default next to the store) and
+    the store's modification time."""
 
-    def __init__(self, store_path: Path | None, cache_dir: Path | None = None) -> None:
+    def __init__(self, store_path: Path | None, cache_dir: Path | None = None, html_page_size: int = 50) -> None:
         self.store_path = store_path
+        self.html_page_size = html_page_size  # incoming links per HTML page
         self.started = time.time()
         self.contexts = ContextCache()
         self.vocab = VocabularyCache()

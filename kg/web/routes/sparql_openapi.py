@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.web.negotiation import FORMAT_PARAM_ALIASES, GRAPH_FORMATS, RESULT_FORMATS
+from kg.web.negotiation import GRAPH_FORMATS, RESULT_FORMATS
+
+#: the `format=` names of the offered formats (kg.formats)
+_FORMAT_NAMES = sorted({name for f in RESULT_FORMATS + GRAPH_FORMATS for name in f.names})
 
 EXAMPLE_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
 EXAMPLE_UPDATE = ('INSERT DATA { GRAPH <https://example.org/g> '
@@ -48,7 +51,7 @@ _TIMEOUT = {"name": "timeout", "in": "query", "required": False,
             "schema": {"type": "number", "exclusiveMinimum": 0}}
 _FORMAT = {"name": "format", "in": "query", "required": False,
            "description": "Answer format, instead of `Accept` (for links and browsers). Short names: "
-                          + ", ".join(f"`{k}`" for k in sorted(FORMAT_PARAM_ALIASES))
+                          + ", ".join(f"`{k}`" for k in _FORMAT_NAMES)
                           + "; a media type of the list below works too.",
            "schema": {"type": "string"}}
 _QUERY_PARAM = {"name": "query", "in": "query", "required": False,
