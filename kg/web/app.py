@@ -75,9 +75,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/sparql", ("POST",), sparql.sparql_post, "sparql_post", sparql.POST_DOC),
     Route("/sparql", ("PUT", "DELETE", "PATCH"), sparql.sparql_other, "sparql_other"),
     # SPARQL 1.1 Graph Store HTTP Protocol
-    Route("/store", graphstore.METHODS, graphstore.store_indirect, "store_indirect", {"tags": ["graph store"]},
+    Route("/store", tuple(graphstore.METHODS), graphstore.store_indirect, "store_indirect", {"tags": ["graph store"]},
           writes=True),
-    Route("/store/{path:path}", graphstore.METHODS, graphstore.store_direct, "store_direct",
+    Route("/store/{path:path}", tuple(graphstore.METHODS), graphstore.store_direct, "store_direct",
           {"tags": ["graph store"]}, writes=True),
     # linked data: entity pages and documents, the JSON-LD context, ontology, dataset, dumps
     Route("/id/{path:path}", GET_HEAD, linkeddata.resource, "resource"),
