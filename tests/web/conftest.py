@@ -1,19 +1,26 @@
-"""Fixtures for the protocol tests with real clients: one `kg serve` over the store built from the
-real project, started with the suite's own helper (tests/server/conftest.py: a subprocess on a
-free 127.0.0.1 port), and the read-only store itself to compute the expected answers.
+"""Fixtures for the web tests with real clients, over the store built from the real project:
 
-Why a real `kg serve` process and the real project: the defects these tests pin (CORS, `format=`
-from SPARQLWrapper, HEAD) sit in the middleware and routing of the full app, and the named
-queries and entity pages exist only over the real data.
+* `kg_server`  – one `kg serve` process (the suite's helper in tests/server/conftest.py: a
+  subprocess on a free 127.0.0.1 port), for the defects that sit in the middleware and routing of
+  the full app (CORS, `format=` from SPARQLWrapper, HEAD);
+* `web_server` – the whole app (kg.web.app.create_app) in a uvicorn server on 127.0.0.1 (the one
+  helper, tests/serving.py);
+* `browser`    – headless Chromium (tests/ui/ui_browser.py).
+
+The named queries and entity pages exist only over the real data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from server.conftest import Server, start_server, stop_server
+
+from tests.serving import free_port, serve_app
+from tests.ui.ui_browser import chromium, missing_reason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -30,3 +37,30 @@ def kg_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> It
                           "--workers", "1", "--no-warm", timeout=120)
     yield server
     stop_server(server.process)
+
+
+def make_app(store: Path, port: int = 0, **settings_kw: Any) -> Any:
+    """The service's app over `store` (nothing started until it is served)."""
+    from kg.config import Settings
+    from kg.web.app import create_app
+
+    return create_app(Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port,
+                               **settings_kw))
+
+
+@pytest.fixture(scope="module")
+def web_server(built_store: Path) -> Iterator[str]:
+    """Base URL of the read-only service over the built store (one query worker)."""
+    port = free_port()
+    with serve_app(make_app(built_store, port, workers=1), port, name="web-test-uvicorn") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (fresh profile); skipped with the reason when it is not installed."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with chromium() as driver:
+        yield driver
