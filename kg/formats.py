@@ -16,7 +16,8 @@ Vocabulary:
   two formats of different kinds (`xml`: SPARQL XML results for SELECT, RDF/XML for CONSTRUCT):
   it is resolved among the formats a request can be answered in (`by_name(…, offers)`);
 - `extension`: the file extension of a document in the format (`/id/x.rdf`, downloads);
-- `ox`: the pyoxigraph RdfFormat or QueryResultsFormat that writes it (None: rendered by us).
+- `ox_format`: the pyoxigraph RdfFormat or QueryResultsFormat that writes it (None: rendered by
+  us); `rdf` and `results` give it typed.
 
 Format objects hold pyoxigraph enums, which cannot be pickled: jobs sent to query workers carry
 the `key` and the worker looks the format up here (`by_key`).
@@ -44,21 +45,21 @@ class Format:
     kind: Kind
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
-    ox: ox.RdfFormat | ox.QueryResultsFormat | None = field(default=None, compare=False, repr=False)
+    ox_format: ox.RdfFormat | ox.QueryResultsFormat | None = field(default=None, compare=False, repr=False)
 
     @property
     def rdf(self) -> ox.RdfFormat:
         """The pyoxigraph RdfFormat (ValueError for a format that is not RDF)."""
-        if not isinstance(self.ox, ox.RdfFormat):
+        if not isinstance(self.ox_format, ox.RdfFormat):
             raise ValueError(f"{self.label} is not an RDF serialisation")
-        return self.ox
+        return self.ox_format
 
     @property
     def results(self) -> ox.QueryResultsFormat:
         """The pyoxigraph QueryResultsFormat (ValueError for a format that is not a results format)."""
-        if not isinstance(self.ox, ox.QueryResultsFormat):
+        if not isinstance(self.ox_format, ox.QueryResultsFormat):
             raise ValueError(f"{self.label} is not a SPARQL results serialisation")
-        return self.ox
+        return self.ox_format
 
     def matches(self, media: str) -> bool:
         """True if the (lower-case, parameter-free) media type names this format."""

@@ -268,8 +268,9 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
         # a streamed answer is checked before each part goes out, so an answer over the limit
         # is stopped near the limit rather than after it has been sent in full
         sink.too_many_rows = lambda bound: bound > job.max_rows and counted() is None
+    results_format = formats.by_key(job.result_format or "").results  # execute_job checked it is set
     try:
-        result.serialize(sink, format=formats.by_key(job.result_format).results)
+        result.serialize(sink, format=results_format)
     except Exception:
         if sink.exceeded:
             return _limit_answer(sink.exceeded, job)
