@@ -118,3 +118,22 @@ def test_compacted_profile_and_other_profiles_get_the_compacted_document(
     accept = f'{JSONLD}; profile="{COMPACTED}"; q=0.5, {JSONLD}; profile="{EXPANDED}"'
     response = httpx.get(local_url(web_server, iri), headers={"Accept": accept}, timeout=60)
     assert isinstance(response.json(), list)
+
+
+def test_context_coerces_only_single_datatype_keys(web_server: str) -> None:
+    """A key coerced to a datatype has no value of another datatype anywhere in the store (asked
+    at /sparql), so coerced values are always plain strings; startDate is not coerced."""
+    context = httpx.get(web_server + "/context.jsonld", timeout=60).json()["@context"]
+
+    def full(value: str) -> str:
+        prefix, _, rest = value.partition(":")
+        return context[prefix] + rest if isinstance(context.get(prefix), str) else value
+
+    coerced = {key: (full(d["@id"]), full(d["@type"])) for key, d in context.items()
+               if isinstance(d, dict) and d.get("@type") not in (None, "@id", "@vocab")}
+    assert coerced, "no coerced key at all"
+    assert "@type" not in context["startDate"] and "@type" not in context["endDate"]
+    for key, (prop, datatype) in coerced.items():
+        query = f"ASK {{ ?s <{prop}> ?o FILTER(!isLiteral(?o) || DATATYPE(?o) != <{datatype}>) }}"
+        response = httpx.get(web_server + "/sparql", params={"query": query}, timeout=60)
+        assert response.status_code == 200 and response.json()["boolean"] is False, (key, prop, datatype)

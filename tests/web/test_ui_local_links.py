@@ -70,7 +70,9 @@ def test_following_a_result_link_opens_the_entity_page(web_server: str, browser:
         WebDriverWait(driver, WAIT_SECONDS).until(
             lambda d: d.current_url == href and d.execute_script("return document.readyState") == "complete")
         heading = driver.find_element(By.ID, "title").text
-        assert heading and f'<h1 id="title">{html.escape(heading)}</h1>' in page.text  # the entity page, not a 404
+        lang = driver.execute_script("return document.documentElement.lang")
+        same = httpx.get(href, headers={"Accept": "text/html", "Accept-Language": lang}, timeout=60).text
+        assert heading and f'<h1 id="title">{html.escape(heading)}</h1>' in same  # the entity page, not a 404
         assert iri in driver.page_source
     finally:
         driver.close()

@@ -369,8 +369,9 @@ class Framer:
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, dict) and "@value" in v:
                 obj = {"@value": v["@value"]}
-                if "type" in v or "@type" in v:
-                    obj["@type"] = self._iri(v.get("type", v.get("@type")), vocab=True)
+                datatype = v.get("type") or v.get("@type")
+                if isinstance(datatype, str):
+                    obj["@type"] = self._iri(datatype, vocab=True)
                 if "@language" in v:
                     obj["@language"] = v["@language"].lower()
                 result.append(obj)
