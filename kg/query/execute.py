@@ -19,13 +19,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from kg import formats
+from kg.config import env_setting
+from kg.errors import AnswerTooLarge
+from kg.query.cache import body_digest, body_hasher
 from kg.query.messages import QueryAnswer, QueryJob
-
-
-class _LimitExceeded(Exception):
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
 
 
 class _CappedWriter:
@@ -64,10 +61,10 @@ class _CappedWriter:
             self.lines += chunk.count(b"\n")
             if self.lines > self.max_lines:
                 self.exceeded = "too_many_rows"
-                raise _LimitExceeded(self.exceeded)
+                raise AnswerTooLarge(self.exceeded)
         if self.size > self.max_bytes:
             self.exceeded = "too_many_bytes"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         if self.emit is not None:
             self.pending += len(chunk)
             if self.pending >= self.emit_after:
@@ -75,14 +72,12 @@ class _CappedWriter:
         return len(chunk)
 
     def _emit(self) -> None:
-        from kg.query.cache import body_hasher
-
         data = b"".join(self.parts)
         separators = self.row_separators + _row_separators(self.format_key, data)
         if self.too_many_rows is not None and self.too_many_rows(
                 _row_bound(self.format_key or "", b"", separators, len(self.emitted))):
             self.exceeded = "too_many_rows"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         self.parts.clear()
         self.pending = 0
         if self._hash is None:
@@ -95,8 +90,6 @@ class _CappedWriter:
 
     def digest(self) -> bytes:
         """kg.query.cache.body_digest of everything written (emitted parts and the rest)."""
-        from kg.query.cache import body_digest
-
         if self._hash is None:
             return body_digest(self.getvalue())
         whole = self._hash.copy()
@@ -210,8 +203,6 @@ def _with_limits(job: QueryJob, max_rows: int | None, max_bytes: int | None) -> 
 
 
 def _ok(format_key: str, body: bytes, rows: int, start: float) -> QueryAnswer:
-    from kg.query.cache import body_digest
-
     return QueryAnswer(True, format_key, body, rows=rows, seconds=time.perf_counter() - start,
                        digest=body_digest(body))
 
@@ -416,7 +407,8 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             import resource
 
             resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
-    from kg.store import open_query_store  # embedded path or remote URL
+    # imported here, after the memory limit: the store library loads inside it (embedded path or remote URL)
+    from kg.store import open_query_store
 
     loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store), name="kg-query-loop")
     _start_with_parser_stack(loop)
@@ -443,11 +435,8 @@ def _spin_until_next_job(conn: Connection, seconds: float) -> None:
 
 
 def worker_spin_seconds() -> float:
-    """How long a worker spins for the next job (HILFENETZ_WORKER_SPIN_MS, default 2; 0 = off)."""
-    try:
-        return max(0.0, float(os.environ.get("HILFENETZ_WORKER_SPIN_MS", "2"))) / 1000
-    except ValueError:
-        return 0.002
+    """How long a worker spins for the next job (process setting worker_spin_ms; 0 = off)."""
+    return float(env_setting("worker_spin_ms")) / 1000
 
 
 def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> None:
@@ -479,4 +468,3 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> Non
         except (BrokenPipeError, OSError):
             return
         _spin_until_next_job(conn, spin)
-

@@ -10,6 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kg.errors import (
+    AnswerTooLarge,
+    EvaluationError,
+    KgError,
+    NotAcceptable,
+    QuerySyntaxError,
+    StoreReadError,
+    syntax_message,
+)
+
 
 @dataclass
 class QueryJob:
@@ -59,3 +69,18 @@ class QueryAnswer:
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
 
+    def error(self) -> KgError:
+        """The exception an error reply stands for (kg.web.http.error_response answers it).
+        For not_acceptable, `message` is the query form; the caller names the formats."""
+        kind, message = self.kind, self.message
+        if kind == "syntax":
+            return QuerySyntaxError(syntax_message("SPARQL query", message))
+        if kind == "not_acceptable":
+            return NotAcceptable(f"No acceptable format for these results ({message}).")
+        if kind in ("too_many_rows", "too_many_bytes"):
+            return AnswerTooLarge(kind, message)
+        if kind == "store":
+            return StoreReadError(f"The store could not be read: {message}",
+                                  de="Der Store konnte nicht gelesen werden.")
+        return EvaluationError(f"The query could not be evaluated: {message}",
+                               de="Die Abfrage konnte nicht ausgewertet werden.")

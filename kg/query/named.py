@@ -17,13 +17,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.config import Settings
+from kg.config import Settings, env_setting
 from kg.query.messages import QueryAnswer, QueryJob
+from kg.rdf import XSD
 from kg.sparql.params import NamedQuery, bind, load_named_queries
 
 #: Request parameters the API itself reads (not query parameters).
 CONTROL = ("format", "page", "per_page")
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
                            "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
                            "unsignedShort", "unsignedByte")}
@@ -32,9 +32,12 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def queries_dir_for(settings: Settings) -> Path:
-    """`{project_root}/queries` of the settings, else the checkout this package runs from."""
-    root = settings.project_root
-    return Path(root) / "queries" if root else _PACKAGE_ROOT / "queries"
+    """`{project_root}/queries` of the settings, else the process setting `queries`
+    ($HILFENETZ_QUERIES), else the checkout this package runs from."""
+    if settings.project_root:
+        return Path(settings.project_root) / "queries"
+    configured = env_setting("queries")
+    return Path(configured) if configured is not None else _PACKAGE_ROOT / "queries"
 
 
 def load_catalogue(queries_dir: Path) -> dict[str, NamedQuery]:

@@ -29,25 +29,10 @@ from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
 from kg import allocator
+from kg.config import env_setting
+from kg.errors import ClientGone, QueryTimeout, WorkerCrashed
 from kg.query.execute import _worker_main
 from kg.query.messages import QueryAnswer, QueryJob
-
-
-class QueryTimeout(Exception):
-    """The query passed its deadline; its worker was killed."""
-
-    def __init__(self, limit: float, queued: bool = False) -> None:
-        super().__init__(limit)
-        self.limit = limit
-        self.queued = queued
-
-
-class WorkerCrashed(Exception):
-    """A worker died while running the query (e.g. out of memory)."""
-
-
-class ClientGone(Exception):
-    """The client disconnected; the query was stopped."""
 
 
 @dataclass(eq=False)
@@ -375,10 +360,6 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 
 def default_memory_limit() -> int | None:
-    """Per-worker data segment limit from HILFENETZ_WORKER_MEMORY_MB (default 4096; 0 = none)."""
-    raw = os.environ.get("HILFENETZ_WORKER_MEMORY_MB", "4096").strip()
-    try:
-        mb = int(raw)
-    except ValueError:
-        return None
+    """Per-worker data segment limit from the process setting worker_memory_mb (0 = none)."""
+    mb = int(env_setting("worker_memory_mb"))
     return mb * 1024 * 1024 if mb > 0 else None

@@ -22,11 +22,20 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI
 
-from kg.config import Settings
+from kg.config import Settings, env_setting
 from kg.web import cors, limits, ops, security
 from kg.web.http import HeadAsGet
 from kg.web.metrics import METRICS, MetricsRegistry
-from kg.web.routes import apidocs, graphstore, linkeddata, network, queries, search, sparql, ui
+from kg.web.routes import (
+    apidocs,
+    graphstore,
+    linkeddata,
+    network,
+    queries,
+    search,
+    sparql,
+    ui,
+)
 from kg.web.routes import ops as ops_routes
 from kg.web.state import WebState
 
@@ -134,8 +143,9 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
     settings = settings.resolved()
     # before the store opens: its threads then share the capped malloc arenas too (measured:
     # with glibc's default the main process grew from ~0.7 to ~1.05 GB in 180 s of soak load,
-    # capped at 2 it stayed flat; bench/results/soak.md)
-    ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
+    # capped at 2 it stayed flat; bench/results/soak.md). The one place the cap is applied:
+    # uvicorn's threads, started later, share the capped arenas as well.
+    ops.limit_malloc_arenas(env_setting("malloc_arenas"))
     shared = group.shared_metrics(METRICS) if group is not None else None
     state = WebState(settings, registry=METRICS, render_metrics=shared.render if shared is not None else None)
     if settings.warm_caches:  # on the full graph they take tens of seconds on first use

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
+import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from kg.errors import BodyTooLarge, ClientGone, KgError, WriteViolation, syntax_message  # noqa: F401 - re-exported
 from kg.query.cache import body_digest
 
 
@@ -31,21 +32,17 @@ def scope_header(scope: Any, name: bytes) -> str:
     return ""
 
 
-class BodyTooLarge(Exception):
-    """The request body is larger than the configured limit."""
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or BodyTooLarge as soon as more than `limit` bytes arrive."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
+        raise BodyTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge()
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -74,29 +71,29 @@ def error(status: int, en: str, de: str | None = None, headers: dict[str, str] |
     return PlainTextResponse(text + "\n", status_code=status, headers=headers)
 
 
-def too_large(limit: int) -> PlainTextResponse:
-    return error(
-        413,
-        f"The request body is larger than the limit of {limit} bytes.",
-        f"Der Request-Body ist größer als das Limit von {limit} Bytes.",
-    )
+def error_response(exc: KgError, accept: str = "") -> Response:
+    """The one HTTP answer to a project exception: its `http_status`, its English text and its
+    German `de` text as plain text, its `headers`. A refused write offers its SHACL report as
+    JSON or Turtle when `accept` asks for it; a client that left gets an empty 499."""
+    if isinstance(exc, ClientGone):
+        return Response(status_code=499)
+    if isinstance(exc, WriteViolation):
+        if "json" in accept:
+            return Response(exc.report_json, status_code=exc.http_status, media_type="application/json")
+        if "turtle" in accept:
+            return Response(exc.report_turtle, status_code=exc.http_status, media_type="text/turtle; charset=utf-8")
+        body = f"{exc}\n{exc.de}\n\n{exc.report_text}"
+        return PlainTextResponse(body, status_code=exc.http_status, headers=exc.headers)
+    return error(exc.http_status, str(exc), exc.de, headers=exc.headers)
 
 
-_POS_RE = re.compile(r"error at (\d+):(\d+)")
-
-
-def syntax_message(kind: str, message: str) -> str:
-    """Parser message with the position spelled out: `… (line L, column C)`."""
-    m = _POS_RE.search(message)
-    where = f" (line {m.group(1)}, column {m.group(2)} / Zeile {m.group(1)}, Spalte {m.group(2)})" if m else ""
-    return f"{kind} syntax error{where}: {message}"
+def too_large(limit: int) -> Response:
+    return error_response(BodyTooLarge(limit))
 
 
 def valid_iri(value: str) -> bool:
     """True if `value` is an absolute IRI pyoxigraph accepts (so it is safe inside `<…>` in
     SPARQL text we build: no spaces, no `>`, no braces)."""
-    import pyoxigraph as ox
-
     if ":" not in value:
         return False
     try:

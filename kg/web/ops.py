@@ -26,6 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from kg.config import env_setting
 from kg.web.http import scope_header
 from kg.web.metrics import METRICS, MetricsRegistry
 
@@ -258,10 +259,9 @@ class _TripleCounter:
 # periodic malloc_trim (which hands whole free pages back to the kernel) keep RSS flat. No effect
 # (and no error) on a libc without these calls, e.g. musl.
 
-#: Arenas for the server process (glibc's default is 8 per core). Env HILFENETZ_MALLOC_ARENAS, 0 = leave.
-DEFAULT_MALLOC_ARENAS = 2
-#: Seconds between two malloc_trim calls. Env HILFENETZ_MALLOC_TRIM_SECONDS, 0 = never.
-DEFAULT_MALLOC_TRIM_SECONDS = 30.0
+# How many arenas and how often to trim: the process settings malloc_arenas and malloc_trim_seconds
+# (kg.config; HILFENETZ_MALLOC_ARENAS, HILFENETZ_MALLOC_TRIM_SECONDS). The arenas are capped once,
+# by kg.web.app.create_app before the store opens.
 _M_ARENA_MAX = -8  # mallopt parameter number in glibc's malloc.h
 
 @functools.cache
@@ -278,18 +278,6 @@ def _glibc() -> ctypes.CDLL | None:
     lib.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     lib.mallopt.restype = ctypes.c_int
     return lib
-
-
-def env_number(name: str, default: float) -> float:
-    """A non-negative number from the environment (the default when unset or not a number)."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        logging.getLogger("hilfenetz.server").warning("ignoring %s=%r (not a number)", name, raw)
-        return default
 
 
 def limit_malloc_arenas(n: int) -> bool:
@@ -378,8 +366,6 @@ def install(
     configured otherwise. Call before the app starts."""
     if access_log_to_stderr:
         ensure_access_log_handler()
-    # before uvicorn starts its threads: they then share the capped arenas
-    limit_malloc_arenas(int(env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
-    trimmer = MallocTrimmer(env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
+    trimmer = MallocTrimmer(env_setting("malloc_trim_seconds"))
     app.state.malloc_trimmer = trimmer
     app.add_middleware(OpsMiddleware, registry=registry, on_request=trimmer.poke)

@@ -38,10 +38,10 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING = XSD + "string"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD = ns.XSD
+XSD_STRING = ns.XSD_STRING
+RDF_TYPE = ns.RDF_TYPE
+RDF_LANGSTRING = ns.RDF_LANGSTRING
 NATIVE_INTEGER = XSD + "integer"
 NATIVE_BOOLEAN = XSD + "boolean"
 

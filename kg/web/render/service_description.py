@@ -14,15 +14,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg.rdf import DCT, RDF_TYPE, SD, VOID, XSD_INTEGER
+from kg.rdf import FORMATS as FORMATS_NS
 from kg import formats
 from kg.web.http import error
 from kg.web.negotiation import GRAPH_FORMATS, describe_offers, negotiate
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DCT = "http://purl.org/dc/terms/"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 #: Result formats we serve, as W3C format IRIs.
 _RESULT_FORMAT_IRIS = (
@@ -77,7 +74,7 @@ def build_description(state: Any) -> list[Any]:
             counts.setdefault(g.value, 0)
     # the default graph is the union of all graphs: its size is the number of quads in the store
     total = len(state.store)
-    add(default_graph, VOID + "triples", ox.Literal(str(total), datatype=n("http://www.w3.org/2001/XMLSchema#integer")))
+    add(default_graph, VOID + "triples", ox.Literal(str(total), datatype=n(XSD_INTEGER)))
     for g in sorted(counts):
         ng = ox.BlankNode()
         graph = ox.BlankNode()
@@ -86,7 +83,7 @@ def build_description(state: Any) -> list[Any]:
         add(ng, SD + "name", n(g))
         add(ng, SD + "graph", graph)
         add(graph, RDF_TYPE, n(SD + "Graph"))
-        add(graph, VOID + "triples", ox.Literal(str(counts[g]), datatype=n("http://www.w3.org/2001/XMLSchema#integer")))
+        add(graph, VOID + "triples", ox.Literal(str(counts[g]), datatype=n(XSD_INTEGER)))
     return triples
 
 

@@ -28,8 +28,15 @@ from fastapi.responses import FileResponse, Response
 
 from kg import formats
 from kg import rdf as ns
-from kg.graph.dataset import DATASET_IRI, VOID_IRI, dcat_description, licensed_sources, void_description
+from kg.graph.dataset import (
+    DATASET_IRI,
+    VOID_IRI,
+    dcat_description,
+    licensed_sources,
+    void_description,
+)
 from kg.graph.dump import graph_file_name
+from kg.i18n import Msg
 from kg.query.describe import (
     RDF_TYPE,
     SKOS,
@@ -361,10 +368,10 @@ def downloads(request: Request) -> Response:
     ]
     rows.append((f"{root}/downloads/SHA256SUMS", "SHA256SUMS", "sha256sum -c"))
     rows.append((f"{root}/downloads/manifest.json", "manifest.json", "application/json"))
-    intro = {
-        "de": f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
-        "en": f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
-    }[ctx.lang]
+    intro = Msg(
+        f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
+        f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
+    ).text(ctx.lang)
     body = pages.listing_page(ctx, pages.t("downloads", ctx.lang), intro, rows).encode()
     return conditional(request, body, HTML.content_type, last_modified=ld.last_modified(state.version),
                        headers={"Vary": "Accept, Accept-Language"})
@@ -397,7 +404,7 @@ def download_file(name: str, request: Request) -> Response:
     return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
 
 
-OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+OWL_VERSION_IRI = ns.OWL_VERSION_IRI
 
 
 def _is_named_graph(store: ox.Store, iri: str) -> bool:

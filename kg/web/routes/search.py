@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.query.search import expand_type
+from kg.rdf import HNID
 from kg.web.state import service
 
 MAX_QUERY = 200
 MAX_LIMIT = 100
-HNID = "https://w3id.org/hilfenetz/id/"
 #: the type choices of the search page (value, German label)
 PAGE_TYPES: tuple[tuple[str, str], ...] = (
     ("", "alle Arten"), ("hn:Organisation", "Organisationen"), ("hn:Person", "Personen"),

@@ -38,6 +38,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from kg.errors import NotAcceptable
+from kg.graph.write import apply_update
 from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
 from kg.query.messages import QueryAnswer, QueryJob
@@ -49,13 +51,13 @@ from kg.web.http import (
     BodyTooLarge,
     charset_ok,
     error,
+    error_response,
     etag,
     etag_of,
     media_type,
     not_modified,
     read_body,
     scope_header,
-    syntax_message,
     too_large,
     valid_iri,
 )
@@ -648,18 +650,13 @@ def _answer(request: Request, entry: CachedAnswer) -> Response:
 
 def _failure(answer: Any, form: str | None) -> Response:
     kind = answer.kind
-    if kind == "syntax":
-        return error(400, syntax_message("SPARQL query", answer.message))
     if kind == "not_acceptable":
         offers = RESULT_FORMATS if answer.message in ("SELECT", "ASK") else GRAPH_FORMATS
-        return error(406, f"No acceptable format for these results; available: {describe_offers(offers)}.")
+        text = f"No acceptable format for these results; available: {describe_offers(offers)}."
+        return error_response(NotAcceptable(text))
     if kind in ("too_many_rows", "too_many_bytes"):
         _metric("inc", "hilfenetz_sparql_limit_total", limit=kind)
-        return PlainTextResponse(answer.message + "\n", status_code=413)
-    if kind == "store":
-        return error(503, f"The store could not be read: {answer.message}", "Der Store konnte nicht gelesen werden.")
-    return error(400, f"The query could not be evaluated: {answer.message}",
-                 "Die Abfrage konnte nicht ausgewertet werden.")
+    return error_response(answer.error())
 
 
 # ------------------------------------------------------------------------------------------
@@ -700,7 +697,6 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
     if forbidden is not None:
         return forbidden
     update = sparql_text.inject_using(text, using, using_named)
-    from kg.graph.write import apply_update
 
     def work() -> Any:
         with state.write_lock:
@@ -717,25 +713,7 @@ def write_outcome_response(request: Request, outcome: Any, success: Response | N
         _metric("inc", "hilfenetz_writes_total", result="ok")
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
-    if outcome.kind == "syntax":
-        return error(400, syntax_message("SPARQL update", outcome.message))
-    if outcome.kind == "disk_full":
-        from kg.graph.write import DISK_FULL_DE
-
-        return error(507, outcome.message, DISK_FULL_DE)
-    if outcome.kind == "violation":
-        accept = request.headers.get("accept", "")
-        if "json" in accept:
-            return Response(outcome.report_json, status_code=422, media_type="application/json")
-        if "turtle" in accept:
-            return Response(outcome.report_turtle, status_code=422, media_type="text/turtle; charset=utf-8")
-        body = (
-            "The write was refused: it violates the SHACL shapes; nothing was changed.\n"
-            "Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.\n\n"
-            + outcome.report_text
-        )
-        return PlainTextResponse(body, status_code=422)
-    return error(400, f"The update failed: {outcome.message}", "Das Update ist fehlgeschlagen; nichts wurde geändert.")
+    return error_response(outcome.error(), request.headers.get("accept", ""))
 
 
 # ------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ Content-Security-Policy that forbids foreign origins and inline scripts.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -19,6 +18,7 @@ from kg.rdf import PREFIXES
 from kg.sparql.catalog import load_examples
 from kg.sparql.params import bind
 from kg.store.remote import with_substitutions
+from kg.web.render.pages import script_json
 from kg.web.state import service
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -35,15 +35,10 @@ _MEDIA_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 
-def _json_for_script(data: object) -> str:
-    """JSON safe to embed in a <script type=application/json> element (no `</script>` breakout)."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    html = html.replace("__PREFIXES_JSON__", _json_for_script(PREFIXES))
+    html = html.replace("__PREFIXES_JSON__", script_json(PREFIXES, indent=None))
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
