@@ -1,13 +1,11 @@
-"""Fixtures for the web tests with real clients, over the store built from the real project:
+"""Fixtures for the web tests over the store built from the real project: one `kg serve` process
+(tests/server/conftest.py's helper: a subprocess on a free 127.0.0.1 port), the whole app in a real
+uvicorn server in this process (tests/serving.py) where a test needs the app object, and headless
+Chromium (tests/ui/ui_browser.py).
 
-* `kg_server`  – one `kg serve` process (the suite's helper in tests/server/conftest.py: a
-  subprocess on a free 127.0.0.1 port), for the defects that sit in the middleware and routing of
-  the full app (CORS, `format=` from SPARQLWrapper, HEAD);
-* `web_server` – the whole app (kg.web.app.create_app) in a uvicorn server on 127.0.0.1 (the one
-  helper, tests/serving.py);
-* `browser`    – headless Chromium (tests/ui/ui_browser.py).
-
-The named queries and entity pages exist only over the real data.
+Why a real `kg serve` process and the real project: the defects these tests pin (CORS, `format=`
+from SPARQLWrapper, HEAD) sit in the middleware and routing of the full app, and the named
+queries and entity pages exist only over the real data.
 """
 
 from __future__ import annotations

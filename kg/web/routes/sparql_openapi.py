@@ -16,10 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.web.negotiation import GRAPH_FORMATS, RESULT_FORMATS
-
-#: the `format=` names of the offered formats (kg.formats)
-_FORMAT_NAMES = sorted({name for f in RESULT_FORMATS + GRAPH_FORMATS for name in f.names})
+from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 
 EXAMPLE_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
 EXAMPLE_UPDATE = ('INSERT DATA { GRAPH <https://example.org/g> '
@@ -51,8 +48,10 @@ _TIMEOUT = {"name": "timeout", "in": "query", "required": False,
             "schema": {"type": "number", "exclusiveMinimum": 0}}
 _FORMAT = {"name": "format", "in": "query", "required": False,
            "description": "Answer format, instead of `Accept` (for links and browsers). Short names: "
-                          + ", ".join(f"`{k}`" for k in _FORMAT_NAMES)
-                          + "; a media type of the list below works too.",
+                          + ", ".join(f"`{k}`" for k in sorted({n for f in (*RESULT_FORMATS, *GRAPH_FORMATS)
+                                                                 for n in f.names}))
+                          + "; a media type of the list below works too. A value that names no format "
+                            "is ignored (Accept decides).",
            "schema": {"type": "string"}}
 _QUERY_PARAM = {"name": "query", "in": "query", "required": False,
                 "description": "The SPARQL query (URL-encoded). Without it, GET answers the service description.",
