@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from kg.graph.dump import store_version
+from kg.store.fingerprint import version_of
 from kg.web import cors
 from kg.web.app import ROUTES, mount
 from kg.web.routes import linkeddata, ui
@@ -86,7 +86,7 @@ class LdState:
 
     @property
     def version(self) -> str:
-        return self._version() if self._version is not None else store_version(self.store, self.settings.store_path)
+        return self._version() if self._version is not None else version_of(self.store, self.settings.store_path)
 
 
 def ld_app(store: ox.Store, settings: LdSettings, cache_dir: Path, **state_kw: Any) -> FastAPI:
