@@ -69,7 +69,7 @@ def _row_line(row: Setting) -> str:
 
 
 def markdown() -> str:
-    """docs/configuration.md, generated from the table (tests/test_config.py checks the committed copy)."""
+    """docs/configuration.md, generated from the table (tests/cli/test_config.py checks the committed copy)."""
     out = [
         "# Configuration",
         "",
