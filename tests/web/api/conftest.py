@@ -23,7 +23,8 @@ HN = "https://w3id.org/hilfenetz/ontology#"
 @contextmanager
 def serve(store: Path, **settings_kw: Any) -> Iterator[str]:
     """`create_app` (queries from the project's queries/) in a real uvicorn server; yields the base URL."""
-    with serve_kg(store, **{"workers": 1, "name": "api-test-uvicorn", **settings_kw}) as url:
+    settings_kw.setdefault("workers", 1)
+    with serve_kg(store, name="api-test-uvicorn", **settings_kw) as url:
         yield url
 
 
