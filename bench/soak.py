@@ -189,7 +189,7 @@ def probe():
             fh.write(json.dumps(rec) + "\n")
 
 threading.Thread(target=probe, name="memory-probe", daemon=True).start()
-from kg.cli.serve import main
+from kg.cli import main
 sys.exit(main())
 """
 
@@ -208,7 +208,7 @@ def start_server(store: Path, workers: int, keep_rate_limit: bool, log: Path, *,
     if timeout is not None:
         serve += ["--timeout", f"{timeout:g}"]
     if memory_probe is None:
-        cmd = [sys.executable, "-m", "kg.cli.serve", *serve]
+        cmd = [sys.executable, "-m", "kg.cli", *serve]
     else:
         cmd = [sys.executable, "-c", MEMORY_PROBE, str(memory_probe), str(probe_interval), *serve]
     proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115 - the child keeps it

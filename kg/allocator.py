@@ -12,9 +12,9 @@ How: the allocator has to be in place before the first allocation, so it is prel
 `kg serve --replicas`, and `kg serve` re-executes itself once with it. A library that cannot be
 preloaded only makes the dynamic linker print a warning; it never stops a process.
 
-HILFENETZ_ALLOCATOR chooses: unset or `mimalloc` (the default), `system` (glibc's malloc, no
-preload), or the path of a shared library to preload instead (e.g. tcmalloc or jemalloc).
-Linux only; elsewhere the processes keep the system allocator.
+HILFENETZ_ALLOCATOR (the process setting `allocator`, kg.config) chooses: unset or `mimalloc`
+(the default), `system` (glibc's malloc, no preload), or the path of a shared library to preload
+instead (e.g. tcmalloc or jemalloc). Linux only; elsewhere the processes keep the system allocator.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
-ENV = "HILFENETZ_ALLOCATOR"
+from kg.config import env_setting, env_var
+
+ENV = env_var("allocator")
 _PRELOAD = "LD_PRELOAD"
 _LOCK = threading.Lock()
 #: set in the environment of a re-executed `kg serve`, so a preload the dynamic linker refused
 #: cannot make it re-execute itself again and again
-_REEXEC_MARK = "HILFENETZ_ALLOCATOR_REEXEC"
+_REEXEC_MARK = env_var("allocator_reexec")
 
 
 @cache
@@ -59,8 +61,8 @@ def library(env: Mapping[str, str] | None = None) -> Path | None:
     library that does not exist)."""
     if not sys.platform.startswith("linux"):
         return None
-    choice = (os.environ if env is None else env).get(ENV, "mimalloc").strip()
-    if choice in ("", "mimalloc"):
+    choice = str(env_setting("allocator", env))
+    if choice == "mimalloc":
         return _mimalloc_from_wheel()
     if choice in ("system", "glibc", "off", "0", "none"):
         return None
@@ -83,7 +85,7 @@ def describe(lib: Path | None) -> str:
         return "system"
     if in_use(lib):
         return name(lib)
-    if os.environ.get(_REEXEC_MARK):  # re-executed for it, and still not mapped: ld.so refused it
+    if env_setting("allocator_reexec"):  # re-executed for it, and still not mapped: ld.so refused it
         return f"system ({lib} could not be preloaded)"
     return f"system, query workers {name(lib)}"
 
@@ -152,7 +154,7 @@ def reexec_with(lib: Path | None) -> None:
     server process answers single-pattern queries itself, with pyoxigraph, and so gains the
     same way the workers do (5–8 % more point lookups per second, measured with wrk). Same PID,
     same descriptors, same arguments (`sys.orig_argv`); costs one interpreter start."""
-    if lib is None or in_use(lib) or os.environ.get(_REEXEC_MARK):
+    if lib is None or in_use(lib) or env_setting("allocator_reexec"):
         return
     argv = list(getattr(sys, "orig_argv", []) or [])
     if not argv or not sys.executable:

@@ -1,10 +1,15 @@
-"""Exceptions the build and the CLI turn into clean messages (no tracebacks for expected errors).
+"""The one exception tree: every error the project raises on purpose derives from `KgError`.
 
-Lowest layer next to kg.rdf: imports nothing from kg except for type checking.
+Why one tree: the CLI prints any KgError as one clean line (`exit_code`), and the web layer turns
+any KgError into one HTTP answer (`http_status`, English text plus the German `de` text) in one
+function, kg.web.http.error_response. Lowest layer next to kg.rdf: imports nothing from kg except
+for type checking. Classes that callers catch under a builtin name (ValueError, RuntimeError) keep
+that builtin as a second base.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +18,32 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 class KgError(Exception):
-    """Base class of every expected error; the CLI prints str(error) and exits non-zero."""
+    """Base class of every expected error; the CLI prints str(error) and exits non-zero.
+
+    `str(error)` is the English text; `de` the German one (None when the English text already
+    says both); `http_status` the status an HTTP answer to it carries; `headers` extra headers."""
 
     exit_code: int = 1
+    http_status: int = 500
+    de: str | None = None
+    headers: dict[str, str] | None = None
+
+    def __init__(self, *args: Any, de: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(*args)
+        if de is not None:
+            self.de = de
+        if headers is not None:
+            self.headers = headers
+
+
+_POS_RE = re.compile(r"error at (\d+):(\d+)")
+
+
+def syntax_message(kind: str, message: str) -> str:
+    """Parser message with the position spelled out: `… (line L, column C)`."""
+    m = _POS_RE.search(message)
+    where = f" (line {m.group(1)}, column {m.group(2)} / Zeile {m.group(1)}, Spalte {m.group(2)})" if m else ""
+    return f"{kind} syntax error{where}: {message}"
 
 
 class SourceSyntaxError(KgError):
@@ -61,16 +89,207 @@ class BuildValidationError(KgError):
 class StoreMissingError(KgError):
     """No store exists where a command expected one."""
 
+    http_status = 503
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         super().__init__(f"no store at {path} — run `kg build` first")
 
 
 class QuerySyntaxError(KgError):
-    """The SPARQL text does not parse; exit code 2 like a usage error."""
+    """The SPARQL text does not parse; exit code 2 like a usage error, HTTP 400."""
 
     exit_code = 2
+    http_status = 400
 
 
 class BuildError(KgError):
     """Any other failure of the build (I/O, a broken reference importer, ...)."""
+
+
+# ------------------------------------------------------------------------------ SPARQL text
+
+
+class QueryFileError(KgError):
+    """A query file that cannot be served: bad header or SPARQL the parser rejects."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+class QueryFilesError(KgError):
+    """Every broken file of a queries folder at once (for `kg build` / `kg validate`)."""
+
+    def __init__(self, problems: list[QueryFileError]) -> None:
+        super().__init__("broken query files:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+class ParamError(KgError, ValueError):
+    """A request value that does not fit its parameter (the API answers 422)."""
+
+    http_status = 422
+
+    def __init__(self, name: str, message: str, kind: str = "value_error") -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+        self.kind = kind
+
+
+# ------------------------------------------------------------------------------------ stores
+
+
+class RemoteError(KgError, RuntimeError):
+    """The remote store answered with an error that is neither a syntax error nor a connection failure."""
+
+    http_status = 502
+
+
+# ------------------------------------------------------------------------------------- SHACL
+
+
+class ShapeError(KgError, ValueError):
+    """The shapes graph is not well-formed SHACL (validation must fail, not guess)."""
+
+
+class PathError(KgError, ValueError):
+    """The shapes graph holds something that is not a well-formed SHACL property path."""
+
+
+class ValidationFailure(KgError, RuntimeError):
+    """SHACL says validation fails (e.g. a recursive shape): no report can be given."""
+
+
+# ------------------------------------------------------------------------------------ writes
+
+
+class WriteRefused(KgError):
+    """A write that changed nothing (kg.graph.write.WriteOutcome.error() gives the subclass)."""
+
+    http_status = 400
+
+
+class WriteViolation(WriteRefused):
+    """The write violates the SHACL shapes; the report in three forms for content negotiation."""
+
+    http_status = 422
+
+    def __init__(self, message: str, report_text: str = "", report_json: str = "", report_turtle: str = "",
+                 de: str | None = None) -> None:
+        super().__init__(message, de=de)
+        self.report_text = report_text
+        self.report_json = report_json
+        self.report_turtle = report_turtle
+
+
+class DiskFull(WriteRefused):
+    """The disk holding the store is full; nothing was changed (507 Insufficient Storage)."""
+
+    http_status = 507
+
+
+# ----------------------------------------------------------------------------------- queries
+
+
+class AnswerTooLarge(KgError):
+    """A query answer passed the row or byte limit (`kind`: too_many_rows | too_many_bytes)."""
+
+    http_status = 413
+
+    def __init__(self, kind: str, message: str = "") -> None:
+        super().__init__(message or kind)
+        self.kind = kind
+
+
+class NotAcceptable(KgError):
+    """No format the client accepts can carry this answer."""
+
+    http_status = 406
+
+
+class StoreReadError(KgError):
+    """The store could not be read while answering a query."""
+
+    http_status = 503
+
+
+class EvaluationError(KgError):
+    """The query parsed but could not be evaluated."""
+
+    http_status = 400
+
+
+class QueryTimeout(KgError):
+    """The query passed its deadline; its worker was killed (`queued`: before it started)."""
+
+    http_status = 503
+
+    def __init__(self, limit: float, queued: bool = False) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.queued = queued
+
+
+class WorkerCrashed(KgError):
+    """A worker died while running the query (e.g. out of memory)."""
+
+    http_status = 503
+
+
+class ClientGone(KgError):
+    """The client disconnected; the query was stopped (499, nginx's 'client closed request')."""
+
+    http_status = 499
+
+
+# -------------------------------------------------------------------------------------- HTTP
+
+
+class BadRequest(KgError):
+    """A request the endpoint cannot act on as sent."""
+
+    http_status = 400
+
+
+class NotFound(KgError):
+    """No such resource (a graph, an entity, a file)."""
+
+    http_status = 404
+
+
+class UnsupportedMediaType(KgError):
+    """A request body in a media type the endpoint does not read."""
+
+    http_status = 415
+
+
+class BodyTooLarge(KgError):
+    """The request body is larger than the configured limit."""
+
+    http_status = 413
+
+    def __init__(self, limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__("The request body is larger than the limit.")
+        else:
+            super().__init__(
+                f"The request body is larger than the limit of {limit} bytes.",
+                de=f"Der Request-Body ist größer als das Limit von {limit} Bytes.",
+            )
+        self.limit = limit
+
+
+class QueryTooLong(KgError):
+    """A direct query body passed the query length limit (raised before a response started)."""
+
+    http_status = 413
+
+
+# ----------------------------------------------------------------------------------- serving
+
+
+class ReplicaError(KgError, ValueError):
+    """The replica count cannot be used with these settings (message in English and German)."""

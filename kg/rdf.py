@@ -1,10 +1,63 @@
-"""IRIs the whole project agrees on (see docs/model.md). Lowest layer: imports nothing from kg."""
+"""Every IRI the project names in code, as plain strings (see docs/model.md).
+
+Modules import their namespaces and terms from here instead of spelling IRIs again (tests may keep
+their own literals, as an independent check). Plain strings, not rdflib Namespaces: this module is
+imported by every layer, and importing rdflib costs about 0.3 s that the query workers never need;
+wrap a namespace with `rdflib.Namespace(SH)` or a term with `pyoxigraph.NamedNode(RDF_TYPE)` where
+needed. Lowest layer: imports nothing from kg.
+"""
 
 from __future__ import annotations
 
-HN = "https://w3id.org/hilfenetz/ontology#"
-HNID = "https://w3id.org/hilfenetz/id/"
-ONTOLOGY_IRI = "https://w3id.org/hilfenetz/ontology"
+CANONICAL_BASE = "https://w3id.org/hilfenetz"  # public base of every hilfenetz IRI (pages map it to /)
+HN = CANONICAL_BASE + "/ontology#"
+HNID = CANONICAL_BASE + "/id/"
+ONTOLOGY_IRI = CANONICAL_BASE + "/ontology"
+
+# ------------------------------------------------------------------------------ namespaces
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+ORG = "http://www.w3.org/ns/org#"
+SCHEMA = "http://schema.org/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SH = "http://www.w3.org/ns/shacl#"
+TIME = "http://www.w3.org/2006/time#"
+CV = "http://data.europa.eu/m8g/"
+CPSV = "http://purl.org/vocab/cpsv#"
+FRAPO = "http://purl.org/cerif/frapo/"
+ELI = "http://data.europa.eu/eli/ontology#"
+DCAT = "http://www.w3.org/ns/dcat#"
+ADMS = "http://www.w3.org/ns/adms#"
+VOID = "http://rdfs.org/ns/void#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+SPDX = "http://spdx.org/rdf/terms#"
+CC = "http://creativecommons.org/ns#"
+NUTS = "http://data.europa.eu/nuts/code/"
+WD = "http://www.wikidata.org/entity/"
+
+# ------------------------------------------------------------------- frequently used terms
+RDF_TYPE = RDF + "type"
+RDF_LANGSTRING = RDF + "langString"
+RDFS_LABEL = RDFS + "label"
+RDFS_SUBCLASSOF = RDFS + "subClassOf"
+RDFS_SUBPROPERTYOF = RDFS + "subPropertyOf"
+RDFS_LITERAL = RDFS + "Literal"
+RDFS_DATATYPE = RDFS + "Datatype"
+OWL_VERSION_IRI = OWL + "versionIRI"
+XSD_STRING = XSD + "string"
+XSD_INTEGER = XSD + "integer"
+SKOS_PREFLABEL = SKOS + "prefLabel"
+SKOS_DEFINITION = SKOS + "definition"
+DCT_TITLE = DCT + "title"
+DCT_DESCRIPTION = DCT + "description"
+PROV_WAS_DERIVED_FROM = PROV + "wasDerivedFrom"
+SH_VIOLATION = SH + "Violation"
 
 GRAPH_ONTOLOGY = HNID + "graph/ontology"
 GRAPH_ALIGNMENT = HNID + "graph/alignment"
@@ -16,6 +69,7 @@ GRAPH_BUILD = HNID + "graph/build"  # build metadata: time, git commit, void:tri
 GRAPH_REFERENCE_DESTATIS = HNID + "graph/reference/destatis"
 GRAPH_REFERENCE_HEALTH_OFFICES = HNID + "graph/reference/health-offices"
 GRAPH_REFERENCE_STATUTES = HNID + "graph/reference/statutes"
+BUILD_NODE = HNID + "build/current"  # the node the build metadata in GRAPH_BUILD describes
 
 
 def source_graph(slug: str) -> str:
@@ -36,22 +90,22 @@ def area(key: str) -> str:
 PREFIXES: dict[str, str] = {
     "hn": HN,
     "hnid": HNID,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "schema": "http://schema.org/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "time": "http://www.w3.org/2006/time#",
-    "cv": "http://data.europa.eu/m8g/",
-    "cpsv": "http://purl.org/vocab/cpsv#",
-    "frapo": "http://purl.org/cerif/frapo/",
-    "eli": "http://data.europa.eu/eli/ontology#",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dct": DCT,
+    "prov": PROV,
+    "org": ORG,
+    "schema": SCHEMA,
+    "foaf": FOAF,
+    "sh": SH,
+    "time": TIME,
+    "cv": CV,
+    "cpsv": CPSV,
+    "frapo": FRAPO,
+    "eli": ELI,
 }
 
 

@@ -97,27 +97,6 @@ def test_metrics_count_requests_latency_and_triples(server: tuple[str, MetricsRe
     assert "hilfenetz_store_ready 1" in text
 
 
-def test_cors_only_for_reads(server: tuple[str, MetricsRegistry, dict[str, bool]]) -> None:
-    url, _, _ = server
-    origin = {"Origin": "https://example.org"}
-    r = httpx.get(url + "/sparql", params={"query": "SELECT ?s {?s ?p ?o}"}, headers=origin)
-    assert r.headers["access-control-allow-origin"] == "*"
-    assert httpx.get(url + "/health", headers=origin).headers["access-control-allow-origin"] == "*"
-    pre = httpx.options(url + "/sparql", headers={**origin, "Access-Control-Request-Method": "GET"})
-    assert pre.status_code == 204
-    assert pre.headers["access-control-allow-origin"] == "*"
-    assert "POST" not in pre.headers["access-control-allow-methods"]
-    pre_post = httpx.options(
-        url + "/sparql",
-        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"},
-    )
-    assert "access-control-allow-origin" not in pre_post.headers
-    post = httpx.post(url + "/sparql", content=b"x", headers=origin)
-    assert post.status_code == 200 and "access-control-allow-origin" not in post.headers
-    # not a read endpoint: no CORS
-    assert "access-control-allow-origin" not in httpx.get(url + "/metrics", headers=origin).headers
-
-
 def test_access_log_is_json_without_secrets(
     server: tuple[str, MetricsRegistry, dict[str, bool]], caplog: pytest.LogCaptureFixture
 ) -> None:

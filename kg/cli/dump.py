@@ -1,40 +1,15 @@
-"""`kg dump --output DIR`: write the dump files (see kg.graph.dump) for a built store.
-
-Kept apart from kg.cli so the dump command is one optional module: kg.cli registers it through
-kg.cli.EXTRA_PARSERS ("kg.cli.dump:add_dump_parser").
-"""
+"""`kg dump --output DIR`: write the dump files (see kg.graph.dump) for a built store."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-STORE_ENV = "HILFENETZ_STORE"
-DEFAULT_STORE = Path("var") / "store"
+from kg.cli.common import add_quiet, add_settings, store_path
+from kg.graph.dump import SUMS_NAME, dump
 
 
-def _default_store() -> Path:
-    value = os.environ.get(STORE_ENV, "").strip()
-    return Path(value) if value else DEFAULT_STORE
-
-
-def cmd_dump(args: argparse.Namespace) -> int:
-    """Dump the store and print one line per file (name, size, SHA-256)."""
-    from kg.graph.dump import SUMS_NAME, dump
-
-    store_path = args.store if args.store is not None else _default_store()
-    manifest = dump(store_path, args.output)
-    if not args.quiet:
-        for f in manifest.files:
-            print(f"{f.sha256}  {f.size:>12}  {f.name}")
-        print(f"wrote {len(manifest.files)} files ({manifest.quads} quads) to {args.output}; "
-              f"checksums in {Path(args.output) / SUMS_NAME}")
-    return 0
-
-
-def add_dump_parser(sub: argparse._SubParsersAction) -> None:
-    """Register `kg dump`."""
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dump",
         help="write the graph as gzipped N-Quads and TriG, and each named graph as Turtle",
@@ -42,8 +17,18 @@ def add_dump_parser(sub: argparse._SubParsersAction) -> None:
                     "into DIR, with SHA256SUMS and manifest.json (sizes, checksums, triple counts). "
                     "The same files are served at /downloads by `kg serve`.",
     )
-    p.add_argument("--store", type=Path, default=None,
-                   help=f"store directory (default: ${STORE_ENV} or {DEFAULT_STORE})")
+    add_settings(p, "dump")
     p.add_argument("--output", "-o", type=Path, required=True, help="directory to write into (created if missing)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    p.set_defaults(func=cmd_dump)
+    add_quiet(p, "print nothing on success")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dump the store and print one line per file (name, size, SHA-256)."""
+    manifest = dump(store_path(args), args.output)
+    if not args.quiet:
+        for f in manifest.files:
+            print(f"{f.sha256}  {f.size:>12}  {f.name}")
+        print(f"wrote {len(manifest.files)} files ({manifest.quads} quads) to {args.output}; "
+              f"checksums in {Path(args.output) / SUMS_NAME}")
+    return 0

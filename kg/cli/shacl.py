@@ -4,8 +4,7 @@ native engine and print the standard validation report (Turtle by default).
 Exit status 0 when the data conforms (sh:conforms true: no result of any severity, as SHACL
 defines it), 1 when it does not, 2 when validation fails (unreadable file, ill-formed shapes).
 External test suites drive the engine through this command, so relative IRIs in each file are
-resolved against that file's own file: URI and literals are kept verbatim. Registered in kg.cli
-through kg.cli.EXTRA_PARSERS ("kg.cli.shacl:add_shacl_parser").
+resolved against that file's own file: URI and literals are kept verbatim.
 """
 
 from __future__ import annotations
@@ -14,14 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 
-def cmd_shacl(args: argparse.Namespace) -> int:
+from kg.shacl.engine import ValidationFailure, load_exact, validate_store
+from kg.shacl.w3c_adapter import parse_file, rdflib_graph
+
+
+def run(args: argparse.Namespace) -> int:
     """Validate DATA against SHAPES and print the report; see the module docstring for exits."""
-    import pyoxigraph as ox
-
-    from kg.shacl.engine import ValidationFailure, load_exact, validate_store
-    from kg.shacl.w3c_adapter import parse_file, rdflib_graph
-
     try:
         data = parse_file(str(args.data))
         for extra in args.ontology or []:
@@ -43,7 +42,7 @@ def cmd_shacl(args: argparse.Namespace) -> int:
     return 0 if not report.results else 1
 
 
-def add_shacl_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `kg shacl`."""
     p = sub.add_parser(
         "shacl",
@@ -61,16 +60,5 @@ def add_shacl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=["de", "en", "both"], default="both", help="language of --format text")
     p.add_argument("--exact", action="store_true",
                    help="evaluate every shape in Python instead of compiled SPARQL (reference path)")
-    p.set_defaults(func=cmd_shacl)
+    p.set_defaults(func=run)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m kg.cli.shacl DATA SHAPES` (the same as `kg shacl`, without kg.cli)."""
-    parser = argparse.ArgumentParser(prog="kg")
-    add_shacl_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["shacl", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

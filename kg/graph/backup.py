@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kg.errors import KgError
+from kg.store import graph_counts, is_store, open_read_only
 
 FORMAT = "hilfenetz-store-backup/1"
 MANIFEST = "manifest.json"
@@ -75,8 +76,6 @@ def _sha256(path: Path) -> str:
 
 
 def _counts(store: Any) -> tuple[int, dict[str, int]]:
-    from kg.store import graph_counts
-
     counts = graph_counts(store)
     return len(store), dict(sorted(counts.items()))
 
@@ -91,8 +90,6 @@ def backup(store_path: Path, output: Path) -> Manifest:
     The output is written under a temporary name and renamed at the end, so a failed or killed
     backup never leaves a file that looks complete."""
     import pyoxigraph as ox
-
-    from kg.store import open_read_only
 
     store_path, output = Path(store_path), Path(output)
     if output.exists():
@@ -197,6 +194,8 @@ def verify(unpacked: Path) -> Manifest:
 
 def restore(source: Path, store_path: Path, *, force: bool = False) -> Manifest:
     """Restore the backup `source` to `store_path`, atomically; returns the manifest."""
+    # here, not at the top: kg.graph.build loads rdflib and the SHACL engine (~1 s), which
+    # `kg backup` (the other half of this module) never needs
     from kg.graph.build import (
         building_path,
         check_target,
@@ -204,7 +203,6 @@ def restore(source: Path, store_path: Path, *, force: bool = False) -> Manifest:
         store_lock,
         swap_into_place,
     )
-    from kg.store import is_store
 
     source, store_path = Path(source), Path(store_path).absolute()
     if not source.exists():

@@ -29,8 +29,10 @@ from kg.errors import BuildError, BuildValidationError, KgError
 from kg.graph.infer import InferenceResult, infer
 from kg.sparql.params import require_valid_query_files
 from kg.shacl import DEFAULT_ENGINE, validate
-from kg.shacl.report import ValidationReport, shorten
+from kg.shacl.engine import report_graph, validate_results
+from kg.shacl.report import ValidationReport, filter_report, merge_reports, report_from_graph, shorten
 from kg.graph.sources import ParsedSource, SourceFile, discover, parse_sources
+from kg.graph.reference import reference_quads
 
 Progress = Callable[[str], None]
 
@@ -168,22 +170,14 @@ def _git_commit(root: Path) -> str | None:
 
 
 def reference_available(project_root: Path) -> bool:
-    """True if the reference importer exists and data/reference/ holds CSV files."""
+    """True if data/reference/ holds CSV files for the reference importer (kg.graph.reference)."""
     ref_dir = project_root / "data" / "reference"
-    if not ref_dir.is_dir() or not any(ref_dir.glob("*.csv")):
-        return False
-    try:
-        import kg.graph.reference  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return ref_dir.is_dir() and any(ref_dir.glob("*.csv"))
 
 
 def _reference_quads(project_root: Path, skip_graphs: set[str]) -> Iterator[ox.Quad]:
     """The reference importer's quads, minus graphs we already loaded from files ourselves
     (statutes.ttl is parsed by kg.graph.sources for exact error positions)."""
-    from kg.graph.reference import reference_quads
-
     skip = {ox.NamedNode(g) for g in skip_graphs}
     try:
         for q in reference_quads(project_root / "data" / "reference"):
@@ -260,8 +254,8 @@ def _soften_missing_reference(store: ox.Store, report: ValidationReport) -> int:
 
 
 BULK_REFERENCE_PREFIX = ns.HNID + "graph/reference/"
-RDF_TYPE = ns.PREFIXES["rdf"] + "type"
-RDFS_LABEL = ns.PREFIXES["rdfs"] + "label"
+RDF_TYPE = ns.RDF_TYPE
+RDFS_LABEL = ns.RDFS_LABEL
 
 
 def _is_bulk_reference(graph: str) -> bool:
@@ -345,9 +339,6 @@ def _native_in_place(store: ox.Store, graphs: list[str], shapes: Any, ontology: 
                      say: Progress) -> ValidationReport:
     """The native engine on graphs of the store itself: the same quads the rdflib copy would hold
     (ontology and alignment mixed in), without copying 250k reference triples into rdflib and back."""
-    from kg.shacl.engine import report_graph, validate_results
-    from kg.shacl.report import report_from_graph
-
     t = time.perf_counter()
     say(f"validate {label}: native engine in place on {len(graphs)} graphs …")
     results = validate_results(store, shapes, data_graph=graphs, ontology_graphs=[ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT])
@@ -420,8 +411,6 @@ def _validate_store(
     and the types of its values (all shapes of ontology/shapes/ today); a shape reaching further
     into the reference data would show up as a spurious violation in A, not as a missed one.
     """
-    from kg.shacl.report import filter_report, merge_reports, report_from_graph
-
     graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
     data_graphs = [g for g in graphs if g not in _NOT_DATA]
     refs = [g for g in data_graphs if _is_bulk_reference(g)]
@@ -467,7 +456,7 @@ def _validate_store(
 
             t = time.perf_counter()
             rg = rdflib.Graph().parse(cached, format="turtle")
-            focus = {str(o) for o in rg.objects(None, rdflib.URIRef(ns.PREFIXES["sh"] + "focusNode"))}
+            focus = {str(o) for o in rg.objects(None, rdflib.URIRef(ns.SH + "focusNode"))}
             part_b = report_from_graph(rg, shapes, _labels_graph(store, focus), ontology, engine=engine,
                                        graphs_of=graphs_of)
             part_b.seconds = time.perf_counter() - t
@@ -507,19 +496,19 @@ def _metadata_quads(project_root: Path, counts: dict[str, int]) -> list[ox.Quad]
     count of every graph (void:triples). Only standard vocabulary (PROV, VoID, DOAP), so the
     metadata never needs terms the ontology does not define."""
     g = ox.NamedNode(GRAPH_BUILD)
-    s = ox.NamedNode(ns.HNID + "build/current")
-    xsd = ns.PREFIXES["xsd"]
-    prov = ns.PREFIXES["prov"]
+    s = ox.NamedNode(ns.BUILD_NODE)
+    xsd = ns.XSD
+    prov = ns.PROV
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     quads = [
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdf"] + "type"), ox.NamedNode(prov + "Activity"), g),
-        ox.Quad(s, ox.NamedNode(ns.PREFIXES["rdfs"] + "label"), ox.Literal("kg build"), g),
+        ox.Quad(s, ox.NamedNode(ns.RDF_TYPE), ox.NamedNode(prov + "Activity"), g),
+        ox.Quad(s, ox.NamedNode(ns.RDFS_LABEL), ox.Literal("kg build"), g),
         ox.Quad(s, ox.NamedNode(prov + "endedAtTime"), ox.Literal(now, datatype=ox.NamedNode(xsd + "dateTime")), g),
     ]
     commit = _git_commit(project_root)
     if commit:
         quads.append(ox.Quad(s, ox.NamedNode("http://usefulinc.com/ns/doap#revision"), ox.Literal(commit), g))
-    void = "http://rdfs.org/ns/void#"
+    void = ns.VOID
     for graph, n in sorted(counts.items()):
         if not graph:
             continue

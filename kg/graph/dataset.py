@@ -16,22 +16,34 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 from kg.graph.dump import Manifest
+from kg.rdf import (
+    CANONICAL_BASE,
+    CC,
+    CPSV,
+    CV,
+    DCAT,
+    DCT,
+    ELI,
+    FOAF,
+    FRAPO,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SD,
+    SH,
+    SKOS,
+    SPDX,
+    TIME,
+    VOID,
+    WD,
+    XSD,
+)
 
-CANONICAL_BASE = "https://w3id.org/hilfenetz"
 DATASET_IRI = CANONICAL_BASE + "/dataset"
 VOID_IRI = CANONICAL_BASE + "/.well-known/void"
-
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-SPDX = "http://spdx.org/rdf/terms#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-ADMS = "http://www.w3.org/ns/adms#"
-CC = "http://creativecommons.org/ns#"
-SD = "http://www.w3.org/ns/sparql-service-description#"
 
 #: Licence of the project's own data (the ontology states the same for itself).
 DATA_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -71,25 +83,24 @@ DESCRIPTION = {
 
 #: External datasets that links point into: namespace → (slug, title, homepage).
 LINK_TARGETS: tuple[tuple[str, str, str, str], ...] = (
-    ("http://www.wikidata.org/entity/", "wikidata", "Wikidata", "https://www.wikidata.org/"),
+    (WD, "wikidata", "Wikidata", "https://www.wikidata.org/"),
     ("http://data.europa.eu/nuts/", "nuts", "Eurostat NUTS", "https://ec.europa.eu/eurostat/web/nuts"),
     ("https://d-nb.info/gnd/", "gnd", "GND", "https://gnd.network/"),
-    ("http://schema.org/", "schema-org", "schema.org", "https://schema.org/"),
-    ("http://www.w3.org/ns/org#", "org", "W3C Organization Ontology", "http://www.w3.org/ns/org#"),
-    ("http://www.w3.org/ns/prov#", "prov", "PROV-O", "http://www.w3.org/ns/prov#"),
-    ("http://xmlns.com/foaf/0.1/", "foaf", "FOAF", "http://xmlns.com/foaf/0.1/"),
-    ("http://data.europa.eu/m8g/", "cpov", "Core Public Sector Vocabularies (CPOV/CPSV-AP/CPEV)", "https://semiceu.github.io/"),
-    ("http://purl.org/vocab/cpsv#", "cpsv", "CPSV", "http://purl.org/vocab/cpsv#"),
-    ("http://purl.org/cerif/frapo/", "frapo", "FRAPO", "http://purl.org/cerif/frapo/"),
-    ("http://data.europa.eu/eli/ontology#", "eli", "ELI ontology", "http://data.europa.eu/eli/ontology#"),
-    ("http://www.w3.org/2006/time#", "time", "OWL-Time", "http://www.w3.org/2006/time#"),
-    ("http://purl.org/dc/terms/", "dcterms", "DCMI Metadata Terms", "http://purl.org/dc/terms/"),
-    ("http://www.w3.org/2004/02/skos/core#", "skos", "SKOS", "http://www.w3.org/2004/02/skos/core#"),
+    (SCHEMA, "schema-org", "schema.org", "https://schema.org/"),
+    (ORG, "org", "W3C Organization Ontology", "http://www.w3.org/ns/org#"),
+    (PROV, "prov", "PROV-O", "http://www.w3.org/ns/prov#"),
+    (FOAF, "foaf", "FOAF", "http://xmlns.com/foaf/0.1/"),
+    (CV, "cpov", "Core Public Sector Vocabularies (CPOV/CPSV-AP/CPEV)", "https://semiceu.github.io/"),
+    (CPSV, "cpsv", "CPSV", "http://purl.org/vocab/cpsv#"),
+    (FRAPO, "frapo", "FRAPO", "http://purl.org/cerif/frapo/"),
+    (ELI, "eli", "ELI ontology", "http://data.europa.eu/eli/ontology#"),
+    (TIME, "time", "OWL-Time", "http://www.w3.org/2006/time#"),
+    (DCT, "dcterms", "DCMI Metadata Terms", "http://purl.org/dc/terms/"),
+    (SKOS, "skos", "SKOS", "http://www.w3.org/2004/02/skos/core#"),
 )
 
 #: Namespaces of RDF/OWL machinery: links into them are not linksets.
-_INTERNAL = (ns.HN, ns.HNID, ns.ONTOLOGY_IRI, RDF, RDFS, "http://www.w3.org/2002/07/owl#", XSD,
-             "http://www.w3.org/ns/shacl#")
+_INTERNAL = (ns.HN, ns.HNID, ns.ONTOLOGY_IRI, RDF, RDFS, OWL, XSD, SH)
 
 
 @dataclass

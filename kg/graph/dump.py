@@ -29,6 +29,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import rdf as ns
+from kg.store import open_read_only
 
 NQUADS_NAME = "hilfenetz.nq.gz"
 TRIG_NAME = "hilfenetz.trig.gz"
@@ -149,8 +150,6 @@ def _entry(out: Path, name: str, media: str, encoding: str | None, **extra: obje
 
 def dump(store_path: Path, out_dir: Path) -> Manifest:
     """`kg dump`: open the store read-only and dump it."""
-    from kg.store import open_read_only
-
     store = open_read_only(Path(store_path))
     return dump_store(store, out_dir, version=store_version(store, Path(store_path)))
 

@@ -27,9 +27,9 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
-SUBPROP = "http://www.w3.org/2000/01/rdf-schema#subPropertyOf"
+RDF_TYPE = ns.RDF_TYPE
+SUBCLASS = ns.RDFS_SUBCLASSOF
+SUBPROP = ns.RDFS_SUBPROPERTYOF
 
 AXIOM_GRAPHS: tuple[str, ...] = (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT)
 # graphs whose content is not about the world and must not produce inferred facts

@@ -30,22 +30,22 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg.rdf import (
+    CC,
+    DCT,
     GRAPH_REFERENCE_DESTATIS,
     GRAPH_REFERENCE_HEALTH_OFFICES,
     GRAPH_REFERENCE_STATUTES,
     HN,
     HNID,
+    NUTS,
+    PROV_WAS_DERIVED_FROM,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    WD,
+    XSD,
 )
-
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-SCHEMA = "http://schema.org/"
-CC = "http://creativecommons.org/ns#"
-NUTS = "http://data.europa.eu/nuts/code/"
-WD = "http://www.wikidata.org/entity/"
 
 UNIT_FILES: tuple[str, ...] = (
     "laender.csv",
@@ -257,7 +257,7 @@ class _Terms:
         self.dct_rights = n(DCT + "rights")
         self.dct_identifier = n(DCT + "identifier")
         self.attribution = n(CC + "attributionText")
-        self.was_derived = n("http://www.w3.org/ns/prov#wasDerivedFrom")
+        self.was_derived = n(PROV_WAS_DERIVED_FROM)
         self.address = n(SCHEMA + "address")
         self.postal_address = n(SCHEMA + "PostalAddress")
         self.street = n(SCHEMA + "streetAddress")

@@ -47,7 +47,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES
+from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
+from kg.graph import infer
+from kg.graph.infer import AXIOM_GRAPHS
+from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES, HN, PREFIXES, RDFS_LABEL
+from kg.sparql.text import mentioned_iris
 
 log = logging.getLogger("hilfenetz.server.writes")
 
@@ -72,9 +76,22 @@ class WriteOutcome:
     @property
     def status(self) -> int:
         """The HTTP status this outcome calls for."""
-        if self.ok:
-            return 200
-        return {"violation": 422, "disk_full": 507}.get(self.kind, 400)
+        return 200 if self.ok else self.error().http_status
+
+    def error(self) -> QuerySyntaxError | WriteRefused:
+        """The exception a refused write stands for (kg.web.http.error_response answers it)."""
+        if self.kind == "syntax":
+            return QuerySyntaxError(syntax_message("SPARQL update", self.message))
+        if self.kind == "disk_full":
+            return DiskFull(self.message, de=DISK_FULL_DE)
+        if self.kind == "violation":
+            return WriteViolation(
+                "The write was refused: it violates the SHACL shapes; nothing was changed.",
+                self.report_text, self.report_json, self.report_turtle,
+                de="Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.",
+            )
+        return WriteRefused(f"The update failed: {self.message}",
+                            de="Das Update ist fehlgeschlagen; nichts wurde geändert.")
 
 
 DISK_FULL_EN = "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."
@@ -89,8 +106,6 @@ def is_disk_full(exc: BaseException) -> bool:
 
 def _prefixes() -> dict[str, str]:
     """The project prefixes, usable in updates without PREFIX (as in queries)."""
-    from kg.rdf import PREFIXES
-
     return dict(PREFIXES)
 
 
@@ -155,9 +170,6 @@ def graphs_of_update(update: str, before: Any, base_iri: str | None = None) -> s
     would be a write silently lost: the change is committed from this diff)."""
     from urllib.parse import urljoin
 
-    from kg.rdf import PREFIXES
-    from kg.sparql.text import mentioned_iris
-
     iris = mentioned_iris(update, PREFIXES)
     if iris is None:
         return None
@@ -179,6 +191,7 @@ def _shapes_of(store: Any) -> Any | None:
 
     import rdflib
 
+    # kg.shacl loads rdflib (~0.5-1 s): imported on the first validated write, not with every server
     from kg.shacl.compile import ShapesGraph
 
     data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES)
@@ -202,13 +215,14 @@ def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
     """(Turtle, JSON, text) of the new violations, with labels of the focus nodes."""
     import rdflib
 
+    # kg.shacl loads rdflib: see _shapes_of
     from kg.shacl.compile import to_rdf
     from kg.shacl.engine import report_graph
     from kg.shacl.report import report_from_graph
 
     rg = report_graph(outcome.new_violations, shapes.g)
     labels = rdflib.Graph()
-    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    label = ox.NamedNode(RDFS_LABEL)
     for r in outcome.new_violations:
         if not isinstance(r.focus, ox.Literal):
             for q in store.quads_for_pattern(r.focus, label, None, None):
@@ -220,7 +234,7 @@ def _report(outcome: Any, shapes: Any, store: Any) -> tuple[str, str, str]:
 def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str, str, bool]:
     """Check the change between the live store and the staging copy with the native engine;
     (acceptable, Turtle, JSON, text of the report, validated in full?)."""
-    from kg.shacl.incremental import Change, check_change
+    from kg.shacl.incremental import Change, check_change  # kg.shacl loads rdflib: see _shapes_of
 
     shapes_after = _shapes_of(after)
     if shapes_after is None:
@@ -241,18 +255,14 @@ def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str
 def _inference_possible(store: Any) -> bool:
     """Whether `infer` could derive anything at all: it needs axioms or participations (or there
     is an inferred graph to keep up to date). Saves the recomputation on plain stores."""
-    from kg.graph.infer import AXIOM_GRAPHS
-
     probes = [(None, None, None, ox.NamedNode(g)) for g in (*AXIOM_GRAPHS, GRAPH_INFERRED)]
-    probes.append((None, ox.NamedNode("https://w3id.org/hilfenetz/ontology#participant"), None, None))
+    probes.append((None, ox.NamedNode(HN + "participant"), None, None))
     return any(next(iter(store.quads_for_pattern(*p)), None) is not None for p in probes)
 
 
 def inferred_patch(before: Any, after: Any, diff: Diff) -> tuple[list[ox.Quad], list[ox.Quad], bool]:
     """(quads to add to, quads to remove from the inferred graph of `before`, recomputed in full?)
     so that it equals a fresh inference of `after`'s data."""
-    from kg.graph import infer
-
     if not (_inference_possible(before) or _inference_possible(after)):
         return [], [], False
     axioms = infer.Axioms(after)

@@ -17,7 +17,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    """A serialised answer with its Content-Type and strong ETag.
+    """A serialised answer with its Content-Type and strong ETag (kg.web.http.etag).
 
     `headers`: further response headers that belong to the answer (e.g. a named query's `Link`
     and `X-Total-Count`), so a cached page is answered exactly as the first time."""
@@ -34,21 +34,11 @@ def body_hasher() -> Any:
 
 
 def body_digest(body: bytes) -> bytes:
-    """The content half of an ETag. Query workers compute it next to the serialiser, so the
-    event loop does not hash answers of hundreds of kilobytes."""
+    """The content half of an ETag (kg.web.http.etag). Query workers compute it next to the
+    serialiser, so the event loop does not hash answers of hundreds of kilobytes."""
     hasher = body_hasher()
     hasher.update(body)
     return bytes(hasher.digest())
-
-
-def etag_from_digest(version: str, digest: bytes) -> str:
-    """Strong ETag from a body digest and the store version (both change it)."""
-    return '"' + hashlib.blake2b(digest + version.encode(), digest_size=12).hexdigest() + '"'
-
-
-def make_etag(version: str, body: bytes) -> str:
-    """Strong ETag: changes with the content and with the store version."""
-    return etag_from_digest(version, body_digest(body))
 
 
 class AnswerCache:
@@ -100,17 +90,3 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._data)
-
-
-def if_none_match(header: str | None, etag: str) -> bool:
-    """True if an If-None-Match header matches `etag` (weak comparison, `*` matches)."""
-    if not header:
-        return False
-    for part in header.split(","):
-        tag = part.strip()
-        if tag == "*":
-            return True
-        tag = tag.removeprefix("W/")
-        if tag == etag:
-            return True
-    return False

@@ -25,10 +25,10 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-SKOS_PREFLABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
-DCT_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+RDF_TYPE = ox.NamedNode(ns.RDF_TYPE)
+RDFS_LABEL = ox.NamedNode(ns.RDFS_LABEL)
+SKOS_PREFLABEL = ox.NamedNode(ns.SKOS_PREFLABEL)
+DCT_TITLE = ox.NamedNode(ns.DCT_TITLE)
 LABEL_PROPERTIES: tuple[ox.NamedNode, ...] = (RDFS_LABEL, SKOS_PREFLABEL, DCT_TITLE)
 
 HN_STATED_IN = ox.NamedNode(ns.HN + "statedIn")
@@ -36,11 +36,11 @@ HN_EVIDENCE = ox.NamedNode(ns.HN + "evidence")
 HN_IN_SOURCE = ox.NamedNode(ns.HN + "inSource")
 SOURCE_PROPERTIES: tuple[ox.NamedNode, ...] = (
     DCT_TITLE,
-    ox.NamedNode("http://purl.org/dc/terms/publisher"),
-    ox.NamedNode("http://purl.org/dc/terms/issued"),
+    ox.NamedNode(ns.DCT + "publisher"),
+    ox.NamedNode(ns.DCT + "issued"),
     ox.NamedNode(ns.HN + "fileName"),
-    ox.NamedNode("http://purl.org/dc/terms/license"),
-    ox.NamedNode("http://creativecommons.org/ns#attributionText"),
+    ox.NamedNode(ns.DCT + "license"),
+    ox.NamedNode(ns.CC + "attributionText"),
     RDF_TYPE,
 )
 
@@ -220,7 +220,7 @@ def describe(
 
 # --- vocabulary: labels of classes, properties and concepts (for pages, not for descriptions) ---
 
-SCHEMA = "http://schema.org/"
+SCHEMA = ns.SCHEMA
 _VOCAB_GRAPHS = (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT, ns.GRAPH_SCHEMES)
 
 _VOCAB_LABELS = """
@@ -300,7 +300,7 @@ class VocabularyCache:
 
 # --- concept scheme trees ---
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
+SKOS = ns.SKOS
 
 
 @dataclass
@@ -367,8 +367,8 @@ def concept_tree(store: ox.Store, scheme: str) -> list[ConceptNode]:
 
 # --- the ontology, term by term (for the /ontology documentation page) ---
 
-OWL = "http://www.w3.org/2002/07/owl#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = ns.OWL
+RDFS = ns.RDFS
 
 _TERM_KINDS: dict[str, str] = {
     OWL + "Class": "class",
@@ -453,7 +453,7 @@ def concept_schemes(store: ox.Store) -> list[tuple[str, dict[str, str], dict[str
             if isinstance(lq.object, ox.Literal):
                 if lq.predicate.value in (SKOS + "prefLabel", RDFS + "label"):
                     labels.setdefault(lq.object.language or "", lq.object.value)
-                elif lq.predicate.value in (SKOS + "definition", "http://purl.org/dc/terms/description"):
+                elif lq.predicate.value in (ns.SKOS_DEFINITION, ns.DCT_DESCRIPTION):
                     defs.setdefault(lq.object.language or "", lq.object.value)
     return [(iri, l, d) for iri, (l, d) in sorted(out.items())]
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import networkx as nx
 
-HN = "https://w3id.org/hilfenetz/ontology#"
-HNID = "https://w3id.org/hilfenetz/id/"
+from kg.rdf import HN, HNID
+
 SOURCE_GRAPH = HNID + "graph/source/"
 
 #: node kind by class, first match wins (kap-do is both Project and Network: project)

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
 
-from kg.rdf import PREFIXES
+from kg.rdf import PREFIXES, XSD_STRING
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json")
 GRAPH_FORMATS = ("turtle", "ntriples", "jsonld")
 FORMATS = ("table", "csv", "tsv", "json", "turtle", "ntriples", "jsonld")
 
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = XSD_STRING
 
 
 def short_iri(iri: str) -> str:

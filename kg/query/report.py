@@ -20,19 +20,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: files only
-import matplotlib.pyplot as plt
 import networkx as nx
 
 from kg.query.network import build_network, counts, degree_table
+from kg.rdf import HN, HNID
 
-HN = "https://w3id.org/hilfenetz/ontology#"
-HNID = "https://w3id.org/hilfenetz/id/"
 COLOURS = {"person": "#e6550d", "organisation": "#3182bd", "area": "#31a354", "programme": "#756bb1",
            "project": "#9e9ac8", "network": "#636363", "event": "#fdae6b"}
 ACTOR_KINDS = ("organisation", "person", "area", "network")
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot with the file-only Agg backend, imported on first use rather than with this
+    module: kg.cli imports every command at start, and matplotlib made `kg --help` take about
+    1.3 s longer (python -X importtime, 2-core machine under load), for every command."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 @dataclass
@@ -54,7 +61,7 @@ def _save(fig: Any, base: Path) -> list[Path]:
         path = base.with_suffix(f".{ext}")
         fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
         out.append(path)
-    plt.close(fig)
+    _pyplot().close(fig)
     return out
 
 
@@ -62,7 +69,7 @@ def draw_network(g: nx.MultiDiGraph, base: Path) -> list[Path]:
     """Spring layout (fixed seed, so the drawing is reproducible), nodes coloured by kind."""
     und = nx.Graph(g.to_undirected())
     pos = nx.spring_layout(und, seed=7, k=0.6)
-    fig, ax = plt.subplots(figsize=(14, 10))
+    fig, ax = _pyplot().subplots(figsize=(14, 10))
     nx.draw_networkx_edges(und, pos, ax=ax, alpha=0.35, width=0.8)
     for kind, colour in COLOURS.items():
         nodes = [n for n in und if g.nodes[n]["kind"] == kind]
@@ -146,7 +153,7 @@ def draw_heatmap(rows: list[dict[str, Any]], base: Path) -> list[Path]:
     for r in rows:
         grid[(r["area"], r["order"])] = r["offers"]
     data = [[grid[(a, o)] for o, _ in phases] for _, a in areas]
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.45 * max(1, len(areas))))
+    fig, ax = _pyplot().subplots(figsize=(9, 1.2 + 0.45 * max(1, len(areas))))
     im = ax.imshow(data or [[0]], cmap="YlGn", aspect="auto", vmin=0, vmax=max(1, max((max(r) for r in data), default=1)))
     ax.set_xticks(range(len(phases)), [p for _, p in phases], rotation=30, ha="right")
     ax.set_yticks(range(len(areas)), [_short(a, 40) for a, _ in areas])
@@ -160,7 +167,7 @@ def draw_heatmap(rows: list[dict[str, Any]], base: Path) -> list[Path]:
 
 def draw_participation(by_programme: dict[str, dict[int, int]], base: Path) -> list[Path]:
     """Stacked bars of new participations per year and programme, with the cumulative total."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = _pyplot().subplots(figsize=(8, 4))
     all_years = [y for years in by_programme.values() for y in years]
     if all_years:
         span = list(range(min(all_years), max(all_years) + 1))

@@ -30,13 +30,7 @@ from typing import Any
 import pyoxigraph as ox
 import snowballstemmer
 
-from kg.rdf import PREFIXES
-
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-HN = "https://w3id.org/hilfenetz/ontology#"
-DCT = "http://purl.org/dc/terms/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+from kg.rdf import DCT_DESCRIPTION, HN, PREFIXES, RDF_TYPE, RDFS, SKOS
 
 #: field name → (properties, weight)
 FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
@@ -44,7 +38,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
     "abbreviation": ((HN + "abbreviation",), 9.0),
     "altLabel": ((SKOS + "altLabel",), 6.0),
     "name": ((HN + "officialName",), 5.0),
-    "description": (("http://purl.org/dc/terms/description", SKOS + "definition"), 1.5),
+    "description": ((DCT_DESCRIPTION, SKOS + "definition"), 1.5),
 }
 _PROP_FIELD = {p: f for f, (props, _) in FIELDS.items() for p in props}
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)

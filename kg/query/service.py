@@ -38,6 +38,7 @@ from kg.query.cache import AnswerCache
 from kg.config import Settings
 from kg.query.workers import WorkerPool, default_memory_limit
 from kg.store import pid_alive
+from kg.store.remote import RemoteStore
 
 log = logging.getLogger("hilfenetz.server")
 
@@ -111,8 +112,6 @@ class ServiceState:
                     "with `kg build --store URL` / Schreibzugriffe gibt es über einem entfernten Store nicht: "
                     "der Server kann dort nicht in einer Transaktion prüfen und schreiben; Daten mit "
                     "`kg build --store URL` veröffentlichen")
-            from kg.store.remote import RemoteStore
-
             assert settings.store_url is not None
             self.store: Any = RemoteStore(settings.store_url)
             read_path: Path | str = settings.store_url
@@ -193,8 +192,6 @@ class ServiceState:
     def refresh_remote(self) -> bool:
         """Ask the remote for its version; on a change switch to a fresh RemoteStore (its cached
         graph list and size are per version) and move the workers over. True if it changed."""
-        from kg.store.remote import RemoteStore
-
         current = self._remote_version()
         if current == self.version or current == "remote-unavailable":
             return False

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import multiprocessing as mp
 import os
 import select
@@ -31,7 +30,21 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
 
-from kg import allocator
+from kg import allocator, formats
+from kg.config import env_setting
+from kg.errors import (  # noqa: F401 - QueryTimeout, WorkerCrashed, ClientGone stay importable from here
+    AnswerTooLarge,
+    ClientGone,
+    EvaluationError,
+    KgError,
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreReadError,
+    WorkerCrashed,
+    syntax_message,
+)
+from kg.query.cache import body_digest, body_hasher
 
 # --------------------------------------------------------------------------------------------
 # messages
@@ -42,8 +55,8 @@ class QueryJob:
     """What a worker needs to answer one query. Plain data: it is pickled through a pipe."""
 
     query: str
-    result_format: str | None  # key of kg.web.negotiation.RESULT_FORMATS (SELECT/ASK)
-    graph_format: str | None  # key of kg.web.negotiation.GRAPH_FORMATS (CONSTRUCT/DESCRIBE)
+    result_format: str | None  # key of a kg.formats.RESULT_FORMATS entry (SELECT/ASK)
+    graph_format: str | None  # key of a kg.formats.GRAPH_FORMATS entry (CONSTRUCT/DESCRIBE)
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     union_default_graph: bool = True
@@ -85,15 +98,25 @@ class QueryAnswer:
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
 
+    def error(self) -> KgError:
+        """The exception an error reply stands for (kg.web.http.error_response answers it).
+        For not_acceptable, `message` is the query form; the caller names the formats."""
+        kind, message = self.kind, self.message
+        if kind == "syntax":
+            return QuerySyntaxError(syntax_message("SPARQL query", message))
+        if kind == "not_acceptable":
+            return NotAcceptable(f"No acceptable format for these results ({message}).")
+        if kind in ("too_many_rows", "too_many_bytes"):
+            return AnswerTooLarge(kind, message)
+        if kind == "store":
+            return StoreReadError(f"The store could not be read: {message}",
+                                  de="Der Store konnte nicht gelesen werden.")
+        return EvaluationError(f"The query could not be evaluated: {message}",
+                               de="Die Abfrage konnte nicht ausgewertet werden.")
+
 
 # --------------------------------------------------------------------------------------------
 # worker side
-
-
-class _LimitExceeded(Exception):
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
 
 
 class _CappedWriter:
@@ -132,10 +155,10 @@ class _CappedWriter:
             self.lines += chunk.count(b"\n")
             if self.lines > self.max_lines:
                 self.exceeded = "too_many_rows"
-                raise _LimitExceeded(self.exceeded)
+                raise AnswerTooLarge(self.exceeded)
         if self.size > self.max_bytes:
             self.exceeded = "too_many_bytes"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         if self.emit is not None:
             self.pending += len(chunk)
             if self.pending >= self.emit_after:
@@ -143,14 +166,12 @@ class _CappedWriter:
         return len(chunk)
 
     def _emit(self) -> None:
-        from kg.query.cache import body_hasher
-
         data = b"".join(self.parts)
         separators = self.row_separators + _row_separators(self.format_key, data)
         if self.too_many_rows is not None and self.too_many_rows(
                 _row_bound(self.format_key or "", b"", separators, len(self.emitted))):
             self.exceeded = "too_many_rows"
-            raise _LimitExceeded(self.exceeded)
+            raise AnswerTooLarge(self.exceeded)
         self.parts.clear()
         self.pending = 0
         if self._hash is None:
@@ -163,8 +184,6 @@ class _CappedWriter:
 
     def digest(self) -> bytes:
         """kg.query.cache.body_digest of everything written (emitted parts and the rest)."""
-        from kg.query.cache import body_digest
-
         if self._hash is None:
             return body_digest(self.getvalue())
         whole = self._hash.copy()
@@ -176,27 +195,6 @@ class _CappedWriter:
 
     def getvalue(self) -> bytes:
         return b"".join(self.parts)
-
-
-@functools.cache
-def _formats() -> tuple[dict[str, Any], dict[str, Any]]:
-    import pyoxigraph as ox
-
-    results = {
-        "json": ox.QueryResultsFormat.JSON,
-        "xml": ox.QueryResultsFormat.XML,
-        "csv": ox.QueryResultsFormat.CSV,
-        "tsv": ox.QueryResultsFormat.TSV,
-    }
-    graphs = {
-        "ttl": ox.RdfFormat.TURTLE,
-        "nt": ox.RdfFormat.N_TRIPLES,
-        "nq": ox.RdfFormat.N_QUADS,
-        "trig": ox.RdfFormat.TRIG,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-    }
-    return results, graphs
 
 
 def _graph_terms(iris: list[str] | None) -> list[Any] | None:
@@ -218,7 +216,6 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
 
     if max_rows is not None or max_bytes is not None:
         job = _with_limits(job, max_rows, max_bytes)
-    results_fmts, graph_fmts = _formats()
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"base_iri": job.base_iri}
     if job.default_prefixes:
@@ -241,7 +238,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
         if isinstance(result, ox.QueryBoolean):
             if job.result_format is None:
                 return QueryAnswer(False, kind="not_acceptable", message="ASK")
-            body = result.serialize(format=results_fmts[job.result_format])
+            body = result.serialize(format=formats.by_key(job.result_format).results)
             return _ok(job.result_format, body, 1, start)
         if isinstance(result, ox.QuerySolutions):
             if job.result_format is None:
@@ -255,7 +252,7 @@ def execute_job(store: Any, job: QueryJob, *, max_rows: int | None = None, max_b
             triples.append(triple)
             if len(triples) > job.max_rows:
                 return _limit_answer("too_many_rows", job)
-        fmt = graph_fmts[job.graph_format]
+        fmt = formats.by_key(job.graph_format).rdf
         prefixes = _used_prefixes(triples, job.prefixes) if job.graph_format in ("ttl", "trig", "rdfxml") else None
         body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
         if len(body) > job.max_bytes:
@@ -300,8 +297,6 @@ def _with_limits(job: QueryJob, max_rows: int | None, max_bytes: int | None) -> 
 
 
 def _ok(format_key: str, body: bytes, rows: int, start: float) -> QueryAnswer:
-    from kg.query.cache import body_digest
-
     return QueryAnswer(True, format_key, body, rows=rows, seconds=time.perf_counter() - start,
                        digest=body_digest(body))
 
@@ -344,7 +339,6 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
     are bounded by counting bytes (`_row_bound`); only an answer whose bound passes the row
     limit is evaluated once more as TSV and counted exactly (rare: it takes about as many rows
     as the limit). A streamed answer is checked so before each part goes out."""
-    results_fmts, _ = _formats()
     sink = _CappedWriter(job.max_bytes, job.max_rows + 1 if job.result_format == "tsv" else None,
                          emit=emit, emit_after=job.stream_after if emit is not None else 0)
     sink.format_key = job.result_format
@@ -359,8 +353,9 @@ def _solutions_answer(store: Any, job: QueryJob, kwargs: dict[str, Any], result:
         # a streamed answer is checked before each part goes out, so an answer over the limit
         # is stopped near the limit rather than after it has been sent in full
         sink.too_many_rows = lambda bound: bound > job.max_rows and counted() is None
+    results_format = formats.by_key(job.result_format or "").results  # execute_job checked it is set
     try:
-        result.serialize(sink, format=results_fmts[job.result_format])
+        result.serialize(sink, format=results_format)
     except Exception:
         if sink.exceeded:
             return _limit_answer(sink.exceeded, job)
@@ -505,7 +500,8 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
             import resource
 
             resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
-    from kg.store import open_query_store  # embedded path or remote URL
+    # imported here, after the memory limit: the store library loads inside it (embedded path or remote URL)
+    from kg.store import open_query_store
 
     loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store), name="kg-query-loop")
     _start_with_parser_stack(loop)
@@ -532,11 +528,8 @@ def _spin_until_next_job(conn: Connection, seconds: float) -> None:
 
 
 def worker_spin_seconds() -> float:
-    """How long a worker spins for the next job (HILFENETZ_WORKER_SPIN_MS, default 2; 0 = off)."""
-    try:
-        return max(0.0, float(os.environ.get("HILFENETZ_WORKER_SPIN_MS", "2"))) / 1000
-    except ValueError:
-        return 0.002
+    """How long a worker spins for the next job (process setting worker_spin_ms; 0 = off)."""
+    return float(env_setting("worker_spin_ms")) / 1000
 
 
 def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> None:
@@ -572,23 +565,6 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> Non
 
 # --------------------------------------------------------------------------------------------
 # parent side
-
-
-class QueryTimeout(Exception):
-    """The query passed its deadline; its worker was killed."""
-
-    def __init__(self, limit: float, queued: bool = False) -> None:
-        super().__init__(limit)
-        self.limit = limit
-        self.queued = queued
-
-
-class WorkerCrashed(Exception):
-    """A worker died while running the query (e.g. out of memory)."""
-
-
-class ClientGone(Exception):
-    """The client disconnected; the query was stopped."""
 
 
 @dataclass(eq=False)
@@ -916,10 +892,6 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 
 def default_memory_limit() -> int | None:
-    """Per-worker data segment limit from HILFENETZ_WORKER_MEMORY_MB (default 4096; 0 = none)."""
-    raw = os.environ.get("HILFENETZ_WORKER_MEMORY_MB", "4096").strip()
-    try:
-        mb = int(raw)
-    except ValueError:
-        return None
+    """Per-worker data segment limit from the process setting worker_memory_mb (0 = none)."""
+    mb = int(env_setting("worker_memory_mb"))
     return mb * 1024 * 1024 if mb > 0 else None

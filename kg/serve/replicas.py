@@ -84,6 +84,7 @@ from typing import Any
 
 from kg import allocator
 from kg.config import Settings
+from kg.errors import ReplicaError
 from kg.serve.sharedlimits import SharedTokenBuckets
 from kg.serve.sharedmetrics import SharedMetrics
 from kg.store.embedded import pid_alive
@@ -102,10 +103,6 @@ BACKLOG = 2048
 #: prctl(2) options (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-
-
-class ReplicaError(ValueError):
-    """The replica count cannot be used with these settings (message in English and German)."""
 
 
 def check_replicas(settings: Settings, replicas: int) -> None:
@@ -199,18 +196,6 @@ def auto_replicas(settings: Settings, cpus: int | None = None) -> tuple[int, str
     count = min(cpus, MAX_AUTO_REPLICAS)
     capped = f", at most {MAX_AUTO_REPLICAS}" if cpus > MAX_AUTO_REPLICAS else ""
     return count, f"one per usable CPU: {cpus} CPU{'s' if cpus > 1 else ''}{capped}"
-
-
-def parse_replicas(text: str) -> int | str:
-    """`--replicas` value: "auto" or a whole number (checked later by check_replicas)."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"expected a number or 'auto', not {text!r}") from None
 
 
 #: How the replicas share the port: "reuseport" (own socket each, SO_REUSEPORT) or "shared".
@@ -307,6 +292,8 @@ def _child_main(settings: Settings, sock: socket.socket | None, index: int, log_
             print(f"kg serve: replica {index} cannot listen on {settings.host}:{settings.port}: {exc}",
                   file=sys.stderr, flush=True)
             sys.exit(STARTUP_FAILURE)
+    # here, in the replica, not at the top: the supervising process never builds an app, and
+    # FastAPI with every route costs it ~2.5 s to import
     import uvicorn
 
     from kg.web.app import create_app
@@ -323,6 +310,22 @@ def _child_main(settings: Settings, sock: socket.socket | None, index: int, log_
     server = uvicorn.Server(config)
     threading.Thread(target=_report_ready, args=(server, ready), name="replica-ready", daemon=True).start()
     server.run(sockets=[sock])  # exits with STARTUP_FAILURE itself if the lifespan start fails
+
+
+def serve_one(settings: Settings, log_level: str, banner: str) -> int:
+    """`kg serve --replicas 1`: the app in this process, on uvicorn, until SIGTERM/SIGINT; `banner`
+    is printed to stderr once the app (store, workers) is made. The web app and uvicorn are imported
+    here, as in `_child_main`, not with this module: kg.cli imports every command at start, and
+    fastapi made every `kg` command (even `kg --help`) take about 0.35 s more CPU (0.48 → 0.84 s,
+    python -X importtime on the 2-core CI machine)."""
+    import uvicorn
+
+    from kg.web.app import create_app
+
+    app = create_app(settings)
+    print(banner, file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -654,17 +657,15 @@ def main(argv: list[str] | None = None) -> int:
     run replicas without the main CLI (the benchmark and the tests use it)."""
     import argparse
 
-    from kg.config import token_from_env
-
     ap = argparse.ArgumentParser(prog="python -m kg.serve.replicas")
     ap.add_argument("store", type=Path)
     ap.add_argument("port", type=int)
     ap.add_argument("replicas", type=int)
-    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--host", default=None)
     ap.add_argument("--project", type=Path, default=None)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--timeout", type=float, default=30.0)
-    ap.add_argument("--rate-limit", type=float, default=50.0)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--rate-limit", type=float, default=None)
     ap.add_argument("--no-cache", action="store_true", help="answer cache off")
     ap.add_argument("--store-url", default=None, help="remote SPARQL store (if the remote backend is installed)")
     ap.add_argument("--write-token-env", default=None)
@@ -672,15 +673,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accept", choices=ACCEPT_MODES, default=None,
                     help="reuseport: a socket per replica (default on Linux); shared: one socket")
     args = ap.parse_args(argv)
-    kwargs: dict[str, Any] = {}
-    if args.no_cache:
-        kwargs["cache_entries"] = 0
-    if args.store_url:
-        kwargs["store_url"] = args.store_url  # only with the remote backend's Settings field
-    settings = Settings(
-        store_path=args.store, project_root=args.project, host=args.host, port=args.port,
-        workers=args.workers, timeout=args.timeout, rate_limit=args.rate_limit,
-        write_token=token_from_env(args.write_token_env) if args.write_token_env else None, **kwargs,
+    # the environment fills what the options leave open (kg.config), as for `kg serve`
+    settings = Settings.from_sources(
+        {"host": args.host, "workers": args.workers, "timeout": args.timeout, "rate_limit": args.rate_limit,
+         "cache_entries": 0 if args.no_cache else None, "write_token_env": args.write_token_env},
+        store_path=args.store, project_root=args.project, port=args.port, store_url=args.store_url,
+        warm_caches=False,
     )
     return run_replicas(settings, args.replicas, args.log_level, accept=args.accept)
 

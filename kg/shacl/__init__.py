@@ -23,28 +23,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from kg.shacl.report import ValidationReport, ValidationResult
 
-def _engines() -> tuple[str, ...]:
-    """pyshacl always; "native" if its module exists (found without importing it)."""
-    import importlib.util
+#: The engines `validate` can run (both ship with the package).
+ENGINES: tuple[str, ...] = ("pyshacl", "native")
 
-    names = ["pyshacl"]
-    if importlib.util.find_spec("kg.shacl.engine") is not None:
-        names.append("native")
-    return tuple(names)
-
-
-ENGINES: tuple[str, ...] = _engines()
-
-#: The engine `kg build`, `kg validate`, kg.graph.build and `validate` use unless told otherwise:
-#: the native one (pyshacl only if the native module is missing from an installation).
-DEFAULT_ENGINE: str = "native" if "native" in ENGINES else "pyshacl"
+#: The engine `kg build`, `kg validate`, kg.graph.build and `validate` use unless told otherwise.
+DEFAULT_ENGINE: str = "native"
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "ValidationReport", "ValidationResult", "union_graph", "validate"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("ValidationReport", "ValidationResult"):
-        from kg.shacl import report
+        from kg.shacl import report  # lazily: rdflib (see the module docstring)
 
         return getattr(report, name)
     raise AttributeError(name)
@@ -82,7 +72,7 @@ def validate(
     """
     import rdflib
 
-    from kg.shacl.report import report_from_graph
+    from kg.shacl.report import report_from_graph  # lazily: rdflib (see the module docstring)
 
     if engine not in ENGINES:
         raise KgError(f"unknown SHACL engine {engine!r}; available: {', '.join(ENGINES)}")
@@ -90,14 +80,14 @@ def validate(
     if isinstance(data, rdflib.Dataset):
         data, inplace = union_graph(data), True
     if engine == "native":
-        from kg.shacl import engine as native
+        from kg.shacl import engine as native  # lazily: rdflib (see the module docstring)
 
         try:
             results_graph = native.validate_graphs(data, shapes, ontology).graph
         except native.ValidationFailure as exc:
             raise KgError(f"SHACL shapes cannot be validated: {exc}") from None
     else:
-        from kg.shacl import pyshacl_engine
+        from kg.shacl import pyshacl_engine  # lazily: pyshacl costs ~2 s to import
 
         results_graph = pyshacl_engine.run(data, shapes, ontology, inplace=inplace)
     # the same report builder for every engine: labels, file sources, messages in de and en

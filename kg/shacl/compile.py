@@ -23,18 +23,16 @@ import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
+from kg import rdf as ns
+from kg.errors import ShapeError
 from kg.shacl.paths import Path, parse_path, to_sparql
 
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+SH = rdflib.Namespace(ns.SH)
+XSD = ns.XSD
+RDF_NS = ns.RDF
 
 # a surrogate datatype for literals pyoxigraph would rewrite (see kg.shacl.engine.load_exact)
 SURROGATE = "urn:x-hilfenetz:literal:"
-
-
-class ShapeError(ValueError):
-    """The shapes graph is not well-formed SHACL (validation must fail, not guess)."""
 
 
 def to_ox(t: rdflib.term.Node) -> Any:

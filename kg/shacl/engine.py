@@ -20,7 +20,7 @@ lookup from a bound node, ~4 µs per row handed to Python):
   answered approximately.
 
 Every step is timed (`Run.timings`; the per-kind CPU seconds go into the report's notes, the
-slowest steps to stderr with HILFENETZ_SHACL_PROFILE=1 or to the DEBUG log).
+slowest steps to stderr with HILFENETZ_SHACL_PROFILE=1 (kg.config) or to the DEBUG log).
 
 `validate_graphs(data, shapes, ontology)` does the same for rdflib graphs, loading them into an
 in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
@@ -29,7 +29,6 @@ in-memory store without letting pyoxigraph rewrite literals (see `load_exact`).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +40,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, BNode, Literal
 
+from kg.config import env_setting
+from kg.rdf import RDF_LANGSTRING, XSD_STRING
 from kg.shacl.compile import (
     SH,
     SIMPLE,
@@ -69,8 +70,9 @@ from kg.shacl.compile import (
     value_check,
     values_query,
 )
-from kg.shacl.exact import DataView, Evaluator, Result, ValidationFailure
+from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result, ValidationFailure
 from kg.shacl.paths import PathError, copy_path
+from kg.shacl.report import report_from_graph
 
 __all__ = ["ValidationFailure", "load_exact", "report_graph", "validate_graphs", "validate_store"]
 
@@ -204,8 +206,6 @@ class Run:
         return got
 
     def _focus_exact(self, shape: Shape) -> set[Any]:
-        from kg.shacl.exact import RDF_TYPE, SUBCLASS
-
         out: set[Any] = set()
         d = self.data
         for kind, t in shape.targets:
@@ -580,8 +580,6 @@ def validate_store(
     scan-first queries are checked on small data too).
     Raises ValidationFailure for shapes graphs SHACL says cannot be validated.
     """
-    from kg.shacl.report import report_from_graph
-
     start = time.perf_counter()
     run, targets = _run(store, shapes, data_graph, ontology_graphs, compiled, surrogates, scan_min_focus)
     with run.timed("-", "report"):
@@ -630,9 +628,10 @@ def profile_table(timings: Sequence[Timing], top: int = 25) -> str:
 
 
 def _log_timings(run: Run, seconds: float) -> None:
-    if os.environ.get("HILFENETZ_SHACL_PROFILE") or log.isEnabledFor(logging.DEBUG):
+    profile = env_setting("shacl_profile")
+    if profile or log.isEnabledFor(logging.DEBUG):
         text = f"native SHACL run: {seconds:.2f} s wall, {run.queries} queries\n" + profile_table(run.timings)
-        if os.environ.get("HILFENETZ_SHACL_PROFILE"):
+        if profile:
             import sys
 
             print(text, file=sys.stderr)
@@ -699,7 +698,7 @@ def report_graph(results: Iterable[Result], shapes: rdflib.Graph) -> rdflib.Grap
 
 # ------------------------------------------------------------------------- loading rdflib data
 
-_SAFE_DATATYPES = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_SAFE_DATATYPES = {XSD_STRING, RDF_LANGSTRING}
 
 
 class _Roundtrip:

@@ -19,19 +19,17 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import Literal, URIRef
 
+from kg import rdf as ns
+from kg.errors import ValidationFailure
 from kg.shacl.compile import SURROGATE, Constraint, Shape, to_rdf
 from kg.shacl.paths import evaluate as eval_path
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_RDFS_LITERAL = URIRef("http://www.w3.org/2000/01/rdf-schema#Literal")
-_RDFS_DATATYPE = URIRef("http://www.w3.org/2000/01/rdf-schema#Datatype")
-_LANGSTRING = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
-
-
-class ValidationFailure(RuntimeError):
-    """SHACL says validation fails (e.g. a recursive shape): no report can be given."""
+RDF_TYPE = ox.NamedNode(ns.RDF_TYPE)
+SUBCLASS = ox.NamedNode(ns.RDFS_SUBCLASSOF)
+_XSD = ns.XSD
+_RDFS_LITERAL = URIRef(ns.RDFS_LITERAL)
+_RDFS_DATATYPE = URIRef(ns.RDFS_DATATYPE)
+_LANGSTRING = URIRef(ns.RDF_LANGSTRING)
 
 
 @dataclass

@@ -25,7 +25,9 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from kg.rdf import SH_VIOLATION
 from kg.shacl.compile import Shape, ShapesGraph
+from kg.shacl.engine import _graph_list, validate_results, validate_store
 from kg.shacl.exact import RDF_TYPE, SUBCLASS, DataView, Evaluator, Result
 from kg.shacl.paths import Path
 
@@ -186,8 +188,6 @@ def apply_change(store: ox.Store, shapes: rdflib.Graph | ShapesGraph, change: Ch
     write operations are atomic; a reader may see the change for the milliseconds this takes).
     Pass a ShapesGraph instead of the rdflib graph to reuse its parsed shapes across writes.
     """
-    from kg.shacl.engine import _graph_list, validate_store
-
     data = DataView(store, _graph_list(data_graph, ontology_graphs))
     sg = shapes if isinstance(shapes, ShapesGraph) else ShapesGraph(shapes)
     shapes = sg.g
@@ -216,7 +216,7 @@ def apply_change(store: ox.Store, shapes: rdflib.Graph | ShapesGraph, change: Ch
     _apply(store, added, removed)
     results = validate_nodes(data, targets, cands)
     old_keys = {_key(r) for r in old_results}
-    fresh = [r for r in results if r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+    fresh = [r for r in results if r.shape.severity == rdflib.URIRef(SH_VIOLATION)
              and _key(r) not in old_keys]
     if fresh:
         _apply(store, removed, added)
@@ -229,7 +229,7 @@ def _loose_key(r: Result) -> tuple[Any, ...]:
 
 
 def _violation(r: Result) -> bool:
-    return r.shape.severity == rdflib.URIRef("http://www.w3.org/ns/shacl#Violation")
+    return r.shape.severity == rdflib.URIRef(SH_VIOLATION)
 
 
 class _AllGraphsBut(DataView):
@@ -248,8 +248,6 @@ class _AllGraphsBut(DataView):
 
 
 def _view(store: ox.Store, graphs: Sequence[str] | None, exclude: Sequence[str] | None) -> DataView:
-    from kg.shacl.engine import _graph_list
-
     listed = _graph_list(graphs, ()) if graphs is not None else None
     if exclude is None:
         return DataView(store, listed)
@@ -270,8 +268,6 @@ def check_change(before: ox.Store, after: ox.Store, shapes_before: ShapesGraph |
     None = the union of all graphs); `all_but` says that they are every graph but these (a
     faster way to read the same quads).
     """
-    from kg.shacl.engine import validate_results
-
     view_before = _view(before, graphs_before, all_but)
     view_after = _view(after, graphs_after, all_but)
     targets = shapes_after.target_shapes()

@@ -14,11 +14,10 @@ import rdflib
 from rdflib import RDF
 from rdflib.collection import Collection
 
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+from kg.errors import PathError
+from kg.rdf import SH as _SH
 
-
-class PathError(ValueError):
-    """The shapes graph holds something that is not a well-formed SHACL property path."""
+SH = rdflib.Namespace(_SH)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SKOS
 
-from kg.rdf import PREFIXES
+from kg.i18n import Msg
+from kg.rdf import PREFIXES, XSD, XSD_STRING
+from kg.rdf import SH as _SH
 
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SH = rdflib.Namespace(_SH)
 _SHORT = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 
@@ -36,7 +38,7 @@ def shorten(iri: str) -> str:
     return f"<{iri}>"
 
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = XSD
 _BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
 
 
@@ -64,7 +66,7 @@ def term_text(term: rdflib.term.Node | None) -> str:
             return f"{text}@{term.language}"
         if term.datatype is not None and str(term.datatype) in _BARE and _looks_numeric(str(term)):
             return str(term)  # Turtle shorthand: 3, 2.5, true
-        if term.datatype and str(term.datatype) != "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype and str(term.datatype) != XSD_STRING:
             return f"{text}^^{shorten(str(term.datatype))}"
         return text
     return f"_:{term}"
@@ -211,6 +213,14 @@ _PARAM: dict[str, URIRef] = {
 _SEVERITY = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
 _SEVERITY_DE = {"Violation": "Verstoß", "Warning": "Warnung", "Info": "Hinweis"}
 
+#: Field names of a result in the text report (the bilingual form keeps English in lower case).
+_ENTITY = Msg("Entität", "Entity", "Entität / entity")
+_PROPERTY = Msg("Eigenschaft", "Property", "Eigenschaft / property")
+_RULE = Msg("Regel", "Rule", "Regel / rule")
+_VALUE = Msg("Wert", "Value", "Wert / value")
+_SOURCE = Msg("Quelle", "Source", "Quelle / source")
+_CONFORMS = Msg("Die Daten erfüllen alle SHACL-Regeln.", "The data conforms to all SHACL shapes.")
+
 
 def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
@@ -275,20 +285,15 @@ class ValidationResult:
             prop = f"{prop} ({label})"
         rule_de, rule_en = rule_words(self.constraint_component)
         comp = shorten(self.constraint_component)
-        heads = {
-            "de": (f"{sev_de}", "Entität", "Eigenschaft", "Regel", f"{rule_de} ({comp})", "Wert", "Quelle"),
-            "en": (self.severity, "Entity", "Property", "Rule", f"{rule_en} ({comp})", "Value", "Source"),
-            "both": (f"{sev_de} / {self.severity}", "Entität / entity", "Eigenschaft / property",
-                     "Regel / rule", f"{rule_de} / {rule_en} ({comp})", "Wert / value", "Quelle / source"),
-        }[lang]
-        lines = [f"- {heads[0]}",
-                 f"    {heads[1]}: {ent}",
-                 f"    {heads[2]}: {prop}",
-                 f"    {heads[3]}: {heads[4]}"]
+        rule = Msg(f"{rule_de} ({comp})", f"{rule_en} ({comp})", f"{rule_de} / {rule_en} ({comp})")
+        lines = [f"- {Msg(sev_de, self.severity).text(lang)}",
+                 f"    {_ENTITY.text(lang)}: {ent}",
+                 f"    {_PROPERTY.text(lang)}: {prop}",
+                 f"    {_RULE.text(lang)}: {rule.text(lang)}"]
         if self.value is not None:
-            lines.append(f"    {heads[5]}: {self.value}")
+            lines.append(f"    {_VALUE.text(lang)}: {self.value}")
         if self.graphs:
-            lines.append(f"    {heads[6]}: {', '.join(self.graphs)}")
+            lines.append(f"    {_SOURCE.text(lang)}: {', '.join(self.graphs)}")
         if lang in ("de", "both"):
             lines.append(f"    de: {self.message_de}")
         if lang in ("en", "both"):
@@ -329,13 +334,9 @@ class ValidationReport:
         n_v = len(self.violations)
         n_o = len(self.results) - n_v
         if self.conforms and not self.results:
-            head = {"de": "Die Daten erfüllen alle SHACL-Regeln.",
-                    "en": "The data conforms to all SHACL shapes.",
-                    "both": "Die Daten erfüllen alle SHACL-Regeln. / The data conforms to all SHACL shapes."}[lang]
-            return head
-        head_de = f"{n_v} Verstoß/Verstöße, {n_o} Warnung(en)/Hinweis(e)"
-        head_en = f"{n_v} violation(s), {n_o} warning(s)/info(s)"
-        head = {"de": head_de, "en": head_en, "both": f"{head_de} / {head_en}"}[lang]
+            return _CONFORMS.text(lang)
+        head = Msg(f"{n_v} Verstoß/Verstöße, {n_o} Warnung(en)/Hinweis(e)",
+                   f"{n_v} violation(s), {n_o} warning(s)/info(s)").text(lang)
         order = {"Violation": 0, "Warning": 1, "Info": 2}
         body = [r.to_text(lang) for r in sorted(
             results, key=lambda r: (order.get(r.severity, 3), r.focus_node, r.result_path or ""))]

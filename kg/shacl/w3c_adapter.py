@@ -15,6 +15,9 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
+from kg.shacl.compile import to_rdf
+from kg.shacl.engine import load_exact, validate_store
+
 
 def parse_file(path: str) -> list[tuple[Any, Any, Any]]:
     """Triples of an RDF file (format from the extension; Turtle by default)."""
@@ -26,8 +29,6 @@ def parse_file(path: str) -> list[tuple[Any, Any, Any]]:
 
 
 def rdflib_graph(triples: list[tuple[Any, Any, Any]]) -> rdflib.Graph:
-    from kg.shacl.compile import to_rdf
-
     g = rdflib.Graph()
     for s, p, o in triples:
         g.add((to_rdf(s), to_rdf(p), to_rdf(o)))
@@ -35,8 +36,6 @@ def rdflib_graph(triples: list[tuple[Any, Any, Any]]) -> rdflib.Graph:
 
 
 def validate_files(data_path: str, shapes_path: str) -> tuple[bool, rdflib.Graph]:
-    from kg.shacl.engine import load_exact, validate_store
-
     data = parse_file(data_path)
     same = Path(data_path).resolve() == Path(shapes_path).resolve()
     shapes = rdflib_graph(data if same else parse_file(shapes_path))
@@ -48,8 +47,6 @@ def validate_files(data_path: str, shapes_path: str) -> tuple[bool, rdflib.Graph
 
 def validate_files_exact(data_path: str, shapes_path: str) -> tuple[bool, rdflib.Graph]:
     """The same with every shape evaluated in Python (no compiled SPARQL): the reference path."""
-    from kg.shacl.engine import load_exact, validate_store
-
     data = parse_file(data_path)
     same = Path(data_path).resolve() == Path(shapes_path).resolve()
     shapes = rdflib_graph(data if same else parse_file(shapes_path))
@@ -62,8 +59,6 @@ def validate_files_exact(data_path: str, shapes_path: str) -> tuple[bool, rdflib
 def validate_files_scan(data_path: str, shapes_path: str) -> tuple[bool, rdflib.Graph]:
     """The same with every predicate path checked by the scan-first queries (which the engine
     otherwise uses only for target shapes with many focus nodes, never on the suite's tiny data)."""
-    from kg.shacl.engine import load_exact, validate_store
-
     data = parse_file(data_path)
     same = Path(data_path).resolve() == Path(shapes_path).resolve()
     shapes = rdflib_graph(data if same else parse_file(shapes_path))

@@ -42,39 +42,18 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
-from kg.rdf import PREFIXES
+from kg.errors import ParamError, QueryFileError, QueryFilesError
+from kg.rdf import HNID, PREFIXES, XSD
 
 # queries_catalog is a pure module (no web framework, no store); it only lives in kg.web
 from kg.sparql.catalog import ExampleQuery, load_example, with_prefixes
 
-HNID = "https://w3id.org/hilfenetz/id/"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE = re.compile(r"^(iri|resource|concept|string|integer|date)(?:\(([^()\s]*)\))?$")
 _IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,12}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 DEFAULT_STRING_MAX = 200
-XSD = "http://www.w3.org/2001/XMLSchema#"
-
-
-class QueryFileError(KgError):
-    """A query file that cannot be served: bad header or SPARQL the parser rejects."""
-
-    def __init__(self, path: Path, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
-
-
-class ParamError(ValueError):
-    """A request value that does not fit its parameter (the API answers 422)."""
-
-    def __init__(self, name: str, message: str, kind: str = "value_error") -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
-        self.kind = kind
 
 
 def expand_curie(text: str, prefixes: Mapping[str, str] = PREFIXES) -> str | None:
@@ -299,14 +278,6 @@ def check_query_files(queries_dir: Path) -> list[QueryFileError]:
         except QueryFileError as exc:
             problems.append(exc)
     return problems
-
-
-class QueryFilesError(KgError):
-    """Every broken file of a queries folder at once (for `kg build` / `kg validate`)."""
-
-    def __init__(self, problems: list[QueryFileError]) -> None:
-        super().__init__("broken query files:\n" + "\n".join(f"  {p}" for p in problems))
-        self.problems = problems
 
 
 def require_valid_query_files(queries_dir: Path) -> int:

@@ -30,6 +30,8 @@ def is_remote(location: str) -> bool:
 def open_query_store(location: str) -> Any:
     """Open the store at `location` for queries: embedded (read-only) or remote."""
     if is_remote(location):
+        # only for a remote store: httpx costs ~0.9 s to import, which every `kg` command and
+        # every query worker on an embedded store would pay
         from kg.store.remote import RemoteStore
 
         return RemoteStore(location)

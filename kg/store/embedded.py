@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError, StoreMissingError
+from kg.rdf import XSD_STRING
 
 
 def pid_alive(pid: int) -> bool:
@@ -120,7 +121,7 @@ def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal, rdflib_mod: Any
     raise KgError(f"RDF-star triple terms are not supported here: {term}")
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = XSD_STRING
 
 
 def add_to_rdflib(graph: Any, quads: Iterable[ox.Quad | ox.Triple]) -> Any:

@@ -51,8 +51,12 @@ from typing import IO, Any
 import httpx
 import pyoxigraph as ox
 
-#: Seconds to wait for a remote answer (connect: 5 s). HILFENETZ_REMOTE_TIMEOUT overrides.
-DEFAULT_TIMEOUT = 120.0
+from kg.config import SETTING, env_setting
+from kg.errors import RemoteError
+from kg.rdf import BUILD_NODE, GRAPH_BUILD
+
+#: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
+DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
 #: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
@@ -64,22 +68,15 @@ GRAPH_CACHE_BYTES = 256 * 1024 * 1024
 #: linked-data pages and the label lookups behind them ask the same patterns again and again.
 PATTERN_CACHE_QUADS = 200_000
 PATTERN_CACHE_MAX_QUADS = 2_000
-_BUILD_NODE = "https://w3id.org/hilfenetz/id/build/current"
-_BUILD_GRAPH = "https://w3id.org/hilfenetz/id/graph/build"
+_BUILD_NODE = BUILD_NODE
+_BUILD_GRAPH = GRAPH_BUILD
 
 _client_lock = threading.Lock()
 _client_state: dict[str, Any] = {}
 
 
-class RemoteError(RuntimeError):
-    """The remote store answered with an error that is neither a syntax error nor a connection failure."""
-
-
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("HILFENETZ_REMOTE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    return float(env_setting("remote_timeout"))
 
 
 def client() -> httpx.Client:

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI
 
-from kg.config import Settings
+from kg.config import Settings, env_setting
+from kg.web.http import HeadAsGet
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.query.service import ServiceState
 
@@ -41,8 +42,9 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
 
     # before the store opens: its threads then share the capped malloc arenas too (measured:
     # with glibc's default the main process grew from ~0.7 to ~1.05 GB in 180 s of soak load,
-    # capped at 2 it stayed flat; bench/results/soak.md)
-    ops.limit_malloc_arenas(int(ops.env_number("HILFENETZ_MALLOC_ARENAS", ops.DEFAULT_MALLOC_ARENAS)))
+    # capped at 2 it stayed flat; bench/results/soak.md). The one place the cap is applied:
+    # uvicorn's threads, started later, share the capped arenas as well.
+    ops.limit_malloc_arenas(env_setting("malloc_arenas"))
     state = ServiceState(settings)
     shared = group.shared_metrics(METRICS) if group is not None else None
 
@@ -74,13 +76,16 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
     )
     app.state.kg = state
 
+    from kg.web import cors
     from kg.web import limits
     from kg.web import security
     from kg.web.routes import sparql
 
-    sparql.install_lane(app)  # innermost: /sparql requests pass every middleware, not the router
+    app.add_middleware(HeadAsGet)  # innermost, around the router: HEAD wherever GET (not /sparql: the lane has it)
+    sparql.install_lane(app)  # next: /sparql requests pass every middleware, not the router
     limits.install(app, settings, group.rate_buckets if group is not None else None)  # installed first = innermost of the three: ops still counts 429s
-    security.install(app, settings)  # headers also on 429/414 answers
+    cors.install(app)  # outside the limits: preflights cost no tokens, 429s can be read by pages on other origins
+    security.install(app, settings)  # headers also on 429/414 answers and preflights
 
     ops.install(app, store_ready=state.ready, triple_count=state.triple_count,
                 render=shared.render if shared is not None else None)

@@ -11,18 +11,15 @@ second sustained, bursts of 200, per client IP. Probes (/health, /ready, /metric
 limited, so an orchestrator never sees a 429. Behind a reverse proxy every request comes from
 the proxy's address; list it in `trusted_proxies` and the last `X-Forwarded-For` entry counts.
 
-Configuration: Settings fields, overridable by environment variables for deployments whose
-command line is fixed:
-  HILFENETZ_RATE_LIMIT="RATE,BURST"   requests per second and bucket size; "0" or "off" disables
-  HILFENETZ_MAX_QUERY_BYTES="N"       longest query (GET query string or direct POST body)
-  HILFENETZ_TRUSTED_PROXIES="IP,IP"   peers whose X-Forwarded-For is believed
+Configuration: the Settings fields rate_limit, rate_burst, max_query_bytes and trusted_proxies
+(kg.config: flags of `kg serve`, or for deployments whose command line is fixed the variables
+HILFENETZ_RATE_LIMIT, HILFENETZ_MAX_QUERY_BYTES and HILFENETZ_TRUSTED_PROXIES; docs/configuration.md).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -30,19 +27,18 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from kg.config import SETTING
+from kg.errors import QueryTooLong
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-RATE_ENV = "HILFENETZ_RATE_LIMIT"
-QUERY_BYTES_ENV = "HILFENETZ_MAX_QUERY_BYTES"
-PROXIES_ENV = "HILFENETZ_TRUSTED_PROXIES"
-
-DEFAULT_RATE = 50.0
-DEFAULT_BURST = 200
-DEFAULT_MAX_QUERY_BYTES = 256 * 1024
+DEFAULT_RATE: float = SETTING["rate_limit"].default
+DEFAULT_BURST: int = SETTING["rate_burst"].default
+DEFAULT_MAX_QUERY_BYTES: int = SETTING["max_query_bytes"].default
 #: Paths never rate limited (liveness/readiness probes and metrics scrapes).
 UNLIMITED_PATHS: frozenset[str] = frozenset({"/health", "/ready", "/metrics"})
 #: Most clients tracked at once; the least recently seen are forgotten first (bounded memory).
@@ -59,37 +55,13 @@ class LimitConfig:
     trusted_proxies: tuple[str, ...] = ()
 
 
-def parse_rate(text: str) -> tuple[float, int]:
-    """"RATE,BURST" (or "RATE" with burst = 4×rate, at least 1); "0"/"off" → (0, 0)."""
-    text = text.strip().lower()
-    if text in ("", "0", "off", "none"):
-        return 0.0, 0
-    rate_s, _, burst_s = text.partition(",")
-    rate = float(rate_s)
-    if rate < 0 or not math.isfinite(rate):
-        raise ValueError(f"rate must be a non-negative number, not {rate_s!r}")
-    if rate == 0:
-        return 0.0, 0
-    burst = int(burst_s) if burst_s.strip() else max(1, int(rate * 4))
-    if burst < 1:
-        raise ValueError("burst must be at least 1")
-    return rate, burst
-
-
-def config_from(settings: Any = None, environ: MutableMapping[str, str] | None = None) -> LimitConfig:
+def config_from(settings: Any = None) -> LimitConfig:
     """Limits from Settings (fields `rate_limit`, `rate_burst`, `max_query_bytes`,
-    `trusted_proxies` when present), then the environment (which wins)."""
-    env = os.environ if environ is None else environ
+    `trusted_proxies` when present; the environment is already in them: Settings.from_sources)."""
     rate = float(getattr(settings, "rate_limit", DEFAULT_RATE))
     burst = int(getattr(settings, "rate_burst", DEFAULT_BURST))
     max_query = int(getattr(settings, "max_query_bytes", DEFAULT_MAX_QUERY_BYTES))
     proxies = tuple(getattr(settings, "trusted_proxies", ()) or ())
-    if env.get(RATE_ENV, "").strip():
-        rate, burst = parse_rate(env[RATE_ENV])
-    if env.get(QUERY_BYTES_ENV, "").strip():
-        max_query = int(env[QUERY_BYTES_ENV])
-    if env.get(PROXIES_ENV, "").strip():
-        proxies = tuple(p.strip() for p in env[PROXIES_ENV].split(",") if p.strip())
     return LimitConfig(rate=max(0.0, rate), burst=max(0, burst), max_query_bytes=max(0, max_query),
                        trusted_proxies=proxies)
 
@@ -195,7 +167,7 @@ class LimitsMiddleware:
             receive = _capped_receive(receive, limit)
             try:
                 await self.app(scope, receive, send)
-            except _QueryTooLong:
+            except QueryTooLong:
                 await _plain(
                     send, 413,
                     f"The query is longer than the limit of {limit} bytes.\n"
@@ -212,12 +184,8 @@ def _is_direct_query(scope: Scope) -> bool:
     return False
 
 
-class _QueryTooLong(Exception):
-    """The direct query body passed the query length limit (raised before a response started)."""
-
-
 def _capped_receive(receive: Receive, limit: int) -> Receive:
-    """`receive` that raises _QueryTooLong once more than `limit` body bytes arrived."""
+    """`receive` that raises QueryTooLong once more than `limit` body bytes arrived."""
     seen = 0
 
     async def capped() -> Message:
@@ -226,7 +194,7 @@ def _capped_receive(receive: Receive, limit: int) -> Receive:
         if message.get("type") == "http.request":
             seen += len(message.get("body") or b"")
             if seen > limit:
-                raise _QueryTooLong()
+                raise QueryTooLong()
         return message
 
     return capped

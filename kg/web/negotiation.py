@@ -3,7 +3,14 @@
 Why our own: Starlette has no Accept negotiation, and the rules here are specific — SELECT/ASK
 results and graphs (CONSTRUCT/DESCRIBE, graph store) have different format sets and defaults,
 `format=` overrides Accept (for links and browsers), and nothing suitable means 406.
-Formats are named by short keys; kg.query.workers maps the keys to pyoxigraph formats.
+The formats themselves (media types, aliases, `format=` names, pyoxigraph formats) are the one
+table in kg.formats.
+
+`format=` rules, because real clients send it beside a good Accept header (SPARQLWrapper sends
+`format=xml` for its default CONSTRUCT, `format=rdf+xml`, `format=n3`, `format=json-ld`, and
+repeats it as `output=` and `results=`): the first value that names one of the offers wins; a
+value that names no format at all is ignored, so Accept decides; a value that names a format of
+another kind (`format=csv` for a CONSTRUCT) is a 406, because the client asked for exactly that.
 """
 
 from __future__ import annotations
@@ -11,48 +18,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from kg import formats
+from kg.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 
-@dataclass(frozen=True)
-class Format:
-    """One serialisation the endpoint offers."""
+__all__ = ["ALL_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Format", "describe_offers",
+           "format_from_content_type", "negotiate", "parse_accept"]
 
-    key: str
-    media_type: str  # canonical media type, without parameters
-    content_type: str  # the Content-Type header value we send
-    aliases: tuple[str, ...] = ()  # other media types that ask for this format
-
-
-def _f(key: str, media: str, aliases: tuple[str, ...] = (), charset: bool = True) -> Format:
-    return Format(key, media, media + ("; charset=utf-8" if charset else ""), aliases)
-
-
-#: SELECT and ASK results, in server preference order (the first is the default).
-RESULT_FORMATS: tuple[Format, ...] = (
-    _f("json", "application/sparql-results+json", ("application/json", "text/javascript", "application/javascript")),
-    _f("xml", "application/sparql-results+xml", ("application/xml", "text/xml")),
-    _f("csv", "text/csv"),
-    _f("tsv", "text/tab-separated-values"),
-)
-
-#: Graphs (CONSTRUCT, DESCRIBE, graph store GET), in server preference order.
-GRAPH_FORMATS: tuple[Format, ...] = (
-    _f("ttl", "text/turtle", ("application/x-turtle", "application/turtle")),
-    _f("nt", "application/n-triples", ("text/plain",)),
-    _f("rdfxml", "application/rdf+xml", ("application/xml", "text/xml")),
-    _f("jsonld", "application/ld+json", ("application/json",), charset=False),
-    _f("trig", "application/trig"),
-    _f("nq", "application/n-quads"),
-)
-
-#: `format=` synonyms accepted in the query string.
-FORMAT_PARAM_ALIASES: dict[str, str] = {
-    "json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv", "tsv": "tsv",
-    "ttl": "ttl", "turtle": "ttl", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
-    "nq": "nq", "nquads": "nq", "n-quads": "nq", "trig": "trig",
-    "jsonld": "jsonld", "json-ld": "jsonld", "rdfxml": "rdfxml", "rdf": "rdfxml", "owl": "rdfxml",
-}
-
-ALL_FORMATS: dict[str, Format] = {f.key: f for f in RESULT_FORMATS + GRAPH_FORMATS}
+#: Formats by internal key (the keys of worker jobs and cache entries).
+ALL_FORMATS: dict[str, Format] = {f.key: f for f in formats.ALL}
 
 
 @dataclass(frozen=True)
@@ -113,20 +86,25 @@ def _quality(ranges: list[_Range], fmt: Format) -> tuple[float, int]:
 
 
 @functools.lru_cache(maxsize=2048)
-def negotiate(accept: str | None, offers: tuple[Format, ...], format_param: str | None = None) -> Format | None:
+def negotiate(accept: str | None, offers: tuple[Format, ...],
+              format_param: str | tuple[str, ...] | None = None) -> Format | None:
     """The format to answer with, or None (→ 406).
 
-    `format=` wins if it names one of the offers; an unknown or unsuitable `format=` gives None.
-    No Accept header, or only */*, gives the first offer."""
-    if format_param:
-        key = FORMAT_PARAM_ALIASES.get(format_param.strip().lower())
-        if key is None:
-            # also accept a media type in format=
-            for fmt in offers:
-                if format_param.strip().lower() in (fmt.media_type,) + fmt.aliases:
-                    return fmt
-            return None
-        return next((f for f in offers if f.key == key), None)
+    `format_param`: the `format=` value(s) of the request, in order. The first that names one
+    of the offers wins; values naming no known format are ignored; if one names only formats
+    outside the offers (and none names an offer), the answer is None. Otherwise Accept
+    decides: no Accept header, or only */*, gives the first offer."""
+    values = (format_param,) if isinstance(format_param, str) else (format_param or ())
+    refused = False
+    for value in values:
+        if not value.strip():
+            continue
+        fmt = formats.by_name(value, offers)
+        if fmt is not None:
+            return fmt
+        refused = refused or formats.is_known(value)
+    if refused:
+        return None
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0]
@@ -149,10 +127,4 @@ def describe_offers(offers: tuple[Format, ...]) -> str:
 
 def format_from_content_type(content_type: str | None, offers: tuple[Format, ...] = GRAPH_FORMATS) -> Format | None:
     """The RDF format a request body declares (for graph store uploads), or None (→ 415)."""
-    if not content_type:
-        return None
-    media = content_type.split(";")[0].strip().lower()
-    for fmt in offers:
-        if media == fmt.media_type or media in fmt.aliases:
-            return fmt
-    return None
+    return formats.by_media_type(content_type, offers)

@@ -1,10 +1,9 @@
-"""Operations endpoints and middleware: /health, /ready, /metrics, CORS for reads, access log.
+"""Operations endpoints and middleware: /health, /ready, /metrics, access log.
 
 Why one `install(app)` call: the SPARQL core (kg.web.app) should not need to know how
 operations work; it passes two callables (is the store open? how many quads?) and gets
-liveness/readiness probes for an orchestrator, Prometheus metrics, a JSON access log and
-CORS for the read-only endpoints, so browser pages on other origins can query the graph
-but never write.
+liveness/readiness probes for an orchestrator, Prometheus metrics and a JSON access log.
+(CORS is kg.web.cors, one middleware for every route.)
 
 The middleware is plain ASGI (not BaseHTTPMiddleware) so streamed SPARQL results are not
 buffered and the measured duration covers the whole response body.
@@ -21,13 +20,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from kg.config import env_setting
 from kg.web.http import scope_header
 from kg.web.metrics import METRICS, MetricsRegistry
 
@@ -40,13 +40,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ACCESS_LOGGER = "hilfenetz.access"
 access_log = logging.getLogger(ACCESS_LOGGER)
 
-#: Paths whose GET/HEAD responses carry `Access-Control-Allow-Origin: *` (read-only endpoints).
-DEFAULT_CORS_PATHS: tuple[str, ...] = ("/sparql", "/health", "/ready", "/api/examples")
-CORS_METHODS = ("GET", "HEAD", "OPTIONS")
-#: Request headers a cross-origin reader may send (content negotiation needs Accept).
-CORS_ALLOW_HEADERS = "Accept, Accept-Language, Content-Type"
-CORS_EXPOSE_HEADERS = "Content-Type, Content-Disposition, Content-Length"
-
 #: How long the triple count gauge is cached: counting a large store on every scrape is wasteful.
 TRIPLE_COUNT_TTL_SECONDS = 30.0
 
@@ -57,25 +50,25 @@ def _route_label(scope: Scope, status: int) -> str:
     path = getattr(route, "path", None) or getattr(route, "path_format", None)
     if isinstance(path, str) and path:
         return path
+    if scope.get("method") == "OPTIONS" and scope_header(scope, b"access-control-request-method"):
+        return "<preflight>"  # answered by kg.web.cors before routing
     if status == 404:
         return "<unmatched>"
     return "<other>"
 
 
 class OpsMiddleware:
-    """Counts and times every HTTP request, writes one JSON access-log line, adds CORS headers."""
+    """Counts and times every HTTP request and writes one JSON access-log line."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         registry: MetricsRegistry = METRICS,
-        cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
         on_request: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.registry = registry
-        self.cors_paths = frozenset(cors_paths)
         self.on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,22 +77,12 @@ class OpsMiddleware:
             return
         method: str = scope.get("method", "GET")
         path: str = scope.get("path", "")
-        cors = path in self.cors_paths
-        if cors and method == "OPTIONS" and scope_header(scope, b"access-control-request-method"):
-            await self._preflight(scope, send)
-            return
-
         start = time.perf_counter()
         status_holder = {"status": 500}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = int(message["status"])
-                if cors and method in CORS_METHODS:
-                    headers = list(message.get("headers") or [])
-                    headers.append((b"access-control-allow-origin", b"*"))
-                    headers.append((b"access-control-expose-headers", CORS_EXPOSE_HEADERS.encode()))
-                    message["headers"] = headers
             await send(message)
 
         try:
@@ -108,22 +91,6 @@ class OpsMiddleware:
             self._record(scope, method, path, status_holder["status"], time.perf_counter() - start)
             if self.on_request is not None:
                 self.on_request()
-
-    async def _preflight(self, scope: Scope, send: Send) -> None:
-        """Answer a CORS preflight ourselves: allowed only for GET/HEAD (reads)."""
-        start = time.perf_counter()
-        requested = scope_header(scope, b"access-control-request-method").upper()
-        headers: list[tuple[bytes, bytes]] = [(b"content-length", b"0"), (b"vary", b"Access-Control-Request-Method")]
-        if requested in ("GET", "HEAD"):
-            headers += [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-allow-methods", ", ".join(CORS_METHODS).encode()),
-                (b"access-control-allow-headers", CORS_ALLOW_HEADERS.encode()),
-                (b"access-control-max-age", b"86400"),
-            ]
-        await send({"type": "http.response.start", "status": 204, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-        self._record(scope, "OPTIONS", scope.get("path", ""), 204, time.perf_counter() - start, route="<preflight>")
 
     def _record(
         self, scope: Scope, method: str, path: str, status: int, seconds: float, route: str | None = None
@@ -293,10 +260,9 @@ class _TripleCounter:
 # periodic malloc_trim (which hands whole free pages back to the kernel) keep RSS flat. No effect
 # (and no error) on a libc without these calls, e.g. musl.
 
-#: Arenas for the server process (glibc's default is 8 per core). Env HILFENETZ_MALLOC_ARENAS, 0 = leave.
-DEFAULT_MALLOC_ARENAS = 2
-#: Seconds between two malloc_trim calls. Env HILFENETZ_MALLOC_TRIM_SECONDS, 0 = never.
-DEFAULT_MALLOC_TRIM_SECONDS = 30.0
+# How many arenas and how often to trim: the process settings malloc_arenas and malloc_trim_seconds
+# (kg.config; HILFENETZ_MALLOC_ARENAS, HILFENETZ_MALLOC_TRIM_SECONDS). The arenas are capped once,
+# by kg.web.app.create_app before the store opens.
 _M_ARENA_MAX = -8  # mallopt parameter number in glibc's malloc.h
 
 @functools.cache
@@ -313,18 +279,6 @@ def _glibc() -> ctypes.CDLL | None:
     lib.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     lib.mallopt.restype = ctypes.c_int
     return lib
-
-
-def env_number(name: str, default: float) -> float:
-    """A non-negative number from the environment (the default when unset or not a number)."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        logging.getLogger("hilfenetz.server").warning("ignoring %s=%r (not a number)", name, raw)
-        return default
 
 
 def limit_malloc_arenas(n: int) -> bool:
@@ -384,11 +338,10 @@ def install(
     store_ready: Callable[[], bool] | None = None,
     triple_count: Callable[[], int] | None = None,
     registry: MetricsRegistry = METRICS,
-    cors_paths: Iterable[str] = DEFAULT_CORS_PATHS,
     access_log_to_stderr: bool = True,
     render: Callable[[], str] | None = None,
 ) -> None:
-    """Add /health, /ready, /metrics, the CORS + metrics + access-log middleware to `app`.
+    """Add /health, /ready, /metrics, the metrics + access-log middleware to `app`.
 
     `store_ready` says whether the store is open (None: the process being up is enough);
     `triple_count` feeds the `hilfenetz_store_triples` gauge; `access_log_to_stderr` adds a
@@ -397,9 +350,7 @@ def install(
     Call before the app starts."""
     if access_log_to_stderr:
         ensure_access_log_handler()
-    # before uvicorn starts its threads: they then share the capped arenas
-    limit_malloc_arenas(int(env_number("HILFENETZ_MALLOC_ARENAS", DEFAULT_MALLOC_ARENAS)))
-    trimmer = MallocTrimmer(env_number("HILFENETZ_MALLOC_TRIM_SECONDS", DEFAULT_MALLOC_TRIM_SECONDS))
+    trimmer = MallocTrimmer(env_setting("malloc_trim_seconds"))
     app.state.malloc_trimmer = trimmer
 
     counter = _TripleCounter(triple_count)
@@ -438,4 +389,4 @@ def install(
         text = render() if render is not None else registry.render()
         return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    app.add_middleware(OpsMiddleware, registry=registry, cors_paths=tuple(cors_paths), on_request=trimmer.poke)
+    app.add_middleware(OpsMiddleware, registry=registry, on_request=trimmer.poke)

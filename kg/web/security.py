@@ -20,6 +20,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from kg.web.render import pages
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -48,15 +50,8 @@ def csp_hash(text: str) -> str:
 
 
 def inline_style_hashes() -> list[str]:
-    """Hashes of the inline styles of kg.web.render.pages (empty when that module is absent)."""
-    hashes: list[str] = []
-    try:
-        from kg.web.render import pages
-    except Exception:  # noqa: BLE001 - the pages module is optional (another helper's)
-        pages = None  # type: ignore[assignment]
-    style = getattr(pages, "STYLE", None)
-    if isinstance(style, str):
-        hashes.append(csp_hash(style))
+    """Hashes of the inline styles of kg.web.render.pages."""
+    hashes = [csp_hash(pages.STYLE)]
     hashes += [csp_hash(s) for s in INLINE_STYLE_ATTRIBUTES]
     return hashes
 

@@ -3,11 +3,12 @@ figures of a test run can be looked at), and the CLI functions as a tiny `kg`.""
 
 from __future__ import annotations
 
-import argparse
 import csv
 from pathlib import Path
 
 import pytest
+
+from kg.cli import make_parser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -19,15 +20,8 @@ def artifacts() -> Path:
 
 
 def run_cli(*argv: str) -> int:
-    """Parse and run with only this issue's subcommands (`kg export …`, `kg report …`), the way
-    kg.cli does once they are wired."""
-    from kg.cli.analysis import add_export_parser, add_report_parser
-
-    parser = argparse.ArgumentParser(prog="kg")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_export_parser(sub)
-    add_report_parser(sub)
-    args = parser.parse_args(list(argv))
+    """Parse and run a `kg` command in this process (`kg export …`, `kg report …`); errors propagate."""
+    args = make_parser().parse_args(list(argv))
     return int(args.func(args) or 0)
 
 

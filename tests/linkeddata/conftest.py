@@ -75,6 +75,10 @@ def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: s
     from kg.web.routes import ui
 
     app.include_router(ui.router)
+    # CORS comes from the app's one middleware (kg.web.app installs it the same way)
+    from kg.web import cors
+
+    cors.install(app)
     server, thread, url = start_server(app)
     try:
         yield Server(url, store, store_path)

@@ -6,7 +6,6 @@ with the served store quad by quad (canonical N-Quads; rdflib's isomorphism if b
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import io
@@ -20,7 +19,7 @@ from rdflib.compare import isomorphic
 
 from kg import rdf as ns
 from kg.graph.dump import SUMS_NAME, dump, graph_file_name
-from kg.cli.dump import add_dump_parser
+from kg.cli import make_parser
 
 from .conftest import FIXTURE, Server
 
@@ -61,9 +60,7 @@ def _sums(text: str) -> dict[str, str]:
 
 
 def test_kg_dump_writes_files_checksums_and_manifest(fixture_store_path: Path, fixture_store: ox.Store, tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    add_dump_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["dump", "--store", str(fixture_store_path), "--output", str(tmp_path / "out"), "-q"])
+    args = make_parser().parse_args(["dump", "--store", str(fixture_store_path), "--output", str(tmp_path / "out"), "-q"])
     assert args.func(args) == 0
     out = tmp_path / "out"
     sums = _sums((out / SUMS_NAME).read_text())

@@ -7,12 +7,12 @@ import time
 import httpx
 import pytest
 
+from kg.config import Settings, parse_rate
 from kg.web.limits import (
     LimitConfig,
     TokenBuckets,
     client_key,
     config_from,
-    parse_rate,
 )
 from tests.server.conftest import Server
 
@@ -107,13 +107,14 @@ def test_parse_rate_rejects(text: str) -> None:
         parse_rate(text)
 
 
-def test_environment_overrides_settings() -> None:
-    class S:
-        rate_limit = 5.0
-        rate_burst = 9
-        max_query_bytes = 100
-
-    assert config_from(S(), {}) == LimitConfig(5.0, 9, 100, ())
-    assert config_from(S(), {"HILFENETZ_RATE_LIMIT": "off", "HILFENETZ_MAX_QUERY_BYTES": "7",
-                             "HILFENETZ_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2"}) == \
+def test_limits_come_from_settings_and_the_environment_fills_what_the_command_line_left_open() -> None:
+    """Precedence (kg.config.resolve): flag > environment variable > default."""
+    env = {"HILFENETZ_RATE_LIMIT": "off", "HILFENETZ_MAX_QUERY_BYTES": "7",
+           "HILFENETZ_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2"}
+    assert config_from(Settings.from_sources({}, {}, store_path="s")) == LimitConfig(50.0, 200, 256 * 1024, ())
+    assert config_from(Settings.from_sources({}, env, store_path="s")) == \
         LimitConfig(0.0, 0, 7, ("10.0.0.1", "10.0.0.2"))
+    given = {"rate_limit": 5.0, "rate_burst": 9, "max_query_bytes": 100, "trusted_proxies": ["10.9.9.9"]}
+    assert config_from(Settings.from_sources(given, env, store_path="s")) == LimitConfig(5.0, 9, 100, ("10.9.9.9",))
+    assert config_from(Settings.from_sources({"rate_limit": 3.0}, {"HILFENETZ_RATE_LIMIT": "1,4"}, store_path="s")) \
+        == LimitConfig(3.0, 4, 256 * 1024, ())

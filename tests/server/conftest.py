@@ -78,7 +78,7 @@ class Server:
 
 def start_server(store: Path, log_dir: Path, *args: str, token: str | None = None, timeout: float = 30,
                  extra_env: dict[str, str] | None = None) -> Server:
-    """Start `python -m kg.cli.serve serve` and wait until it answers."""
+    """Start `python -m kg.cli serve` and wait until it answers."""
     port = free_port()
     log = log_dir / f"server-{port}.log"
     env = dict(os.environ)
@@ -88,7 +88,7 @@ def start_server(store: Path, log_dir: Path, *args: str, token: str | None = Non
         # one server process, whose query workers are its children (worker_pids): the fixtures
         # test the service's behaviour; the replicated default has its own tests (test_replicas)
         args = ("--replicas", "1", *args)
-    cmd = [sys.executable, "-m", "kg.cli.serve", "serve", "--store", str(store), "--port", str(port),
+    cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port),
            "--no-build", "--log-level", "warning", *args]
     if token:
         env["KG_TEST_TOKEN"] = token

@@ -2,7 +2,7 @@
 itself with it preloaded, its query workers are spawned with it; HILFENETZ_ALLOCATOR=system
 keeps glibc's malloc, and a library the dynamic linker refuses costs a warning, never the service.
 
-Real servers (`python -m kg.cli.serve serve`), real processes: what a process runs with is read
+Real servers (`python -m kg.cli serve`), real processes: what a process runs with is read
 from its /proc/PID/maps, not from what the code meant to do."""
 
 from __future__ import annotations

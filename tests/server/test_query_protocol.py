@@ -136,8 +136,14 @@ def test_406_when_nothing_fits(ro_server: Server, client: httpx.Client) -> None:
     assert "application/sparql-results+json" in r.text
     r = client.get(ro_server.sparql, params={"query": CONSTRUCT_Q}, headers={"Accept": "text/csv"})
     assert r.status_code == 406
-    r = client.get(ro_server.sparql, params={"query": NAMES_Q, "format": "nonsense"})
+    # a `format=` that names a format of another kind is what the client asked for: 406
+    r = client.get(ro_server.sparql, params={"query": CONSTRUCT_Q, "format": "csv"})
+    assert r.status_code == 406 and "text/turtle" in r.text
+    # an unknown `format=` does not override Accept (issue 16: SPARQLWrapper sends several)
+    r = client.get(ro_server.sparql, params={"query": NAMES_Q, "format": "nonsense"}, headers={"Accept": "image/png"})
     assert r.status_code == 406
+    r = client.get(ro_server.sparql, params={"query": NAMES_Q, "format": "nonsense"}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
 
 
 def test_default_graph_is_union_and_dataset_params_restrict(ro_server: Server, client: httpx.Client) -> None:

@@ -1,6 +1,6 @@
 """`run_replicas`: two server processes on one socket over the real built store.
 
-One supervisor (`kg serve --replicas 2`, run as `python -m kg.cli.serve`, a real subprocess)
+One supervisor (`kg serve --replicas 2`, run as `python -m kg.cli serve`, a real subprocess)
 serves the whole module, one query worker per replica to keep it cheap; the last test stops it
 with SIGTERM. Which replica answered is read from the `X-Hilfenetz-Replica` header; which
 processes exist is read from /proc.
@@ -25,6 +25,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from kg.config import Settings, parse_replicas
 from kg.serve.replicas import (
     GROUP_DIR_PREFIX,
     MAX_AUTO_REPLICAS,
@@ -33,11 +34,9 @@ from kg.serve.replicas import (
     auto_replicas,
     cgroup_cpu_quota,
     check_replicas,
-    parse_replicas,
     remove_stale_group_dirs,
     usable_cpus,
 )
-from kg.config import Settings
 
 from .conftest import free_port
 
@@ -109,7 +108,7 @@ def _start(store: Path, log_dir: Path, rate_limit: tuple[str, ...] = ("--rate-li
     port = free_port()
     log = log_dir / f"replicas-{port}.log"
     env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_WRITE_TOKEN", "HILFENETZ_RATE_LIMIT")}
-    cmd = [sys.executable, "-m", "kg.cli.serve", "serve", "--store", str(store), "--port", str(port),
+    cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port),
            "--replicas", "2", "--workers", str(workers), *rate_limit, "--no-build", "--no-warm",
            "--log-level", "warning"]
     with open(log, "wb") as fh:
@@ -434,7 +433,7 @@ def test_write_mode_with_two_replicas_is_refused(built_store: Path) -> None:
     port = free_port()
     env = {**os.environ, "KG_TEST_REPLICA_TOKEN": "secret"}
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli.serve", "serve", "--store", str(built_store), "--port", str(port),
+        [sys.executable, "-m", "kg.cli", "serve", "--store", str(built_store), "--port", str(port),
          "--replicas", "2", "--no-build", "--write-token-env", "KG_TEST_REPLICA_TOKEN"],
         check=False, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

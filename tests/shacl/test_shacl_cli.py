@@ -23,7 +23,7 @@ BAD = """@prefix ex: <http://example.org/> . <a> a ex:C ."""
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kg.cli.shacl", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "kg.cli", "shacl", *args], cwd=ROOT,
                           check=False, capture_output=True, text=True, timeout=120)
 
 
@@ -60,7 +60,7 @@ def test_broken_shapes_exit_2(tmp_path: Path) -> None:
 def test_w3c_suite_through_the_command(folder: str, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     p = subprocess.run([sys.executable, str(RUNNER), "--folder", folder, "--json", str(out), "--command",
-                        f"{sys.executable} -m kg.cli.shacl {{data}} {{shapes}}"],
+                        f"{sys.executable} -m kg.cli shacl {{data}} {{shapes}}"],
                        cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
     data = json.loads(out.read_text())
     assert all(t["full"] for t in data["tests"]), p.stdout[-2000:]

@@ -11,7 +11,20 @@ The context is derived from the store (ontology + data): every `hn:` property an
 local name as key; common external properties get readable names (`rdfs:label` → `name`,
 `skos:prefLabel` → `prefLabel`, `dct:title` → `title`, ...). Type coercion follows the data:
 links are `@id`, language-tagged properties are language maps, other literals are coerced to
-their (most common) datatype or left as native JSON numbers/strings.
+their datatype when all values of the property share it (`"population": 1234`,
+`"areaDate": "2023-12-31"`), else left uncoerced: a property whose values have several datatypes
+(`startDate`: `xsd:gYear` for programmes, `xsd:date` and `xsd:gYearMonth` for events) gives every
+value as a value object, `{"@value": "2013-07-15", "type": "xsd:date"}`. Why: a coercion can only
+name one datatype, so the others had to be written as objects beside plain strings — one key with
+two shapes for a plain-JSON reader, and a document not in compacted form (JSON-LD compaction moves
+such values to `hn:startDate`). One shape per key, and the datatype says the precision (a year, a
+month or a day), which a reader of such dates needs anyway. Value objects use the context's
+keyword alias `type`, as compaction writes them.
+
+Every served document is in compacted form with respect to its own context: PyLD's
+`compact(expand(doc), context)` gives it back unchanged (tests/web/test_jsonld_pyld.py).
+`Framer.expand` gives the same document in expanded form (served for
+`Accept: application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"`).
 """
 
 from __future__ import annotations
@@ -25,10 +38,10 @@ import pyoxigraph as ox
 
 from kg import rdf as ns
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING = XSD + "string"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD = ns.XSD
+XSD_STRING = ns.XSD_STRING
+RDF_TYPE = ns.RDF_TYPE
+RDF_LANGSTRING = ns.RDF_LANGSTRING
 NATIVE_INTEGER = XSD + "integer"
 NATIVE_BOOLEAN = XSD + "boolean"
 
@@ -114,8 +127,9 @@ def _term_definition(iri: str, kinds: dict[str, int]) -> dict[str, str]:
     elif "@lang" in kinds and set(kinds) <= {"@lang", XSD_STRING}:
         # mostly language-tagged: a language map; the few plain strings go under "@none"
         d["@container"] = "@language"
-    elif "@id" not in kinds and "@lang" not in kinds and kinds:
-        dt = max(sorted(kinds), key=lambda k: kinds[k])
+    elif len(kinds) == 1 and "@id" not in kinds and "@lang" not in kinds:
+        # one datatype: coerce to it; several: no coercion (see the module docstring)
+        (dt,) = kinds
         if dt not in (XSD_STRING, NATIVE_INTEGER, NATIVE_BOOLEAN):
             d["@type"] = compact_iri(dt)
     return d
@@ -214,12 +228,30 @@ class Framer:
                 self.def_of[key] = d
             elif isinstance(d, str) and key not in ns.PREFIXES:
                 self.class_term.setdefault(_expand(ctx, d), key)
+        # the terms JSON-LD 1.1 uses as prefixes of compact IRIs: simple terms whose IRI ends in a gen-delim
+        self.prefixes = sorted((key, d) for key, d in ctx.items()
+                               if isinstance(d, str) and not d.startswith("@") and d[-1:] in ":/?#[]@")
+
+    def _compact(self, iri: str) -> str:
+        """`iri` as JSON-LD 1.1 IRI compaction writes it when no term is chosen (the shortest,
+        then least, `prefix:suffix` whose candidate is not itself a term; else the IRI), so that
+        ids, types and keys without a term are what a JSON-LD processor's compaction gives."""
+        best: str | None = None
+        for key, base in self.prefixes:
+            if iri == base or not iri.startswith(base):
+                continue
+            candidate = f"{key}:{iri[len(base):]}"
+            if candidate in self.ctx:
+                continue
+            if best is None or (len(candidate), candidate) < (len(best), best):
+                best = candidate
+        return best or iri
 
     def _key(self, p: str) -> str:
-        return self.term_of.get(p) or compact_iri(p)
+        return self.term_of.get(p) or self._compact(p)
 
     def _datatype(self, dt: str) -> str:
-        return compact_iri(dt)
+        return self._compact(dt)
 
     def _literal(self, lit: ox.Literal, d: dict[str, str]) -> Any:
         dt = lit.datatype.value
@@ -228,18 +260,18 @@ class Framer:
         if d.get("@type") and _expand(self.ctx, d["@type"]) == dt:
             return lit.value
         if "@type" in d:
-            return {"@value": lit.value, "@type": self._datatype(dt)}
+            return {"@value": lit.value, "type": self._datatype(dt)}
         if dt == XSD_STRING:
             return lit.value
         if dt == NATIVE_INTEGER and re.fullmatch(r"-?[1-9][0-9]*|0", lit.value):
             return int(lit.value)
         if dt == NATIVE_BOOLEAN and lit.value in ("true", "false"):
             return lit.value == "true"
-        return {"@value": lit.value, "@type": self._datatype(dt)}
+        # `type`, the context's alias of @type: what JSON-LD compaction writes in value objects
+        return {"@value": lit.value, "type": self._datatype(dt)}
 
-    @staticmethod
-    def _id(node: ox.NamedNode | ox.BlankNode) -> str:
-        return node.value if isinstance(node, ox.NamedNode) else f"_:{node.value}"
+    def _id(self, node: ox.NamedNode | ox.BlankNode) -> str:
+        return self._compact(node.value) if isinstance(node, ox.NamedNode) else f"_:{node.value}"
 
     def frame(self, triples: Iterable[ox.Triple], root: str, context_ref: Any) -> dict[str, Any]:
         """The JSON-LD document: `root` as one object, everything else nested in it."""
@@ -261,7 +293,7 @@ class Framer:
                     continue
                 emitted.add(t)
                 if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-                    types.append(self.class_term.get(t.object.value) or compact_iri(t.object.value))
+                    types.append(self.class_term.get(t.object.value) or self._compact(t.object.value))
                 else:
                     props.setdefault(t.predicate.value, []).append(t)
             if types:
@@ -297,13 +329,113 @@ class Framer:
         reverse: dict[str, list[Any]] = {}
         for t in sorted(incoming, key=lambda t: (t.predicate.value, str(t.subject))):
             emitted.add(t)
-            reverse.setdefault(self._key(t.predicate.value), []).append(
-                node(t.subject, frozenset({root_node, t.subject}), t)
-            )
+            key = self._key(t.predicate.value)
+            linked: Any = node(t.subject, frozenset({root_node, t.subject}), t)
+            if set(linked) == {"id"} and self.def_of.get(key, {}).get("@type") == "@id":
+                linked = linked["id"]  # a bare reference is a plain string under an @id-typed key
+            reverse.setdefault(key, []).append(linked)
         if reverse:
             doc["linkedFrom"] = {k: (v[0] if len(v) == 1 else v) for k, v in reverse.items()}
         leftover = [t for t in index.values() for t in t if t not in emitted]
         if leftover:
             subjects = sorted({t.subject for t in leftover}, key=str)
-            doc["@included"] = [node(s, frozenset({s}), None) for s in subjects]
+            included = [node(s, frozenset({s}), None) for s in subjects]
+            doc["@included"] = included[0] if len(included) == 1 else included
         return doc
+
+    # --- expanded form ---------------------------------------------------------------------
+
+    def _iri(self, value: str, vocab: bool) -> str:
+        """A key, type or id of a framed document as an absolute IRI (JSON-LD IRI expansion
+        restricted to what `frame` writes: terms (vocab only), compact IRIs, absolute IRIs)."""
+        if vocab:
+            d = self.ctx.get(value)
+            if isinstance(d, str) and value not in ns.PREFIXES:
+                return _expand(self.ctx, d)
+            if isinstance(d, dict):
+                return _expand(self.ctx, d["@id"])
+        return _expand(self.ctx, value)
+
+    def _expand_values(self, key: str, value: Any) -> list[Any]:
+        d = self.def_of.get(key, {})
+        if d.get("@container") == "@language":
+            out: list[Any] = []
+            for lang, texts in sorted(value.items()):
+                for text in texts if isinstance(texts, list) else [texts]:
+                    out.append({"@value": text} if lang == "@none" else {"@value": text, "@language": lang.lower()})
+            return out
+        coerce = d.get("@type")
+        result: list[Any] = []
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, dict) and "@value" in v:
+                obj = {"@value": v["@value"]}
+                datatype = v.get("type") or v.get("@type")
+                if isinstance(datatype, str):
+                    obj["@type"] = self._iri(datatype, vocab=True)
+                if "@language" in v:
+                    obj["@language"] = v["@language"].lower()
+                result.append(obj)
+            elif isinstance(v, dict):
+                result.append(self._expand_node(v))
+            elif isinstance(v, str) and coerce == "@id":
+                result.append({"@id": self._iri(v, vocab=False)})
+            elif coerce and coerce != "@id":
+                result.append({"@value": v, "@type": self._iri(coerce, vocab=True)})
+            else:
+                result.append({"@value": v})
+        return result
+
+    def _expand_node(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if key == "@context":
+                continue
+            if key == "id":
+                out["@id"] = self._iri(value, vocab=False)
+            elif key == "type":
+                out["@type"] = [self._iri(t, vocab=True) for t in (value if isinstance(value, list) else [value])]
+            elif key == "linkedFrom":
+                out["@reverse"] = {self._iri(k, vocab=True): self._expand_values(k, v) for k, v in value.items()}
+            elif key == "@included":
+                out["@included"] = [self._expand_node(n) for n in (value if isinstance(value, list) else [value])]
+            else:
+                out[self._iri(key, vocab=True)] = self._expand_values(key, value)
+        return out
+
+    def expand(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The expanded form of a document written by `frame` (what a JSON-LD processor's
+        expansion gives for it, e.g. PyLD's `jsonld.expand`): full IRIs, every value an array of
+        value or node objects, no context. Written directly because the framed shape is known,
+        so the server needs no JSON-LD processor."""
+        return [self._expand_node(doc)]
+
+
+#: JSON-LD profiles (`Accept: application/ld+json; profile="…"`) the entity documents honour.
+PROFILE_EXPANDED = "http://www.w3.org/ns/json-ld#expanded"
+PROFILE_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"
+
+
+def requested_profile(accept: str | None) -> str | None:
+    """PROFILE_EXPANDED or PROFILE_COMPACTED when the best-rated `application/ld+json` range of
+    `accept` asks for it (a `profile` parameter holds space-separated IRIs), else None.
+    Other profiles (flattened, framed) are not offered: the compacted document is served."""
+    best: tuple[float, str | None] = (-1.0, None)
+    for part in (accept or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if fields[0].lower() != "application/ld+json":
+            continue
+        q, wanted = 1.0, None
+        for field in fields[1:]:
+            name, _, value = field.partition("=")
+            name, value = name.strip().lower(), value.strip().strip('"')
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+            elif name == "profile":
+                profiles = value.split()
+                wanted = next((p for p in profiles if p in (PROFILE_EXPANDED, PROFILE_COMPACTED)), None)
+        if q > best[0]:
+            best = (q, wanted)
+    return best[1]

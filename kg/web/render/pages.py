@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from kg import rdf as ns
+from kg.i18n import LANGS, Msg
 from kg.query.describe import (
     DCT_TITLE,
     HN_EVIDENCE,
@@ -36,47 +37,46 @@ from kg.query.describe import (
     Vocabulary,
 )
 
-CANONICAL_BASE = "https://w3id.org/hilfenetz"
-LANGS = ("de", "en")
+CANONICAL_BASE = ns.CANONICAL_BASE
 
 #: Interface texts in both languages.
-T: dict[str, dict[str, str]] = {
-    "types": {"de": "Typ", "en": "Type"},
-    "names": {"de": "Bezeichnungen", "en": "Names"},
-    "texts": {"de": "Beschreibung", "en": "Description"},
-    "relations": {"de": "Beziehungen", "en": "Relations"},
-    "facts": {"de": "Angaben", "en": "Facts"},
-    "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
-    "sources": {"de": "Quellen", "en": "Sources"},
-    "evidence": {"de": "Belege", "en": "Evidence"},
-    "graphs": {"de": "Benannte Graphen", "en": "Named graphs"},
-    "formats": {"de": "Formate", "en": "Formats"},
-    "of": {"de": "von", "en": "of"},
-    "shown": {"de": "angezeigt", "en": "shown"},
-    "next": {"de": "weiter", "en": "next"},
-    "prev": {"de": "zurück", "en": "previous"},
-    "supports": {"de": "belegt", "en": "supports"},
-    "notfound": {"de": "Nicht gefunden", "en": "Not found"},
-    "notfound_text": {
-        "de": "Zu dieser Adresse gibt es im Wissensgraphen keine Ressource.",
-        "en": "The knowledge graph has no resource at this address.",
-    },
-    "ontology": {"de": "Ontologie", "en": "Ontology"},
-    "classes": {"de": "Klassen", "en": "Classes"},
-    "properties": {"de": "Eigenschaften", "en": "Properties"},
-    "schemes": {"de": "Begriffsschemata", "en": "Concept schemes"},
-    "definition": {"de": "Definition", "en": "Definition"},
-    "subof": {"de": "Oberklasse / -eigenschaft", "en": "Superclass / superproperty"},
-    "domain": {"de": "Domäne", "en": "Domain"},
-    "range": {"de": "Wertebereich", "en": "Range"},
-    "alignment": {"de": "Abgleich", "en": "Alignment"},
-    "concepts": {"de": "Begriffe", "en": "Concepts"},
-    "turtle": {"de": "Die Ontologie als Turtle", "en": "The ontology as Turtle"},
-    "participants": {"de": "Beteiligte", "en": "Participants"},
-    "downloads": {"de": "Downloads", "en": "Downloads"},
-    "stated_in": {"de": "genannt in", "en": "stated in"},
-    "inferred": {"de": "Abgeleitete Aussagen (Oberbegriffe)", "en": "Inferred statements (super-properties)"},
-    "hidden_inferred": {"de": "davon abgeleitete Doppelungen ausgeblendet", "en": "inferred duplicates hidden"},
+T: dict[str, Msg] = {
+    "types": Msg("Typ", "Type"),
+    "names": Msg("Bezeichnungen", "Names"),
+    "texts": Msg("Beschreibung", "Description"),
+    "relations": Msg("Beziehungen", "Relations"),
+    "facts": Msg("Angaben", "Facts"),
+    "incoming": Msg("Verweise auf diese Ressource", "Links to this resource"),
+    "sources": Msg("Quellen", "Sources"),
+    "evidence": Msg("Belege", "Evidence"),
+    "graphs": Msg("Benannte Graphen", "Named graphs"),
+    "formats": Msg("Formate", "Formats"),
+    "of": Msg("von", "of"),
+    "shown": Msg("angezeigt", "shown"),
+    "next": Msg("weiter", "next"),
+    "prev": Msg("zurück", "previous"),
+    "supports": Msg("belegt", "supports"),
+    "notfound": Msg("Nicht gefunden", "Not found"),
+    "notfound_text": Msg(
+        "Zu dieser Adresse gibt es im Wissensgraphen keine Ressource.",
+        "The knowledge graph has no resource at this address.",
+    ),
+    "ontology": Msg("Ontologie", "Ontology"),
+    "classes": Msg("Klassen", "Classes"),
+    "properties": Msg("Eigenschaften", "Properties"),
+    "schemes": Msg("Begriffsschemata", "Concept schemes"),
+    "definition": Msg("Definition", "Definition"),
+    "subof": Msg("Oberklasse / -eigenschaft", "Superclass / superproperty"),
+    "domain": Msg("Domäne", "Domain"),
+    "range": Msg("Wertebereich", "Range"),
+    "alignment": Msg("Abgleich", "Alignment"),
+    "concepts": Msg("Begriffe", "Concepts"),
+    "turtle": Msg("Die Ontologie als Turtle", "The ontology as Turtle"),
+    "participants": Msg("Beteiligte", "Participants"),
+    "downloads": Msg("Downloads", "Downloads"),
+    "stated_in": Msg("genannt in", "stated in"),
+    "inferred": Msg("Abgeleitete Aussagen (Oberbegriffe)", "Inferred statements (super-properties)"),
+    "hidden_inferred": Msg("davon abgeleitete Doppelungen ausgeblendet", "inferred duplicates hidden"),
 }
 
 NAME_PROPS = {
@@ -91,31 +91,31 @@ PROVENANCE_PROPS = {HN_STATED_IN.value, HN_EVIDENCE.value}
 
 _R, _S, _D, _O = ns.PREFIXES["rdfs"], ns.PREFIXES["skos"], ns.PREFIXES["dct"], ns.PREFIXES["owl"]
 #: Labels of external properties the ontology does not label itself (de, en).
-BUILTIN_LABELS: dict[str, dict[str, str]] = {
-    _R + "label": {"de": "Bezeichnung", "en": "label"},
-    _R + "comment": {"de": "Kommentar", "en": "comment"},
-    _R + "seeAlso": {"de": "siehe auch", "en": "see also"},
-    _R + "subClassOf": {"de": "Unterklasse von", "en": "subclass of"},
-    _R + "subPropertyOf": {"de": "Untereigenschaft von", "en": "subproperty of"},
-    _S + "prefLabel": {"de": "Vorzugsbezeichnung", "en": "preferred label"},
-    _S + "altLabel": {"de": "andere Bezeichnung", "en": "alternative label"},
-    _S + "definition": {"de": "Definition", "en": "definition"},
-    _S + "notation": {"de": "Notation", "en": "notation"},
-    _S + "inScheme": {"de": "im Schema", "en": "in scheme"},
-    _S + "broader": {"de": "Oberbegriff", "en": "broader"},
-    _S + "narrower": {"de": "Unterbegriff", "en": "narrower"},
-    _S + "topConceptOf": {"de": "Spitzenbegriff von", "en": "top concept of"},
-    _S + "hasTopConcept": {"de": "Spitzenbegriff", "en": "top concept"},
-    _S + "exactMatch": {"de": "entspricht genau", "en": "exact match"},
-    _S + "closeMatch": {"de": "entspricht ungefähr", "en": "close match"},
-    _D + "title": {"de": "Titel", "en": "title"},
-    _D + "description": {"de": "Beschreibung", "en": "description"},
-    _D + "publisher": {"de": "Herausgeber", "en": "publisher"},
-    _D + "issued": {"de": "veröffentlicht", "en": "issued"},
-    _D + "source": {"de": "Quelle", "en": "source"},
-    _D + "license": {"de": "Lizenz", "en": "licence"},
-    _D + "rights": {"de": "Rechte", "en": "rights"},
-    _O + "sameAs": {"de": "identisch mit", "en": "same as"},
+BUILTIN_LABELS: dict[str, Msg] = {
+    _R + "label": Msg("Bezeichnung", "label"),
+    _R + "comment": Msg("Kommentar", "comment"),
+    _R + "seeAlso": Msg("siehe auch", "see also"),
+    _R + "subClassOf": Msg("Unterklasse von", "subclass of"),
+    _R + "subPropertyOf": Msg("Untereigenschaft von", "subproperty of"),
+    _S + "prefLabel": Msg("Vorzugsbezeichnung", "preferred label"),
+    _S + "altLabel": Msg("andere Bezeichnung", "alternative label"),
+    _S + "definition": Msg("Definition", "definition"),
+    _S + "notation": Msg("Notation", "notation"),
+    _S + "inScheme": Msg("im Schema", "in scheme"),
+    _S + "broader": Msg("Oberbegriff", "broader"),
+    _S + "narrower": Msg("Unterbegriff", "narrower"),
+    _S + "topConceptOf": Msg("Spitzenbegriff von", "top concept of"),
+    _S + "hasTopConcept": Msg("Spitzenbegriff", "top concept"),
+    _S + "exactMatch": Msg("entspricht genau", "exact match"),
+    _S + "closeMatch": Msg("entspricht ungefähr", "close match"),
+    _D + "title": Msg("Titel", "title"),
+    _D + "description": Msg("Beschreibung", "description"),
+    _D + "publisher": Msg("Herausgeber", "publisher"),
+    _D + "issued": Msg("veröffentlicht", "issued"),
+    _D + "source": Msg("Quelle", "source"),
+    _D + "license": Msg("Lizenz", "licence"),
+    _D + "rights": Msg("Rechte", "rights"),
+    _O + "sameAs": Msg("identisch mit", "same as"),
 }
 
 STYLE = """
@@ -145,10 +145,11 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def script_json(data: Any) -> str:
-    """JSON safe inside a <script> element (no `</script>`, no `<!--`)."""
+def script_json(data: Any, indent: int | None = 1) -> str:
+    """JSON safe inside a <script> element (no `</script>`, no `<!--`): the one helper for every
+    page that embeds JSON (entity pages' JSON-LD, the query UI's prefixes)."""
     return (
-        json.dumps(data, ensure_ascii=False, indent=1)
+        json.dumps(data, ensure_ascii=False, indent=indent)
         .replace("&", "\\u0026")
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -156,7 +157,7 @@ def script_json(data: Any) -> str:
 
 
 def t(key: str, lang: str) -> str:
-    return T[key].get(lang, T[key]["en"])
+    return T[key].text(lang)
 
 
 def local_href(iri: str, root: str = "") -> str:
@@ -235,7 +236,7 @@ class Labels:
             return next(iter(by_lang.values()))
         found = self.vocab.label(iri, lang)
         if found is None and iri in BUILTIN_LABELS:
-            return BUILTIN_LABELS[iri].get(lang, BUILTIN_LABELS[iri]["en"])
+            return BUILTIN_LABELS[iri].text(lang)
         return found
 
     def name(self, iri: str, lang: str) -> str:
@@ -619,7 +620,8 @@ def _pick(by_lang: dict[str, str], lang: str) -> str:
 
 
 def _term_ref(ctx: PageContext, iri: str) -> str:
-    label = ctx.vocab.label(iri, ctx.lang) or BUILTIN_LABELS.get(iri, {}).get(ctx.lang) or _tail(iri)
+    builtin = BUILTIN_LABELS[iri].text(ctx.lang) if iri in BUILTIN_LABELS else None
+    label = ctx.vocab.label(iri, ctx.lang) or builtin or _tail(iri)
     return f'<a href="{e(local_href(iri, ctx.root))}" title="{e(iri)}">{e(label)}</a>'
 
 

@@ -14,14 +14,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg.rdf import DCT, RDF_TYPE, SD, VOID, XSD_INTEGER
+from kg.rdf import FORMATS as FORMATS_NS
+from kg import formats
 from kg.web.http import error
 from kg.web.negotiation import GRAPH_FORMATS, describe_offers, negotiate
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DCT = "http://purl.org/dc/terms/"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 #: Result formats we serve, as W3C format IRIs.
 _RESULT_FORMAT_IRIS = (
@@ -30,7 +28,7 @@ _RESULT_FORMAT_IRIS = (
 )
 _INPUT_FORMAT_IRIS = ("Turtle", "N-Triples", "RDF_XML", "JSON-LD")
 
-_SD_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in ("ttl", "jsonld", "rdfxml", "nt", "trig", "nq"))
+_SD_FORMATS = GRAPH_FORMATS
 
 
 def build_description(state: Any) -> list[Any]:
@@ -76,7 +74,7 @@ def build_description(state: Any) -> list[Any]:
             counts.setdefault(g.value, 0)
     # the default graph is the union of all graphs: its size is the number of quads in the store
     total = len(state.store)
-    add(default_graph, VOID + "triples", ox.Literal(str(total), datatype=n("http://www.w3.org/2001/XMLSchema#integer")))
+    add(default_graph, VOID + "triples", ox.Literal(str(total), datatype=n(XSD_INTEGER)))
     for g in sorted(counts):
         ng = ox.BlankNode()
         graph = ox.BlankNode()
@@ -85,11 +83,8 @@ def build_description(state: Any) -> list[Any]:
         add(ng, SD + "name", n(g))
         add(ng, SD + "graph", graph)
         add(graph, RDF_TYPE, n(SD + "Graph"))
-        add(graph, VOID + "triples", ox.Literal(str(counts[g]), datatype=n("http://www.w3.org/2001/XMLSchema#integer")))
+        add(graph, VOID + "triples", ox.Literal(str(counts[g]), datatype=n(XSD_INTEGER)))
     return triples
-
-
-_FMT_MAP = {"ttl": "TURTLE", "nt": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD", "trig": "TRIG", "nq": "N_QUADS"}
 
 
 def serialise_description(state: Any, key: str) -> bytes:
@@ -98,7 +93,7 @@ def serialise_description(state: Any, key: str) -> bytes:
     cache = state.description_cache()
     ck = (state.version, key)
     if ck not in cache:
-        fmt = getattr(ox.RdfFormat, _FMT_MAP[key])
+        fmt = formats.by_key(key).rdf
         prefixes = {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
         triples = build_description(state)
         cache[ck] = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
@@ -107,12 +102,10 @@ def serialise_description(state: Any, key: str) -> bytes:
 
 async def description_response(request: Request, state: Any) -> Response:
     """GET /sparql without a query: the negotiated service description (Turtle by default)."""
-    fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, request.query_params.get("format"))
+    fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, tuple(request.query_params.getlist("format")))
     if fmt is None:
         return error(406, f"No acceptable format for the service description; available: {describe_offers(_SD_FORMATS)}.",
                      "Kein passendes Format für die Dienstbeschreibung.")
     body = await asyncio.get_running_loop().run_in_executor(None, serialise_description, state, fmt.key)
-    headers = {"Vary": "Accept", "Content-Type": fmt.content_type}
-    if request.method == "HEAD":
-        return Response(status_code=200, headers=headers)
-    return Response(body, status_code=200, headers=headers)
+    # HEAD too gets the body (cached per version): the server sends its Content-Length, not the bytes
+    return Response(body, status_code=200, headers={"Vary": "Accept", "Content-Type": fmt.content_type})

@@ -16,41 +16,41 @@ import asyncio
 import email.parser
 import email.policy
 import uuid
+import xml.parsers.expat
 from typing import Any
+from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg import formats
+from kg.errors import BadRequest, KgError, UnsupportedMediaType
+from kg.graph.write import apply_update
+from kg.rdf import PREFIXES
 from kg.web.auth import check_write_token
 from kg.web.http import (
     BodyTooLarge,
     error,
+    error_response,
     media_type,
     read_body,
-    too_large,
     valid_iri,
 )
-from kg.web.negotiation import GRAPH_FORMATS as _ALL_GRAPH_FORMATS
 from kg.web.negotiation import (
     Format,
     describe_offers,
     format_from_content_type,
     negotiate,
 )
+from kg.web.routes.sparql import write_outcome_response
 
 router = APIRouter()
 
 #: Formats a single graph is read and written in (no dataset formats).
-GRAPH_FORMATS: tuple[Format, ...] = tuple(f for f in _ALL_GRAPH_FORMATS if f.key in ("ttl", "nt", "rdfxml", "jsonld"))
-_OX_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
+GRAPH_FORMATS: tuple[Format, ...] = formats.TRIPLE_FORMATS
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
-
-
-class _BadRequest(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__("bad request")
-        self.response = response
 
 
 def _target(request: Request, direct_path: str | None) -> str | None:
@@ -58,37 +58,35 @@ def _target(request: Request, direct_path: str | None) -> str | None:
     if direct_path is not None:
         iri = request.app.state.kg.settings.base_url() + "/store/" + direct_path
         if not valid_iri(iri):
-            raise _BadRequest(error(400, f"{iri!r} is not a valid graph IRI.", "Keine gültige Graph-IRI."))
+            raise BadRequest(f"{iri!r} is not a valid graph IRI.", de="Keine gültige Graph-IRI.")
         return iri
     graphs = request.query_params.getlist("graph")
     has_default = "default" in request.query_params
     if graphs and has_default:
-        raise _BadRequest(error(400, "Use either ?graph= or ?default, not both.", "Entweder ?graph= oder ?default, nicht beides."))
+        raise BadRequest("Use either ?graph= or ?default, not both.",
+                         de="Entweder ?graph= oder ?default, nicht beides.")
     if len(graphs) > 1:
-        raise _BadRequest(error(400, "Exactly one ?graph= parameter is allowed.", "Genau ein ?graph=-Parameter ist erlaubt."))
+        raise BadRequest("Exactly one ?graph= parameter is allowed.", de="Genau ein ?graph=-Parameter ist erlaubt.")
     if has_default:
         return None
     if graphs:
         iri = graphs[0]
-        from urllib.parse import urlsplit
-
         if not urlsplit(iri).scheme or not valid_iri(iri):
-            raise _BadRequest(error(400, f"?graph= must be an absolute IRI, not {iri!r}.", "?graph= muss eine absolute IRI sein."))
+            raise BadRequest(f"?graph= must be an absolute IRI, not {iri!r}.",
+                             de="?graph= muss eine absolute IRI sein.")
         return iri
     return ""
 
 
 def _parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[Any]:
     """Triples of an RDF body (or of every part of a multipart/form-data body)."""
-    import pyoxigraph as ox
-
     mtype, _ = media_type(content_type)
     documents: list[tuple[bytes, str | None]] = []
     if mtype == "multipart/form-data":
         header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
         if not msg.is_multipart():
-            raise _BadRequest(error(400, "Malformed multipart/form-data body.", "Fehlerhafter multipart/form-data-Body."))
+            raise BadRequest("Malformed multipart/form-data body.", de="Fehlerhafter multipart/form-data-Body.")
         for part in msg.iter_parts():
             payload = part.get_payload(decode=True) or b""
             documents.append((payload, part.get("content-type")))
@@ -98,39 +96,34 @@ def _parse_body(body: bytes, content_type: str | None, base_iri: str) -> list[An
     for payload, ctype in documents:
         fmt = format_from_content_type(ctype, GRAPH_FORMATS)
         if fmt is None:
-            raise _BadRequest(
-                error(
-                    415,
-                    f"Unsupported media type {ctype or '(none)'}; use one of {describe_offers(GRAPH_FORMATS)}.",
-                    f"Nicht unterstützter Medientyp {ctype or '(keiner)'}; erlaubt: {describe_offers(GRAPH_FORMATS)}.",
-                )
+            raise UnsupportedMediaType(
+                f"Unsupported media type {ctype or '(none)'}; use one of {describe_offers(GRAPH_FORMATS)}.",
+                de=f"Nicht unterstützter Medientyp {ctype or '(keiner)'}; erlaubt: {describe_offers(GRAPH_FORMATS)}.",
             )
         if fmt.key == "rdfxml":
             _require_well_formed_xml(payload)
         try:
-            for quad in ox.parse(payload, format=getattr(ox.RdfFormat, _OX_FORMATS[fmt.key]), base_iri=base_iri,
+            for quad in ox.parse(payload, format=fmt.rdf, base_iri=base_iri,
                                  rename_blank_nodes=True):
                 triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
         except SyntaxError as exc:
             where = f" (line {exc.lineno}, column {exc.offset})" if getattr(exc, "lineno", None) else ""
-            raise _BadRequest(error(400, f"RDF syntax error{where}: {exc}", f"RDF-Syntaxfehler{where}.")) from None
+            raise BadRequest(f"RDF syntax error{where}: {exc}", de=f"RDF-Syntaxfehler{where}.") from None
         except ValueError as exc:
-            raise _BadRequest(error(400, f"RDF could not be read: {exc}", "RDF konnte nicht gelesen werden.")) from None
+            raise BadRequest(f"RDF could not be read: {exc}", de="RDF konnte nicht gelesen werden.") from None
     return triples
 
 
 def _require_well_formed_xml(payload: bytes) -> None:
     """pyoxigraph 0.5 reads RDF/XML without its closing tags, so an interrupted upload would be
     stored as if complete; check well-formedness first (expat: no DTD or entity fetching)."""
-    import xml.parsers.expat
-
     parser = xml.parsers.expat.ParserCreate()
     try:
         parser.Parse(payload, True)
     except xml.parsers.expat.ExpatError as exc:
         where = f" (line {exc.lineno}, column {exc.offset + 1})"
-        raise _BadRequest(error(400, f"RDF/XML is not well-formed XML{where}: {xml.parsers.expat.ErrorString(exc.code)}",
-                                f"RDF/XML ist kein wohlgeformtes XML{where}.")) from None
+        raise BadRequest(f"RDF/XML is not well-formed XML{where}: {xml.parsers.expat.ErrorString(exc.code)}",
+                         de=f"RDF/XML ist kein wohlgeformtes XML{where}.") from None
 
 
 def _insert_data(graph: str | None, triples: list[Any]) -> str:
@@ -143,29 +136,21 @@ def _insert_data(graph: str | None, triples: list[Any]) -> str:
 
 
 def _exists(state: Any, graph: str | None) -> bool:
-    import pyoxigraph as ox
-
     if graph is None:
         return True
     return bool(state.store.contains_named_graph(ox.NamedNode(graph)))
 
 
 def _read_graph(state: Any, graph: str | None, fmt_key: str) -> bytes:
-    import pyoxigraph as ox
-
-    from kg.rdf import PREFIXES
-
     g = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in state.store.quads_for_pattern(None, None, None, g)]
-    fmt = getattr(ox.RdfFormat, _OX_FORMATS[fmt_key])
+    fmt = formats.by_key(fmt_key).rdf
     if fmt_key in ("ttl", "rdfxml"):
         return ox.serialize(triples, format=fmt, prefixes=dict(PREFIXES))
     return ox.serialize(triples, format=fmt)
 
 
 async def _write(request: Request, state: Any, update: str, graph: str | None) -> Any:
-    from kg.graph.write import apply_update
-
     def work() -> Any:
         # the request changes one graph: only that one is compared to find the change
         return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes, graphs=[graph])
@@ -175,16 +160,6 @@ async def _write(request: Request, state: Any, update: str, graph: str | None) -
             return work()
 
     return await asyncio.get_running_loop().run_in_executor(None, locked)
-
-
-def _respond(request: Request, outcome: Any, success: Response) -> Response:
-    """2xx, 400, 422 as kg.web.routes.sparql maps them; a full disk is 507 Insufficient Storage."""
-    from kg.web.routes.sparql import write_outcome_response
-    from kg.graph.write import DISK_FULL_DE
-
-    if outcome.kind == "disk_full":
-        return error(507, outcome.message, DISK_FULL_DE)
-    return write_outcome_response(request, outcome, success)
 
 
 async def handle(request: Request, direct_path: str | None = None) -> Response:
@@ -200,7 +175,7 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         if method in ("GET", "HEAD"):
             if graph == "":
                 return error(400, "Name a graph with ?graph=<IRI> or ?default.", "Graph mit ?graph=<IRI> oder ?default angeben.")
-            fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS, request.query_params.get("format"))
+            fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS, tuple(request.query_params.getlist("format")))
             if fmt is None:
                 return error(406, f"No acceptable format; available: {describe_offers(GRAPH_FORMATS)}.")
             if not _exists(state, graph):
@@ -217,12 +192,12 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
                 return error(404, f"No graph <{graph}> in the store.", f"Kein Graph <{graph}> im Store.")
             update = "CLEAR DEFAULT" if graph is None else f"DROP GRAPH <{graph}>"
             outcome = await _write(request, state, update, graph)
-            return _respond(request, outcome, Response(status_code=204))
+            return write_outcome_response(request, outcome, Response(status_code=204))
         # PUT / POST
         try:
             body = await read_body(request, state.settings.max_body_bytes)
-        except BodyTooLarge:
-            return too_large(state.settings.max_body_bytes)
+        except BodyTooLarge as exc:
+            return error_response(exc)
         created_location: str | None = None
         if graph == "":
             if method == "PUT":
@@ -248,9 +223,9 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             success = Response(status_code=201, headers={"Location": graph or ""})
         else:
             success = Response(status_code=204)
-        return _respond(request, outcome, success)
-    except _BadRequest as bad:
-        return bad.response
+        return write_outcome_response(request, outcome, success)
+    except KgError as exc:
+        return error_response(exc)
 
 
 @router.api_route("/store", methods=METHODS, tags=["graph store"])

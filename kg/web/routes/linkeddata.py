@@ -7,14 +7,15 @@ be swapped after writes), so the router asks for it per request; nothing here is
 HTTP behaviour, shared by every route here:
 - content negotiation by `Accept` (q-values) or by extension (`.ttl .jsonld .nt .rdf .html`),
   `Vary: Accept, Accept-Language`, `Link: rel="alternate"` for each format, `Content-Location`;
-- `ETag` (SHA-256 of the body, so it is right even after SPARQL updates) and `Last-Modified`
-  (newest file of the store directory), conditional GET → 304, HEAD;
+- `ETag` (of the body, so it is right even after SPARQL updates) and `Last-Modified` (newest
+  file of the store directory), conditional GET → 304, HEAD: kg.web.http.conditional;
+- CORS for pages on other origins comes from the app's one middleware (kg.web.cors);
 - unknown IRIs give a 404 page (HTML or text), never a 500.
 """
 
 from __future__ import annotations
 
-import email.utils
+import base64
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from kg import formats
 from kg import rdf as ns
 from kg.graph.dataset import (
     DATASET_IRI,
@@ -40,6 +42,7 @@ from kg.graph.dataset import (
     void_description,
 )
 from kg.graph.dump import Manifest, cached_dump, graph_file_name, store_version
+from kg.i18n import Msg
 from kg.web.render import pages
 from kg.query.describe import (
     RDF_TYPE,
@@ -51,7 +54,8 @@ from kg.query.describe import (
     ontology_header,
     ontology_terms,
 )
-from kg.web.render.jsonld import ContextCache
+from kg.web.render.jsonld import PROFILE_EXPANDED, ContextCache, requested_profile
+from kg.web.http import conditional, etag, etag_of, not_modified, not_modified_response
 from kg.web.negotiation import Format, negotiate
 
 CANONICAL_BASE = pages.CANONICAL_BASE
@@ -65,26 +69,12 @@ class SettingsLike(Protocol):
     project_root: Path | None
 
 
-def _fmt(key: str, media: str, aliases: tuple[str, ...] = (), charset: bool = True) -> Format:
-    return Format(key, media, media + ("; charset=utf-8" if charset else ""), aliases)
-
-
-TTL = _fmt("ttl", "text/turtle", ("application/x-turtle", "application/turtle"))
-JSONLD = _fmt("jsonld", "application/ld+json", ("application/json",), charset=False)
-NT = _fmt("nt", "application/n-triples", ("text/plain",))
-RDFXML = _fmt("rdf", "application/rdf+xml", ("application/xml", "text/xml"))
-HTML = _fmt("html", "text/html", ("application/xhtml+xml",))
+TTL, JSONLD, NT, RDFXML, HTML = formats.TURTLE, formats.JSON_LD, formats.N_TRIPLES, formats.RDF_XML, formats.HTML
 
 #: Server preference on ties: RDF clients that list many types (rdflib) get Turtle; `*/*` too.
+#: A document's URL with the format's extension (`/id/x.ttl`, `.jsonld`, `.nt`, `.rdf`, `.html`)
+#: names that format.
 RESOURCE_FORMATS: tuple[Format, ...] = (TTL, JSONLD, NT, RDFXML, HTML)
-EXTENSIONS: dict[str, Format] = {f.key: f for f in RESOURCE_FORMATS}
-OX_FORMATS: dict[str, ox.RdfFormat] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdf": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-FORMAT_LABELS = {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF/XML", "html": "HTML"}
 SERIALIZE_PREFIXES: dict[str, str] = {k: v for k, v in ns.PREFIXES.items() if k != "hnid"}
 
 
@@ -112,58 +102,12 @@ def choose_lang(request: Request) -> str:
     return best
 
 
-def _http_date(ts: float) -> str:
-    return email.utils.formatdate(ts, usegmt=True)
-
-
-def _parse_http_date(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return dt.timestamp() if dt is not None else None
-
-
-def conditional_response(
-    request: Request,
-    body: bytes,
-    content_type: str,
-    *,
-    last_modified: float | None,
-    headers: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    """A response with ETag/Last-Modified that answers 304 when the client's copy is current."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    h = dict(headers or {})
-    h["ETag"] = etag
-    if last_modified is not None:
-        h["Last-Modified"] = _http_date(last_modified)
-    h.setdefault("Cache-Control", "public, max-age=60")
-    # Public, read-only data: portals on other origins may fetch it from the browser.
-    h.setdefault("Access-Control-Allow-Origin", "*")
-    h.setdefault("Access-Control-Expose-Headers", "Link, ETag, Last-Modified, Content-Location, X-Incoming-Total")
-    if status == 200:
-        inm = request.headers.get("if-none-match")
-        if inm is not None:
-            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-            if etag in tags or "*" in tags:
-                return Response(status_code=304, headers=h)
-        else:
-            ims = _parse_http_date(request.headers.get("if-modified-since"))
-            if ims is not None and last_modified is not None and int(last_modified) <= int(ims):
-                return Response(status_code=304, headers=h)
-    return Response(content=body, status_code=status, media_type=None, headers={**h, "Content-Type": content_type})
-
-
 def _split_extension(path: str) -> tuple[str, Format | None]:
     """`org/lvr.ttl` → (`org/lvr`, Turtle); paths without a known extension are left alone."""
     head, _, last = path.rpartition("/")
     if "." in last:
         stem, ext = last.rsplit(".", 1)
-        fmt = EXTENSIONS.get(ext.lower())
+        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
         if fmt is not None and stem:
             return (f"{head}/{stem}" if head else stem), fmt
     return path, None
@@ -279,8 +223,8 @@ class LinkedData:
     # rendering
 
     def render_rdf(self, triples: list[ox.Triple], fmt: Format) -> bytes:
-        prefixes = SERIALIZE_PREFIXES if fmt.key in ("ttl", "rdf") else None
-        return ox.serialize(triples, format=OX_FORMATS[fmt.key], prefixes=prefixes)
+        prefixes = SERIALIZE_PREFIXES if fmt in (TTL, RDFXML) else None
+        return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes)
 
 
 def make_router(
@@ -304,7 +248,7 @@ def make_router(
 
     def alternates(request: Request, local: str) -> list[tuple[str, str, str]]:
         root = request.scope.get("root_path", "").rstrip("/")
-        return [(f"{root}{local}.{f.key}", f.media_type, FORMAT_LABELS[f.key]) for f in RESOURCE_FORMATS]
+        return [(f"{root}{local}.{f.extension}", f.media_type, f.label) for f in RESOURCE_FORMATS]
 
     def link_header(alts: list[tuple[str, str, str]], canonical: str | None = None) -> str:
         parts = [f'<{href}>; rel="alternate"; type="{mt}"' for href, mt, _ in alts]
@@ -357,7 +301,7 @@ def make_router(
         headers = {
             "Vary": "Accept, Accept-Language",
             "Link": link_header(alts, iri),
-            "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.key}",
+            "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.extension}",
             "X-Incoming-Total": str(d.incoming_total),
         }
         if fmt.key == "html":
@@ -370,20 +314,22 @@ def make_router(
         elif fmt.key == "jsonld":
             framer = ld.contexts.framer(store, ld.known_version())
             doc = framer.frame(d.triples(), iri, ld.base_url(request) + "/context.jsonld")
+            if requested_profile(request.headers.get("accept")) == PROFILE_EXPANDED:
+                body = json.dumps(framer.expand(doc), ensure_ascii=False, indent=1).encode()
+                del headers["Content-Location"]  # the .jsonld file is the compacted document
+                return conditional(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
+                                   last_modified=ld.last_modified(), headers=headers)
             body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
         else:
             body = ld.render_rdf(d.triples(), fmt)
-        return conditional_response(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
+        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
     @router.api_route("/context.jsonld", methods=["GET", "HEAD"], include_in_schema=False)
     def context(request: Request) -> Response:
         """The published JSON-LD context: plain keys for every property and class."""
         store = get_store()
         body = json.dumps({"@context": ld.contexts.get(store, ld.known_version())}, ensure_ascii=False, indent=1).encode()
-        return conditional_response(
-            request, body, "application/ld+json", last_modified=ld.last_modified(),
-            headers={"Access-Control-Allow-Origin": "*"},
-        )
+        return conditional(request, body, JSONLD.content_type, last_modified=ld.last_modified())
 
     # --- ontology ---
 
@@ -401,7 +347,7 @@ def make_router(
             return not_acceptable()
         alts = alternates(request, "/ontology")
         headers = {"Vary": "Accept, Accept-Language", "Link": link_header(alts, ns.ONTOLOGY_IRI),
-                   "Content-Location": f"/ontology.{fmt.key}"}
+                   "Content-Location": f"/ontology.{fmt.extension}"}
         if fmt.key == "html":
             ctx = ld.page_context(request, store)
             schemes = [(iri, labels, defs, concept_tree(store, iri)) for iri, labels, defs in concept_schemes(store)]
@@ -412,7 +358,7 @@ def make_router(
             if not triples:
                 return not_found(request, store, ns.ONTOLOGY_IRI, fmt)
             body = ld.render_rdf(triples, fmt)
-        return conditional_response(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
+        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
     @router.api_route("/ontology", methods=["GET", "HEAD"], include_in_schema=False)
     def ontology_doc(request: Request) -> Response:
@@ -431,7 +377,7 @@ def make_router(
 
     @router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
     def ontology_ext(ext: str, request: Request) -> Response:
-        fmt = EXTENSIONS.get(ext.lower())
+        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
         if fmt is None:
             return not_found(request, get_store(), f"{ns.ONTOLOGY_IRI}.{ext}", None)
         return ontology(request, fmt)
@@ -443,15 +389,15 @@ def make_router(
         """An RDF document in the negotiated format; browsers (HTML first) get the Turtle in a page."""
         offers = (TTL, JSONLD, NT, RDFXML, HTML)
         fmt = forced or negotiate(request.headers.get("accept"), offers) or TTL
-        alts = [(f"{local}.{f.key}", f.media_type, FORMAT_LABELS[f.key]) for f in offers[:-1]]
-        headers = {"Vary": "Accept", "Link": link_header(alts), "Access-Control-Allow-Origin": "*"}
+        alts = [(f"{local}.{f.extension}", f.media_type, f.label) for f in offers[:-1]]
+        headers = {"Vary": "Accept", "Link": link_header(alts)}
         if fmt.key == "html":
             ctx = ld.page_context(request, get_store())
             text = ld.render_rdf(triples, TTL).decode()
             body = pages.source_page(ctx, title, iri, text, alts).encode()
         else:
             body = ld.render_rdf(triples, fmt)
-        return conditional_response(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
+        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
     def dataset(request: Request, forced: Format | None) -> Response:
         store = get_store()
@@ -466,7 +412,7 @@ def make_router(
 
     @router.api_route("/dataset.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
     def dataset_ext(ext: str, request: Request) -> Response:
-        fmt = EXTENSIONS.get(ext.lower())
+        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
         if fmt is None:
             return not_found(request, get_store(), f"{CANONICAL_BASE}/dataset.{ext}", None)
         return dataset(request, fmt)
@@ -481,7 +427,7 @@ def make_router(
 
     @router.api_route("/.well-known/void.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
     def void_ext(ext: str, request: Request) -> Response:
-        fmt = EXTENSIONS.get(ext.lower())
+        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
         if fmt is None:
             return not_found(request, get_store(), f"{VOID_IRI}.{ext}", None)
         store = get_store()
@@ -496,17 +442,17 @@ def make_router(
         """Listing of the dump files (HTML, or JSON = the manifest)."""
         store = get_store()
         _dir, manifest = ld.dump(store)
-        want = negotiate(request.headers.get("accept"), (HTML, _fmt("json", "application/json", charset=False)),
-                         request.query_params.get("format"))
+        want = negotiate(request.headers.get("accept"), (HTML, formats.JSON),
+                         tuple(request.query_params.getlist("format")))
         base = ld.base_url(request)
-        if want is not None and want.key == "json":
+        if want is formats.JSON:
             data = json.loads(manifest.to_json())
             for f in data["files"]:
                 f["url"] = f"{base}/downloads/{f['name']}"
             data["sha256sums"] = f"{base}/downloads/SHA256SUMS"
             body = json.dumps(data, ensure_ascii=False, indent=1).encode()
-            return conditional_response(request, body, "application/json", last_modified=ld.last_modified(),
-                                        headers={"Vary": "Accept"})
+            return conditional(request, body, formats.JSON.content_type, last_modified=ld.last_modified(),
+                               headers={"Vary": "Accept"})
         ctx = ld.page_context(request, store)
         root = ctx.root
         rows = [
@@ -517,13 +463,13 @@ def make_router(
         ]
         rows.append((f"{root}/downloads/SHA256SUMS", "SHA256SUMS", "sha256sum -c"))
         rows.append((f"{root}/downloads/manifest.json", "manifest.json", "application/json"))
-        intro = {
-            "de": f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
-            "en": f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
-        }[ctx.lang]
+        intro = Msg(
+            f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
+            f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
+        ).text(ctx.lang)
         body = pages.listing_page(ctx, pages.t("downloads", ctx.lang), intro, rows).encode()
-        return conditional_response(request, body, "text/html; charset=utf-8", last_modified=ld.last_modified(),
-                                    headers={"Vary": "Accept, Accept-Language"})
+        return conditional(request, body, HTML.content_type, last_modified=ld.last_modified(),
+                           headers={"Vary": "Accept, Accept-Language"})
 
     @router.api_route("/downloads/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)
     def download_file(name: str, request: Request) -> Response:
@@ -539,19 +485,22 @@ def make_router(
         else:
             return Response(f"404 Not Found: {name}\n", status_code=404, media_type="text/plain")
         path = directory / name
-        digest = allowed[name].sha256 if name in allowed else hashlib.sha256(path.read_bytes()).hexdigest()
-        etag = '"' + digest[:32] + '"'
-        headers = {"Cache-Control": "public, max-age=300", "ETag": etag, "Access-Control-Allow-Origin": "*",
-                   "Digest": "sha-256=" + _b64(digest)}
-        inm = request.headers.get("if-none-match")
-        if inm is not None and (etag in {t.strip().removeprefix("W/") for t in inm.split(",")} or inm.strip() == "*"):
-            return Response(status_code=304, headers=headers)
+        if name in allowed:  # a dump: its SHA-256 is in the manifest, the file need not be read
+            sha256 = bytes.fromhex(allowed[name].sha256)
+            tag = etag(sha256)
+        else:  # the two small index files
+            data = path.read_bytes()
+            sha256, tag = hashlib.sha256(data).digest(), etag_of(data)
+        headers = {"Cache-Control": "public, max-age=300", "ETag": tag,
+                   "Digest": "sha-256=" + base64.b64encode(sha256).decode()}
+        if not_modified(request.scope, tag):
+            return not_modified_response(headers)
         return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
 
     return router
 
 
-OWL_VERSION_IRI = "http://www.w3.org/2002/07/owl#versionIRI"
+OWL_VERSION_IRI = ns.OWL_VERSION_IRI
 
 
 def _is_named_graph(store: ox.Store, iri: str) -> bool:
@@ -560,9 +509,3 @@ def _is_named_graph(store: ox.Store, iri: str) -> bool:
     except ValueError:
         return False
     return store.contains_named_graph(node)
-
-
-def _b64(hexdigest: str) -> str:
-    import base64
-
-    return base64.b64encode(bytes.fromhex(hexdigest)).decode()

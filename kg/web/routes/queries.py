@@ -44,16 +44,22 @@ from kg.sparql.params import (
     bind,
     load_named_queries,
 )
-from kg.query.cache import CachedAnswer, if_none_match, make_etag
+from kg import formats
+from kg.query.cache import CachedAnswer
 from kg.query.workers import QueryJob
+from kg.rdf import XSD
+from kg.web.http import conditional, etag_of
+from kg.web.negotiation import negotiate
+from kg.web.routes.sparql import failure_response, run_in_pool
 
 API_PREFIX = "/api/queries"
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
 #: Request parameters the API itself reads (not query parameters).
 CONTROL = ("format", "page", "per_page")
-MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "jsonld": "application/ld+json"}
-XSD = "http://www.w3.org/2001/XMLSchema#"
+#: The output formats by their `format=` value (the API's own, documented enum), default first.
+FORMATS: dict[str, formats.Format] = {"json": formats.JSON, "csv": formats.CSV, "jsonld": formats.JSON_LD}
+MEDIA = {name: fmt.content_type for name, fmt in FORMATS.items()}
 _INTS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
                            "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
                            "unsignedShort", "unsignedByte")}
@@ -132,18 +138,15 @@ def _int_control(request: Request, name: str, default: int, low: int, high: int)
 
 
 def choose_format(request: Request) -> str:
-    """`?format=` wins; else the Accept header (CSV, JSON-LD), else JSON."""
+    """`?format=` wins (exactly one of the documented values); else the Accept header (with
+    q-values, kg.web.negotiation), else JSON: a browser's `text/html, */*` gets JSON."""
     fmt = request.query_params.get("format")
     if fmt:
-        if fmt not in MEDIA:
-            raise ParamError("format", f"one of {', '.join(MEDIA)}", "enum")
+        if fmt not in FORMATS:
+            raise ParamError("format", f"one of {', '.join(FORMATS)}", "enum")
         return fmt
-    accept = request.headers.get("accept", "")
-    if "text/csv" in accept:
-        return "csv"
-    if "application/ld+json" in accept:
-        return "jsonld"
-    return "json"
+    chosen = negotiate(request.headers.get("accept"), tuple(FORMATS.values()))
+    return next((name for name, f in FORMATS.items() if f is chosen), "json")
 
 
 def _page_url(request: Request, page: int) -> str:
@@ -183,8 +186,6 @@ async def evaluate(request: Request, query: NamedQuery, bound: dict[str, Any], p
     runs too long is stopped, its worker replaced, the client gets 503).
 
     (columns, the rows of the page as terms, total number of rows), or the error response."""
-    from kg.web.routes.sparql import failure_response, run_in_pool
-
     settings = request.app.state.kg.settings
     started = time.monotonic()
     outcome = await run_in_pool(request, page_job(query, bound, page, per_page, settings),
@@ -382,8 +383,8 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
         response = render(fmt, query, request, columns, rows, bound, page, per_page, total)
         last = max(1, math.ceil(total / per_page))
         headers = (("Link", link_header(request, page, last)), ("X-Total-Count", str(total)))
-        entry = CachedAnswer(response.headers["content-type"], bytes(response.body), make_etag(version, bytes(response.body)),
-                             headers)
+        entry = CachedAnswer(response.headers["content-type"], bytes(response.body),
+                             etag_of(bytes(response.body), version), headers)
         if version == state.version:
             state.cache.put(key, entry)
         return cached_response(request, entry)
@@ -395,11 +396,8 @@ def _endpoint(query: NamedQuery, get_store: Callable[[], Any]) -> Callable[[Requ
 
 def cached_response(request: Request, entry: CachedAnswer) -> Response:
     """The answer with its ETag (304 when the client has it already) and its own headers."""
-    headers = {"ETag": entry.etag, "Vary": "Accept", "Cache-Control": "public, max-age=0, must-revalidate",
-               **dict(entry.headers)}
-    if if_none_match(request.headers.get("if-none-match"), entry.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(entry.body, status_code=200, headers={**headers, "Content-Type": entry.content_type})
+    headers = {"Vary": "Accept", "Cache-Control": "public, max-age=0, must-revalidate", **dict(entry.headers)}
+    return conditional(request, entry.body, entry.content_type, tag=entry.etag, headers=headers)
 
 
 def iter_names(queries_dir: Path) -> Iterator[str]:

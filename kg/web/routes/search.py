@@ -23,10 +23,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.query.search import SearchService, expand_type
+from kg.rdf import HNID
 
 MAX_QUERY = 200
 MAX_LIMIT = 100
-HNID = "https://w3id.org/hilfenetz/id/"
 #: the type choices of the search page (value, German label)
 PAGE_TYPES: tuple[tuple[str, str], ...] = (
     ("", "alle Arten"), ("hn:Organisation", "Organisationen"), ("hn:Person", "Personen"),

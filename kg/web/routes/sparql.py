@@ -27,15 +27,19 @@ from starlette.responses import PlainTextResponse, Response
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
 from kg.web.auth import check_write_token
-from kg.query.cache import CachedAnswer, etag_from_digest, if_none_match, make_etag
+from kg.query.cache import CachedAnswer
+from kg.web.routes import sparql_openapi as doc
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
     error,
+    error_response,
+    etag,
+    etag_of,
     media_type,
+    not_modified,
     read_body,
     scope_header,
-    syntax_message,
     too_large,
     valid_iri,
 )
@@ -56,10 +60,10 @@ from kg.query.workers import (
     run_with_parser_stack,
 )
 
-try:  # metrics are optional (kg.web.metrics is another helper's module)
-    from kg.web.metrics import METRICS
-except Exception:  # noqa: BLE001
-    METRICS = None  # type: ignore[assignment]
+from kg.errors import NotAcceptable
+from kg.graph.write import apply_update
+from kg.web.metrics import METRICS
+from kg.web.render.service_description import description_response
 
 router = APIRouter()
 log = logging.getLogger("hilfenetz.server")
@@ -70,8 +74,6 @@ UPDATE_MEDIA = "application/sparql-update"
 
 
 def _metric(kind: str, name: str, *args: Any, **labels: Any) -> None:
-    if METRICS is None:
-        return
     try:
         getattr(METRICS, kind)(name, *args, **labels)
     except Exception:  # noqa: BLE001 - metrics must never break a request
@@ -103,7 +105,10 @@ def url_pairs(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], include_in_schema=True, tags=["sparql"])
+@router.get("/sparql", tags=["sparql"], operation_id="sparql_query_get", summary="SPARQL query (GET)",
+            description=doc.GET_DESCRIPTION, openapi_extra=doc.GET_EXTRA, responses=doc.QUERY_RESPONSES,
+            response_class=Response)
+@router.head("/sparql", include_in_schema=False)  # the same handler, its own operation (no duplicate id)
 async def sparql_get(request: Request) -> Response:
     """Query via GET, or the service description when there is no `query` parameter."""
     params = Params(url_pairs(request))
@@ -116,15 +121,15 @@ async def sparql_get(request: Request) -> Response:
         )
     queries = params.all("query")
     if not queries:
-        from kg.web.render.service_description import description_response
-
         return await description_response(request, _state(request))
     if len(queries) > 1:
         return error(400, "Exactly one `query` parameter is allowed.", "Genau ein `query`-Parameter ist erlaubt.")
     return await run_query(request, queries[0], params)
 
 
-@router.post("/sparql", include_in_schema=True, tags=["sparql"])
+@router.post("/sparql", tags=["sparql"], operation_id="sparql_post", summary="SPARQL query or update (POST)",
+             description=doc.POST_DESCRIPTION, openapi_extra=doc.POST_EXTRA, responses=doc.POST_RESPONSES,
+             response_class=Response)
 async def sparql_post(request: Request) -> Response:
     """Query or update via POST (form-encoded or direct)."""
     state = _state(request)
@@ -329,7 +334,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         _metric("inc", "hilfenetz_sparql_refused_total", reason="service")
         return forbidden
     accept = request.headers.get("accept")
-    fmt_param = params.one("format")
+    fmt_param = tuple(params.all("format"))
     result_fmt = negotiate(accept, RESULT_FORMATS, fmt_param)
     graph_fmt = negotiate(accept, GRAPH_FORMATS, fmt_param)
     if form in ("SELECT", "ASK") and result_fmt is None:
@@ -408,8 +413,8 @@ class _Finisher:
 
     def entry(self, answer: QueryAnswer, body: bytes) -> CachedAnswer:
         """The cache entry for `body` (the whole answer), keeping it when the version is current."""
-        etag = etag_from_digest(self.version, answer.digest) if answer.digest else make_etag(self.version, body)
-        entry = CachedAnswer(self.content_type(answer), body, etag)
+        tag = etag(answer.digest, self.version) if answer.digest else etag_of(body, self.version)
+        entry = CachedAnswer(self.content_type(answer), body, tag)
         state = _state(self.request)
         if self.version == state.version:
             state.cache.put(self.key, entry)
@@ -577,25 +582,20 @@ class AnswerResponse(Response):
 
 def _answer(request: Request, entry: CachedAnswer) -> Response:
     scope = request.scope
-    if if_none_match(scope_header(scope, b"if-none-match"), entry.etag):
+    if not_modified(scope, entry.etag):
         return AnswerResponse(entry, not_modified=True)
     return AnswerResponse(entry, head=scope["method"] == "HEAD")
 
 
 def _failure(answer: Any, form: str | None) -> Response:
     kind = answer.kind
-    if kind == "syntax":
-        return error(400, syntax_message("SPARQL query", answer.message))
     if kind == "not_acceptable":
         offers = RESULT_FORMATS if answer.message in ("SELECT", "ASK") else GRAPH_FORMATS
-        return error(406, f"No acceptable format for these results; available: {describe_offers(offers)}.")
+        text = f"No acceptable format for these results; available: {describe_offers(offers)}."
+        return error_response(NotAcceptable(text))
     if kind in ("too_many_rows", "too_many_bytes"):
         _metric("inc", "hilfenetz_sparql_limit_total", limit=kind)
-        return PlainTextResponse(answer.message + "\n", status_code=413)
-    if kind == "store":
-        return error(503, f"The store could not be read: {answer.message}", "Der Store konnte nicht gelesen werden.")
-    return error(400, f"The query could not be evaluated: {answer.message}",
-                 "Die Abfrage konnte nicht ausgewertet werden.")
+    return error_response(answer.error())
 
 
 # ------------------------------------------------------------------------------------------
@@ -636,7 +636,6 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
     if forbidden is not None:
         return forbidden
     update = sparql_text.inject_using(text, using, using_named)
-    from kg.graph.write import apply_update
 
     def work() -> Any:
         with state.write_lock:
@@ -653,22 +652,4 @@ def write_outcome_response(request: Request, outcome: Any, success: Response | N
         _metric("inc", "hilfenetz_writes_total", result="ok")
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
-    if outcome.kind == "syntax":
-        return error(400, syntax_message("SPARQL update", outcome.message))
-    if outcome.kind == "disk_full":
-        from kg.graph.write import DISK_FULL_DE
-
-        return error(507, outcome.message, DISK_FULL_DE)
-    if outcome.kind == "violation":
-        accept = request.headers.get("accept", "")
-        if "json" in accept:
-            return Response(outcome.report_json, status_code=422, media_type="application/json")
-        if "turtle" in accept:
-            return Response(outcome.report_turtle, status_code=422, media_type="text/turtle; charset=utf-8")
-        body = (
-            "The write was refused: it violates the SHACL shapes; nothing was changed.\n"
-            "Der Schreibvorgang wurde abgelehnt: er verletzt die SHACL-Shapes; nichts wurde geändert.\n\n"
-            + outcome.report_text
-        )
-        return PlainTextResponse(body, status_code=422)
-    return error(400, f"The update failed: {outcome.message}", "Das Update ist fehlgeschlagen; nichts wurde geändert.")
+    return error_response(outcome.error(), request.headers.get("accept", ""))

@@ -8,17 +8,17 @@ Content-Security-Policy that forbids foreign origins and inline scripts.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from kg.config import env_setting
 from kg.rdf import PREFIXES
 from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
 from kg.store.remote import with_substitutions
+from kg.web.render.pages import script_json
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 #: Where the example queries live when nothing else says so: the checkout the package runs from.
@@ -44,7 +44,7 @@ def queries_dir(request: Request) -> Path:
 
     Order: `app.state.queries_dir`, the project root of the app settings (`app.state.settings` or
     `app.state.kg.settings`),
-    `$HILFENETZ_QUERIES`, the checkout this package was installed from, `./queries`."""
+    the process setting `queries` ($HILFENETZ_QUERIES), the checkout this package was installed from, `./queries`."""
     state = request.app.state
     explicit = getattr(state, "queries_dir", None)
     if explicit:
@@ -55,25 +55,20 @@ def queries_dir(request: Request) -> Path:
             root = getattr(settings, attr, None)
             if root:
                 return Path(root) / "queries"
-    env = os.environ.get("HILFENETZ_QUERIES")
-    if env:
-        return Path(env)
+    configured = env_setting("queries")
+    if configured is not None:
+        return Path(configured)
     packaged = _PACKAGE_PROJECT_ROOT / "queries"
     if packaged.is_dir():
         return packaged
     return Path.cwd() / "queries"
 
 
-def _json_for_script(data: object) -> str:
-    """JSON safe to embed in a <script type=application/json> element (no `</script>` breakout)."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    html = html.replace("__PREFIXES_JSON__", _json_for_script(PREFIXES))
+    html = html.replace("__PREFIXES_JSON__", script_json(PREFIXES, indent=None))
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 

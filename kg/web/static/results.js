@@ -10,6 +10,7 @@
   const XSD = "http://www.w3.org/2001/XMLSchema#";
   const RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString";
   const MAX_ROWS = 5000; // rendering more makes the page sluggish; downloads have everything
+  const CANONICAL_BASE = "https://w3id.org/hilfenetz/"; // kg.web.render.pages.CANONICAL_BASE + "/"
   const LOCAL_NAME = /^[A-Za-z0-9_\-.~%\u00C0-\uFFFF/]*$/;
 
   /** `prefix:local` for an IRI under one of the prefixes (longest namespace wins), else null. */
@@ -35,6 +36,16 @@
     return /^https?:\/\//i.test(iri);
   }
 
+  /** Where a link to `iri` should go: this server's own page for the project's IRIs
+   *  (`https://w3id.org/hilfenetz/id/…` → `./id/…`, as the entity pages link, kg.web.render.pages
+   *  local_href), because w3id.org is unreachable offline and points to the public service, not
+   *  to a private deployment; any other IRI itself. Relative, so a deployment under a sub-path works. */
+  function localHref(iri) {
+    if (!iri.startsWith(CANONICAL_BASE)) return iri;
+    const rest = iri.slice(CANONICAL_BASE.length);
+    return /^[A-Za-z]/.test(rest) ? "./" + rest : iri;
+  }
+
   /** One RDF term (SPARQL JSON binding) as a DOM node. */
   function termNode(term, prefixes) {
     if (!term) return el("span", "term-unbound", "");
@@ -44,7 +55,7 @@
       node.textContent = short || "<" + term.value + ">";
       node.title = term.value;
       if (node.tagName === "A") {
-        node.href = term.value;
+        node.href = localHref(term.value);
         node.target = "_blank";
         node.rel = "noopener noreferrer";
       }
@@ -127,5 +138,5 @@
     if (!text.trim()) container.appendChild(el("p", "muted", "Leerer Graph (empty graph)."));
   }
 
-  window.HnResults = { shortenIri, termNode, renderSelect, renderAsk, renderGraph };
+  window.HnResults = { shortenIri, localHref, termNode, renderSelect, renderAsk, renderGraph };
 })();

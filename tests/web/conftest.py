@@ -1,0 +1,64 @@
+"""Fixtures for the web tests over the store built from the real project: one `kg serve` process
+(tests/server/conftest.py's helper: a subprocess on a free 127.0.0.1 port), the whole app in a real
+uvicorn server in this process (tests/serving.py) where a test needs the app object, and headless
+Chromium (tests/ui/ui_browser.py).
+
+Why a real `kg serve` process and the real project: the defects these tests pin (CORS, `format=`
+from SPARQLWrapper, HEAD) sit in the middleware and routing of the full app, and the named
+queries and entity pages exist only over the real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from server.conftest import Server, start_server, stop_server
+
+from tests.serving import free_port, serve_app
+from tests.ui.ui_browser import chromium, missing_reason
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HNID = "https://w3id.org/hilfenetz/id/"
+#: Gladbeck: a municipality with programmes, so the entity page, DESCRIBE and the named query
+#: municipality-programmes all have something to say about it.
+GLADBECK = HNID + "area/05562014"
+
+
+@pytest.fixture(scope="session")
+def kg_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`kg serve` (one process, one query worker) over the built store, with the project's
+    named queries; read-only."""
+    server = start_server(built_store, tmp_path_factory.mktemp("web-log"), "--project", str(PROJECT_ROOT),
+                          "--workers", "1", "--no-warm", timeout=120)
+    yield server
+    stop_server(server.process)
+
+
+def make_app(store: Path, port: int = 0, **settings_kw: Any) -> Any:
+    """The service's app over `store` (nothing started until it is served)."""
+    from kg.config import Settings
+    from kg.web.app import create_app
+
+    return create_app(Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port,
+                               **settings_kw))
+
+
+@pytest.fixture(scope="module")
+def web_server(built_store: Path) -> Iterator[str]:
+    """Base URL of the read-only service over the built store (one query worker)."""
+    port = free_port()
+    with serve_app(make_app(built_store, port, workers=1), port, name="web-test-uvicorn") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (fresh profile); skipped with the reason when it is not installed."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with chromium() as driver:
+        yield driver
