@@ -363,12 +363,16 @@ def install(
         except Exception:  # noqa: BLE001 - a probe that raises means "not ready"
             return False
 
-    @app.api_route("/health", methods=["GET", "HEAD"], tags=["ops"], include_in_schema=True)
+    # HEAD is answered (probes use it) but is not a second OpenAPI operation: one route with both
+    # methods gave both the same operation id (FastAPI warned "Duplicate Operation ID").
+    @app.head("/health", include_in_schema=False)
+    @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:
         """Liveness: the process answers. Does not touch the store."""
         return JSONResponse({"status": "ok"})
 
-    @app.api_route("/ready", methods=["GET", "HEAD"], tags=["ops"])
+    @app.head("/ready", include_in_schema=False)
+    @app.get("/ready", tags=["ops"])
     def ready() -> JSONResponse:
         """Readiness: 200 when the store is open and queryable, else 503."""
         ok = is_ready()
