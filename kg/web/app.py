@@ -111,7 +111,7 @@ def _mount_routers(app: FastAPI, state: ServiceState, settings: Settings) -> Non
     from kg.web.routes import search
     from kg.web.routes import ui
 
-    def get_store() -> object:
+    def get_store() -> Any:  # the embedded ox.Store or a RemoteStore (ServiceState.store)
         return state.store
 
     def get_version() -> str:

@@ -63,10 +63,12 @@ HTML_PAGE_SIZE = 50  # incoming links per HTML page
 
 
 class SettingsLike(Protocol):
-    """What the router needs from the server settings."""
+    """What the router needs from the server settings (read-only: Settings is a frozen dataclass)."""
 
-    public_base_url: str | None
-    project_root: Path | None
+    @property
+    def public_base_url(self) -> str | None: ...
+    @property
+    def project_root(self) -> Path | None: ...
 
 
 TTL, JSONLD, NT, RDFXML, HTML = formats.TURTLE, formats.JSON_LD, formats.N_TRIPLES, formats.RDF_XML, formats.HTML
