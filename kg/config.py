@@ -269,7 +269,7 @@ class Settings:
                                     "to save CPU)", flag="--no-warm", switch_value=False, cli_default=True,
                              commands=SERVE, flag_help="do not precompute dumps, the dataset description and the "
                                                        "JSON-LD context in the background at start")
-    #: kg.sparql.text.is_single_pattern; see kg.query.workers.execute_inline.
+    #: kg.sparql.text.is_single_pattern; see kg.query.execute.execute_inline.
     inline_max_rows: int = _row(2000, "read-only embedded store: answer a query of one triple pattern with at "
                                       "most N rows in the server process instead of a worker (0 = always use a "
                                       "worker)", flag="--inline-max-rows", parse=int, metavar="N", commands=SERVE)

@@ -1,7 +1,7 @@
 """The one table of serialisations: name, media types, file extension, pyoxigraph format, aliases.
 
 Why one table: the endpoint's content negotiation (kg.web.negotiation), the query workers'
-serialisers (kg.query.workers), the linked-data routes (`/id/x.ttl`, `Link` alternates), the
+serialisers (kg.query.execute), the linked-data routes (`/id/x.ttl`, `Link` alternates), the
 graph store, the service description and the named-query API all name formats. Before, each
 kept its own table (four of them, one spelling RDF/XML "rdf" where the others said "rdfxml");
 now a format is added, renamed or given another alias here, once, and every one of them agrees.

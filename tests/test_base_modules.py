@@ -89,10 +89,10 @@ def test_every_exception_of_kg_errors_is_a_kg_error_with_a_status() -> None:
     assert issubclass(ParamError, ValueError) and issubclass(errors.RemoteError, RuntimeError)
 
 
-@pytest.mark.parametrize("module", ["kg.query.workers", "kg.sparql.params", "kg.store.remote", "kg.web.http",
+@pytest.mark.parametrize("module", ["kg.query.pool", "kg.sparql.params", "kg.store.remote", "kg.web.http",
                                     "kg.shacl.engine", "kg.serve.replicas"])
 def test_old_import_places_still_work(module: str) -> None:
-    names = {"kg.query.workers": ["QueryTimeout", "WorkerCrashed", "ClientGone"],
+    names = {"kg.query.pool": ["QueryTimeout", "WorkerCrashed", "ClientGone"],
              "kg.sparql.params": ["QueryFileError", "QueryFilesError", "ParamError"],
              "kg.store.remote": ["RemoteError"], "kg.web.http": ["BodyTooLarge"],
              "kg.shacl.engine": ["ValidationFailure"], "kg.serve.replicas": ["ReplicaError"]}[module]
@@ -125,7 +125,7 @@ def test_error_response_negotiates_a_refused_write() -> None:
 
 def test_write_outcome_and_query_answer_name_their_exception() -> None:
     from kg.graph.write import DISK_FULL_DE, WriteOutcome
-    from kg.query.workers import QueryAnswer
+    from kg.query.messages import QueryAnswer
 
     full = WriteOutcome(False, "disk_full", "full")
     assert (type(full.error()).__name__, full.status, full.error().de) == ("DiskFull", 507, DISK_FULL_DE)

@@ -1,7 +1,8 @@
 """Operations endpoints against a real uvicorn server on 127.0.0.1 over a real pyoxigraph store.
 
-The app under test is a minimal FastAPI app with `kg.web.ops.install` and a read route
-/sparql that queries the store, so these tests pin the ops contract on their own; the
+The app under test is a minimal FastAPI app with `kg.web.ops.install`, the real ops routes
+(kg.web.routes.ops, over a state with only the ops probes) and a read route /sparql that
+queries the store, so these tests pin the ops contract on their own; the
 `create_app` test at the end checks the same endpoints on the real application.
 """
 
@@ -14,6 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pyoxigraph as ox
@@ -23,7 +25,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from serving import serve_app
 
 from kg.web import ops
+from kg.web.app import ROUTES, mount
 from kg.web.metrics import METRICS, MetricsRegistry
+from kg.web.routes import ops as ops_routes
 
 EX = "https://w3id.org/hilfenetz/id/test/"
 
@@ -49,7 +53,9 @@ def ops_app(store: ox.Store, registry: MetricsRegistry, ready: dict[str, bool]) 
     async def sparql_post(request: Request) -> PlainTextResponse:
         return PlainTextResponse("posted")
 
-    ops.install(app, store_ready=lambda: ready["ok"], triple_count=lambda: len(store), registry=registry)
+    app.state.kg = SimpleNamespace(probes=ops.Probes(lambda: ready["ok"], lambda: len(store), registry))
+    mount(app, tuple(r for r in ROUTES if r.handler.__module__ == ops_routes.__name__))
+    ops.install(app, registry=registry)
     return app
 
 

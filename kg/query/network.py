@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import itertools
+import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,24 @@ def build_network(store: Any, include_events: bool = True) -> nx.MultiDiGraph:
         attrs.update(e.extra)
         g.add_edge(u, v, key=key, **attrs)
     return g
+
+
+class NetworkCache:
+    """The projection of the current store version (rebuilt when the version changes)."""
+
+    def __init__(self, get_store: Callable[[], Any], get_version: Callable[[], str]) -> None:
+        self._get_store, self._get_version = get_store, get_version
+        self._lock = threading.Lock()
+        self._graphs: dict[bool, tuple[str, nx.MultiDiGraph]] = {}
+
+    def graph(self, include_events: bool = True) -> nx.MultiDiGraph:
+        version = self._get_version()
+        with self._lock:
+            cached = self._graphs.get(include_events)
+            if cached is None or cached[0] != version:
+                cached = (version, build_network(self._get_store(), include_events=include_events))
+                self._graphs[include_events] = cached
+            return cached[1]
 
 
 def neighbourhood(g: nx.MultiDiGraph, node: str, hops: int) -> nx.MultiDiGraph:

@@ -34,9 +34,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kg.query.cache import AnswerCache
 from kg.config import Settings
-from kg.query.workers import WorkerPool, default_memory_limit
+from kg.query import named
+from kg.query.cache import AnswerCache
+from kg.query.network import NetworkCache
+from kg.query.pool import WorkerPool, default_memory_limit
+from kg.query.search import SearchService
 from kg.store import pid_alive
 from kg.store.remote import RemoteStore
 
@@ -89,12 +92,16 @@ def _files_fingerprint(path: Path) -> str:
 
 
 class ServiceState:
-    """Owns the store handle, snapshots, version, worker pool and answer cache of one app."""
+    """Owns the store handle, snapshots, version, worker pool and answer cache of one app, and
+    what the REST API answers from: the named queries, the search index and the network
+    projection (the last two are rebuilt on first use after the version changes)."""
 
     def __init__(self, settings: Settings) -> None:
         import pyoxigraph as ox
 
         self.settings = settings
+        #: by name; loaded first: a broken query file stops the app (kg.sparql.params.QueryFileError)
+        self.named_queries = named.load_catalogue(named.queries_dir_for(settings))
         self.writable = settings.writable
         self.write_lock = threading.Lock()
         self._boot = uuid.uuid4().hex[:8]
@@ -134,6 +141,8 @@ class ServiceState:
         self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes, settings.cache_entry_max_bytes)
         self._description_cache: dict[tuple[str, str], bytes] = {}
         self._watch_task: asyncio.Task[None] | None = None
+        self.search = SearchService(lambda: self.store, lambda: self.version)
+        self.network = NetworkCache(lambda: self.store, lambda: self.version)
 
     # snapshots ----------------------------------------------------------------------------
 

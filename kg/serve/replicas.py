@@ -3,7 +3,7 @@
 Why: one server process has one asyncio event loop in one interpreter. HTTP parsing, content
 negotiation, the answer cache, JSON and HTML rendering and every router run there under one GIL,
 so that single core is the ceiling for cheap requests although the SPARQL evaluation itself runs
-in separate query worker processes (kg.query.workers). N server processes put N event loops on
+in separate query worker processes (kg.query.pool). N server processes put N event loops on
 N cores.
 
 How the replicas share the port (clients see one address; no proxy, no port per replica):

@@ -41,7 +41,7 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 #: Deepest bracket nesting ({ ( [ counted together) a query or update may have. pyoxigraph's
 #: parser recurses once per level: on an 8 MiB stack plain groups overflow at about 2,150
 #: levels, FILTER EXISTS and function calls already below 1,000 (measured with 0.5.13). So the
-#: query workers and the update path parse on a larger stack (kg.query.workers.PARSER_STACK_BYTES,
+#: query workers and the update path parse on a larger stack (kg.query.execute.PARSER_STACK_BYTES,
 #: where every construct tried passes 2,000 levels), and deeper texts are refused before parsing.
 MAX_NESTING = 2000
 

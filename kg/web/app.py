@@ -1,23 +1,43 @@
-"""The FastAPI application: `create_app(settings)` wires store, workers, cache and routers.
+"""The FastAPI application: every route of the service in one list (`ROUTES`), the middleware
+around it, and `create_app(settings)`, which opens the state and mounts both.
 
 Why a factory: tests start several servers (read-only, writable, tiny limits) over different
-stores in one session; nothing here is global. Every router (SPARQL, graph store, linked
-data, REST API, UI, operations) is mounted here; a part that fails to build stops the app.
+stores in one session; nothing here is global. The handlers are plain module-level functions
+of kg/web/routes/<concern>.py; each reaches the app's state (store, version, worker pool,
+caches) with `kg.web.state.service(request)` and nothing else.
+
+A request passes the middleware from the outside in: security headers, CORS, limits (rate,
+size), the SPARQL fast lane (GET/HEAD/POST /sparql leave here for kg.web.routes.sparql's
+handlers, skipping the router), HEAD-as-GET, then FastAPI's router with the routes below.
+The operations middleware (metrics, access log) is outermost of all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import FastAPI
 
 from kg.config import Settings, env_setting
+from kg.web import cors, limits, ops, security
 from kg.web.http import HeadAsGet
 from kg.web.metrics import METRICS, MetricsRegistry
-from kg.query.service import ServiceState
+from kg.web.routes import (
+    apidocs,
+    graphstore,
+    linkeddata,
+    network,
+    queries,
+    search,
+    sparql,
+    ui,
+)
+from kg.web.routes import ops as ops_routes
+from kg.web.state import WebState
 
 log = logging.getLogger("hilfenetz.server")
 
@@ -33,20 +53,103 @@ class GroupServices(Protocol):
         """Publishes `registry` for the group (`start()`, `stop()`) and renders the merged view."""
 
 
-def create_app(settings: Settings, group: GroupServices | None = None) -> FastAPI:
-    """Build the app. The store is opened at once (errors surface before serving); the worker
-    processes start with the app's lifespan and stop with it. `group` is given to a replica
-    of a group (kg.serve.replicas); a process serving alone has none."""
-    settings = settings.resolved()
-    from kg.web import ops
+@dataclass(frozen=True)
+class Route:
+    """One route: its path, methods, handler and name (for url_for, the access log and the
+    generated OpenAPI operation ids), and FastAPI's keywords for its OpenAPI description."""
 
+    path: str
+    methods: tuple[str, ...]
+    handler: Callable[..., Any]
+    name: str
+    doc: Mapping[str, Any] = field(default_factory=lambda: HIDDEN)
+    #: only mounted when writes are enabled (a write token is configured)
+    writes: bool = False
+    #: one route per named query (queries/*.rq): `{name}` in path and name is the query's name,
+    #: its OpenAPI description is kg.web.routes.queries.route_doc(query)
+    per_named_query: bool = False
+
+
+HIDDEN: Mapping[str, Any] = {"include_in_schema": False}
+GET = ("GET",)
+GET_HEAD = ("GET", "HEAD")
+
+#: Every route of the service, in the order a reader looks for them (and FastAPI matches them).
+ROUTES: tuple[Route, ...] = (
+    # SPARQL 1.1 Query and Update Protocol. GET, HEAD and POST are answered by the fast lane
+    # (sparql.SparqlLane) with these same handlers before the router is reached; the entries
+    # describe them in OpenAPI and answer the other methods with 405.
+    Route("/sparql", GET, sparql.sparql_get, "sparql_get", sparql.GET_DOC),
+    Route("/sparql", ("HEAD",), sparql.sparql_get, "sparql_head", sparql.HEAD_DOC),
+    Route("/sparql", ("POST",), sparql.sparql_post, "sparql_post", sparql.POST_DOC),
+    Route("/sparql", ("PUT", "DELETE", "PATCH"), sparql.sparql_other, "sparql_other"),
+    # SPARQL 1.1 Graph Store HTTP Protocol
+    Route("/store", tuple(graphstore.METHODS), graphstore.store_indirect, "store_indirect", {"tags": ["graph store"]},
+          writes=True),
+    Route("/store/{path:path}", tuple(graphstore.METHODS), graphstore.store_direct, "store_direct",
+          {"tags": ["graph store"]}, writes=True),
+    # linked data: entity pages and documents, the JSON-LD context, ontology, dataset, dumps
+    Route("/id/{path:path}", GET_HEAD, linkeddata.resource, "resource"),
+    Route("/context.jsonld", GET_HEAD, linkeddata.context, "context"),
+    Route("/ontology", GET_HEAD, linkeddata.ontology_doc, "ontology_doc"),
+    Route("/ontology/{version}", GET_HEAD, linkeddata.ontology_version, "ontology_version"),
+    Route("/ontology.{ext}", GET_HEAD, linkeddata.ontology_ext, "ontology_ext"),
+    Route("/dataset", GET_HEAD, linkeddata.dataset_doc, "dataset_doc"),
+    Route("/dataset.{ext}", GET_HEAD, linkeddata.dataset_ext, "dataset_ext"),
+    Route("/.well-known/void", GET_HEAD, linkeddata.void, "void"),
+    Route("/.well-known/void.{ext}", GET_HEAD, linkeddata.void_ext, "void_ext"),
+    Route("/downloads", GET_HEAD, linkeddata.downloads, "downloads"),
+    Route("/downloads/{name:path}", GET_HEAD, linkeddata.download_file, "download_file"),
+    # REST API: named queries, search, network, and its interactive docs
+    Route("/api/queries", GET, queries.list_queries, "list_queries", queries.LIST_DOC),
+    Route("/api/queries/{name}", GET, queries.answer, "namedquery_{name}", per_named_query=True),
+    Route("/api/search", GET, search.search, "search", search.SEARCH_DOC),
+    Route("/api/network", GET, network.network, "network", network.NETWORK_DOC),
+    Route("/api/network/path", GET, network.path, "path", network.PATH_DOC),
+    Route("/api/docs", GET, apidocs.docs, "docs"),
+    Route("/api/docs/init.js", GET, apidocs.docs_init, "docs_init"),
+    Route("/api/docs/assets/{name}", GET, apidocs.docs_asset, "docs_asset"),
+    # the query UI and the script-free search page
+    Route("/", GET_HEAD, ui.index, "index"),
+    Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
+    Route("/api/examples", GET, ui.examples, "examples", {"tags": ["ui"]}),
+    Route("/search", GET, search.search_page, "search_page"),
+    # operations
+    Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
+    Route("/ready", GET_HEAD, ops_routes.ready, "ready", ops_routes.READY_DOC),
+    Route("/metrics", GET, ops_routes.metrics, "metrics", ops_routes.METRICS_DOC),
+)
+
+
+def mount(app: FastAPI, routes: tuple[Route, ...], *, writable: bool = False,
+          named_queries: Mapping[str, Any] | None = None) -> None:
+    """Add `routes` to `app` in their order: the routes for writes only when `writable`, the
+    per-named-query route once for each of `named_queries` (kg.query.named.load_catalogue)."""
+    for route in routes:
+        if route.writes and not writable:
+            continue
+        if route.per_named_query:
+            for name, query in (named_queries or {}).items():
+                app.add_api_route(route.path.format(name=name), route.handler, methods=list(route.methods),
+                                  name=route.name.format(name=name), **queries.route_doc(query))
+            continue
+        app.add_api_route(route.path, route.handler, methods=list(route.methods), name=route.name, **route.doc)
+
+
+def create_app(settings: Settings, group: GroupServices | None = None) -> FastAPI:
+    """Build the app. The store is opened at once (errors surface before serving, as does a
+    broken query file); the worker processes start with the app's lifespan and stop with it.
+    `group` is given to a replica of a group (kg.serve.replicas); a process serving alone has none."""
+    settings = settings.resolved()
     # before the store opens: its threads then share the capped malloc arenas too (measured:
     # with glibc's default the main process grew from ~0.7 to ~1.05 GB in 180 s of soak load,
     # capped at 2 it stayed flat; bench/results/soak.md). The one place the cap is applied:
     # uvicorn's threads, started later, share the capped arenas as well.
     ops.limit_malloc_arenas(env_setting("malloc_arenas"))
-    state = ServiceState(settings)
     shared = group.shared_metrics(METRICS) if group is not None else None
+    state = WebState(settings, registry=METRICS, render_metrics=shared.render if shared is not None else None)
+    if settings.warm_caches:  # on the full graph they take tens of seconds on first use
+        state.linked_data.warm_in_background(state.store, state.version)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,54 +178,49 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
         redoc_url=None,
     )
     app.state.kg = state
+    mount(app, ROUTES, writable=settings.writable, named_queries=state.named_queries)
+    install_openapi(app)
 
-    from kg.web import cors
-    from kg.web import limits
-    from kg.web import security
-    from kg.web.routes import sparql
-
-    app.add_middleware(HeadAsGet)  # innermost, around the router: HEAD wherever GET (not /sparql: the lane has it)
+    # middleware, innermost first
+    app.add_middleware(HeadAsGet)  # around the router: HEAD wherever GET (not /sparql: the lane has it)
     sparql.install_lane(app)  # next: /sparql requests pass every middleware, not the router
-    limits.install(app, settings, group.rate_buckets if group is not None else None)  # installed first = innermost of the three: ops still counts 429s
+    # innermost of the three: ops still counts 429s
+    limits.install(app, settings, group.rate_buckets if group is not None else None)
     cors.install(app)  # outside the limits: preflights cost no tokens, 429s can be read by pages on other origins
     security.install(app, settings)  # headers also on 429/414 answers and preflights
-
-    ops.install(app, store_ready=state.ready, triple_count=state.triple_count,
-                render=shared.render if shared is not None else None)
-
-    app.include_router(sparql.router)
-    if settings.writable:
-        from kg.web.routes import graphstore
-
-        app.include_router(graphstore.router)
-
-    _mount_routers(app, state, settings)
+    ops.install(app, registry=METRICS)  # outermost: metrics and the access log see every answer
     return app
 
 
-def _mount_routers(app: FastAPI, state: ServiceState, settings: Settings) -> None:
-    """Mount the linked-data pages, the REST API (named queries, search, network) and the UI.
+def unique_operation_ids(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every operationId of an OpenAPI document unique, in place (OpenAPI requires it).
 
-    A router that cannot be built (e.g. a broken query file) stops the app with its error:
-    an endpoint must never disappear silently."""
-    from kg.web.routes import linkeddata
-    from kg.web.routes import queries as namedqueries
-    from kg.web.routes import network
-    from kg.web.routes import search
-    from kg.web.routes import ui
+    Why: routes registered for GET and HEAD at once (e.g. /health, /sparql) get the same
+    generated operationId for both methods, which OpenAPI validators reject. Later duplicates
+    get the method appended (`health_health_get_head`)."""
+    seen: set[str] = set()
+    for path_item in schema.get("paths", {}).values():
+        for method, op in path_item.items():
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            oid = op["operationId"]
+            if oid in seen:
+                oid, n = f"{op['operationId']}_{method}", 2
+                while oid in seen:
+                    oid, n = f"{op['operationId']}_{method}{n}", n + 1
+                op["operationId"] = oid
+            seen.add(oid)
+    return schema
 
-    def get_store() -> Any:  # the embedded ox.Store or a RemoteStore (ServiceState.store)
-        return state.store
 
-    def get_version() -> str:
-        return state.version
+def install_openapi(app: Any) -> None:
+    """Serve /openapi.json with unique operationIds. Call once after all routers are added."""
+    generate = app.openapi
 
-    app.include_router(
-        linkeddata.make_router(get_store, settings, get_version=get_version, warm=settings.warm_caches)
-    )
-    app.include_router(namedqueries.make_router(get_store, namedqueries.queries_dir_for(settings)))
-    app.include_router(search.make_router(get_store, get_version))
-    app.include_router(network.make_router(get_store, get_version))
-    app.include_router(ui.router)
-    app.include_router(namedqueries.docs_router())
-    namedqueries.install_openapi(app)
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            app.openapi_schema = unique_operation_ids(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi
+    app.state.unique_operation_ids = True

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from kg.config import env_setting
 from kg.web.http import scope_header
@@ -102,7 +101,7 @@ class OpsMiddleware:
             # a record made directly: Logger.info would also look up the calling frame, which
             # no handler here uses (a fifth of the access log's cost per request)
             line = access_line(scope, method, path, status, seconds)
-            access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, (), None))
+            access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, None, None))
 
 
 def access_record(scope: Scope, method: str, path: str, status: int, seconds: float) -> dict[str, Any]:
@@ -332,65 +331,41 @@ class MallocTrimmer:
             self._running.release()
 
 
+class Probes:
+    """What /ready and /metrics (kg.web.routes.ops) ask of the app: is the store ready
+    (`ready`; None: the process being up is enough), how many quads (`triple_count`, cached by
+    _TripleCounter), the registry, and how to render it (`render`: the replicas' merged view,
+    kg.serve.sharedmetrics; default `registry.render`)."""
+
+    def __init__(self, ready: Callable[[], bool] | None = None, triple_count: Callable[[], int] | None = None,
+                 registry: MetricsRegistry = METRICS, render: Callable[[], str] | None = None) -> None:
+        self._ready = ready
+        self.counter = _TripleCounter(triple_count)
+        self.registry = registry
+        self.render = render or registry.render
+
+    def is_ready(self) -> bool:
+        if self._ready is None:
+            return True
+        try:
+            return bool(self._ready())
+        except Exception:  # noqa: BLE001 - a probe that raises means "not ready"
+            return False
+
+
 def install(
     app: FastAPI,
     *,
-    store_ready: Callable[[], bool] | None = None,
-    triple_count: Callable[[], int] | None = None,
     registry: MetricsRegistry = METRICS,
     access_log_to_stderr: bool = True,
-    render: Callable[[], str] | None = None,
 ) -> None:
-    """Add /health, /ready, /metrics, the metrics + access-log middleware to `app`.
+    """Add the metrics + access-log middleware and the malloc trimmer to `app` (the /health,
+    /ready and /metrics routes are in kg.web.routes.ops).
 
-    `store_ready` says whether the store is open (None: the process being up is enough);
-    `triple_count` feeds the `hilfenetz_store_triples` gauge; `access_log_to_stderr` adds a
-    stderr handler to the access logger when logging is not configured otherwise; `render`
-    replaces `registry.render` for /metrics (the replicas' merged view, kg.serve.sharedmetrics).
-    Call before the app starts."""
+    `access_log_to_stderr` adds a stderr handler to the access logger when logging is not
+    configured otherwise. Call before the app starts."""
     if access_log_to_stderr:
         ensure_access_log_handler()
     trimmer = MallocTrimmer(env_setting("malloc_trim_seconds"))
     app.state.malloc_trimmer = trimmer
-
-    counter = _TripleCounter(triple_count)
-
-    def is_ready() -> bool:
-        if store_ready is None:
-            return True
-        try:
-            return bool(store_ready())
-        except Exception:  # noqa: BLE001 - a probe that raises means "not ready"
-            return False
-
-    # HEAD is answered (probes use it) but is not a second OpenAPI operation: one route with both
-    # methods gave both the same operation id (FastAPI warned "Duplicate Operation ID").
-    @app.head("/health", include_in_schema=False)
-    @app.get("/health", tags=["ops"])
-    def health() -> JSONResponse:
-        """Liveness: the process answers. Does not touch the store."""
-        return JSONResponse({"status": "ok"})
-
-    @app.head("/ready", include_in_schema=False)
-    @app.get("/ready", tags=["ops"])
-    def ready() -> JSONResponse:
-        """Readiness: 200 when the store is open and queryable, else 503."""
-        ok = is_ready()
-        registry.set("hilfenetz_store_ready", 1 if ok else 0)
-        body: dict[str, Any] = {"status": "ready" if ok else "unavailable", "store": ok}
-        return JSONResponse(body, status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> Response:
-        """Prometheus text exposition (version 0.0.4)."""
-        registry.set("hilfenetz_store_ready", 1 if is_ready() else 0)
-        n = counter.get()
-        if n is not None:
-            registry.set("hilfenetz_store_triples", n)
-        rss = resident_bytes()
-        if rss is not None:
-            registry.set("process_resident_memory_bytes", rss)
-        text = render() if render is not None else registry.render()
-        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
-
     app.add_middleware(OpsMiddleware, registry=registry, on_request=trimmer.poke)

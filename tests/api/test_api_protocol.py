@@ -141,10 +141,10 @@ def test_unknown_query_is_404(client: httpx.Client) -> None:
 
 def test_openapi_document_is_valid(client: httpx.Client) -> None:
     """Valid OpenAPI 3.1 — apart from operationIds, which the served document makes unique only
-    once the app calls kg.web.routes.queries.install_openapi (next test)."""
+    once the app calls kg.web.app.install_openapi (next test)."""
     from openapi_spec_validator import validate
 
-    from kg.web.routes.queries import unique_operation_ids
+    from kg.web.app import unique_operation_ids
 
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.1")

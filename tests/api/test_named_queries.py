@@ -273,11 +273,10 @@ def test_repeated_pages_come_from_the_answer_cache(built_store: Any) -> None:
     from kg.config import Settings
     from serving import free_port, serve_app
 
-    from .conftest import PROJECT_ROOT, QUERIES, add_api_routers
+    from .conftest import PROJECT_ROOT
 
     port = free_port()
     app = create_app(Settings(store_path=built_store, project_root=PROJECT_ROOT, port=port, workers=1))
-    add_api_routers(app, QUERIES)
     cache = app.state.kg.cache
     with serve_app(app, port, name="api-cache-uvicorn") as url, httpx.Client(base_url=url, timeout=60) as c:
         params = {"per_page": "2", "page": "2"}

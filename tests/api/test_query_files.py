@@ -59,13 +59,13 @@ def test_broken_file_is_reported_with_file_and_message(tmp_path: Path, text: str
     assert info.value.path == bad
 
 
-def test_router_refuses_a_broken_file(tmp_path: Path) -> None:
-    from kg.web.routes.queries import make_router
+def test_catalogue_refuses_a_broken_file(tmp_path: Path) -> None:
+    from kg.query.named import load_catalogue
 
     shutil.copy(QUERIES / "funding.rq", tmp_path / "funding.rq")
     (tmp_path / "broken.rq").write_text(GOOD.replace("WHERE {", "WHERE {{"), encoding="utf-8")
     with pytest.raises(QueryFileError) as info:
-        make_router(lambda: None, tmp_path)
+        load_catalogue(tmp_path)
     assert info.value.path.name == "broken.rq"
 
 

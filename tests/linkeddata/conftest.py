@@ -9,16 +9,21 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from kg.web.routes.linkeddata import make_router
+from kg.graph.dump import store_version
+from kg.web import cors
+from kg.web.app import ROUTES, mount
+from kg.web.routes import linkeddata, ui
+from kg.web.state import LinkedDataCaches
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixture.trig"
@@ -67,18 +72,36 @@ def make_fixture_store(path: Path) -> ox.Store:
     return store
 
 
-def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: str | None = None) -> Iterator[Server]:
+class LdState:
+    """What the linked-data routes read from the app's state (kg.web.state.WebState): a store
+    served without query workers. Its version is the one the app would name, or (by default)
+    derived from the store's size and files, so a change to the store is seen at once."""
+
+    def __init__(self, store: ox.Store, settings: LdSettings, cache_dir: Path, *,
+                 version: Callable[[], str] | None = None, html_page_size: int = 50) -> None:
+        self.store = store
+        self.settings = settings
+        self._version = version
+        self.linked_data = LinkedDataCaches(settings.store_path, cache_dir, html_page_size)
+
+    @property
+    def version(self) -> str:
+        return self._version() if self._version is not None else store_version(self.store, self.settings.store_path)
+
+
+def ld_app(store: ox.Store, settings: LdSettings, cache_dir: Path, **state_kw: Any) -> FastAPI:
+    """An app with the real linked-data routes, (for the pages' home link) the query UI's, and
+    the service's CORS middleware (portals fetch the documents from the browser)."""
     app = FastAPI()
-    settings = LdSettings(store_path=store_path, project_root=PROJECT_ROOT, public_base_url=public_base_url)
-    app.include_router(make_router(lambda: store, settings, cache_dir=tmp / "downloads-cache"))
-    # The home link of every page goes to the query UI (kg.web.routes.ui); mount the real one.
-    from kg.web.routes import ui
-
-    app.include_router(ui.router)
-    # CORS comes from the app's one middleware (kg.web.app installs it the same way)
-    from kg.web import cors
-
+    app.state.kg = LdState(store, settings, cache_dir, **state_kw)
+    mount(app, tuple(r for r in ROUTES if r.handler.__module__ in (linkeddata.__name__, ui.__name__)))
     cors.install(app)
+    return app
+
+
+def serve_store(store: ox.Store, store_path: Path, tmp: Path, public_base_url: str | None = None) -> Iterator[Server]:
+    settings = LdSettings(store_path=store_path, project_root=PROJECT_ROOT, public_base_url=public_base_url)
+    app = ld_app(store, settings, tmp / "downloads-cache")
     server, thread, url = start_server(app)
     try:
         yield Server(url, store, store_path)

@@ -123,17 +123,12 @@ def test_sections_sources_and_evidence(ld_server: Server, fixture_store: ox.Stor
 
 
 def test_incoming_links_are_counted_and_paginated(fixture_store, fixture_store_path, tmp_path) -> None:
-    from kg.web.routes.linkeddata import make_router
-    from fastapi import FastAPI
-
-    from .conftest import LdSettings, PROJECT_ROOT, start_server
+    from .conftest import PROJECT_ROOT, LdSettings, ld_app, start_server
 
     kreis = ox.NamedNode(ns.HNID + "area/05562")
     total = len({q.triple for q in fixture_store.quads_for_pattern(None, None, kreis, None)})
     assert total == 5
-    app = FastAPI()
-    app.include_router(make_router(lambda: fixture_store, LdSettings(fixture_store_path, PROJECT_ROOT),
-                                   cache_dir=tmp_path, html_page_size=2))
+    app = ld_app(fixture_store, LdSettings(fixture_store_path, PROJECT_ROOT), tmp_path, html_page_size=2)
     server, thread, url = start_server(app)
     try:
         seen: set[str] = set()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from kg.web import ops
+from kg.web.app import ROUTES, mount
 from kg.web.metrics import MetricsRegistry
+from kg.web.routes import ops as ops_routes
 
 from .conftest import start_server
 
@@ -65,7 +68,10 @@ def test_metrics_report_the_resident_memory_of_the_process(monkeypatch: pytest.M
     monkeypatch.setenv("HILFENETZ_MALLOC_TRIM_SECONDS", "0")
     monkeypatch.setenv("HILFENETZ_MALLOC_ARENAS", "0")
     app = FastAPI()
-    ops.install(app, registry=MetricsRegistry(), access_log_to_stderr=False)
+    registry = MetricsRegistry()
+    app.state.kg = SimpleNamespace(probes=ops.Probes(registry=registry))
+    mount(app, tuple(r for r in ROUTES if r.handler.__module__ == ops_routes.__name__))
+    ops.install(app, registry=registry, access_log_to_stderr=False)
     server, thread, url = start_server(app)
     try:
         text = httpx.get(url + "/metrics", timeout=30).text

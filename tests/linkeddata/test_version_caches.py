@@ -14,14 +14,12 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from fastapi import FastAPI
 
 from kg import rdf as ns
 from kg.query.describe import VocabularyCache
 from kg.web.render.jsonld import ContextCache
-from kg.web.routes.linkeddata import make_router
 
-from .conftest import PROJECT_ROOT, LdSettings, make_fixture_store, start_server
+from .conftest import PROJECT_ROOT, LdSettings, ld_app, make_fixture_store, start_server
 
 PROBE = ox.NamedNode(ns.HN + "soakProbeNote")
 AGENT = ox.NamedNode(ns.HN + "Agent")
@@ -33,10 +31,8 @@ def versioned(tmp_path: Path) -> Iterator[tuple[str, ox.Store, list[str]]]:
     """A server over a writable copy of the fixture store whose version the test sets."""
     store = make_fixture_store(tmp_path / "store")
     version = ["v1"]
-    app = FastAPI()
     settings = LdSettings(store_path=tmp_path / "store", project_root=PROJECT_ROOT)
-    app.include_router(make_router(lambda: store, settings, get_version=lambda: version[0],
-                                   cache_dir=tmp_path / "downloads"))
+    app = ld_app(store, settings, tmp_path / "downloads", version=lambda: version[0])
     server, thread, url = start_server(app)
     try:
         yield url, store, version

@@ -10,7 +10,6 @@ import pytest
 import rdflib
 
 from kg import rdf as ns
-from kg.web.routes.linkeddata import make_router
 
 from .conftest import PROJECT_ROOT, start_server
 
@@ -23,8 +22,6 @@ def test_router_mounted_in_create_app(fixture_store_path: Path, tmp_path: Path) 
 
     settings = Settings(store_path=fixture_store_path, project_root=PROJECT_ROOT, workers=1).resolved()
     app = create_app(settings)
-    if not any(getattr(r, "path", None) == "/context.jsonld" for r in app.routes):  # not wired yet
-        app.include_router(make_router(lambda: app.state.kg.store, settings, cache_dir=tmp_path / "dl"))
     server, thread, url = start_server(app)
     try:
         g = rdflib.Graph()

@@ -131,7 +131,8 @@ def test_a_worker_pool_started_in_any_process_preloads_its_workers(
     import asyncio
     import time
 
-    from kg.query.workers import QueryJob, WorkerPool
+    from kg.query.messages import QueryJob
+    from kg.query.pool import WorkerPool
 
     lib = allocator.library({})
     assert lib is not None and not allocator.in_use(lib)

@@ -17,7 +17,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.sparql.text import is_single_pattern
-from kg.query.workers import QueryJob, execute_inline, execute_job
+from kg.query.execute import execute_inline, execute_job
+from kg.query.messages import QueryJob
 
 from .conftest import EX, Server, start_server, stop_server
 

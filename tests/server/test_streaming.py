@@ -18,7 +18,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.query.cache import body_digest
-from kg.query.workers import QueryJob, execute_job
+from kg.query.execute import execute_job
+from kg.query.messages import QueryJob
 
 from .conftest import BULK_SIZE, EX, Server, start_server, stop_server
 

@@ -27,8 +27,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from ui.ui_browser import chromium, missing_reason
 
+from kg.query.named import plain
 from kg.sparql.params import bind, load_named_queries, run
-from kg.web.routes.queries import plain
 
 from .conftest import GLADBECK, PROJECT_ROOT
 

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,8 +44,7 @@ from kg.web.negotiation import (
     negotiate,
 )
 from kg.web.routes.sparql import write_outcome_response
-
-router = APIRouter()
+from kg.web.state import service
 
 #: Formats a single graph is read and written in (no dataset formats).
 GRAPH_FORMATS: tuple[Format, ...] = formats.TRIPLE_FORMATS
@@ -56,7 +54,7 @@ METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 def _target(request: Request, direct_path: str | None) -> str | None:
     """The graph IRI the request addresses; None means the default graph; '' means the store."""
     if direct_path is not None:
-        iri = request.app.state.kg.settings.base_url() + "/store/" + direct_path
+        iri = service(request).settings.base_url() + "/store/" + direct_path
         if not valid_iri(iri):
             raise BadRequest(f"{iri!r} is not a valid graph IRI.", de="Keine gültige Graph-IRI.")
         return iri
@@ -165,7 +163,7 @@ async def _write(request: Request, state: Any, update: str, graph: str | None) -
 async def handle(request: Request, direct_path: str | None = None) -> Response:
     """One Graph Store Protocol request."""
 
-    state = request.app.state.kg
+    state = service(request)
     denied = check_write_token(request, state.settings.write_token)
     if denied is not None:
         return denied
@@ -228,13 +226,11 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         return error_response(exc)
 
 
-@router.api_route("/store", methods=METHODS, tags=["graph store"])
 async def store_indirect(request: Request) -> Response:
     """Graph Store Protocol, indirect identification (?graph= / ?default)."""
     return await handle(request)
 
 
-@router.api_route("/store/{path:path}", methods=METHODS, tags=["graph store"])
 async def store_direct(request: Request, path: str) -> Response:
     """Graph Store Protocol, direct identification (the request URL is the graph IRI)."""
     if not path:

@@ -1,8 +1,9 @@
 """Linked data for portals: dereferencing `/id/…`, the JSON-LD context, /ontology, /dataset,
-/.well-known/void and /downloads — one APIRouter, mounted by `create_app`.
+/.well-known/void and /downloads: module-level handlers, listed in kg.web.app.ROUTES.
 
-Why a router factory (`make_router(get_store, settings)`): the app owns the store handle (it may
-be swapped after writes), so the router asks for it per request; nothing here is global.
+Every handler takes the store, its version and the linked-data caches (kg.web.state.
+LinkedDataCaches) from the app's state per request (`service(request)`), so a store swapped after
+a write or a rebuild is served at once; nothing here is global.
 
 HTTP behaviour, shared by every route here:
 - content negotiation by `Accept` (q-values) or by extension (`.ttl .jsonld .nt .rdf .html`),
@@ -18,16 +19,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
-import tempfile
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, Response
 
 from kg import formats
@@ -35,40 +31,28 @@ from kg import rdf as ns
 from kg.graph.dataset import (
     DATASET_IRI,
     VOID_IRI,
-    Stats,
-    compute_stats,
     dcat_description,
     licensed_sources,
     void_description,
 )
-from kg.graph.dump import Manifest, cached_dump, graph_file_name, store_version
+from kg.graph.dump import graph_file_name
 from kg.i18n import Msg
-from kg.web.render import pages
 from kg.query.describe import (
     RDF_TYPE,
     SKOS,
-    VocabularyCache,
     concept_schemes,
     concept_tree,
     describe,
     ontology_header,
     ontology_terms,
 )
-from kg.web.render.jsonld import PROFILE_EXPANDED, ContextCache, requested_profile
 from kg.web.http import conditional, etag, etag_of, not_modified, not_modified_response
 from kg.web.negotiation import Format, negotiate
+from kg.web.render import pages
+from kg.web.render.jsonld import PROFILE_EXPANDED, requested_profile
+from kg.web.state import service
 
 CANONICAL_BASE = pages.CANONICAL_BASE
-HTML_PAGE_SIZE = 50  # incoming links per HTML page
-
-
-class SettingsLike(Protocol):
-    """What the router needs from the server settings (read-only: Settings is a frozen dataclass)."""
-
-    @property
-    def public_base_url(self) -> str | None: ...
-    @property
-    def project_root(self) -> Path | None: ...
 
 
 TTL, JSONLD, NT, RDFXML, HTML = formats.TURTLE, formats.JSON_LD, formats.N_TRIPLES, formats.RDF_XML, formats.HTML
@@ -115,391 +99,309 @@ def _split_extension(path: str) -> tuple[str, Format | None]:
     return path, None
 
 
-# --- the router ----------------------------------------------------------------------------------
+# --- helpers of the handlers ------------------------------------------------------------------
 
 
-class LinkedData:
-    """State shared by the routes: caches keyed by the store version."""
-
-    def __init__(
-        self,
-        get_store: Callable[[], ox.Store],
-        settings: SettingsLike,
-        get_version: Callable[[], str] | None = None,
-        cache_dir: Path | None = None,
-    ) -> None:
-        self.get_store = get_store
-        self.settings = settings
-        self._get_version = get_version
-        self.store_path: Path | None = getattr(settings, "store_path", None)
-        self.started = time.time()
-        self.contexts = ContextCache()
-        self.vocab = VocabularyCache()
-        self._lock = threading.Lock()
-        self._stats: tuple[str, Stats] | None = None
-        self._modified: tuple[str, float] | None = None
-        self._dump_lock = threading.Lock()
-        if cache_dir is None:
-            if self.store_path is not None:
-                sp = Path(self.store_path)
-                cache_dir = sp.parent / f".{sp.name}.downloads"
-            else:
-                cache_dir = Path(tempfile.gettempdir()) / "hilfenetz-downloads"
-        self.cache_dir = Path(cache_dir)
-
-    # store state
-
-    def known_version(self) -> str | None:
-        """The app's store version, or None when the router was made without one (then the
-        caches fall back to keys derived from the store itself)."""
-        return self._get_version() if self._get_version is not None else None
-
-    def version(self, store: ox.Store) -> str:
-        if self._get_version is not None:
-            return self._get_version()
-        return store_version(store, self.store_path)
-
-    def last_modified(self) -> float:
-        """Newest file in the store directory, else the server start (never in the future).
-
-        Kept per store version when the app tells the version: listing and stat-ing the RocksDB
-        directory on every request cost more than the rest of a small Turtle answer."""
-        if self._get_version is None:
-            return self._newest_file()
-        v = self._get_version()
-        cached = self._modified
-        if cached is not None and cached[0] == v:
-            return cached[1]
-        value = self._newest_file()
-        self._modified = (v, value)
-        return value
-
-    def _newest_file(self) -> float:
-        if self.store_path is not None and Path(self.store_path).is_dir():
-            try:
-                newest = max((p.stat().st_mtime for p in Path(self.store_path).iterdir() if p.is_file()), default=0.0)
-            except OSError:
-                newest = 0.0
-            if newest:
-                return min(newest, time.time())
-        return self.started
-
-    def base_url(self, request: Request) -> str:
-        """Where this service is reachable from outside (for absolute links in RDF and JSON)."""
-        configured = getattr(self.settings, "public_base_url", None)
-        if configured:
-            return configured.rstrip("/")
-        return str(request.base_url).rstrip("/")
-
-    def stats(self, store: ox.Store) -> Stats:
-        v = self.version(store)
-        with self._lock:
-            if self._stats is None or self._stats[0] != v:
-                self._stats = (v, compute_stats(store))
-            return self._stats[1]
-
-    def dump(self, store: ox.Store) -> tuple[Path, Manifest]:
-        with self._dump_lock:
-            return cached_dump(store, self.cache_dir, self.version(store))
-
-    def page_context(self, request: Request, store: ox.Store) -> pages.PageContext:
-        return pages.PageContext(
-            lang=choose_lang(request),
-            root=request.scope.get("root_path", "").rstrip("/"),
-            vocab=self.vocab.get(store, self.known_version()),
-            path=request.url.path,
-            query={k: v for k, v in request.query_params.items()},
-        )
-
-    def warm(self) -> None:
-        """Fill the caches (context, vocabulary, statistics, dumps); errors only get logged."""
-        try:
-            store = self.get_store()
-            self.contexts.get(store, self.known_version())
-            self.vocab.get(store, self.known_version())
-            self.dump(store)
-            self.stats(store)
-        except Exception:
-            logging.getLogger("hilfenetz.linkeddata").exception("warming the linked-data caches failed")
-
-    # rendering
-
-    def render_rdf(self, triples: list[ox.Triple], fmt: Format) -> bytes:
-        prefixes = SERIALIZE_PREFIXES if fmt in (TTL, RDFXML) else None
-        return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes)
+def base_url(request: Request, settings: Any) -> str:
+    """Where this service is reachable from outside (for absolute links in RDF and JSON)."""
+    configured = settings.public_base_url
+    if configured:
+        return str(configured).rstrip("/")
+    return str(request.base_url).rstrip("/")
 
 
-def make_router(
-    get_store: Callable[[], ox.Store],
-    settings_like: SettingsLike,
-    *,
-    get_version: Callable[[], str] | None = None,
-    cache_dir: Path | None = None,
-    html_page_size: int = HTML_PAGE_SIZE,
-    warm: bool = False,
-) -> APIRouter:
-    """The linked-data routes. `get_version` (optional) names the store state for caches; by
-    default it is derived from the store's size and files. `cache_dir` holds generated dumps
-    (default: next to the store). `html_page_size`: incoming links per HTML page. `warm`: compute
-    the JSON-LD context, VoID numbers and dumps in a background thread right away (a production
-    server should; on the full graph they take tens of seconds on first use)."""
-    ld = LinkedData(get_store, settings_like, get_version, cache_dir)
-    if warm:
-        threading.Thread(target=ld.warm, name="linkeddata-warm", daemon=True).start()
-    router = APIRouter()
+def page_context(request: Request, state: Any) -> pages.PageContext:
+    """Language, root path and vocabulary labels of an HTML page."""
+    return pages.PageContext(
+        lang=choose_lang(request),
+        root=request.scope.get("root_path", "").rstrip("/"),
+        vocab=state.linked_data.vocab.get(state.store, state.version),
+        path=request.url.path,
+        query={k: v for k, v in request.query_params.items()},
+    )
 
-    def alternates(request: Request, local: str) -> list[tuple[str, str, str]]:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return [(f"{root}{local}.{f.extension}", f.media_type, f.label) for f in RESOURCE_FORMATS]
 
-    def link_header(alts: list[tuple[str, str, str]], canonical: str | None = None) -> str:
-        parts = [f'<{href}>; rel="alternate"; type="{mt}"' for href, mt, _ in alts]
-        if canonical:
-            parts.append(f'<{canonical}>; rel="canonical"')
-        return ", ".join(parts)
+def render_rdf(triples: list[ox.Triple], fmt: Format) -> bytes:
+    prefixes = SERIALIZE_PREFIXES if fmt in (TTL, RDFXML) else None
+    return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes)
 
-    def not_acceptable() -> Response:
-        text = "406 Not Acceptable. Available: " + ", ".join(f.media_type for f in RESOURCE_FORMATS) + "\n"
-        return Response(text, status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
 
-    def not_found(request: Request, store: ox.Store, iri: str, fmt: Format | None) -> Response:
-        if fmt is None or fmt.key == "html":
-            ctx = ld.page_context(request, store)
-            body = pages.not_found_page(ctx, iri)
-            return Response(body, status_code=404, media_type="text/html; charset=utf-8",
-                            headers={"Vary": "Accept, Accept-Language"})
-        return Response(f"404 Not Found: no resource {iri}\n", status_code=404, media_type="text/plain",
-                        headers={"Vary": "Accept"})
+def alternates(request: Request, local: str) -> list[tuple[str, str, str]]:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return [(f"{root}{local}.{f.extension}", f.media_type, f.label) for f in RESOURCE_FORMATS]
 
-    @router.api_route("/id/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    def resource(path: str, request: Request) -> Response:
-        """Dereference `https://w3id.org/hilfenetz/id/{path}`."""
-        store = get_store()
-        stem, forced = _split_extension(path)
-        fmt = forced or negotiate(request.headers.get("accept"), RESOURCE_FORMATS)
-        iri = ns.HNID + stem
-        if fmt is None:
-            return not_acceptable()
-        local = f"/id/{stem}"
-        try:
-            page = max(1, int(request.query_params.get("page", "1")))
-        except ValueError:
-            page = 1
-        if fmt.key == "html":
-            d = describe(store, iri, incoming_offset=(page - 1) * html_page_size, incoming_limit=html_page_size)
-            if d is not None and d.incoming_total and (page - 1) * html_page_size >= d.incoming_total:
-                page = (d.incoming_total - 1) // html_page_size + 1  # past the end: show the last page
-                d = describe(store, iri, incoming_offset=(page - 1) * html_page_size, incoming_limit=html_page_size)
-        else:
-            d = describe(store, iri)
-        if d is None:
-            if stem.startswith("graph/") and _is_named_graph(store, iri):
-                # A named graph is served as a whole by its dump file.
-                root = request.scope.get("root_path", "").rstrip("/")
-                return Response(status_code=303, headers={"Location": f"{root}/downloads/{graph_file_name(iri)}",
-                                                          "Vary": "Accept"})
-            return not_found(request, store, iri, fmt)
-        alts = alternates(request, local)
-        headers = {
-            "Vary": "Accept, Accept-Language",
-            "Link": link_header(alts, iri),
-            "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.extension}",
-            "X-Incoming-Total": str(d.incoming_total),
-        }
-        if fmt.key == "html":
-            ctx = ld.page_context(request, store)
-            tree = None
-            if ox.NamedNode(SKOS + "ConceptScheme") in {q.object for q in d.own if q.predicate == RDF_TYPE}:
-                tree = concept_tree(store, iri)
-            body = pages.entity_page(ctx, d, alternates=alts, page=page, page_size=html_page_size, tree=tree).encode()
-            headers["Content-Language"] = ctx.lang
-        elif fmt.key == "jsonld":
-            framer = ld.contexts.framer(store, ld.known_version())
-            doc = framer.frame(d.triples(), iri, ld.base_url(request) + "/context.jsonld")
-            if requested_profile(request.headers.get("accept")) == PROFILE_EXPANDED:
-                body = json.dumps(framer.expand(doc), ensure_ascii=False, indent=1).encode()
-                del headers["Content-Location"]  # the .jsonld file is the compacted document
-                return conditional(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
-                                   last_modified=ld.last_modified(), headers=headers)
-            body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
-        else:
-            body = ld.render_rdf(d.triples(), fmt)
-        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
-    @router.api_route("/context.jsonld", methods=["GET", "HEAD"], include_in_schema=False)
-    def context(request: Request) -> Response:
-        """The published JSON-LD context: plain keys for every property and class."""
-        store = get_store()
-        body = json.dumps({"@context": ld.contexts.get(store, ld.known_version())}, ensure_ascii=False, indent=1).encode()
-        return conditional(request, body, JSONLD.content_type, last_modified=ld.last_modified())
+def link_header(alts: list[tuple[str, str, str]], canonical: str | None = None) -> str:
+    parts = [f'<{href}>; rel="alternate"; type="{mt}"' for href, mt, _ in alts]
+    if canonical:
+        parts.append(f'<{canonical}>; rel="canonical"')
+    return ", ".join(parts)
 
-    # --- ontology ---
 
-    def ontology_triples(store: ox.Store) -> list[ox.Triple]:
-        seen: dict[ox.Triple, None] = {}
-        for g in (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT):
-            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
-                seen.setdefault(q.triple, None)
-        return list(seen)
+def not_acceptable() -> Response:
+    text = "406 Not Acceptable. Available: " + ", ".join(f.media_type for f in RESOURCE_FORMATS) + "\n"
+    return Response(text, status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
 
-    def ontology(request: Request, forced: Format | None) -> Response:
-        store = get_store()
-        fmt = forced or negotiate(request.headers.get("accept"), (HTML, TTL, JSONLD, NT, RDFXML))
-        if fmt is None:
-            return not_acceptable()
-        alts = alternates(request, "/ontology")
-        headers = {"Vary": "Accept, Accept-Language", "Link": link_header(alts, ns.ONTOLOGY_IRI),
-                   "Content-Location": f"/ontology.{fmt.extension}"}
-        if fmt.key == "html":
-            ctx = ld.page_context(request, store)
-            schemes = [(iri, labels, defs, concept_tree(store, iri)) for iri, labels, defs in concept_schemes(store)]
-            body = pages.ontology_page(ctx, ontology_header(store), ontology_terms(store), schemes).encode()
-            headers["Content-Language"] = ctx.lang
-        else:
-            triples = ontology_triples(store)
-            if not triples:
-                return not_found(request, store, ns.ONTOLOGY_IRI, fmt)
-            body = ld.render_rdf(triples, fmt)
-        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
 
-    @router.api_route("/ontology", methods=["GET", "HEAD"], include_in_schema=False)
-    def ontology_doc(request: Request) -> Response:
-        """The ontology: documentation page for people, Turtle (etc.) for machines."""
-        return ontology(request, None)
+def not_found(request: Request, state: Any, iri: str, fmt: Format | None) -> Response:
+    """404: an HTML page for browsers, else plain text."""
+    if fmt is None or fmt.key == "html":
+        ctx = page_context(request, state)
+        body = pages.not_found_page(ctx, iri)
+        return Response(body, status_code=404, media_type="text/html; charset=utf-8",
+                        headers={"Vary": "Accept, Accept-Language"})
+    return Response(f"404 Not Found: no resource {iri}\n", status_code=404, media_type="text/plain",
+                    headers={"Vary": "Accept"})
 
-    @router.api_route("/ontology/{version}", methods=["GET", "HEAD"], include_in_schema=False)
-    def ontology_version(version: str, request: Request) -> Response:
-        """The versionIRI (`…/ontology/0.1.0`) serves the same documents as long as it is current."""
-        store = get_store()
-        current = {q.object.value for q in store.quads_for_pattern(
-            ox.NamedNode(ns.ONTOLOGY_IRI), ox.NamedNode(OWL_VERSION_IRI), None, None)}
-        if f"{ns.ONTOLOGY_IRI}/{version}" not in current:
-            return not_found(request, store, f"{ns.ONTOLOGY_IRI}/{version}", None)
-        return ontology(request, None)
 
-    @router.api_route("/ontology.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
-    def ontology_ext(ext: str, request: Request) -> Response:
-        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
-        if fmt is None:
-            return not_found(request, get_store(), f"{ns.ONTOLOGY_IRI}.{ext}", None)
-        return ontology(request, fmt)
+# --- the resources ------------------------------------------------------------------------------
 
-    # --- dataset descriptions ---
 
-    def rdf_document(request: Request, triples: list[ox.Triple], local: str, forced: Format | None,
-                     title: str, iri: str) -> Response:
-        """An RDF document in the negotiated format; browsers (HTML first) get the Turtle in a page."""
-        offers = (TTL, JSONLD, NT, RDFXML, HTML)
-        fmt = forced or negotiate(request.headers.get("accept"), offers) or TTL
-        alts = [(f"{local}.{f.extension}", f.media_type, f.label) for f in offers[:-1]]
-        headers = {"Vary": "Accept", "Link": link_header(alts)}
-        if fmt.key == "html":
-            ctx = ld.page_context(request, get_store())
-            text = ld.render_rdf(triples, TTL).decode()
-            body = pages.source_page(ctx, title, iri, text, alts).encode()
-        else:
-            body = ld.render_rdf(triples, fmt)
-        return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(), headers=headers)
+def resource(path: str, request: Request) -> Response:
+    """Dereference `https://w3id.org/hilfenetz/id/{path}`."""
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    stem, forced = _split_extension(path)
+    fmt = forced or negotiate(request.headers.get("accept"), RESOURCE_FORMATS)
+    iri = ns.HNID + stem
+    if fmt is None:
+        return not_acceptable()
+    local = f"/id/{stem}"
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    if fmt.key == "html":
+        d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+        if d is not None and d.incoming_total and (page - 1) * ld.html_page_size >= d.incoming_total:
+            page = (d.incoming_total - 1) // ld.html_page_size + 1  # past the end: show the last page
+            d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+    else:
+        d = describe(store, iri)
+    if d is None:
+        if stem.startswith("graph/") and _is_named_graph(store, iri):
+            # A named graph is served as a whole by its dump file.
+            root = request.scope.get("root_path", "").rstrip("/")
+            return Response(status_code=303, headers={"Location": f"{root}/downloads/{graph_file_name(iri)}",
+                                                      "Vary": "Accept"})
+        return not_found(request, state, iri, fmt)
+    alts = alternates(request, local)
+    headers = {
+        "Vary": "Accept, Accept-Language",
+        "Link": link_header(alts, iri),
+        "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.extension}",
+        "X-Incoming-Total": str(d.incoming_total),
+    }
+    if fmt.key == "html":
+        ctx = page_context(request, state)
+        tree = None
+        if ox.NamedNode(SKOS + "ConceptScheme") in {q.object for q in d.own if q.predicate == RDF_TYPE}:
+            tree = concept_tree(store, iri)
+        body = pages.entity_page(ctx, d, alternates=alts, page=page, page_size=ld.html_page_size, tree=tree).encode()
+        headers["Content-Language"] = ctx.lang
+    elif fmt.key == "jsonld":
+        framer = ld.contexts.framer(store, state.version)
+        doc = framer.frame(d.triples(), iri, base_url(request, state.settings) + "/context.jsonld")
+        if requested_profile(request.headers.get("accept")) == PROFILE_EXPANDED:
+            body = json.dumps(framer.expand(doc), ensure_ascii=False, indent=1).encode()
+            del headers["Content-Location"]  # the .jsonld file is the compacted document
+            return conditional(request, body, f'application/ld+json; profile="{PROFILE_EXPANDED}"',
+                               last_modified=ld.last_modified(state.version), headers=headers)
+        body = json.dumps(doc, ensure_ascii=False, indent=1).encode()
+    else:
+        body = render_rdf(d.triples(), fmt)
+    return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(state.version), headers=headers)
 
-    def dataset(request: Request, forced: Format | None) -> Response:
-        store = get_store()
-        _dir, manifest = ld.dump(store)
-        triples = dcat_description(ld.base_url(request), manifest, ld.stats(store), licensed_sources(store))
-        return rdf_document(request, triples, "/dataset", forced, "DCAT-AP", DATASET_IRI)
 
-    @router.api_route("/dataset", methods=["GET", "HEAD"], include_in_schema=False)
-    def dataset_doc(request: Request) -> Response:
-        """DCAT-AP description of the dataset and its distributions."""
-        return dataset(request, None)
+def context(request: Request) -> Response:
+    """The published JSON-LD context: plain keys for every property and class."""
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    body = json.dumps({"@context": ld.contexts.get(store, state.version)}, ensure_ascii=False, indent=1).encode()
+    return conditional(request, body, JSONLD.content_type, last_modified=ld.last_modified(state.version))
 
-    @router.api_route("/dataset.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
-    def dataset_ext(ext: str, request: Request) -> Response:
-        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
-        if fmt is None:
-            return not_found(request, get_store(), f"{CANONICAL_BASE}/dataset.{ext}", None)
-        return dataset(request, fmt)
 
-    @router.api_route("/.well-known/void", methods=["GET", "HEAD"], include_in_schema=False)
-    def void(request: Request) -> Response:
-        """VoID description: counts, partitions, subsets per named graph, linksets."""
-        store = get_store()
-        _dir, manifest = ld.dump(store)
-        triples = void_description(ld.base_url(request), ld.stats(store), manifest)
-        return rdf_document(request, triples, "/.well-known/void", None, "VoID", VOID_IRI)
+# --- ontology ---
 
-    @router.api_route("/.well-known/void.{ext}", methods=["GET", "HEAD"], include_in_schema=False)
-    def void_ext(ext: str, request: Request) -> Response:
-        fmt = formats.by_extension(ext, RESOURCE_FORMATS)
-        if fmt is None:
-            return not_found(request, get_store(), f"{VOID_IRI}.{ext}", None)
-        store = get_store()
-        _dir, manifest = ld.dump(store)
-        triples = void_description(ld.base_url(request), ld.stats(store), manifest)
-        return rdf_document(request, triples, "/.well-known/void", fmt, "VoID", VOID_IRI)
 
-    # --- downloads ---
+def ontology_triples(store: ox.Store) -> list[ox.Triple]:
+    seen: dict[ox.Triple, None] = {}
+    for g in (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT):
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
+            seen.setdefault(q.triple, None)
+    return list(seen)
 
-    @router.api_route("/downloads", methods=["GET", "HEAD"], include_in_schema=False)
-    def downloads(request: Request) -> Response:
-        """Listing of the dump files (HTML, or JSON = the manifest)."""
-        store = get_store()
-        _dir, manifest = ld.dump(store)
-        want = negotiate(request.headers.get("accept"), (HTML, formats.JSON),
-                         tuple(request.query_params.getlist("format")))
-        base = ld.base_url(request)
-        if want is formats.JSON:
-            data = json.loads(manifest.to_json())
-            for f in data["files"]:
-                f["url"] = f"{base}/downloads/{f['name']}"
-            data["sha256sums"] = f"{base}/downloads/SHA256SUMS"
-            body = json.dumps(data, ensure_ascii=False, indent=1).encode()
-            return conditional(request, body, formats.JSON.content_type, last_modified=ld.last_modified(),
-                               headers={"Vary": "Accept"})
-        ctx = ld.page_context(request, store)
-        root = ctx.root
-        rows = [
-            (f"{root}/downloads/{f.name}", f.name,
-             f"{f.media_type}{' (gzip)' if f.encoding else ''} · {f.size} bytes · SHA-256 {f.sha256}"
-             + (f" · {f.graph}" if f.graph else ""))
-            for f in manifest.files
-        ]
-        rows.append((f"{root}/downloads/SHA256SUMS", "SHA256SUMS", "sha256sum -c"))
-        rows.append((f"{root}/downloads/manifest.json", "manifest.json", "application/json"))
-        intro = Msg(
-            f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
-            f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
-        ).text(ctx.lang)
-        body = pages.listing_page(ctx, pages.t("downloads", ctx.lang), intro, rows).encode()
-        return conditional(request, body, HTML.content_type, last_modified=ld.last_modified(),
-                           headers={"Vary": "Accept, Accept-Language"})
 
-    @router.api_route("/downloads/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    def download_file(name: str, request: Request) -> Response:
-        """One dump file; only names listed in the manifest are served (no path tricks)."""
-        store = get_store()
-        directory, manifest = ld.dump(store)
-        allowed = {f.name: f for f in manifest.files}
-        if name in ("SHA256SUMS", "manifest.json"):
-            media = "text/plain; charset=utf-8" if name == "SHA256SUMS" else "application/json"
-        elif name in allowed:
-            f = allowed[name]
-            media = "application/gzip" if f.encoding == "gzip" else f.media_type + "; charset=utf-8"
-        else:
-            return Response(f"404 Not Found: {name}\n", status_code=404, media_type="text/plain")
-        path = directory / name
-        if name in allowed:  # a dump: its SHA-256 is in the manifest, the file need not be read
-            sha256 = bytes.fromhex(allowed[name].sha256)
-            tag = etag(sha256)
-        else:  # the two small index files
-            data = path.read_bytes()
-            sha256, tag = hashlib.sha256(data).digest(), etag_of(data)
-        headers = {"Cache-Control": "public, max-age=300", "ETag": tag,
-                   "Digest": "sha-256=" + base64.b64encode(sha256).decode()}
-        if not_modified(request.scope, tag):
-            return not_modified_response(headers)
-        return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
+def ontology(request: Request, forced: Format | None) -> Response:
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    fmt = forced or negotiate(request.headers.get("accept"), (HTML, TTL, JSONLD, NT, RDFXML))
+    if fmt is None:
+        return not_acceptable()
+    alts = alternates(request, "/ontology")
+    headers = {"Vary": "Accept, Accept-Language", "Link": link_header(alts, ns.ONTOLOGY_IRI),
+               "Content-Location": f"/ontology.{fmt.extension}"}
+    if fmt.key == "html":
+        ctx = page_context(request, state)
+        schemes = [(iri, labels, defs, concept_tree(store, iri)) for iri, labels, defs in concept_schemes(store)]
+        body = pages.ontology_page(ctx, ontology_header(store), ontology_terms(store), schemes).encode()
+        headers["Content-Language"] = ctx.lang
+    else:
+        triples = ontology_triples(store)
+        if not triples:
+            return not_found(request, state, ns.ONTOLOGY_IRI, fmt)
+        body = render_rdf(triples, fmt)
+    return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(state.version), headers=headers)
 
-    return router
+
+def ontology_doc(request: Request) -> Response:
+    """The ontology: documentation page for people, Turtle (etc.) for machines."""
+    return ontology(request, None)
+
+
+def ontology_version(version: str, request: Request) -> Response:
+    """The versionIRI (`…/ontology/0.1.0`) serves the same documents as long as it is current."""
+    state = service(request)
+    store = state.store
+    current = {q.object.value for q in store.quads_for_pattern(
+        ox.NamedNode(ns.ONTOLOGY_IRI), ox.NamedNode(OWL_VERSION_IRI), None, None)}
+    if f"{ns.ONTOLOGY_IRI}/{version}" not in current:
+        return not_found(request, state, f"{ns.ONTOLOGY_IRI}/{version}", None)
+    return ontology(request, None)
+
+
+def ontology_ext(ext: str, request: Request) -> Response:
+    fmt = formats.by_extension(ext, RESOURCE_FORMATS)
+    if fmt is None:
+        return not_found(request, service(request), f"{ns.ONTOLOGY_IRI}.{ext}", None)
+    return ontology(request, fmt)
+
+
+# --- dataset descriptions ---
+
+
+def rdf_document(request: Request, triples: list[ox.Triple], local: str, forced: Format | None,
+                 title: str, iri: str) -> Response:
+    """An RDF document in the negotiated format; browsers (HTML first) get the Turtle in a page."""
+    state = service(request)
+    ld = state.linked_data
+    offers = (TTL, JSONLD, NT, RDFXML, HTML)
+    fmt = forced or negotiate(request.headers.get("accept"), offers) or TTL
+    alts = [(f"{local}.{f.extension}", f.media_type, f.label) for f in offers[:-1]]
+    headers = {"Vary": "Accept", "Link": link_header(alts)}
+    if fmt.key == "html":
+        ctx = page_context(request, state)
+        text = render_rdf(triples, TTL).decode()
+        body = pages.source_page(ctx, title, iri, text, alts).encode()
+    else:
+        body = render_rdf(triples, fmt)
+    return conditional(request, body, fmt.content_type, last_modified=ld.last_modified(state.version), headers=headers)
+
+
+def dataset(request: Request, forced: Format | None) -> Response:
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    _dir, manifest = ld.dump(store, state.version)
+    triples = dcat_description(base_url(request, state.settings), manifest, ld.stats(store, state.version),
+                               licensed_sources(store))
+    return rdf_document(request, triples, "/dataset", forced, "DCAT-AP", DATASET_IRI)
+
+
+def dataset_doc(request: Request) -> Response:
+    """DCAT-AP description of the dataset and its distributions."""
+    return dataset(request, None)
+
+
+def dataset_ext(ext: str, request: Request) -> Response:
+    fmt = formats.by_extension(ext, RESOURCE_FORMATS)
+    if fmt is None:
+        return not_found(request, service(request), f"{CANONICAL_BASE}/dataset.{ext}", None)
+    return dataset(request, fmt)
+
+
+def void(request: Request) -> Response:
+    """VoID description: counts, partitions, subsets per named graph, linksets."""
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    _dir, manifest = ld.dump(store, state.version)
+    triples = void_description(base_url(request, state.settings), ld.stats(store, state.version), manifest)
+    return rdf_document(request, triples, "/.well-known/void", None, "VoID", VOID_IRI)
+
+
+def void_ext(ext: str, request: Request) -> Response:
+    fmt = formats.by_extension(ext, RESOURCE_FORMATS)
+    if fmt is None:
+        return not_found(request, service(request), f"{VOID_IRI}.{ext}", None)
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    _dir, manifest = ld.dump(store, state.version)
+    triples = void_description(base_url(request, state.settings), ld.stats(store, state.version), manifest)
+    return rdf_document(request, triples, "/.well-known/void", fmt, "VoID", VOID_IRI)
+
+
+# --- downloads ---
+
+
+def downloads(request: Request) -> Response:
+    """Listing of the dump files (HTML, or JSON = the manifest)."""
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    _dir, manifest = ld.dump(store, state.version)
+    want = negotiate(request.headers.get("accept"), (HTML, formats.JSON),
+                     tuple(request.query_params.getlist("format")))
+    base = base_url(request, state.settings)
+    if want is formats.JSON:
+        data = json.loads(manifest.to_json())
+        for f in data["files"]:
+            f["url"] = f"{base}/downloads/{f['name']}"
+        data["sha256sums"] = f"{base}/downloads/SHA256SUMS"
+        body = json.dumps(data, ensure_ascii=False, indent=1).encode()
+        return conditional(request, body, formats.JSON.content_type, last_modified=ld.last_modified(state.version),
+                           headers={"Vary": "Accept"})
+    ctx = page_context(request, state)
+    root = ctx.root
+    rows = [
+        (f"{root}/downloads/{f.name}", f.name,
+         f"{f.media_type}{' (gzip)' if f.encoding else ''} · {f.size} bytes · SHA-256 {f.sha256}"
+         + (f" · {f.graph}" if f.graph else ""))
+        for f in manifest.files
+    ]
+    rows.append((f"{root}/downloads/SHA256SUMS", "SHA256SUMS", "sha256sum -c"))
+    rows.append((f"{root}/downloads/manifest.json", "manifest.json", "application/json"))
+    intro = Msg(
+        f"Der ganze Graph ({manifest.quads} Quads) und jeder benannte Graph einzeln; Version {manifest.version}.",
+        f"The whole graph ({manifest.quads} quads) and every named graph on its own; version {manifest.version}.",
+    ).text(ctx.lang)
+    body = pages.listing_page(ctx, pages.t("downloads", ctx.lang), intro, rows).encode()
+    return conditional(request, body, HTML.content_type, last_modified=ld.last_modified(state.version),
+                       headers={"Vary": "Accept, Accept-Language"})
+
+
+def download_file(name: str, request: Request) -> Response:
+    """One dump file; only names listed in the manifest are served (no path tricks)."""
+    state = service(request)
+    store, ld = state.store, state.linked_data
+    directory, manifest = ld.dump(store, state.version)
+    allowed = {f.name: f for f in manifest.files}
+    if name in ("SHA256SUMS", "manifest.json"):
+        media = "text/plain; charset=utf-8" if name == "SHA256SUMS" else "application/json"
+    elif name in allowed:
+        f = allowed[name]
+        media = "application/gzip" if f.encoding == "gzip" else f.media_type + "; charset=utf-8"
+    else:
+        return Response(f"404 Not Found: {name}\n", status_code=404, media_type="text/plain")
+    path = directory / name
+    if name in allowed:  # a dump: its SHA-256 is in the manifest, the file need not be read
+        sha256 = bytes.fromhex(allowed[name].sha256)
+        tag = etag(sha256)
+    else:  # the two small index files
+        data = path.read_bytes()
+        sha256, tag = hashlib.sha256(data).digest(), etag_of(data)
+    headers = {"Cache-Control": "public, max-age=300", "ETag": tag,
+               "Digest": "sha-256=" + base64.b64encode(sha256).decode()}
+    if not_modified(request.scope, tag):
+        return not_modified_response(headers)
+    return FileResponse(path, media_type=media, headers=headers, filename=Path(name).name)
 
 
 OWL_VERSION_IRI = ns.OWL_VERSION_IRI

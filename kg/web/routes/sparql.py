@@ -1,9 +1,24 @@
 """The `/sparql` endpoint: SPARQL 1.1 Query Protocol (and Update when a write token is set).
 
+How a query is answered, top-down (this module is in that order):
+
+  sparql_get / sparql_post    the handlers: GET and HEAD, POST
+   1. read_get / read_post    read the request: the operation's text and its parameters
+   answer_query               steps 2 to 5 for one query:
+   2. check_query             refusals that need no store (timeout=, nesting, SERVICE allow-list)
+   3. choose_format           the result or graph format the client accepts (406 if none)
+   4. run_job                 from the answer cache, inline (one index scan), streamed from a
+                              worker, or in a worker under the deadline (run_in_pool)
+   5. _answer / _failure      the HTTP answer: 200, HEAD or 304 with a strong ETag, or the error
+  run_update                  the update path (POST only, with the write token)
+  SparqlLane                  the fast lane: GET, HEAD and POST on /sparql reach the same two
+                              handlers straight from the middleware stack, skipping FastAPI's
+                              router (measured: a fifth of the CPU of a point lookup)
+
 GET `?query=`, POST form-encoded, POST `application/sparql-query`; `default-graph-uri` and
 `named-graph-uri` form the dataset (they replace FROM/FROM NAMED); without them the default graph
 is the union of all named graphs. Answers are negotiated (kg.web.negotiation), computed in
-worker processes with a deadline (kg.query.workers), cached by (query, dataset, format, store
+worker processes with a deadline (kg.query.pool), cached by (query, dataset, format, store
 version) and carry a strong ETag (304 on If-None-Match). GET without a query returns the service
 description. Errors are answered in protocol terms: 400 syntax (with line and column), 403
 forbidden SERVICE/LOAD target, 405 wrong method, 406 no acceptable format, 413 limits,
@@ -20,15 +35,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from kg.errors import NotAcceptable
+from kg.graph.write import apply_update
+from kg.query.cache import CachedAnswer
+from kg.query.execute import execute_inline, run_with_parser_stack
+from kg.query.messages import QueryAnswer, QueryJob
+from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
 from kg.web.auth import check_write_token
-from kg.query.cache import CachedAnswer
-from kg.web.routes import sparql_openapi as doc
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
@@ -43,6 +61,7 @@ from kg.web.http import (
     too_large,
     valid_iri,
 )
+from kg.web.metrics import METRICS
 from kg.web.negotiation import (
     ALL_FORMATS,
     GRAPH_FORMATS,
@@ -50,22 +69,10 @@ from kg.web.negotiation import (
     describe_offers,
     negotiate,
 )
-from kg.query.workers import (
-    ClientGone,
-    QueryAnswer,
-    QueryJob,
-    QueryTimeout,
-    WorkerCrashed,
-    execute_inline,
-    run_with_parser_stack,
-)
-
-from kg.errors import NotAcceptable
-from kg.graph.write import apply_update
-from kg.web.metrics import METRICS
 from kg.web.render.service_description import description_response
+from kg.web.routes import sparql_openapi as doc
+from kg.web.state import service
 
-router = APIRouter()
 log = logging.getLogger("hilfenetz.server")
 
 FORM = "application/x-www-form-urlencoded"
@@ -78,10 +85,6 @@ def _metric(kind: str, name: str, *args: Any, **labels: Any) -> None:
         getattr(METRICS, kind)(name, *args, **labels)
     except Exception:  # noqa: BLE001 - metrics must never break a request
         pass
-
-
-def _state(request: Request) -> Any:
-    return request.app.state.kg
 
 
 class Params:
@@ -105,12 +108,96 @@ def url_pairs(request: Request) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
 
 
-@router.get("/sparql", tags=["sparql"], operation_id="sparql_query_get", summary="SPARQL query (GET)",
-            description=doc.GET_DESCRIPTION, openapi_extra=doc.GET_EXTRA, responses=doc.QUERY_RESPONSES,
-            response_class=Response)
-@router.head("/sparql", include_in_schema=False)  # the same handler, its own operation (no duplicate id)
+# ------------------------------------------------------------------------------------------
+# how a request is answered
+
+
 async def sparql_get(request: Request) -> Response:
-    """Query via GET, or the service description when there is no `query` parameter."""
+    """GET and HEAD: a query, or the service description when there is no `query` parameter."""
+    read = read_get(request)  # 1. read the request
+    if read is None:
+        return await description_response(request, service(request))
+    if isinstance(read, Response):
+        return read
+    text, params = read
+    return await answer_query(request, text, params)  # 2.–5.
+
+
+async def sparql_post(request: Request) -> Response:
+    """POST: a query or an update, form-encoded or direct."""
+    read = await read_post(request)  # 1. read the request
+    if isinstance(read, Response):
+        return read
+    operation, text, params = read
+    if operation == "update":
+        return await run_update(request, text, params)
+    return await answer_query(request, text, params)  # 2.–5.
+
+
+async def answer_query(request: Request, text: str, params: Params) -> Response:
+    """Steps 2 to 5 for one query (already read from the request), under all limits."""
+    state = service(request)
+    started = time.monotonic()
+    checked = await check_query(state.settings, text, params)  # 2. refusals that need no store
+    if isinstance(checked, Response):
+        return checked
+    limit, facts = checked
+    formats = choose_format(request, facts.form, params)  # 3. what the client accepts (406)
+    if isinstance(formats, Response):
+        return formats
+    result_fmt, graph_fmt = formats
+    dataset = read_dataset(params)
+    if isinstance(dataset, Response):
+        return dataset
+    default_graphs, named_graphs = dataset
+    form = facts.form
+    chosen = result_fmt if form in ("SELECT", "ASK") else graph_fmt if form else None
+    version = state.version
+    key = (
+        facts.normalised,
+        tuple(default_graphs),
+        tuple(named_graphs),
+        result_fmt.key if result_fmt else None,
+        graph_fmt.key if graph_fmt else None,
+        version,
+    )
+    cached = state.cache.get(key)  # 4. run: answered before for this store version?
+    if cached is not None:
+        _metric("inc", "hilfenetz_sparql_cache_total", result="hit")
+        return _answer(request, cached)  # 5. answer: 200, HEAD or 304 with the ETag
+    _metric("inc", "hilfenetz_sparql_cache_total", result="miss")
+    job = make_job(text, default_graphs, named_graphs, result_fmt, graph_fmt, state.settings)
+    return await run_job(request, state, job, facts, key, version, chosen, started, limit)  # 4 and 5
+
+
+#: FastAPI's route keywords for the OpenAPI description (kg.web.routes.sparql_openapi).
+GET_DOC: dict[str, Any] = {"tags": ["sparql"], "operation_id": "sparql_query_get", "summary": "SPARQL query (GET)",
+                           "description": doc.GET_DESCRIPTION, "openapi_extra": doc.GET_EXTRA,
+                           "responses": doc.QUERY_RESPONSES, "response_class": Response}
+#: HEAD is the same handler as its own, undocumented operation (no duplicate operation id).
+HEAD_DOC: dict[str, Any] = {"include_in_schema": False}
+POST_DOC: dict[str, Any] = {"tags": ["sparql"], "operation_id": "sparql_post", "summary": "SPARQL query or update (POST)",
+                            "description": doc.POST_DESCRIPTION, "openapi_extra": doc.POST_EXTRA,
+                            "responses": doc.POST_RESPONSES, "response_class": Response}
+
+
+async def sparql_other(request: Request) -> Response:
+    """Other methods are not part of the protocol."""
+    return error(
+        405,
+        f"{request.method} is not allowed on /sparql; use GET or POST.",
+        f"{request.method} ist auf /sparql nicht erlaubt; GET oder POST verwenden.",
+        headers={"Allow": "GET, HEAD, POST"},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# 1. reading the request
+
+
+def read_get(request: Request) -> tuple[str, Params] | Response | None:
+    """Step 1 for GET and HEAD: the query and the URL's parameters, an error, or None when
+    there is no `query` (then the answer is the service description)."""
     params = Params(url_pairs(request))
     if params.all("update"):
         return error(
@@ -121,18 +208,17 @@ async def sparql_get(request: Request) -> Response:
         )
     queries = params.all("query")
     if not queries:
-        return await description_response(request, _state(request))
+        return None
     if len(queries) > 1:
         return error(400, "Exactly one `query` parameter is allowed.", "Genau ein `query`-Parameter ist erlaubt.")
-    return await run_query(request, queries[0], params)
+    return queries[0], params
 
 
-@router.post("/sparql", tags=["sparql"], operation_id="sparql_post", summary="SPARQL query or update (POST)",
-             description=doc.POST_DESCRIPTION, openapi_extra=doc.POST_EXTRA, responses=doc.POST_RESPONSES,
-             response_class=Response)
-async def sparql_post(request: Request) -> Response:
-    """Query or update via POST (form-encoded or direct)."""
-    state = _state(request)
+async def read_post(request: Request) -> tuple[str, str, Params] | Response:
+    """Step 1 for POST: ("query" or "update", the operation's text, its parameters), or an error.
+    Form-encoded (`query=`/`update=` with the other parameters) or direct (the body is the
+    operation, the parameters are in the URL)."""
+    state = service(request)
     mtype, mparams = media_type(request.headers.get("content-type"))
     in_url = url_pairs(request)
     try:
@@ -151,9 +237,9 @@ async def sparql_post(request: Request) -> Response:
         if len(queries) > 1 or len(updates) > 1:
             return error(400, "Exactly one `query` or `update` parameter is allowed.", "Genau ein `query`- oder `update`-Parameter ist erlaubt.")
         if queries:
-            return await run_query(request, queries[0], params)
+            return "query", queries[0], params
         if updates:
-            return await run_update(request, updates[0], params)
+            return "update", updates[0], params
         return error(400, "The form has no `query` or `update` field.", "Das Formular enthält kein Feld `query` oder `update`.")
     if mtype in (QUERY_MEDIA, UPDATE_MEDIA):
         if not charset_ok(mparams):
@@ -170,9 +256,7 @@ async def sparql_post(request: Request) -> Response:
         if params.all("query") or params.all("update"):
             return error(400, "With a direct POST the operation is the body; do not also send `query`/`update` in the URL.",
                          "Bei direktem POST ist der Body die Operation; kein `query`/`update` zusätzlich in der URL.")
-        if mtype == QUERY_MEDIA:
-            return await run_query(request, text, params)
-        return await run_update(request, text, params)
+        return ("query" if mtype == QUERY_MEDIA else "update"), text, params
     return error(
         415,
         f"Unsupported Content-Type {mtype or '(none)'}: use {FORM}, {QUERY_MEDIA} or {UPDATE_MEDIA}.",
@@ -180,55 +264,8 @@ async def sparql_post(request: Request) -> Response:
     )
 
 
-@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
-async def sparql_other(request: Request) -> Response:
-    """Other methods are not part of the protocol."""
-    return error(
-        405,
-        f"{request.method} is not allowed on /sparql; use GET or POST.",
-        f"{request.method} ist auf /sparql nicht erlaubt; GET oder POST verwenden.",
-        headers={"Allow": "GET, HEAD, POST"},
-    )
-
-
-class _Route:
-    """What the access log and the metrics read from `scope["route"]` (the route template)."""
-
-    path = "/sparql"
-
-
-class SparqlLane:
-    """Plain ASGI: GET, HEAD and POST on `/sparql` go straight to their handlers above.
-
-    Why: the endpoint is the hot path of the service, and FastAPI's routing, dependency
-    solving and exception wrappers cost about a fifth of the server's CPU per point lookup
-    (py-spy, 2026-11-22). The lane sits inside the service's own middlewares (limits, security
-    headers, CORS, metrics, access log), so every request still passes them; only the router is
-    skipped. The routes stay registered, for the OpenAPI description and for other methods."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/sparql":
-            method = scope["method"]
-            if method in ("GET", "HEAD", "POST"):
-                scope["route"] = _Route
-                request = Request(scope, receive, send)
-                handler = sparql_post if method == "POST" else sparql_get
-                response = await handler(request)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def install_lane(app: Any) -> None:
-    """Add the lane; call before the other middlewares, so it is the innermost one."""
-    app.add_middleware(SparqlLane)
-
-
 # ------------------------------------------------------------------------------------------
-# queries
+# 2. checks before any work
 
 
 def _timeout(params: Params, configured: float) -> float | str:
@@ -291,28 +328,10 @@ async def nesting_refusal(text: str, what: str) -> Response | None:
     )
 
 
-def timeout_response(exc: QueryTimeout) -> Response:
-    limit = f"{exc.limit:g}"
-    if exc.queued:
-        return error(
-            503,
-            f"Query exceeded the time limit of {limit} s while waiting for a free worker (server busy); try again.",
-            f"Zeitlimit von {limit} s überschritten, während die Abfrage auf einen freien Worker wartete; bitte erneut versuchen.",
-            headers={"Retry-After": "2"},
-        )
-    return error(
-        503,
-        f"Query exceeded the time limit of {limit} s and was stopped.",
-        f"Zeitlimit von {limit} s überschritten; die Abfrage wurde abgebrochen.",
-        headers={"Retry-After": "1"},
-    )
-
-
-async def run_query(request: Request, text: str, params: Params) -> Response:
-    """Answer one query (already extracted from the request) under all limits."""
-    state = _state(request)
-    settings = state.settings
-    started = time.monotonic()
+async def check_query(settings: Any, text: str, params: Params) -> tuple[float, Any] | Response:
+    """Step 2: the refusals that need no store: a bad `timeout=`, an empty text, brackets
+    nested too deeply, an update sent as a query, a SERVICE/LOAD target not allow-listed.
+    Else (the deadline in seconds, the query's facts: form, normalised text, single pattern)."""
     limit = _timeout(params, settings.timeout)
     if isinstance(limit, str):
         return error(400, limit)
@@ -322,8 +341,7 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     if deep is not None:
         return deep
     facts = sparql_text.query_facts(text)
-    form = facts.form
-    if form is None and facts.is_update:
+    if facts.form is None and facts.is_update:
         return error(
             400,
             "This is a SPARQL Update, not a query: send it with POST as `update=` or application/sparql-update.",
@@ -333,6 +351,17 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     if forbidden is not None:
         _metric("inc", "hilfenetz_sparql_refused_total", reason="service")
         return forbidden
+    return limit, facts
+
+
+# ------------------------------------------------------------------------------------------
+# 3. the format
+
+
+def choose_format(request: Request, form: str | None, params: Params) -> tuple[Any, Any] | Response:
+    """Step 3: (result format, graph format) from `Accept` and `format=`, or 406 when nothing
+    the client accepts fits the query's form. Both are negotiated: the form of a query the
+    parser cannot classify is only known to the worker."""
     accept = request.headers.get("accept")
     fmt_param = tuple(params.all("format"))
     result_fmt = negotiate(accept, RESULT_FORMATS, fmt_param)
@@ -343,26 +372,27 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
     if form in ("CONSTRUCT", "DESCRIBE") and graph_fmt is None:
         return error(406, f"No acceptable format for {form} results; available: {describe_offers(GRAPH_FORMATS)}.",
                      f"Kein passendes Format für {form}-Ergebnisse; verfügbar: {describe_offers(GRAPH_FORMATS)}.")
+    return result_fmt, graph_fmt
+
+
+def read_dataset(params: Params) -> tuple[list[str], list[str]] | Response:
+    """The protocol dataset (`default-graph-uri`, `named-graph-uri`; they replace FROM and
+    FROM NAMED), or 400 for a value that is not an IRI."""
     default_graphs = params.all("default-graph-uri")
     named_graphs = params.all("named-graph-uri")
     bad = [g for g in default_graphs + named_graphs if not valid_iri(g)]
     if bad:
         return error(400, f"Not a valid graph IRI: {bad[0]!r}.", f"Keine gültige Graph-IRI: {bad[0]!r}.")
-    chosen = result_fmt if form in ("SELECT", "ASK") else graph_fmt if form else None
-    key = (
-        facts.normalised,
-        tuple(default_graphs),
-        tuple(named_graphs),
-        result_fmt.key if result_fmt else None,
-        graph_fmt.key if graph_fmt else None,
-        state.version,
-    )
-    version = state.version
-    cached = state.cache.get(key)
-    if cached is not None:
-        _metric("inc", "hilfenetz_sparql_cache_total", result="hit")
-        return _answer(request, cached)
-    _metric("inc", "hilfenetz_sparql_cache_total", result="miss")
+    return default_graphs, named_graphs
+
+
+# ------------------------------------------------------------------------------------------
+# 4. running the query
+
+
+def make_job(text: str, default_graphs: list[str], named_graphs: list[str], result_fmt: Any, graph_fmt: Any,
+             settings: Any) -> QueryJob:
+    """The worker job of a query: its text, the dataset, the formats and the result limits."""
     job = QueryJob(
         query=text,
         result_format=result_fmt.key if result_fmt else None,
@@ -380,6 +410,16 @@ async def run_query(request: Request, text: str, params: Params) -> Response:
         job.named_graphs = []
     if named_graphs and not default_graphs:
         job.default_graph = []
+    return job
+
+
+async def run_job(request: Request, state: Any, job: QueryJob, facts: Any, key: tuple[object, ...], version: str,
+                  chosen: Any, started: float, limit: float) -> Response:
+    """Step 4 and 5 for a query not in the cache: a single-pattern lookup right here under a
+    small cap (execute_inline), a large SELECT streamed from its worker (StreamedAnswer), any
+    other in a worker under the deadline; the answer goes into the cache (_Finisher)."""
+    settings = state.settings
+    form = facts.form
     outcome: QueryAnswer | Response | None = None
     if facts.single_pattern and settings.inline_queries:
         outcome = execute_inline(state.store, job, settings.inline_max_rows, settings.inline_max_bytes)
@@ -415,7 +455,7 @@ class _Finisher:
         """The cache entry for `body` (the whole answer), keeping it when the version is current."""
         tag = etag(answer.digest, self.version) if answer.digest else etag_of(body, self.version)
         entry = CachedAnswer(self.content_type(answer), body, tag)
-        state = _state(self.request)
+        state = service(self.request)
         if self.version == state.version:
             state.cache.put(self.key, entry)
         _metric("inc", "hilfenetz_sparql_queries_total", form=self.form or "unknown")
@@ -468,7 +508,7 @@ class StreamedAnswer(Response):
         self.raw_headers = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        state = _state(self.request)
+        state = service(self.request)
         keep_max = state.cache.entry_max_bytes if state.cache.enabled else 0
         kept: list[bytes] | None = [] if keep_max else None
         kept_bytes = 0
@@ -525,7 +565,7 @@ async def run_in_pool(
     The answer, or the response for a query that did not finish: 503 at the deadline or when
     the worker died, 499 when the client went away. Shared by /sparql and the named queries,
     so both are cut at the same deadline with the same message."""
-    state = _state(request)
+    state = service(request)
     try:
         return await state.pool.run(
             job,
@@ -548,6 +588,27 @@ async def run_in_pool(
         return Response(status_code=499)
     finally:
         _metric("observe", "hilfenetz_sparql_query_duration_seconds", time.monotonic() - started, form=form or "unknown")
+
+
+def timeout_response(exc: QueryTimeout) -> Response:
+    limit = f"{exc.limit:g}"
+    if exc.queued:
+        return error(
+            503,
+            f"Query exceeded the time limit of {limit} s while waiting for a free worker (server busy); try again.",
+            f"Zeitlimit von {limit} s überschritten, während die Abfrage auf einen freien Worker wartete; bitte erneut versuchen.",
+            headers={"Retry-After": "2"},
+        )
+    return error(
+        503,
+        f"Query exceeded the time limit of {limit} s and was stopped.",
+        f"Zeitlimit von {limit} s überschritten; die Abfrage wurde abgebrochen.",
+        headers={"Retry-After": "1"},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# 5. the answer
 
 
 def failure_response(answer: QueryAnswer, form: str | None = None) -> Response:
@@ -604,7 +665,7 @@ def _failure(answer: Any, form: str | None) -> Response:
 
 async def run_update(request: Request, text: str, params: Params) -> Response:
     """Apply one SPARQL Update (only with a write token), validated before commit."""
-    state = _state(request)
+    state = service(request)
     settings = state.settings
     if not settings.writable:
         return error(
@@ -653,3 +714,43 @@ def write_outcome_response(request: Request, outcome: Any, success: Response | N
         return success or PlainTextResponse("OK\n", status_code=200)
     _metric("inc", "hilfenetz_writes_total", result=outcome.kind)
     return error_response(outcome.error(), request.headers.get("accept", ""))
+
+
+# ------------------------------------------------------------------------------------------
+# the fast lane
+
+
+class _Route:
+    """What the access log and the metrics read from `scope["route"]` (the route template)."""
+
+    path = "/sparql"
+
+
+class SparqlLane:
+    """Plain ASGI: GET, HEAD and POST on `/sparql` go straight to their handlers above.
+
+    Why: the endpoint is the hot path of the service, and FastAPI's routing, dependency
+    solving and exception wrappers cost about a fifth of the server's CPU per point lookup
+    (py-spy, 2026-11-22). The lane sits inside the service's own middlewares (limits, security
+    headers, CORS, metrics, access log), so every request still passes them; only the router is
+    skipped. The routes stay registered, for the OpenAPI description and for other methods."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sparql":
+            method = scope["method"]
+            if method in ("GET", "HEAD", "POST"):
+                scope["route"] = _Route
+                request = Request(scope, receive, send)
+                handler = sparql_post if method == "POST" else sparql_get
+                response = await handler(request)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def install_lane(app: Any) -> None:
+    """Add the lane; call before the other middlewares, so it is the innermost one."""
+    app.add_middleware(SparqlLane)

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from kg.config import env_setting
+from kg.query.named import queries_dir_for
 from kg.rdf import PREFIXES
-from kg.sparql.params import bind, load_named_queries
 from kg.sparql.catalog import load_examples
+from kg.sparql.params import bind
 from kg.store.remote import with_substitutions
 from kg.web.render.pages import script_json
+from kg.web.state import service
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
-#: Where the example queries live when nothing else says so: the checkout the package runs from.
-_PACKAGE_PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,35 +35,6 @@ _MEDIA_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 
-router = APIRouter()
-
-
-def queries_dir(request: Request) -> Path:
-    """The folder of example queries.
-
-    Order: `app.state.queries_dir`, the project root of the app settings (`app.state.settings` or
-    `app.state.kg.settings`),
-    the process setting `queries` ($HILFENETZ_QUERIES), the checkout this package was installed from, `./queries`."""
-    state = request.app.state
-    explicit = getattr(state, "queries_dir", None)
-    if explicit:
-        return Path(explicit)
-    candidates = (getattr(state, "settings", None), getattr(getattr(state, "kg", None), "settings", None))
-    for settings in candidates:
-        for attr in ("project_root", "project"):
-            root = getattr(settings, attr, None)
-            if root:
-                return Path(root) / "queries"
-    configured = env_setting("queries")
-    if configured is not None:
-        return Path(configured)
-    packaged = _PACKAGE_PROJECT_ROOT / "queries"
-    if packaged.is_dir():
-        return packaged
-    return Path.cwd() / "queries"
-
-
-@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
     """The query page, with the project prefixes embedded as JSON for the editor."""
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
@@ -72,7 +42,6 @@ def index() -> HTMLResponse:
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
-@router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def static_file(name: str) -> FileResponse:
     """A file of kg/web/static by plain name (no sub-paths: nothing outside can be reached)."""
     path = STATIC_DIR / name
@@ -82,17 +51,16 @@ def static_file(name: str) -> FileResponse:
     return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/api/examples", tags=["ui"])
 def examples(request: Request) -> JSONResponse:
     """The example queries of `queries/` (name, title de/en, description de/en, params, query).
 
     A file whose parameters have header defaults gets them as a VALUES block, the way the REST
     API binds them (`/api/queries/{name}` without values): unbound, a query such as "health
     office of a municipality" would run for all 10,953 Gemeinden, which is not the example."""
-    folder = queries_dir(request)
-    named = {q.name: q for q in load_named_queries(folder)}
+    state = service(request)
+    named = state.named_queries
     items = []
-    for example in load_examples(folder):
+    for example in load_examples(queries_dir_for(state.settings)):
         item = example.to_json()
         query = named.get(example.name)
         bound = bind(query, {}, None) if query is not None else {}
