@@ -130,8 +130,8 @@ def start_server(store: Path, log_dir: Path, *args: str, token: str | None = Non
     if token:
         env["KG_TEST_TOKEN"] = token
         cmd += ["--write-token-env", "KG_TEST_TOKEN"]
-    fh = open(log, "wb")  # noqa: SIM115 - the server writes to it until it stops
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(log, "wb") as fh:  # the server has its own descriptor for it; ours is closed at once
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,7 +21,7 @@ _KINDS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "config", help="list every setting: flag, environment variable, default and value here",
         description="List every setting of hilfenetz (kg/config.py) with its command-line flag, environment "

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -77,6 +78,23 @@ def test_health_and_ready(server: tuple[str, MetricsRegistry, dict[str, bool]]) 
     assert r.status_code == 503 and r.json()["store"] is False
     # liveness does not depend on the store
     assert httpx.get(url + "/health").status_code == 200
+    # HEAD, as probes send it, without a body (the app here has no HeadAsGet: the routes answer it)
+    head = httpx.head(url + "/health")
+    assert head.status_code == 200 and head.content == b""
+    assert httpx.head(url + "/ready").status_code == 503
+
+
+def test_probes_are_one_openapi_operation_each(tmp_path: Path) -> None:
+    """GET and HEAD on one route gave both methods the same operation id (FastAPI warned
+    "Duplicate Operation ID health_health_get"); HEAD stays answered but is not documented."""
+    app = ops_app(small_store(tmp_path / "store"), MetricsRegistry(), {"ok": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a duplicate operation id is a UserWarning
+        spec = app.openapi()
+    for path in ("/health", "/ready"):
+        assert list(spec["paths"][path]) == ["get"]
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
 
 
 def test_metrics_count_requests_latency_and_triples(server: tuple[str, MetricsRegistry, dict[str, bool]]) -> None:

@@ -4,7 +4,6 @@ shortest-connection endpoint over HTTP."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from kg.query.network import build_network, counts
 
-from .conftest import run_cli
+from .conftest import read_csv, run_cli
 
 HNID = "https://w3id.org/hilfenetz/id/"
 
@@ -82,8 +81,8 @@ def test_export_opens_in_networkx(store: ox.Store, built_store: Path, artifacts:
 def test_csv_export(built_store: Path, artifacts: Path) -> None:
     out = artifacts / "network-csv"
     assert run_cli("export", "network", "--format", "csv", "--output", str(out), "--store", str(built_store)) == 0
-    nodes = list(csv.DictReader((out / "nodes.csv").open(encoding="utf-8")))
-    edges = list(csv.DictReader((out / "edges.csv").open(encoding="utf-8")))
+    nodes = read_csv(out / "nodes.csv")
+    edges = read_csv(out / "edges.csv")
     assert len(nodes) == 59 and len(edges) == 82
     ids = {n["id"] for n in nodes}
     assert all(e["source_node"] in ids and e["target_node"] in ids and e["source"] for e in edges)

@@ -3,12 +3,11 @@ the numbers behind them are the ones the seeds imply."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import read_csv, run_cli
 
 HNID = "https://w3id.org/hilfenetz/id/"
 
@@ -29,7 +28,7 @@ def test_figures_png_and_svg(report_dir: Path, name: str) -> None:
 
 
 def test_centrality_table(report_dir: Path) -> None:
-    rows = list(csv.DictReader((report_dir / "centrality.csv").open(encoding="utf-8")))
+    rows = read_csv(report_dir / "centrality.csv")
     assert len(rows) == 59
     assert all(0.0 <= float(r["betweenness"]) <= 1.0 for r in rows)
     degree = {r["id"]: int(r["degree"]) for r in rows}
@@ -42,7 +41,7 @@ def test_centrality_table(report_dir: Path) -> None:
 
 
 def test_coverage_is_sparse(report_dir: Path) -> None:
-    rows = list(csv.DictReader((report_dir / "coverage.csv").open(encoding="utf-8")))
+    rows = read_csv(report_dir / "coverage.csv")
     areas = {r["area"] for r in rows}
     # areas an offer serves (07), programmes/projects serve (05, 07, de, 05562, 05913000, 05374) or
     # that take part in a programme (05562014, 05562)
@@ -54,7 +53,7 @@ def test_coverage_is_sparse(report_dir: Path) -> None:
 
 def test_participation_over_time(report_dir: Path) -> None:
     rows = sorted((r["programme"], int(r["year"]), int(r["participations"]))
-                  for r in csv.DictReader((report_dir / "participation.csv").open(encoding="utf-8")))
+                  for r in read_csv(report_dir / "participation.csv"))
     # KPK: Gladbeck 2012; Kreis RE 2017 and the three partners of the KPK cooperation 2017. BI: the
     # four participations in the Fachtag (an event within the BI) of 2013-07-15 (Neuendorf, Elzer,
     # NZFH, LKS); the direct BI participations state no year. The Bundestag's working group (2018)

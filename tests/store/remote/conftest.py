@@ -76,8 +76,8 @@ def start_oxigraph(location: Path | None, log_dir: Path, *, union_default_graph:
         cmd += ["--location", str(location)]
     if union_default_graph:
         cmd.append("--union-default-graph")
-    fh = open(log, "wb")  # noqa: SIM115 - the server writes to it until it stops
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, "wb") as fh:  # the server has its own descriptor for it; ours is closed at once
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     server = OxigraphServer(proc, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -157,3 +157,6 @@ def kill_process_group(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) ->
     except ProcessLookupError:
         pass
     proc.wait(30)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):  # a killed child's pipes are ours to close
+        if pipe is not None:
+            pipe.close()

@@ -26,10 +26,10 @@ def test_kg_serve_builds_a_missing_store_and_serves_it(mini_project: Path, tmp_p
     store = tmp_path / "var" / "store"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_STORE", "HILFENETZ_WRITE_TOKEN")}
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([*_kg(), "serve", "--project", str(mini_project), "--store", str(store),
-                             "--port", str(port), "--timeout", "10"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(tmp_path / "serve.log", "wb") as log:  # the server has its own descriptor for it
+        proc = subprocess.Popen([*_kg(), "serve", "--project", str(mini_project), "--store", str(store),
+                                 "--port", str(port), "--timeout", "10"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}/sparql"
     try:
         deadline = time.monotonic() + 300
