@@ -9,7 +9,7 @@ from kg.cli.common import add_quiet, add_settings, store_path
 from kg.graph.backup import backup, restore
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `kg backup` and `kg restore`."""
     p = sub.add_parser(
         "backup", help="snapshot the store into a .tar.gz (or a directory) with a manifest and SHA-256 sums",

@@ -21,7 +21,7 @@ from kg.shacl import DEFAULT_ENGINE, ENGINES
 from kg.store.remote import RemoteError, redact
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "build", help="build the store from the sources (atomic)",
         description="Parse ontology/, data/ and (if present) the reference data, validate with SHACL, "

@@ -21,7 +21,7 @@ _KINDS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "config", help="list every setting: flag, environment variable, default and value here",
         description="List every setting of hilfenetz (kg/config.py) with its command-line flag, environment "
@@ -69,7 +69,7 @@ def _row_line(row: Setting) -> str:
 
 
 def markdown() -> str:
-    """docs/configuration.md, generated from the table (tests/test_config.py checks the committed copy)."""
+    """docs/configuration.md, generated from the table (tests/cli/test_config.py checks the committed copy)."""
     out = [
         "# Configuration",
         "",

@@ -9,7 +9,7 @@ from kg.cli.common import add_quiet, add_settings, store_path
 from kg.graph.dump import SUMS_NAME, dump
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "dump",
         help="write the graph as gzipped N-Quads and TriG, and each named graph as Turtle",

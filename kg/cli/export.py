@@ -12,7 +12,7 @@ from kg.query.network import build_network, counts, neighbourhood, write_network
 from kg.store import open_read_only
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export derived views (the network) for other tools")
     what = p.add_subparsers(dest="what", required=True)
     n = what.add_parser(

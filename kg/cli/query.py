@@ -19,7 +19,7 @@ from kg.store import open_read_only
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "query", help="run a SPARQL query on the store",
         description="Run a SPARQL query (inline, -f FILE, or the name of a file in queries/) on the store, "

@@ -10,7 +10,7 @@ from kg.query.report import make_report
 from kg.store import open_read_only
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report", help="figures and tables for a paper (network drawing, centrality, coverage heatmap, participation)",
         description="Draws the network (PNG, SVG), writes degree and betweenness of actors (CSV, Markdown), a "

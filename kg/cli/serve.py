@@ -21,7 +21,7 @@ from kg.serve.replicas import ReplicaError, auto_replicas, check_replicas, run_r
 from kg.store.remote import redact
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `kg serve`: its options are the table's rows for "serve"."""
     p = sub.add_parser(
         "serve",

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if not report.results else 1
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `kg shacl`."""
     p = sub.add_parser(
         "shacl",

@@ -14,7 +14,7 @@ from kg.rdf import GRAPH_INFERRED
 from kg.store import graph_counts, open_read_only
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "stats", help="triples per named graph and instances per class",
         description="Show the number of triples in each named graph and the classes with the most instances "

@@ -10,7 +10,7 @@ from kg.graph.build import validate_project
 from kg.shacl import DEFAULT_ENGINE, ENGINES
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "validate", help="check the sources against the SHACL shapes (no store is written)",
         description="Validate the sources (and the reference data) against ontology/shapes/*.ttl without "

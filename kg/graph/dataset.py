@@ -184,7 +184,7 @@ class _G:
         obj = ox.NamedNode(o) if isinstance(o, str) else o
         self.triples.append(ox.Triple(subj, ox.NamedNode(p), obj))
 
-    def lit(self, s: str, p: str, value: object, dt: str | None = None, lang: str | None = None) -> None:
+    def lit(self, s: str | ox.BlankNode, p: str, value: object, dt: str | None = None, lang: str | None = None) -> None:
         if lang:
             self.add(s, p, ox.Literal(str(value), language=lang))
         elif dt:

@@ -100,7 +100,8 @@ class Description:
         ) < self.incoming_total
 
 
-def _quads(store: ox.Store, s: object = None, p: object = None, o: object = None) -> list[ox.Quad]:
+def _quads(store: ox.Store, s: ox.NamedNode | ox.BlankNode | None = None, p: ox.NamedNode | None = None,
+           o: ox.NamedNode | ox.BlankNode | ox.Literal | None = None) -> list[ox.Quad]:
     return list(store.quads_for_pattern(s, p, o, None))
 
 

@@ -21,7 +21,7 @@ import select
 import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -167,8 +167,8 @@ class WorkerPool:
         with contextlib.suppress(Exception):
             worker.conn.close()
 
-    def _background(self, coro: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -247,7 +247,7 @@ class WorkerPool:
                     raise WorkerCrashed("the worker sent a part of an answer that was not to be streamed")
                 await on_part(message)
             finished = True
-            return message  # type: ignore[no-any-return]
+            return message
         finally:
             if finished:
                 self._idle.put_nowait(worker)

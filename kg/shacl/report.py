@@ -374,7 +374,8 @@ class ValidationReport:
 _BARE_LEXICAL = {
     URIRef(XSD + "integer"): re.compile(r"[+-]?[0-9]+"),
     URIRef(XSD + "decimal"): re.compile(r"[+-]?[0-9]*\.[0-9]+"),
-    URIRef(XSD + "double"): re.compile(r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+)"),
+    URIRef(XSD + "double"): re.compile(
+        r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+)"),
     URIRef(XSD + "boolean"): re.compile(r"true|false"),
 }
 _STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})

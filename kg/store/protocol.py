@@ -65,7 +65,7 @@ def solutions(result: QueryResult) -> ox.QuerySolutions:
     return result
 
 
-if TYPE_CHECKING:  # both implementations satisfy the protocol (checked by mypy, tests/test_store_protocol.py)
+if TYPE_CHECKING:  # both implementations satisfy the protocol (checked by mypy, tests/store/test_protocol.py)
     from kg.store.remote import RemoteStore
 
     def _embedded(store: ox.Store) -> QueryStore:

@@ -130,10 +130,22 @@ def mount(app: FastAPI, routes: tuple[Route, ...], *, writable: bool = False,
             continue
         if route.per_named_query:
             for name, query in (named_queries or {}).items():
-                app.add_api_route(route.path.format(name=name), route.handler, methods=list(route.methods),
-                                  name=route.name.format(name=name), **queries.route_doc(query))
+                _add_route(app, route.path.format(name=name), route.handler, route.methods,
+                           route.name.format(name=name), queries.route_doc(query))
             continue
-        app.add_api_route(route.path, route.handler, methods=list(route.methods), name=route.name, **route.doc)
+        _add_route(app, route.path, route.handler, route.methods, route.name, route.doc)
+
+
+def _add_route(app: FastAPI, path: str, handler: Callable[..., Any], methods: tuple[str, ...], name: str,
+               doc: Mapping[str, Any]) -> None:
+    """One route; with GET, its HEAD is a second route left out of the OpenAPI document: HEAD is
+    answered as GET, and one route with both methods gave both operations the same generated id
+    (FastAPI warned "Duplicate Operation ID" for each such route while building /openapi.json)."""
+    if "GET" in methods and "HEAD" in methods:
+        app.add_api_route(path, handler, methods=[m for m in methods if m != "HEAD"], name=name, **doc)
+        app.add_api_route(path, handler, methods=["HEAD"], name=name, **{**doc, "include_in_schema": False})
+        return
+    app.add_api_route(path, handler, methods=list(methods), name=name, **doc)
 
 
 def create_app(settings: Settings, group: GroupServices | None = None) -> FastAPI:

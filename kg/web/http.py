@@ -145,9 +145,9 @@ def parse_http_date(value: str | None) -> float | None:
         return None
     try:
         dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # since Python 3.10 it raises instead of returning None
         return None
-    return dt.timestamp() if dt is not None else None
+    return dt.timestamp()
 
 
 def not_modified(scope: Any, tag: str, last_modified: float | None = None) -> bool:

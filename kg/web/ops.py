@@ -101,7 +101,7 @@ class OpsMiddleware:
             # a record made directly: Logger.info would also look up the calling frame, which
             # no handler here uses (a fifth of the access log's cost per request)
             line = access_line(scope, method, path, status, seconds)
-            access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, None, None))
+            access_log.handle(access_log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, (), None))
 
 
 def access_record(scope: Scope, method: str, path: str, status: int, seconds: float) -> dict[str, Any]:

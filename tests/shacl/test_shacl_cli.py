@@ -55,7 +55,7 @@ def test_broken_shapes_exit_2(tmp_path: Path) -> None:
     assert "validation failed" in p.stderr
 
 
-def _load_runner():  # noqa: ANN202 - the suite's own module, loaded from ../shared
+def _load_runner():
     spec = importlib.util.spec_from_file_location("run_shacl_suite", RUNNER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +78,7 @@ def test_w3c_core_suite_through_the_command_line() -> None:
     tests = [t for t in suite.load_manifest(root / "core" / "manifest.ttl", root) if t.status == "approved"]
     problems: list[str] = []
 
-    def run(tc):  # noqa: ANN001, ANN202 - the runner's TestCase in, its report graph out
+    def run(tc):
         p = subprocess.run([sys.executable, "-m", "kg.cli", "shacl", str(tc.data), str(tc.shapes)],
                            cwd=ROOT, check=False, capture_output=True, timeout=120)
         if p.returncode not in (0, 1):

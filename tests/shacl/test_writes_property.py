@@ -33,11 +33,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg import rdf as ns
-from kg.graph.infer import infer
 from kg.graph import write as writes
+from kg.graph.infer import infer
+from kg.graph.sources import discover, parse_sources
 from kg.shacl.engine import validate_results
 from kg.shacl.incremental import Change, check_change
-from kg.graph.sources import discover, parse_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 HN = ns.HN
@@ -263,7 +263,7 @@ def test_blank_node_writes(tmp_path: Path) -> None:
     inferred types included); removing a blank node's quads or adding to an existing blank node
     cannot be said in DELETE/INSERT DATA and re-runs the update on the live store — validated the
     same way, refused without a trace, and with the inferred graph patched."""
-    from tests.server.conftest import SHAPES_TTL
+    from tests.web.sparql.conftest import SHAPES_TTL
 
     ex = "http://example.org/"
     path = tmp_path / "store"

@@ -1,7 +1,7 @@
 """Fixtures for the web tests over the store built from the real project: one `kg serve` process
-(tests/server/conftest.py's helper: a subprocess on a free 127.0.0.1 port), the whole app in a real
-uvicorn server in this process (tests/serving.py) where a test needs the app object, and headless
-Chromium (tests/ui/ui_browser.py).
+(a subprocess on a free 127.0.0.1 port, tests/serving.py), the whole app in a real
+uvicorn server in this process (tests/serving.py too) where a test needs the app object, and headless
+Chromium (tests/web/ui/ui_browser.py).
 
 Why a real `kg serve` process and the real project: the defects these tests pin (CORS, `format=`
 from SPARQLWrapper, HEAD) sit in the middleware and routing of the full app, and the named
@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server.conftest import Server, start_server, stop_server
 
-from tests.serving import free_port, serve_app
-from tests.ui.ui_browser import chromium, missing_reason
+from tests.serving import Server, serve_kg, start_server, stop_server
+from tests.web.ui.ui_browser import chromium, missing_reason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -37,20 +36,10 @@ def kg_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     stop_server(server.process)
 
 
-def make_app(store: Path, port: int = 0, **settings_kw: Any) -> Any:
-    """The service's app over `store` (nothing started until it is served)."""
-    from kg.config import Settings
-    from kg.web.app import create_app
-
-    return create_app(Settings(store_path=store, project_root=PROJECT_ROOT, host="127.0.0.1", port=port,
-                               **settings_kw))
-
-
 @pytest.fixture(scope="module")
 def web_server(built_store: Path) -> Iterator[str]:
     """Base URL of the read-only service over the built store (one query worker)."""
-    port = free_port()
-    with serve_app(make_app(built_store, port, workers=1), port, name="web-test-uvicorn") as url:
+    with serve_kg(built_store, workers=1, name="web-test-uvicorn") as url:
         yield url
 
 

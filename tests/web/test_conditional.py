@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from server.conftest import Server
+
+from tests.serving import Server
 
 from .conftest import GLADBECK
 

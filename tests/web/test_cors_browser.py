@@ -19,16 +19,15 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from server.conftest import Server
-from serving import serve_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from ui.ui_browser import chromium, missing_reason
 
 from kg.query.named import plain
 from kg.sparql.params import bind, load_named_queries, run
+from tests.serving import Server, serve_app
+from tests.web.ui.ui_browser import chromium, missing_reason
 
 from .conftest import GLADBECK, PROJECT_ROOT
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from server.conftest import Server
 
 from kg.web import cors
+from tests.serving import Server
 
 from .conftest import GLADBECK
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from server.conftest import Server
 
 from kg import formats
+from tests.serving import Server
 
 from .conftest import GLADBECK
 

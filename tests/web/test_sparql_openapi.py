@@ -17,7 +17,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from kg.web.negotiation import GRAPH_FORMATS, RESULT_FORMATS
-from tests.web.conftest import make_app
+from tests.serving import make_app
 
 QUERY_PARAMS = {"query", "default-graph-uri", "named-graph-uri", "timeout", "format"}
 UPDATE_PARAMS = {"using-graph-uri", "using-named-graph-uri"}

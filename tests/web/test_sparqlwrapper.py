@@ -19,8 +19,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from server.conftest import Server
 from SPARQLWrapper import JSON, JSONLD, N3, RDFXML, TURTLE, XML, SPARQLWrapper
+
+from tests.serving import Server
 
 from .conftest import GLADBECK
 

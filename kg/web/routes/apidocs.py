@@ -25,7 +25,7 @@ _DOCS_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8", "swagger-ui-bundle.
 def swagger_ui_dir() -> Path | None:
     """The vendored Swagger UI (PyPI swagger-ui-bundle-v2, 5.x: renders OpenAPI 3.1), if installed."""
     try:
-        import swagger_ui_bundle  # type: ignore[import-not-found]
+        import swagger_ui_bundle
     except ImportError:
         return None
     path = Path(getattr(swagger_ui_bundle, "swagger_ui_path", ""))
