@@ -15,7 +15,7 @@ SUBCOMMANDS = ("build", "validate", "query", "stats")
 
 
 @pytest.fixture(scope="module")
-def cli_store(tmp_path_factory: pytest.TempPathFactory, mini_project_source: Path, run_kg) -> tuple[Path, Path]:  # noqa: ANN001
+def cli_store(tmp_path_factory: pytest.TempPathFactory, mini_project_source: Path, run_kg) -> tuple[Path, Path]:
     """(project, store) — the mini project built once by `kg build` for the read-only tests."""
     import shutil
 

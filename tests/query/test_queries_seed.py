@@ -398,7 +398,7 @@ def test_offers_by_life_phase(seed_store: ox.Store) -> None:
 # ---------------------------------------------------------------- end to end through the `kg` command
 
 
-def test_kg_query_answers_programme_municipalities(run_kg, tmp_path: Path) -> None:  # noqa: ANN001
+def test_kg_query_answers_programme_municipalities(run_kg, tmp_path: Path) -> None:
     """"Which municipalities take part in which programme, since when, according to which source?"
     answered by `kg query programme-municipalities` on a store built by `kg build`."""
     import json

@@ -262,8 +262,8 @@ def test_global_registry_has_project_series() -> None:
 
 def test_ops_on_the_real_app_count_timeouts(tmp_path: Path) -> None:
     """`create_app` installs the ops endpoints; a query killed at the deadline is counted."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
     store = ox.Store(str(tmp_path / "store"))
     g = ox.NamedNode(EX + "graph")

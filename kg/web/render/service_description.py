@@ -14,12 +14,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg import formats
 from kg.rdf import DCT, RDF_TYPE, SD, VOID, XSD_INTEGER
 from kg.rdf import FORMATS as FORMATS_NS
-from kg import formats
 from kg.web.http import error
 from kg.web.negotiation import GRAPH_FORMATS, describe_offers, negotiate
-
 
 #: Result formats we serve, as W3C format IRIs.
 _RESULT_FORMAT_IRIS = (

@@ -269,8 +269,8 @@ def test_population_all_programmes_or_one(client: httpx.Client) -> None:
 def test_repeated_pages_come_from_the_answer_cache(built_store: Any) -> None:
     """A page already answered for the same URL and store version is served from the answer cache
     (no query worker), byte for byte with its Link and X-Total-Count, and revalidates with 304."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
     from tests.serving import free_port, serve_app
 
     from .conftest import PROJECT_ROOT

@@ -37,7 +37,7 @@ def test_random_queries_never_500(ro_server: Server, query: str, graph: str | No
         params.append(("timeout", timeout))
     headers = {"Accept": accept} if accept is not None else {}
     r = httpx.post(ro_server.sparql, data=dict(params), headers=headers, timeout=30)
-    assert r.status_code < 500 or r.status_code == 503 and "time limit" in r.text, (r.status_code, r.text)
+    assert r.status_code < 500 or (r.status_code == 503 and "time limit" in r.text), (r.status_code, r.text)
 
 
 def test_graph_iri_cannot_inject_sparql(rw_server: Server) -> None:
