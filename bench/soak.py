@@ -308,7 +308,7 @@ def slope_kib_per_min(points: list[tuple[float, int]]) -> float | None:
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx == 0:
         return None
-    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx * 60, 1)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx * 60, 1)
 
 
 def memory_summary(samples: list[tuple[float, int, int]], warmup: float) -> dict[str, Any]:

@@ -234,7 +234,7 @@ class ServiceState:
         while True:
             await asyncio.sleep(self.settings.watch_interval)
             current = _files_fingerprint(self.settings.store_path)
-            if current == fingerprint or current == _MISSING:
+            if current in (fingerprint, _MISSING):
                 continue
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self._reopen)

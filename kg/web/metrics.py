@@ -250,7 +250,7 @@ class MetricsRegistry:
                     out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
             else:
                 for key, hist in sorted(histograms.get(name, {}).items()):
-                    for upper, cnt in zip(hist.buckets, hist.cumulative()):
+                    for upper, cnt in zip(hist.buckets, hist.cumulative(), strict=True):
                         out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
                     out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
                     out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")
@@ -297,7 +297,7 @@ def _merge(snap: dict[str, Any], label: str, buckets: tuple[float, ...], types: 
         gauges.setdefault(n, {})[key] = value
     for n, key, counts, total, count in h_rows:
         hist = histograms.setdefault(n, {}).setdefault(key, _Histogram(buckets))
-        hist.counts = [a + b for a, b in zip(hist.counts, counts)]
+        hist.counts = [a + b for a, b in zip(hist.counts, counts, strict=True)]  # lengths checked above
         hist.total += total
         hist.count += count
 

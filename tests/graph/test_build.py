@@ -331,7 +331,7 @@ def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_proje
 
 def test_reader_explains_an_interrupted_swap(built_mini: Path) -> None:
     os.rename(built_mini, old_path(built_mini))
-    with pytest.raises(KgError, match="previous one is at .*store.old"):
+    with pytest.raises(KgError, match=r"previous one is at .*store\.old"):
         open_read_only(built_mini)
 
 

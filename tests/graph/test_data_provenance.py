@@ -235,7 +235,7 @@ def test_labels(seed_graphs: dict[str, rdflib.Graph]) -> None:
         for s, t in g.subject_objects(RDF.type):
             if t in skip:
                 continue
-            if not any(isinstance(l, Literal) and l.language == "de" for l in g.objects(s, rdflib.RDFS.label)):
+            if not any(isinstance(lit, Literal) and lit.language == "de" for lit in g.objects(s, rdflib.RDFS.label)):
                 missing.append((slug, str(s)))
     assert not missing, missing
 

@@ -168,7 +168,7 @@ def test_cached_dumps_keep_the_previous_version(fixture_store: ox.Store, tmp_pat
 
     made = []
     for i, version in enumerate(["v1", "v2", "v3"]):
-        target, manifest = cached_dump(fixture_store, tmp_path, version)
+        target, _manifest = cached_dump(fixture_store, tmp_path, version)
         assert (target / MANIFEST_NAME).is_file() and target.name == version
         os.utime(target, (time.time() + i, time.time() + i))  # distinct ages, oldest first
         made.append(version)

@@ -73,7 +73,7 @@ def _labels(store: ox.Store, iri: str) -> dict[str, str]:
 def test_labels_with_script_are_escaped(ld_server: Server, fixture_store: ox.Store) -> None:
     labels = _labels(fixture_store, PROGRAMME)
     assert "<script>" in labels["de"]  # the fixture is hostile on purpose
-    html, c = _page(ld_server, PROGRAMME_PATH)
+    _html, c = _page(ld_server, PROGRAMME_PATH)
     # The only script element is the schema.org JSON-LD; no label became markup.
     assert [a.get("type") for a, _ in c.scripts] == ["application/ld+json"]
     assert "<" not in c.scripts[0][1]  # the label's <script> cannot close the JSON-LD element
@@ -95,7 +95,7 @@ def test_german_first_english_when_asked(ld_server: Server, fixture_store: ox.St
     assert f'<h1 id="title">{escape(labels["de"])}</h1>' in html_de
     html_en, _ = _page(ld_server, PROGRAMME_PATH, **{"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"})
     assert f'<h1 id="title">{escape(labels["en"])}</h1>' in html_en
-    html_sw, c_sw = _page(ld_server, PROGRAMME_PATH + "?lang=en")
+    html_sw, _c_sw = _page(ld_server, PROGRAMME_PATH + "?lang=en")
     assert f'<h1 id="title">{escape(labels["en"])}</h1>' in html_sw
     assert '<html lang="en">' in html_sw
     # the switch links exist on every page
@@ -103,7 +103,7 @@ def test_german_first_english_when_asked(ld_server: Server, fixture_store: ox.St
 
 
 def test_sections_sources_and_evidence(ld_server: Server, fixture_store: ox.Store) -> None:
-    html, c = _page(ld_server, PROGRAMME_PATH)
+    _html, c = _page(ld_server, PROGRAMME_PATH)
     assert {"names", "relations", "facts", "incoming", "sources"} <= c.ids()
     rows = fixture_store.query(
         f"SELECT ?q ?title WHERE {{ <{PROGRAMME}> <{ns.HN}evidence> ?e . ?e <{ns.HN}quote> ?q ; <{ns.HN}inSource> ?s . "
@@ -152,7 +152,7 @@ def test_incoming_links_are_counted_and_paginated(fixture_store, fixture_store_p
 
 
 def test_concept_scheme_is_a_tree(ld_server: Server) -> None:
-    html, c = _page(ld_server, "/id/concept/role")
+    html, _c = _page(ld_server, "/id/concept/role")
     tree = html.split('id="tree"', 1)[1]
     # pilot-municipality is skos:broader member → nested inside member's list item
     member = tree.index("/id/concept/role/member")
@@ -162,7 +162,7 @@ def test_concept_scheme_is_a_tree(ld_server: Server) -> None:
 
 
 def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox.Store) -> None:
-    html, c = _page(ld_server, "/ontology")
+    _html, c = _page(ld_server, "/ontology")
     ids = c.ids()
     text = "".join(c.text)
     rows = fixture_store.query(

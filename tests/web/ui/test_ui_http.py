@@ -73,7 +73,7 @@ def test_api_examples_lists_project_queries(ui_server: str) -> None:
     # REST API binds them); files without defaults are served unchanged
     named = {q.name: q for q in load_named_queries(PROJECT_ROOT / "queries")}
     with_defaults = 0
-    for got, want in zip(served, expected):
+    for got, want in zip(served, expected, strict=True):
         defaults = bind(named[got["name"]], {}, None)
         if not defaults:
             assert got["query"] == want["query"]
