@@ -39,12 +39,18 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
     "hilfenetz_http_request_duration_seconds": ("histogram", "HTTP request latency in seconds by route and method."),
     "hilfenetz_store_triples": ("gauge", "Number of quads in the store (all graphs)."),
     "hilfenetz_store_ready": ("gauge", "1 if the store is open and queryable, else 0."),
-    "process_resident_memory_bytes": ("gauge", "Resident memory of the server's main process in bytes (at scrape time)."),
+    "process_resident_memory_bytes": (
+        "gauge", "Resident memory of the server's main process in bytes (at scrape time).",
+    ),
     # kg.web.routes.sparql (the query service)
     "hilfenetz_sparql_queries_total": ("counter", "SPARQL queries answered, by query form."),
     "hilfenetz_sparql_query_duration_seconds": ("histogram", "SPARQL query evaluation time in seconds, by query form."),
-    "hilfenetz_sparql_timeouts_total": ("counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed."),
-    "hilfenetz_sparql_worker_crashes_total": ("counter", "Query worker processes that died or were killed outside a timeout."),
+    "hilfenetz_sparql_timeouts_total": (
+        "counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed.",
+    ),
+    "hilfenetz_sparql_worker_crashes_total": (
+        "counter", "Query worker processes that died or were killed outside a timeout.",
+    ),
     "hilfenetz_sparql_cache_total": ("counter", "Answer cache lookups by result (hit, miss)."),
     "hilfenetz_sparql_inline_total": (
         "counter", "Single-pattern queries tried in the server process, by result (answered, to_worker).",

@@ -93,9 +93,13 @@ def serialise_description(state: Any, key: str) -> bytes:
     ck = (state.version, key)
     if ck not in cache:
         fmt = formats.by_key(key).rdf
-        prefixes = {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
+        prefixes = (
+            {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
+        )
         triples = build_description(state)
-        cache[ck] = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
+        cache[ck] = (
+            ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
+        )
     return cache[ck]
 
 
@@ -103,7 +107,9 @@ async def description_response(request: Request, state: Any) -> Response:
     """GET /sparql without a query: the negotiated service description (Turtle by default)."""
     fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, tuple(request.query_params.getlist("format")))
     if fmt is None:
-        return error(406, f"No acceptable format for the service description; available: {describe_offers(_SD_FORMATS)}.",
+        return error(406,
+                     "No acceptable format for the service description; "
+                     f"available: {describe_offers(_SD_FORMATS)}.",
                      "Kein passendes Format für die Dienstbeschreibung.")
     body = await asyncio.get_running_loop().run_in_executor(None, serialise_description, state, fmt.key)
     # HEAD too gets the body (cached per version): the server sends its Content-Length, not the bytes
