@@ -256,7 +256,9 @@ def test_metrics_registry_is_thread_safe() -> None:
 
 def test_global_registry_has_project_series() -> None:
     text = METRICS.render()
-    for name in ("hilfenetz_sparql_timeouts_total", "hilfenetz_sparql_worker_crashes_total", "hilfenetz_http_requests_total"):
+    for name in (
+        "hilfenetz_sparql_timeouts_total", "hilfenetz_sparql_worker_crashes_total", "hilfenetz_http_requests_total"
+    ):
         assert f"# TYPE {name} counter" in text
 
 

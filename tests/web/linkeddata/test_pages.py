@@ -67,7 +67,9 @@ def _page(server: Server, path: str, **headers: str) -> tuple[str, Collector]:
 
 
 def _labels(store: ox.Store, iri: str) -> dict[str, str]:
-    return {q.object.language: q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), RDFS_LABEL, None, None)}
+    return {
+        q.object.language: q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), RDFS_LABEL, None, None)
+    }
 
 
 def test_labels_with_script_are_escaped(ld_server: Server, fixture_store: ox.Store) -> None:
@@ -147,7 +149,10 @@ def test_incoming_links_are_counted_and_paginated(fixture_store, fixture_store_p
                 break
             page += 1
         assert page == 3
-        expected = {"/id/area/" + q.subject.value.rsplit("/", 1)[1] for q in fixture_store.quads_for_pattern(None, None, kreis, None)}
+        expected = {
+            "/id/area/" + q.subject.value.rsplit("/", 1)[1]
+            for q in fixture_store.quads_for_pattern(None, None, kreis, None)
+        }
         assert seen == expected
 
 
@@ -166,7 +171,8 @@ def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox
     ids = c.ids()
     text = "".join(c.text)
     rows = fixture_store.query(
-        f"""SELECT ?t ?l WHERE {{ GRAPH <{ns.GRAPH_ONTOLOGY}> {{ ?t a ?k ; <http://www.w3.org/2000/01/rdf-schema#label> ?l
+        f"""SELECT ?t ?l WHERE {{ GRAPH <{ns.GRAPH_ONTOLOGY}> {{
+            ?t a ?k ; <http://www.w3.org/2000/01/rdf-schema#label> ?l
             FILTER(?k IN (<http://www.w3.org/2002/07/owl#Class>, <http://www.w3.org/2002/07/owl#ObjectProperty>,
                           <http://www.w3.org/2002/07/owl#DatatypeProperty>)) }} }}"""
     )
@@ -184,7 +190,9 @@ def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox
     served = rdflib.Graph().parse(data=ttl.text, format="turtle")
     expected = rdflib.Graph()
     for g in (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT):
-        data = ox.serialize(fixture_store.quads_for_pattern(None, None, None, ox.NamedNode(g)), format=ox.RdfFormat.N_QUADS)
+        data = ox.serialize(
+            fixture_store.quads_for_pattern(None, None, None, ox.NamedNode(g)), format=ox.RdfFormat.N_QUADS
+        )
         ds = rdflib.Dataset()
         ds.parse(data=data.decode(), format="nquads")
         for s, p, o, _g in ds.quads():

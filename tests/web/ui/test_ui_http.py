@@ -50,7 +50,8 @@ def test_page_is_served_with_csp_and_prefixes(ui_server: str) -> None:
 
 def test_static_assets_reference_no_foreign_origin() -> None:
     """No CDN: no script, style, font or fetch from another origin in any asset."""
-    pattern = re.compile(r"""(src|href)\s*=\s*["']https?:|url\(\s*["']?https?:|@import|fetch\(\s*["']https?:""", re.IGNORECASE)
+    pattern = re.compile(r"""(src|href)\s*=\s*["']https?:"""
+                         r"""|url\(\s*["']?https?:|@import|fetch\(\s*["']https?:""", re.IGNORECASE)
     for path in STATIC_DIR.iterdir():
         if path.suffix in (".html", ".js", ".css"):
             assert not pattern.search(path.read_text(encoding="utf-8")), path.name
