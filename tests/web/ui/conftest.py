@@ -34,6 +34,17 @@ def ui_server_short_timeout(ui_store: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def ui_server_cut_off(ui_store: Path) -> Iterator[str]:
+    """A server whose deadline falls well after a slow answer's first streamed part: 4 s, parts
+    of 4 KiB. Why not the one-second server: the first part of test_cut_off_answer_message's
+    query leaves the worker after 0.8-1.2 s on a quiet 2-core machine (measured 2026-12-07,
+    with and without warm workers), so with a 1 s deadline the test raced the clock and
+    failed whenever the machine was busy (503 before the first part instead of a cut-off)."""
+    with serve_kg(ui_store, workers=1, timeout=4.0, stream_after_bytes=4096) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium (fresh profile); skipped with the reason when it is not installed."""
     reason = missing_reason()

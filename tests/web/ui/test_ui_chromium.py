@@ -233,7 +233,7 @@ def test_timeout_message(ui_server_short_timeout: str, browser: Any) -> None:
     assert leftover == []
 
 
-def test_cut_off_answer_message(ui_server_short_timeout: str, browser: Any) -> None:
+def test_cut_off_answer_message(ui_server_cut_off: str, browser: Any) -> None:
     """A streamed answer cut off at the deadline after its first part: the page says that the
     answer was cut off (not that the server is unreachable) and shows no partial table."""
     from selenium.webdriver.common.by import By
@@ -241,7 +241,7 @@ def test_cut_off_answer_message(ui_server_short_timeout: str, browser: Any) -> N
     from tests.web.ui.ui_browser import console_entries
 
     driver = browser
-    driver.get(ui_server_short_timeout + "/")
+    driver.get(ui_server_cut_off + "/")
     console_entries(driver)
     # every solution scans all populations once more: the first rows come at once, all would take minutes
     slow = ("SELECT ?m WHERE { ?m hn:population ?x "
