@@ -244,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                 name: {"wall_s_median": median(runs, "wall_s"), "cpu_s_median": median(runs, "cpu_s"),
                        "peak_rss_mb_median": median(runs, "peak_rss_mb"),
                        **({"validate_s_median": median(runs, "validate_s"),
-                           "validate_cpu_s_median": median(runs, "validate_cpu_s"), "parse_s_median": median(runs, "parse_s"),
-                           "results": runs[-1]["results"], "conforms": runs[-1]["conforms"]} if name == "pyshacl" else {}),
+                           "validate_cpu_s_median": median(runs, "validate_cpu_s"),
+                           "parse_s_median": median(runs, "parse_s"),
+                           "results": runs[-1]["results"], "conforms": runs[-1]["conforms"]}
+                          if name == "pyshacl" else {}),
                        "runs": runs}
                 for name, runs in peers.items()
             }
@@ -259,9 +261,11 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(r: dict[str, Any]) -> str:
     b = r["build"]
     lines = [
-        f"Whole build (`kg.graph.build.build`, seeds + reference data, validation, inference), median of {r['runs']} run(s), "
+        "Whole build (`kg.graph.build.build`, seeds + reference data, validation, inference), "
+        f"median of {r['runs']} run(s), "
         f"{r['machine']['cpus']} CPUs, Python {r['machine']['python']}, measured {r['measured_at']} "
-        f"(load average {r['loadavg_start'][0]:.1f} at start, {r['loadavg_end'][0]:.1f} at end: the machine is shared):",
+        f"(load average {r['loadavg_start'][0]:.1f} at start, {r['loadavg_end'][0]:.1f} at end: "
+        "the machine is shared):",
         "",
         "| measure | value |",
         "|---|---:|",
@@ -288,15 +292,18 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             "| task | wall time | CPU time | peak RSS | ratio |",
             "|---|---:|---:|---:|---:|",
-            f"| pyoxigraph `bulk_load` on disk | {ox_s:.2f} s | {p['ox-load']['cpu_s_median']:.2f} s | {ox_m:.0f} MB | 1 |",
+            f"| pyoxigraph `bulk_load` on disk | {ox_s:.2f} s | {p['ox-load']['cpu_s_median']:.2f} s | "
+            f"{ox_m:.0f} MB | 1 |",
             f"| rdflib `Dataset.parse` | {rdf_s:.2f} s | {p['rdflib-parse']['cpu_s_median']:.2f} s | {rdf_m:.0f} MB | "
             f"{rdf_s / ox_s:.1f}× time, {rdf_m / ox_m:.1f}× memory of pyoxigraph |",
             f"| plain pyshacl (rdflib parse {sh['parse_s_median']:.1f} s + validate {sh['validate_s_median']:.1f} s) "
             f"| {sh['wall_s_median']:.1f} s | {sh['cpu_s_median']:.1f} s | {sh['peak_rss_mb_median']:.0f} MB | "
-            f"{sh['wall_s_median'] / b['wall_s_median']:.2f}× the whole kg build; validate {sh['validate_s_median'] / build_val:.2f}× kg's validate step |",
+            f"{sh['wall_s_median'] / b['wall_s_median']:.2f}× the whole kg build; validate "
+            f"{sh['validate_s_median'] / build_val:.2f}× kg's validate step |",
             "",
             f"CPU-time ratios (less sensitive to a shared machine): rdflib parse / pyoxigraph load "
-            f"{p['rdflib-parse']['cpu_s_median'] / p['ox-load']['cpu_s_median']:.1f}×; plain pyshacl (parse + validate) / "
+            f"{p['rdflib-parse']['cpu_s_median'] / p['ox-load']['cpu_s_median']:.1f}×; "
+            "plain pyshacl (parse + validate) / "
             f"whole kg build {sh['cpu_s_median'] / b['cpu_s_median']:.2f}×.",
         ]
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 Not part of the test suite; run by hand (about 6 minutes for (a), twice that with (b)):
 
     python bench/bench_scaleout.py --store var/store            # (a) embedded read-only replicas
-    python bench/bench_scaleout.py --store var/store --remote   # + (b) API processes in front of `oxigraph serve-read-only`
+    python bench/bench_scaleout.py --store var/store --remote   # + (b) API processes in front of
+                                                                #   `oxigraph serve-read-only`
 
 What it measures, per configuration (same store, same queries):
 * `embedded`: `python -m kg.serve.replicas STORE PORT N` (= `kg serve --replicas N`), N = 1 and 2,
@@ -26,8 +27,8 @@ from /proc) and the whole machine's busy time (/proc/stat), so CPU taken by othe
 machine is visible. Without wrk a Python client (httpx, asyncio; bench_sparql.measure) is used,
 which costs far more CPU per request; the report says which one ran.
 
-Each cell: a 2 s warm-up, then `--duration` seconds, then a wait until the servers are idle again; `--runs` runs with the configurations
-interleaved (order reversed every other run); medians over runs. Results:
+Each cell: a 2 s warm-up, then `--duration` seconds, then a wait until the servers are idle again;
+`--runs` runs with the configurations interleaved (order reversed every other run); medians over runs. Results:
 bench/results/scaleout.json (every run) and bench/results/scaleout.md (medians, ratios 2 ÷ 1).
 """
 
@@ -464,7 +465,8 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
         if shared:
             head += " 2 procs, shared socket: req/s | ÷ 1 | busiest replica's share |"
         out.append(head)
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if shared else ""))
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                   + ("---:|---:|---:|" if shared else ""))
         rows = []
         for sc in meta["scenarios"]:
             for c in meta["concurrency"]:
@@ -476,9 +478,11 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
                 rows.append((sc, c, a, b))
                 ratio = b["rps"] / a["rps"] if a.get("rps") else float("nan")
                 line = (
-                    f"| {sc} | {'on' if sc in CACHED else 'off'} | {c} | {fmt(a['rps'])} | {fmt(a.get('p50_ms', math.nan))} | "
+                    f"| {sc} | {'on' if sc in CACHED else 'off'} | {c} | {fmt(a['rps'])} | "
+                    f"{fmt(a.get('p50_ms', math.nan))} | "
                     f"{fmt(a.get('p99_ms', math.nan))} | {fmt(b['rps'])} | {fmt(b.get('p50_ms', math.nan))} | "
-                    f"{fmt(b.get('p99_ms', math.nan))} | **{ratio:.2f}×** | {fmt(100 * b.get('busiest_share', math.nan), 0)} % | "
+                    f"{fmt(b.get('p99_ms', math.nan))} | **{ratio:.2f}×** | "
+                    f"{fmt(100 * b.get('busiest_share', math.nan), 0)} % | "
                     f"{a.get('errors', 0)} / {b.get('errors', 0)} |")
                 if shared:
                     if sh and a.get("rps"):
@@ -501,20 +505,26 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
         for sc, c, a, b in rows:
             if remote:
                 out.append(
-                    f"| {sc} | {c} | {fmt(a.get('server_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('server_cpu_ms_per_req', math.nan), 2)} | "
-                    f"{fmt(a.get('loop_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('loop_cpu_ms_per_req', math.nan), 2)} | "
+                    f"| {sc} | {c} | {fmt(a.get('server_cpu_ms_per_req', math.nan), 2)} → "
+                    f"{fmt(b.get('server_cpu_ms_per_req', math.nan), 2)} | "
+                    f"{fmt(a.get('loop_cpu_ms_per_req', math.nan), 2)} → "
+                    f"{fmt(b.get('loop_cpu_ms_per_req', math.nan), 2)} | "
                     f"{fmt(a.get('server_cores', math.nan), 2)} → {fmt(b.get('server_cores', math.nan), 2)} | "
-                    f"{fmt(a.get('busiest_loop_cores', math.nan), 2)} → {fmt(b.get('busiest_loop_cores', math.nan), 2)} | "
+                    f"{fmt(a.get('busiest_loop_cores', math.nan), 2)} → "
+                    f"{fmt(b.get('busiest_loop_cores', math.nan), 2)} | "
                     f"{fmt(a.get('client_cores', math.nan), 2)} / {fmt(b.get('client_cores', math.nan), 2)} | "
                     f"{fmt(a.get('other_cores', math.nan), 2)} / {fmt(b.get('other_cores', math.nan), 2)} | "
-                    f"{fmt(a.get('store_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('store_cpu_ms_per_req', math.nan), 2)} | "
+                    f"{fmt(a.get('store_cpu_ms_per_req', math.nan), 2)} → "
+                    f"{fmt(b.get('store_cpu_ms_per_req', math.nan), 2)} | "
                     f"{fmt(a.get('store_cores', math.nan), 2)} → {fmt(b.get('store_cores', math.nan), 2)} |")
                 continue
             c1, c2 = ceilings(a, b, meta["workers"], meta["cpu_count"])
             d1, d2 = ceilings(a, b, meta["workers"], 4)
             out.append(
-                f"| {sc} | {c} | {fmt(a.get('server_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('server_cpu_ms_per_req', math.nan), 2)} | "
-                f"{fmt(a.get('loop_cpu_ms_per_req', math.nan), 2)} → {fmt(b.get('loop_cpu_ms_per_req', math.nan), 2)} | "
+                f"| {sc} | {c} | {fmt(a.get('server_cpu_ms_per_req', math.nan), 2)} → "
+                f"{fmt(b.get('server_cpu_ms_per_req', math.nan), 2)} | "
+                f"{fmt(a.get('loop_cpu_ms_per_req', math.nan), 2)} → "
+                f"{fmt(b.get('loop_cpu_ms_per_req', math.nan), 2)} | "
                 f"{fmt(a.get('server_cores', math.nan), 2)} → {fmt(b.get('server_cores', math.nan), 2)} | "
                 f"{fmt(a.get('busiest_loop_cores', math.nan), 2)} → {fmt(b.get('busiest_loop_cores', math.nan), 2)} | "
                 f"{fmt(a.get('client_cores', math.nan), 2)} / {fmt(b.get('client_cores', math.nan), 2)} | "
@@ -540,7 +550,8 @@ def render(summary: dict[tuple[str, str, int, int], dict[str, Any]], meta: dict[
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="1 vs 2 server processes over one store (kg serve --replicas)")
     ap.add_argument("--store", type=Path, default=ROOT / "var" / "store", help="built store (default var/store)")
-    ap.add_argument("--remote", action="store_true", help="also (b): API processes in front of oxigraph serve-read-only")
+    ap.add_argument("--remote", action="store_true",
+                    help="also (b): API processes in front of oxigraph serve-read-only")
     ap.add_argument("--only-remote", action="store_true", help="measure (b) only")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per cell and run")
@@ -584,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(args.store, copy)
         args.store = copy
-    ds = bs.Dataset("real", "real built graph", args.store, DATA_DIR / "scaleout-real.nq", DATA_DIR / "scaleout-oxigraph")
+    ds = bs.Dataset("real", "real built graph", args.store, DATA_DIR / "scaleout-real.nq",
+                    DATA_DIR / "scaleout-oxigraph")
     bs.discover_pools(ds)
     store = ox.Store.read_only(str(args.store))
     ds.quads = len(store)
@@ -606,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
             oxigraph, store_url, _ = start_oxigraph(args.store)
         for backend in backends:
             for cache in (False, True):
-                if (cache and not set(scenarios) & set(CACHED)) or (not cache and not set(scenarios) & set(QUERY_BOUND)):
+                if ((cache and not set(scenarios) & set(CACHED))
+                        or (not cache and not set(scenarios) & set(QUERY_BOUND))):
                     continue
                 configs = [(1, "reuseport"), (2, "reuseport")]
                 if args.shared_too and backend == "embedded":
@@ -625,7 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             q = bs.scenario_queries(ds, sc, args.seed)(0)
             counts = {s.name: row_count(s.url, q) for s in servers if s.cache == (sc in CACHED)}
             agree = len({str(v) for v in counts.values()}) == 1
-            checks.append(f"- `{sc}`: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ("" if agree else " **DIFFER**"))
+            checks.append(f"- `{sc}`: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                          + ("" if agree else " **DIFFER**"))
             log(checks[-1])
         for s in servers:  # fill the answer caches of every replica once (the portal mix is steady state)
             if s.cache and "portal" in paths:
@@ -641,8 +655,10 @@ def main(argv: list[str] | None = None) -> int:
                         cell = measure_cell(s, sc, c, run, paths[sc], script, args, index)
                         index += 997
                         cells.append(cell)
-                        log(f"run {run + 1} {sc:8s} c={c:<2d} {s.name:20s} {cell.rps:8.1f} req/s  p50 {cell.p50_ms:7.1f} ms  "
-                            f"p99 {cell.p99_ms:7.1f} ms  err {cell.errors}  server {cell.server_cpu_s / cell.seconds:.2f} "
+                        log(f"run {run + 1} {sc:8s} c={c:<2d} {s.name:20s} {cell.rps:8.1f} req/s  "
+                            f"p50 {cell.p50_ms:7.1f} ms  "
+                            f"p99 {cell.p99_ms:7.1f} ms  err {cell.errors}  "
+                            f"server {cell.server_cpu_s / cell.seconds:.2f} "
                             f"cores  client {cell.client_cpu_s / cell.seconds:.2f}  machine "
                             f"{cell.machine_busy_s / max(cell.machine_total_s, 1e-9):.0%}  split {cell.split}")
     finally:
@@ -664,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
         "wrk 1 thread" + (f", pinned to CPU {args.pin_client}" if args.pin_client else ", not pinned")
     intro = (
         f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.platform()}, {os.cpu_count()} CPU cores, "
-        f"Python {platform.python_version()}, pyoxigraph {ox.__version__}; store {ds.quads:,} quads (the real built graph). "
+        f"Python {platform.python_version()}, pyoxigraph {ox.__version__}; store {ds.quads:,} quads "
+        "(the real built graph). "
         f"Load average (1/5/15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, after "
         f"{load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f}: the machine is shared with other jobs.\n\n"
         f"Each cell: {args.runs} runs × {args.duration:g} s after a {args.warmup:g} s warm-up (answer caches filled "
@@ -682,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = ["Row counts of each scenario's first request (all configurations must agree):", "", *checks, "",
              (f"Total benchmark time {time.monotonic() - started:.0f} s "
               f"(`python bench/bench_scaleout.py {' '.join(argv if argv is not None else sys.argv[1:])}`).")]
-    meta = {"intro": intro, "backends": backends, "cpu_count": os.cpu_count() or 1, "workers": args.workers, "scenarios": scenarios, "concurrency": concurrency, "notes": notes,
+    meta = {"intro": intro, "backends": backends, "cpu_count": os.cpu_count() or 1, "workers": args.workers,
+            "scenarios": scenarios, "concurrency": concurrency, "notes": notes,
             "backend_label": {"embedded": "embedded store: N read-only replicas (`kg serve --replicas N`)",
                               "remote": "stateless API processes in front of one `oxigraph serve-read-only`"}}
     text = render(summary, meta)

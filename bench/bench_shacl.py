@@ -92,7 +92,8 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
         t2, c2 = time.perf_counter(), time.process_time()
         n, nv = len(rep.results), len(rep.violations)
         triples = len(store)
-        extra = {**_one_entity_writes(store, sg, WRITES), "engine_notes": [x for x in rep.notes if "native engine" in x]}
+        extra = {**_one_entity_writes(store, sg, WRITES),
+                 "engine_notes": [x for x in rep.notes if "native engine" in x]}
     elif engine == "pyshacl":
         import rdflib
 
@@ -133,7 +134,8 @@ def child(engine: str, data: Path, shapes: Path, onto: Path) -> dict[str, object
     else:
         raise SystemExit(f"unknown engine {engine}")
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {**(extra if engine == "native" else {}), "engine": engine, "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
+    return {**(extra if engine == "native" else {}), "engine": engine,
+            "load_s": round(t1 - t0, 3), "validate_s": round(t2 - t1, 3),
             "total_s": round(t2 - t0, 3), "load_cpu_s": round(c1 - c0, 3), "validate_cpu_s": round(c2 - c1, 3),
             "results": n, "violations": nv, "triples": triples,
             "peak_rss_mb": round(rss_kb / 1024, 1)}
@@ -161,7 +163,8 @@ def _one_entity_writes(store: object, shapes: object, n: int = 7) -> dict[str, f
         o = ox.NamedNode(f"{syn}offer/bench-write-{i}")
         quads = [
             (ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(hn + "Offer")),
-            (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal(f"Synthetisch: Schreibtest {i}", language="de")),
+            (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+             ox.Literal(f"Synthetisch: Schreibtest {i}", language="de")),
             (ox.NamedNode(hn + "statedIn"), ox.NamedNode(syn + "source/0")),
             (ox.NamedNode(hn + "provider"), org),
             (ox.NamedNode(hn + "areaServed"), area),
@@ -280,8 +283,9 @@ def table(records: list[dict[str, object]]) -> str:
                 continue
             ratio = ""
             if nat and engine != "native" and "validate_cpu_s" in m and "validate_cpu_s" in nat:
+                total_ratio = (m["load_cpu_s"] + m["validate_cpu_s"]) / (nat["load_cpu_s"] + nat["validate_cpu_s"])
                 ratio = (f"{m['validate_cpu_s'] / nat['validate_cpu_s']:.1f}x, "
-                         f"{(m['load_cpu_s'] + m['validate_cpu_s']) / (nat['load_cpu_s'] + nat['validate_cpu_s']):.1f}x, "
+                         f"{total_ratio:.1f}x, "
                          f"{m['peak_rss_mb'] / nat['peak_rss_mb']:.1f}x")
             lines.append(f"{size:>9} {engine:8} {int(m['runs']):>4} {m['load_s']:7.2f} {m['validate_s']:8.2f} "
                          f"{m.get('load_cpu_s', float('nan')):8.2f} {m.get('validate_cpu_s', float('nan')):8.2f} "

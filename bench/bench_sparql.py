@@ -88,8 +88,8 @@ SLOW_CELL_CAP_S = 60.0
 #: Request paths per scenario file (wrk rotates over them; the lookup pool of the real graph is ~11k).
 PATHS_CAP = 20_000
 DEFAULT_PEERS = "hilfenetz,hilfenetz-nocache,hilfenetz-1,oxigraph,rdflib"
-KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-1", "hilfenetz-glibc", "hilfenetz-2", "oxigraph", "oxigraph-timeout",
-               "rdflib")
+KNOWN_PEERS = ("hilfenetz", "hilfenetz-nocache", "hilfenetz-1", "hilfenetz-glibc", "hilfenetz-2", "oxigraph",
+               "oxigraph-timeout", "rdflib")
 
 Q_LOOKUP = "SELECT ?p ?o WHERE {{ <{x}> ?p ?o }}"
 Q_TWO_HOP = PREFIX + (
@@ -264,7 +264,8 @@ def prepare_synthetic(triples: int, seed: int, fresh: bool = False) -> Dataset:
         log(f"generating {triples} SYNTHETIC triples (seed {seed}) …")
         synthetic.write_nquads(nq, triples, seed)
     ds = Dataset("synthetic", f"SYNTHETIC graph ({triples:,} triples, seed {seed})",
-                 DATA_DIR / f"synthetic-{triples}-seed{seed}-store", nq, DATA_DIR / f"synthetic-{triples}-seed{seed}-oxigraph")
+                 DATA_DIR / f"synthetic-{triples}-seed{seed}-store", nq,
+                 DATA_DIR / f"synthetic-{triples}-seed{seed}-oxigraph")
     if fresh or not _fresh(ds.store, nq):
         log("loading the synthetic N-Quads into pyoxigraph …")
         load_pyoxigraph(nq, ds.store)
@@ -550,7 +551,8 @@ done = function(summary, latency, requests)
   for _, t in ipairs(threads) do bad = bad + (t:get("non200") or 0) end
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d non200=%d p50_us=%d p99_us=%d\n",
+    "RESULT requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d non200=%d " ..
+    "p50_us=%d p99_us=%d\n",
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, bad,
     latency:percentile(50), latency:percentile(99)))
 end
@@ -788,7 +790,8 @@ def summarise(cells: list[Cell]) -> Summary:
         cpu_ms=med([c.cpu_per_request for c in good]) * 1000,
         seconds=secs,
         client_cores=med([c.client_cpu / c.elapsed for c in good if c.elapsed]),
-        other_cores=med([max(0.0, c.machine_busy - c.server_cpu - c.client_cpu) / c.elapsed for c in good if c.elapsed]),
+        other_cores=med([max(0.0, c.machine_busy - c.server_cpu - c.client_cpu) / c.elapsed
+                         for c in good if c.elapsed]),
         server_cores=med([c.server_cpu / c.elapsed for c in good if c.elapsed]),
         non200=non200, socket_errors=sock, timeouts=tmo,
     )
@@ -832,14 +835,16 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
     out += [intro, ""]
     cap = f" (at most {args.max_requests} requests)" if args.client == "python" else ""
     out.append(
-        f"Each cell: {args.runs} run{'s' if args.runs != 1 else ''} of {args.duration:g} s{cap}, closed loop, keep-alive connections, peers "
+        f"Each cell: {args.runs} run{'s' if args.runs != 1 else ''} of {args.duration:g} s{cap}, closed loop, "
+        "keep-alive connections, peers "
         "interleaved within each run (order reversed every other run), one warm-up request before each cell and a "
         "wait until the peer is idle after it; medians over runs of throughput (successful requests/s), p50 and "
         "p99 latency (ms) and server CPU per request. A peer whose warm-up answer takes longer than a third of "
         f"the cell is measured once, for max({args.duration:g} s, 3 answers, (c + 1) answers) up to "
         f"{SLOW_CELL_CAP_S:g} s (marked ¹ with the seconds), so it still completes answers; a cell that completes "
         "fewer answers than it has connections is measured again once, for max(3 cells, 2 × (c + 1) warm-up "
-        f"answers); a cell whose median latency exceeds {SLOW_CELL_S:g} s is not repeated either. *errors*: non-200 answers, socket errors (connections "
+        f"answers); a cell whose median latency exceeds {SLOW_CELL_S:g} s is not repeated either. *errors*: non-200 "
+        "answers, socket errors (connections "
         f"dropped by the server) and answers slower than {REQUEST_TIMEOUT:g} s, summed over runs. CPU: every "
         "process of the peer (including reaped children) from /proc, before and after each cell; *load gen* = "
         "the load generator's CPU in cores (wrk: getrusage of the child; Python client: this process's CPU "
@@ -868,7 +873,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
             out.append("")
         out.extend(checks.get(ds.name, []))
         out.append("")
-        out.append("| scenario | c | peer | req/s | p50 ms | p99 ms | errors | server CPU ms/req | server cores | load gen cores | other cores |")
+        out.append("| scenario | c | peer | req/s | p50 ms | p99 ms | errors | server CPU ms/req | server cores "
+                   "| load gen cores | other cores |")
         out.append("|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
         for sc in scenarios:
             for c in concurrencies:
@@ -879,7 +885,8 @@ def render(results: dict[tuple[str, str, int, str], Summary], datasets: list[Dat
                         continue
                     tp = fmt_num(s.throughput) + (f" ¹ ({s.seconds:g} s)" if s.runs == 1 and args.runs > 1 else "")
                     out.append(f"| {sc} | {c} | {p} | {tp} | {fmt_num(s.p50)} | {fmt_num(s.p99)} | {_errors(s)} | "
-                               f"{fmt_num(s.cpu_ms, 2)} | {fmt_num(s.server_cores, 2)} | {fmt_num(s.client_cores, 2)} | "
+                               f"{fmt_num(s.cpu_ms, 2)} | {fmt_num(s.server_cores, 2)} | "
+                               f"{fmt_num(s.client_cores, 2)} | "
                                f"{fmt_num(s.other_cores, 2)} |")
         out.append("")
         pairs = [(a, b) for a, b in RATIO_PAIRS if a in peers and b in peers]
@@ -960,14 +967,16 @@ def run_dataset(ds: Dataset, peer_names: list[str], scenarios: list[str], concur
     peers = start_peers(ds, peer_names)
     try:
         wait_ready(peers)
-        load_times[ds.name] = f"all peers answering after {time.monotonic() - t0:.0f} s (rdflib-endpoint parses the N-Quads in memory)"
+        load_times[ds.name] = (f"all peers answering after {time.monotonic() - t0:.0f} s "
+                               "(rdflib-endpoint parses the N-Quads in memory)")
         # agreement check: same row count for the first query of each scenario
         lines = ["Row counts of each scenario's first request (all peers must agree):", ""]
         for sc in scenarios:
             q = scenario_queries(ds, sc, args.seed)(0)
             counts = {p.name: row_count(p.url, q) for p in peers}
             agree = len({str(v) for v in counts.values()}) == 1
-            lines.append(f"- `{sc}`: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ("" if agree else " **DIFFER**"))
+            lines.append(f"- `{sc}`: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                         + ("" if agree else " **DIFFER**"))
         checks[ds.name] = lines
         for line in lines[2:]:
             log("  " + line)
@@ -997,7 +1006,8 @@ def run_dataset(ds: Dataset, peer_names: list[str], scenarios: list[str], concur
                             # longer than the cell (rdflib-endpoint evaluates one query at a time)
                             duration, slow = retry_duration(args.duration, latency, c), True
                             once.add(key)
-                            log(f"  run {run + 1} {sc:8s} c={c} {peer.name:17s} {cell.ok} answers in {cell.elapsed:.1f} s "
+                            log(f"  run {run + 1} {sc:8s} c={c} {peer.name:17s} "
+                                f"{cell.ok} answers in {cell.elapsed:.1f} s "
                                 f"(warm-up {latency:.2f} s): measuring once for {math.ceil(duration)} s")
                             cell = measure_cell(peer, ds, sc, c, duration, index, next_query, args, tmp, script)
                             index += cell.requests + 1 if args.client == "wrk" else args.max_requests
@@ -1005,7 +1015,8 @@ def run_dataset(ds: Dataset, peer_names: list[str], scenarios: list[str], concur
                         raw.setdefault((sc, c, peer.name), []).append(cell)
                         log(f"  run {run + 1} {sc:8s} c={c} {peer.name:17s} {cell.throughput:9.1f} req/s "
                             f"p50 {cell.pct(0.5) * 1000:8.1f} ms  p99 {cell.pct(0.99) * 1000:8.1f} ms  "
-                            f"cpu/req {cell.cpu_per_request * 1000:7.2f} ms  load gen {cell.client_cpu / max(cell.elapsed, 1e-9):.2f} "
+                            f"cpu/req {cell.cpu_per_request * 1000:7.2f} ms  load gen "
+                            f"{cell.client_cpu / max(cell.elapsed, 1e-9):.2f} "
                             f"cores  err {cell.errors}" + (f" ({cell.non200} non-200, {cell.socket_errors} socket, "
                                                            f"{cell.timeouts} timeout)" if cell.errors else "")
                             + (f"  [slow: one run of {cell.duration:g} s, warm-up {latency:.2f} s]" if slow else "")

@@ -308,7 +308,7 @@ def slope_kib_per_min(points: list[tuple[float, int]]) -> float | None:
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx == 0:
         return None
-    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx * 60, 1)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx * 60, 1)
 
 
 def memory_summary(samples: list[tuple[float, int, int]], warmup: float) -> dict[str, Any]:
@@ -425,7 +425,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"load average {mach.get('loadavg_start', ['?'])[0]} at the start and {mach.get('loadavg_end', ['?'])[0]} "
         "at the end (1-minute values): latencies are wall-clock on a busy machine; compare ratios, not absolutes."),
         "",
-        (f"**Good requests: {r['good_requests']}, errors: {r['errors']}**; throughput {r['throughput_rps']} requests/s; "
+        (f"**Good requests: {r['good_requests']}, errors: {r['errors']}**; "
+         f"throughput {r['throughput_rps']} requests/s; "
         f"p50 {r.get('p50_ms_all', '–')} ms, p99 {r['p99_ms_all']} ms over all kinds."),
         "",
         "| kind | n | p50 ms | p95 ms | p99 ms | max ms |",
@@ -437,12 +438,14 @@ def render_markdown(r: dict[str, Any]) -> str:
     lines += [
         "",
         (f"Pathological queries: {patho} (503 = stopped at the deadline); answer time p50 "
-        f"{r.get('pathological_latency_ms', {}).get('p50', '–')} ms, max {r.get('pathological_latency_ms', {}).get('max', '–')} ms."),
+        f"{r.get('pathological_latency_ms', {}).get('p50', '–')} ms, max "
+        f"{r.get('pathological_latency_ms', {}).get('max', '–')} ms."),
         "",
         "Memory (RSS):",
         "",
         (f"- main process before the warm-up pass: {mib(r.get('main_kib_before_warmup_pass'))}; "
-        f"server + workers at the start of the load: {mib(r.get('rss_kib_start'))}, at the end: {mib(r.get('rss_kib_end'))}"),
+        f"server + workers at the start of the load: {mib(r.get('rss_kib_start'))}, at the end: "
+        f"{mib(r.get('rss_kib_end'))}"),
     ]
     if m:
         lines += [
@@ -453,8 +456,8 @@ def render_markdown(r: dict[str, Any]) -> str:
             f"{mib(m['total_kib_end'])}; slope {m['total_slope_kib_per_min']} KiB/min"),
         ]
     if cpu:
-        lines += ["", (f"Server CPU: main process {cpu['main_process']} s ({cpu['main_ms_per_good_request']} ms per good "
-                      f"request), query workers {cpu['workers']} s.")]
+        lines += ["", (f"Server CPU: main process {cpu['main_process']} s "
+                       f"({cpu['main_ms_per_good_request']} ms per good request), query workers {cpu['workers']} s.")]
     lines += ["", "Raw figures and the RSS samples (every 5 s): soak.json.", ""]
     return "\n".join(lines)
 
@@ -523,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
                              "malloc_arena_max": args.malloc_arena_max, "memory_probe": args.memory_probe is not None,
                              "server_env": args.server_env}
         result["server"] = {"workers": args.workers if proc else None, "replicas": args.replicas if proc else None,
-                            "timeout_s": args.timeout if args.timeout is not None else ("kg serve default" if proc else None)}
+                            "timeout_s": (args.timeout if args.timeout is not None
+                                          else ("kg serve default" if proc else None))}
         if pid:
             main_cpu = cpu_end.get(pid, 0.0) - cpu_start.get(pid, 0.0)
             workers_cpu = sum(v for k, v in cpu_end.items() if k != pid) - sum(

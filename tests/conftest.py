@@ -53,8 +53,8 @@ def inputs_hash(root: Path = PROJECT_ROOT) -> str:
 def _build_cached(cache_root: Path) -> Path:
     """Build the real project into cache_root/<hash>/store unless that exists (under a file
     lock, because several pytest sessions may run at once on this machine)."""
-    from kg.graph.build import build
     from kg.errors import BuildValidationError
+    from kg.graph.build import build
 
     cache_root.mkdir(parents=True, exist_ok=True)
     key = inputs_hash()
@@ -125,6 +125,6 @@ def _run_kg(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 @pytest.fixture(scope="session")
-def run_kg():  # noqa: ANN201 - returns the helper above
+def run_kg():
     """The `kg` command as a function: run_kg("query", "--format", "json", "ASK {}")."""
     return _run_kg

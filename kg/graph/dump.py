@@ -132,7 +132,14 @@ def dump_store(store: ox.Store, out_dir: Path, *, version: str | None = None) ->
 
 def _entry(out: Path, name: str, media: str, encoding: str | None, **extra: object) -> DumpFile:
     path = out / name
-    return DumpFile(name=name, media_type=media, encoding=encoding, size=path.stat().st_size, sha256=_sha256(path), **extra)  # type: ignore[arg-type]
+    return DumpFile(
+        name=name,
+        media_type=media,
+        encoding=encoding,
+        size=path.stat().st_size,
+        sha256=_sha256(path),
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def dump(store_path: Path, out_dir: Path) -> Manifest:

@@ -161,7 +161,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         Dataset(
             "nwbib-spatial-lobid-vocabs-dba084f",
-            "NWBib-Raumsystematik (nwbib-spatial.ttl, hbz/lobid-vocabs dba084f): AGS to Wikidata item, Nordrhein-Westfalen",
+            "NWBib-Raumsystematik (nwbib-spatial.ttl, hbz/lobid-vocabs dba084f): AGS to Wikidata item, "
+            "Nordrhein-Westfalen",
             "Hochschulbibliothekszentrum des Landes Nordrhein-Westfalen (hbz)",
             "nwbib-spatial.ttl",
             "dae873da5628427ba614875103e9fcc3c85d1eed056f92cfa2bdd53c3218e858",

@@ -96,7 +96,9 @@ class WriteOutcome:
                             de="Das Update ist fehlgeschlagen; nichts wurde geändert.")
 
 
-DISK_FULL_EN = "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."
+DISK_FULL_EN = (
+    "The write was refused: the disk holding the store is full (No space left on device); nothing was changed."
+)
 DISK_FULL_DE = "Der Schreibvorgang wurde abgelehnt: der Datenträger des Stores ist voll; nichts wurde geändert."
 
 
@@ -245,7 +247,8 @@ def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str
     change = Change([q for q in diff.added if q.graph_name not in (_INFERRED, _SHAPES)],
                     [q for q in diff.removed if q.graph_name not in (_INFERRED, _SHAPES)])
     outcome = check_change(before, after, shapes_before, shapes_after, change,
-                           graphs_before=data_graphs(before), graphs_after=data_graphs(after), all_but=sorted(_NOT_DATA))
+                           graphs_before=data_graphs(before), graphs_after=data_graphs(after),
+                           all_but=sorted(_NOT_DATA))
     if outcome.applied:
         return True, "", '{"conforms": true}', "", outcome.full
     return (False, *_report(outcome, shapes_after, after), outcome.full)

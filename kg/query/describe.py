@@ -432,9 +432,8 @@ def ontology_terms(store: ox.Store) -> list[OntologyTerm]:
                     term.range.append(o.value)
                 elif p in (RDFS + "subClassOf", RDFS + "subPropertyOf", SKOS + "closeMatch",
                            SKOS + "exactMatch", SKOS + "broadMatch", SKOS + "narrowMatch",
-                           OWL + "equivalentClass", OWL + "equivalentProperty"):
-                    if not o.value.startswith(ns.HN):
-                        term.alignments.append((p, o.value))
+                           OWL + "equivalentClass", OWL + "equivalentProperty") and not o.value.startswith(ns.HN):
+                    term.alignments.append((p, o.value))
     for term in terms.values():
         for lst in (term.parents, term.domain, term.range):
             lst.sort()
@@ -455,7 +454,7 @@ def concept_schemes(store: ox.Store) -> list[tuple[str, dict[str, str], dict[str
                     labels.setdefault(lq.object.language or "", lq.object.value)
                 elif lq.predicate.value in (ns.SKOS_DEFINITION, ns.DCT_DESCRIPTION):
                     defs.setdefault(lq.object.language or "", lq.object.value)
-    return [(iri, l, d) for iri, (l, d) in sorted(out.items())]
+    return [(iri, labels, defs) for iri, (labels, defs) in sorted(out.items())]
 
 
 def ontology_header(store: ox.Store) -> list[ox.Quad]:

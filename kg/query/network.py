@@ -216,7 +216,7 @@ def shortest_connections(g: nx.MultiDiGraph, a: str, b: str, limit: int = 20) ->
     as a list of steps {from, to, type, source}."""
     und = nx.Graph()
     und.add_nodes_from(g.nodes)
-    for u, v, data in g.edges(data=True):
+    for u, v, _data in g.edges(data=True):
         und.add_edge(u, v)
     try:
         paths = []

@@ -149,7 +149,7 @@ def format_rows(header: Sequence[str], rows: Sequence[Sequence[object]], fmt: st
     if fmt == "table":
         return render_table(header, [[str(c) for c in r] for r in rows])
     if fmt == "json":
-        return json.dumps([dict(zip(header, r)) for r in rows], ensure_ascii=False, indent=2) + "\n"
+        return json.dumps([dict(zip(header, r, strict=True)) for r in rows], ensure_ascii=False, indent=2) + "\n"
     if fmt in ("csv", "tsv"):
         buf = io.StringIO()
         w = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")

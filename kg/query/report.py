@@ -99,8 +99,10 @@ SELECT ?area ?areaLabel ?order ?phase ?phaseLabel (COUNT(DISTINCT ?offer) AS ?of
   }} }}
   ?phase <http://www.w3.org/2004/02/skos/core#inScheme> <{HNID}concept/life-phase> ; <{HN}order> ?order .
   OPTIONAL {{ ?offer a <{HN}Offer> ; <{HN}areaServed> ?area ; <{HN}lifePhase> ?phase }}
-  OPTIONAL {{ ?area <http://www.w3.org/2000/01/rdf-schema#label> ?areaLabel FILTER(LANGMATCHES(LANG(?areaLabel), "de")) }}
-  OPTIONAL {{ ?phase <http://www.w3.org/2004/02/skos/core#prefLabel> ?phaseLabel FILTER(LANGMATCHES(LANG(?phaseLabel), "en")) }}
+  OPTIONAL {{ ?area <http://www.w3.org/2000/01/rdf-schema#label> ?areaLabel
+             FILTER(LANGMATCHES(LANG(?areaLabel), "de")) }}
+  OPTIONAL {{ ?phase <http://www.w3.org/2004/02/skos/core#prefLabel> ?phaseLabel
+              FILTER(LANGMATCHES(LANG(?phaseLabel), "en")) }}
 }}
 GROUP BY ?area ?areaLabel ?order ?phase ?phaseLabel
 ORDER BY ?area ?order
@@ -155,7 +157,8 @@ def draw_heatmap(rows: list[dict[str, Any]], base: Path) -> list[Path]:
         grid[(r["area"], r["order"])] = r["offers"]
     data = [[grid[(a, o)] for o, _ in phases] for _, a in areas]
     fig, ax = _pyplot().subplots(figsize=(9, 1.2 + 0.45 * max(1, len(areas))))
-    im = ax.imshow(data or [[0]], cmap="YlGn", aspect="auto", vmin=0, vmax=max(1, max((max(r) for r in data), default=1)))
+    im = ax.imshow(data or [[0]], cmap="YlGn", aspect="auto", vmin=0,
+                   vmax=max(1, max((max(r) for r in data), default=1)))
     ax.set_xticks(range(len(phases)), [p for _, p in phases], rotation=30, ha="right")
     ax.set_yticks(range(len(areas)), [_short(a, 40) for a, _ in areas])
     for i, row in enumerate(data):

@@ -216,7 +216,7 @@ class ServiceState:
         while True:
             await asyncio.sleep(self.settings.watch_interval)
             current = store_version(self.settings.store_path)
-            if current == fingerprint or current == MISSING:
+            if current in (fingerprint, MISSING):
                 continue
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self._reopen)

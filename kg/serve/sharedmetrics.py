@@ -24,8 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kg.web.metrics import MetricsRegistry
 from kg.store.embedded import pid_alive
+from kg.web.metrics import MetricsRegistry
 
 #: Seconds between two snapshots of a replica (a scrape always publishes a fresh one first).
 DEFAULT_INTERVAL = 1.0

@@ -143,7 +143,9 @@ def parse_param(line: str) -> ParamSpec:
         raise ValueError(f"invalid parameter name {name!r}")
     m = _TYPE.match(typ)
     if not m:
-        raise ValueError(f"unknown parameter type {typ!r} (iri(Class), resource, concept(scheme), string, integer, date)")
+        raise ValueError(
+            f"unknown parameter type {typ!r} (iri(Class), resource, concept(scheme), string, integer, date)"
+        )
     kind, arg = m.group(1), m.group(2)
     values = [t for t in rest if not (t.startswith("(") and t.endswith(")"))]
     default = values[0] if values and values[0] != "-" else None

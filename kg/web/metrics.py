@@ -39,12 +39,18 @@ DEFAULT_HELP: dict[str, tuple[str, str]] = {
     "hilfenetz_http_request_duration_seconds": ("histogram", "HTTP request latency in seconds by route and method."),
     "hilfenetz_store_triples": ("gauge", "Number of quads in the store (all graphs)."),
     "hilfenetz_store_ready": ("gauge", "1 if the store is open and queryable, else 0."),
-    "process_resident_memory_bytes": ("gauge", "Resident memory of the server's main process in bytes (at scrape time)."),
+    "process_resident_memory_bytes": (
+        "gauge", "Resident memory of the server's main process in bytes (at scrape time).",
+    ),
     # kg.web.routes.sparql (the query service)
     "hilfenetz_sparql_queries_total": ("counter", "SPARQL queries answered, by query form."),
     "hilfenetz_sparql_query_duration_seconds": ("histogram", "SPARQL query evaluation time in seconds, by query form."),
-    "hilfenetz_sparql_timeouts_total": ("counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed."),
-    "hilfenetz_sparql_worker_crashes_total": ("counter", "Query worker processes that died or were killed outside a timeout."),
+    "hilfenetz_sparql_timeouts_total": (
+        "counter", "SPARQL queries aborted at the deadline (stage: queue or running); the worker is killed.",
+    ),
+    "hilfenetz_sparql_worker_crashes_total": (
+        "counter", "Query worker processes that died or were killed outside a timeout.",
+    ),
     "hilfenetz_sparql_cache_total": ("counter", "Answer cache lookups by result (hit, miss)."),
     "hilfenetz_sparql_inline_total": (
         "counter", "Single-pattern queries tried in the server process, by result (answered, to_worker).",
@@ -250,7 +256,7 @@ class MetricsRegistry:
                     out.append(f"{name}{_fmt_labels(key)} {_fmt_value(val)}")
             else:
                 for key, hist in sorted(histograms.get(name, {}).items()):
-                    for upper, cnt in zip(hist.buckets, hist.cumulative()):
+                    for upper, cnt in zip(hist.buckets, hist.cumulative(), strict=True):
                         out.append(f"{name}_bucket{_fmt_labels(key, (('le', _fmt_value(upper)),))} {cnt}")
                     out.append(f"{name}_bucket{_fmt_labels(key, (('le', '+Inf'),))} {hist.count}")
                     out.append(f"{name}_sum{_fmt_labels(key)} {_fmt_value(hist.total)}")
@@ -297,7 +303,7 @@ def _merge(snap: dict[str, Any], label: str, buckets: tuple[float, ...], types: 
         gauges.setdefault(n, {})[key] = value
     for n, key, counts, total, count in h_rows:
         hist = histograms.setdefault(n, {}).setdefault(key, _Histogram(buckets))
-        hist.counts = [a + b for a, b in zip(hist.counts, counts)]
+        hist.counts = [a + b for a, b in zip(hist.counts, counts, strict=True)]  # lengths checked above
         hist.total += total
         hist.count += count
 

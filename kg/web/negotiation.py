@@ -76,7 +76,7 @@ def parse_accept(header: str | None) -> list[_Range]:
 def _quality(ranges: list[_Range], fmt: Format) -> tuple[float, int]:
     """q of the most specific range matching the format (canonical type or an alias)."""
     best_q, best_spec = 0.0, -1
-    for i, media in enumerate((fmt.media_type,) + fmt.aliases):
+    for i, media in enumerate((fmt.media_type, *fmt.aliases)):
         for r in ranges:
             spec = r.specificity(media)
             # an alias counts slightly less than the canonical type at equal q

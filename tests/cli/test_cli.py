@@ -15,7 +15,7 @@ SUBCOMMANDS = ("build", "validate", "query", "stats")
 
 
 @pytest.fixture(scope="module")
-def cli_store(tmp_path_factory: pytest.TempPathFactory, mini_project_source: Path, run_kg) -> tuple[Path, Path]:  # noqa: ANN001
+def cli_store(tmp_path_factory: pytest.TempPathFactory, mini_project_source: Path, run_kg) -> tuple[Path, Path]:
     """(project, store) — the mini project built once by `kg build` for the read-only tests."""
     import shutil
 
@@ -56,7 +56,7 @@ def test_build_syntax_error_names_file_line_column(run_kg, mini_project: Path, t
 
 
 def test_query_table_shortens_iris(run_kg, cli_store: tuple[Path, Path]) -> None:
-    project, store = cli_store
+    _project, store = cli_store
     res = run_kg("query", "--store", str(store),
                  "SELECT ?o ?l WHERE { ?o a hn:YouthWelfareOffice ; rdfs:label ?l }")
     assert res.returncode == 0, res.stderr

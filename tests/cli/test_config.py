@@ -54,7 +54,7 @@ def _argv(command: str, *extra: str) -> list[str]:
 
 
 @pytest.mark.parametrize("row", [r for r in SETTINGS if r.flag], ids=lambda r: r.name)
-def test_every_flag_of_the_table_is_accepted_by_its_commands(row) -> None:  # noqa: ANN001
+def test_every_flag_of_the_table_is_accepted_by_its_commands(row) -> None:
     assert row.commands, f"{row.name} has a flag but no command offers it"
     parser = make_parser()
     for command in row.commands:

@@ -98,7 +98,9 @@ def test_broken_query_file_fails_build_naming_file_and_leaves_store(mini_project
     from kg.sparql.params import QueryFilesError
 
     before = snapshot(built_mini)
-    (mini_project / "queries" / "broken.rq").write_text("# title: broken\nSELECT ?x WHERE { ?x ?p }\n", encoding="utf-8")
+    (mini_project / "queries" / "broken.rq").write_text(
+        "# title: broken\nSELECT ?x WHERE { ?x ?p }\n", encoding="utf-8"
+    )
     with pytest.raises(QueryFilesError) as info:
         build(mini_project, built_mini)
     assert "broken.rq" in str(info.value)
@@ -300,7 +302,8 @@ def test_validation_per_concern_finds_violations_in_both_parts(tmp_path: Path, m
     report = validate_store(store)
     got = sorted((r.focus_node, r.result_path) for r in report.violations)
     # curated part: org:kaputt has no label; Köln (05315000) has none either — found by both parts
-    # (the seed links to it), reported once. Dortmund passes: its reference description (label, partOf a typed area) was part of the context.
+    # (the seed links to it), reported once. Dortmund passes: its reference description (label, partOf a
+    # typed area) was part of the context.
     assert got == [("area:05315000", "rdfs:label"), ("hnorg:kaputt", "rdfs:label")]
     assert any(n.startswith("curated data") for n in report.notes)
     assert any(n.startswith("reference data") for n in report.notes)
@@ -332,7 +335,7 @@ def test_reference_validation_result_is_cached_by_key(tmp_path: Path, mini_proje
 
 def test_reader_explains_an_interrupted_swap(built_mini: Path) -> None:
     os.rename(built_mini, old_path(built_mini))
-    with pytest.raises(KgError, match="previous one is at .*store.old"):
+    with pytest.raises(KgError, match=r"previous one is at .*store\.old"):
         open_read_only(built_mini)
 
 
@@ -359,7 +362,9 @@ def test_native_is_the_default_engine_and_reports_as_pyshacl_does(mini_project: 
 
     assert DEFAULT_ENGINE == "native"
     seed = mini_project / "data" / "seeds" / "demo.ttl"
-    seed.write_text(seed.read_text() + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo .\n", encoding="utf-8")
+    seed.write_text(
+        seed.read_text() + "\norg:kaputt a hn:OrganisationalUnit ; hn:statedIn src:demo .\n", encoding="utf-8"
+    )
 
     def results(report: Any) -> list[tuple[str, ...]]:
         return sorted((r.severity, r.focus_node, r.result_path or "", r.constraint_component, str(r.value))

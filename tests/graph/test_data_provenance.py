@@ -43,7 +43,10 @@ SLUGS = {
 # places named by the seeds: reference IRIs listed in docs/model.md
 KNOWN_AREAS = {
     ID + "area/" + k
-    for k in ("05913000", "05315000", "05562014", "05562004", "05562", "05374", "05", "07", "de", "rheinland", "westfalen-lippe")
+    for k in (
+        "05913000", "05315000", "05562014", "05562004", "05562", "05374", "05", "07", "de", "rheinland",
+        "westfalen-lippe",
+    )
 }
 DATE_PROPERTIES = {HN.startDate, HN.endDate, DCTERMS.date, DCTERMS.issued, DCTERMS.modified, DCTERMS.created}
 DATE_TYPES = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.dateTime}
@@ -173,7 +176,9 @@ def test_stated_figures_are_complete(seed_graphs: dict[str, rdflib.Graph], schem
     assert not problems, problems
 
 
-def test_participations_and_cooperations_are_well_formed(seed_graphs: dict[str, rdflib.Graph], schemes: rdflib.Graph) -> None:
+def test_participations_and_cooperations_are_well_formed(
+    seed_graphs: dict[str, rdflib.Graph], schemes: rdflib.Graph
+) -> None:
     role_scheme = URIRef(ID + "concept/role")
     problems = []
     for slug, g in seed_graphs.items():
@@ -223,7 +228,9 @@ def test_referenced_resources_exist(seed_graphs: dict[str, rdflib.Graph], scheme
 
 def test_areas_are_only_referenced(seed_graphs: dict[str, rdflib.Graph]) -> None:
     """Reference areas are described by the reference data; seed graphs use them only as objects."""
-    subjects = [(slug, str(s)) for slug, g in seed_graphs.items() for s in g.subjects() if str(s).startswith(ID + "area/")]
+    subjects = [
+        (slug, str(s)) for slug, g in seed_graphs.items() for s in g.subjects() if str(s).startswith(ID + "area/")
+    ]
     assert not subjects, subjects
 
 
@@ -235,7 +242,7 @@ def test_labels(seed_graphs: dict[str, rdflib.Graph]) -> None:
         for s, t in g.subject_objects(RDF.type):
             if t in skip:
                 continue
-            if not any(isinstance(l, Literal) and l.language == "de" for l in g.objects(s, rdflib.RDFS.label)):
+            if not any(isinstance(lit, Literal) and lit.language == "de" for lit in g.objects(s, rdflib.RDFS.label)):
                 missing.append((slug, str(s)))
     assert not missing, missing
 
@@ -303,7 +310,9 @@ def test_scheme_inventory(schemes: rdflib.Graph) -> None:
     }
     found = {str(s).rsplit("/", 1)[1] for s in schemes.subjects(RDF.type, SKOS.ConceptScheme)}
     assert found == expected
-    precision = {str(c).rsplit("/", 1)[1] for c in schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/figure-precision"))}
+    precision = {
+        str(c).rsplit("/", 1)[1] for c in schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/figure-precision"))
+    }
     assert precision == {"exact", "more-than", "approximately", "up-to", "at-least"}
     ORG_ROLE = URIRef("http://www.w3.org/ns/org#Role")
     roles = set(schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/role")))

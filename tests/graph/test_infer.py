@@ -156,7 +156,9 @@ def test_affected_subjects_reach_the_other_participants(inferred_store: ox.Store
     so all of them are affected; a node unrelated to any participation affects only itself."""
     from kg.graph.infer import affected_subjects
 
-    coop_participants = {q.object for q in inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None)}
+    coop_participants = {
+        q.object for q in inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None)
+    }
     x = next(iter(inferred_store.quads_for_pattern(None, ox.NamedNode(HN + "participant"), None))).subject
     assert len(coop_participants) >= 2
     assert coop_participants <= affected_subjects(inferred_store, {x})

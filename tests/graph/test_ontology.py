@@ -167,7 +167,9 @@ def test_reasoner_detects_an_unsatisfiable_class() -> None:
 
 
 def _has_lang(graph: Graph, subject: URIRef, predicate: URIRef, lang: str) -> bool:
-    return any(isinstance(o, Literal) and o.language == lang and str(o).strip() for o in graph.objects(subject, predicate))
+    return any(
+        isinstance(o, Literal) and o.language == lang and str(o).strip() for o in graph.objects(subject, predicate)
+    )
 
 
 def missing_documentation(graph: Graph) -> list[str]:
@@ -213,7 +215,9 @@ def missing_concept_documentation(graph: Graph) -> list[str]:
         missing = [
             f"label@{lang}" for lang in ("de", "en") if not any(_has_lang(graph, node, p, lang) for p in label_props)
         ]
-        missing += [f"skos:definition@{lang}" for lang in ("de", "en") if not _has_lang(graph, node, SKOS.definition, lang)]
+        missing += [
+            f"skos:definition@{lang}" for lang in ("de", "en") if not _has_lang(graph, node, SKOS.definition, lang)
+        ]
         if missing:
             problems.append(f"{node}: {', '.join(missing)}")
     return problems
@@ -384,7 +388,8 @@ def test_disjointness_check_reports_a_clash() -> None:
     ontology = parse_files(ontology_files())
     data = Graph()
     node = URIRef(HNID + "area/05913000")
-    data.add((node, RDF.type, HN.Municipality if (HN.Municipality, RDF.type, OWL.Class) in ontology else HN.Organisation))
+    kind = HN.Municipality if (HN.Municipality, RDF.type, OWL.Class) in ontology else HN.Organisation
+    data.add((node, RDF.type, kind))
     data.add((node, RDF.type, HN.Event))
     clashes = disjointness_clashes(ontology, data)
     assert len(clashes) == 1 and "Agent ⊓ Event" in clashes[0]

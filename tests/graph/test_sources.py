@@ -46,7 +46,7 @@ def test_discover_on_empty_directory_finds_nothing(tmp_path: Path) -> None:
 
 def test_seed_file_name_must_be_a_slug(tmp_path: Path) -> None:
     _write(tmp_path, "data/seeds/Bad_Name.ttl", PREFIX)
-    with pytest.raises(KgError, match="Bad_Name.ttl.*slug"):
+    with pytest.raises(KgError, match=r"Bad_Name\.ttl.*slug"):
         discover(tmp_path)
 
 

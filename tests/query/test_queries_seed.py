@@ -165,7 +165,8 @@ def test_event_actors(seed_store: ox.Store) -> None:
             (forum, ROLE + "contributor", PERSON + "annette-schmidt", s2),
             # "auf Einladung der Landeskoordinierungsstelle Frühe Hilfen"
             (fachtag, ROLE + "organiser", lks, s4),
-            # "präsentierte die ... Landeskoordinierungsstelle ..." / "gab zunächst das Nationale Zentrum ... einen Überblick"
+            # "präsentierte die ... Landeskoordinierungsstelle ..." /
+            # "gab zunächst das Nationale Zentrum ... einen Überblick"
             (fachtag, ROLE + "presenter", lks, s4),
             (fachtag, ROLE + "presenter", nzfh, s4),
             # "Nach den Begrüßungen durch Staatssekretär Bernd Neuendorf und Landesrat Reinhard Elzer"
@@ -191,7 +192,9 @@ def test_event_actors_dates_and_nesting(seed_store: ox.Store) -> None:
     assert by_event[EVENT + "impuls-forum-9-kommunale-praeventionsketten-2017"]["partOf"] == (
         EVENT + "regionale-bildungskonferenz-2017"
     )
-    assert by_event[EVENT + "fachtag-fruehe-hilfen-koeln-2013"]["partOf"] == EVENT + "lks-fruehe-hilfen-veranstaltungsreihe"
+    assert by_event[EVENT + "fachtag-fruehe-hilfen-koeln-2013"]["partOf"] == (
+        EVENT + "lks-fruehe-hilfen-veranstaltungsreihe"
+    )
     assert by_event[EVENT + "impulsvortrag-wagenblass-2021"]["actorLabel"] == "Prof.in Dr.in Wagenblass"
 
 
@@ -262,7 +265,8 @@ def test_stated_figures(seed_store: ox.Store) -> None:
         # S2
         ("18", None, exact, PROG + "kommunale-praeventionsketten-nrw", s2),  # "18 Modellkommunen"
         ("22", None, exact, PROG + "kommunale-praeventionsketten-nrw", s2),  # "22 weitere Kommunen"
-        ("0", "10", exact, ID + "project/kommunale-praeventionsketten-kreis-recklinghausen", s2),  # "0- bis 10-Jährigen"
+        # "0- bis 10-Jährigen"
+        ("0", "10", exact, ID + "project/kommunale-praeventionsketten-kreis-recklinghausen", s2),
         # S3
         ("3", None, upto, ID + "offer/fruehe-hilfen", s3),  # "bis zu einem Alter von drei Jahren"
         # S4
@@ -277,7 +281,9 @@ def test_stated_figures(seed_store: ox.Store) -> None:
         assert r.get("unitText"), f"{r['figure']} does not say what is counted"
         assert r.get("precisionLabel"), f"{r['figure']}: precision concept missing from the schemes"
     more_than = [r for r in rows if r["precision"] == more]
-    assert [r["quote"] for r in more_than] == ["mehr als 200 Teilnehmerinnen und Teilnehmer aus Jugend- und Gesundheitsämtern"]
+    assert [r["quote"] for r in more_than] == [
+        "mehr als 200 Teilnehmerinnen und Teilnehmer aus Jugend- und Gesundheitsämtern"
+    ]
 
 
 # ---------------------------------------------------------------- programmes-overview.rq
@@ -291,18 +297,23 @@ def test_programmes_overview(seed_store: ox.Store) -> None:
     expected = [
         # S0: "Mit "KIPS Prävention NRW ..." wurde in 2021 ein Landesprogramm auf den Weg gebracht"
         (PROG + "kips-praevention-nrw", HN + "StateProgramme", "2021", None, None, None, None, AREA + "05", s0),
-        (PROG + "landesinitiative-gesundheitsfoerderung-praevention-nrw", HN + "StateInitiative", None, None, None, None, None, AREA + "05", s0),
-        # "Netzwerk Kinder als Angehörige psychisch kranker Eltern in Dortmund (KAP-DO)"; "Lückenlos" aus dem Oberbergischen Kreis
+        (PROG + "landesinitiative-gesundheitsfoerderung-praevention-nrw", HN + "StateInitiative",
+         None, None, None, None, None, AREA + "05", s0),
+        # "Netzwerk Kinder als Angehörige psychisch kranker Eltern in Dortmund (KAP-DO)";
+        # "Lückenlos" aus dem Oberbergischen Kreis
         (proj + "kap-do", HN + "Project", None, None, None, None, None, AREA + "05913000", s0),
         (proj + "lueckenlos", HN + "Project", None, None, None, None, None, AREA + "05374", s0),
         # S1: "Das Modellprojekt begleitet drei Pilotkommunen in Rheinland-Pfalz"
         (PROG + "kommunale-gesamtkonzepte-rlp", HN + "ModelProject", None, None, None, None, None, AREA + "07", s1),
         # S2: Landesprogramm "(ehem. „Kein Kind zurücklassen!“) ... im Jahr 2012 als Modellprojekt gestartet"
-        (PROG + "kommunale-praeventionsketten-nrw", HN + "StateProgramme", "2012", None, PROG + "kein-kind-zuruecklassen", None, None, AREA + "05", s2),
+        (PROG + "kommunale-praeventionsketten-nrw", HN + "StateProgramme",
+         "2012", None, PROG + "kein-kind-zuruecklassen", None, None, AREA + "05", s2),
         (PROG + "kein-kind-zuruecklassen", HN + "Programme", None, None, None, None, None, None, s2),
-        (proj + "kommunale-praeventionsketten-kreis-recklinghausen", HN + "Project", None, None, None, PROG + "kommunale-praeventionsketten-nrw", None, AREA + "05562", s2),
+        (proj + "kommunale-praeventionsketten-kreis-recklinghausen", HN + "Project",
+         None, None, None, PROG + "kommunale-praeventionsketten-nrw", None, AREA + "05562", s2),
         # S4: Bundesinitiative "... 2012–2015"; "Modellvorhaben Kein Kind zurücklassen!"; "LVR-Programm"
-        (PROG + "bundesinitiative-netzwerke-fruehe-hilfen-familienhebammen", HN + "FederalInitiative", "2012", "2015", None, None, None, AREA + "de", s4),
+        (PROG + "bundesinitiative-netzwerke-fruehe-hilfen-familienhebammen", HN + "FederalInitiative",
+         "2012", "2015", None, None, None, AREA + "de", s4),
         (PROG + "kein-kind-zuruecklassen", HN + "ModelProject", None, None, None, None, None, None, s4),
         (PROG + "lvr-netzwerke-gegen-kinderarmut", HN + "Programme", None, None, None, None, ORG + "lvr", None, s4),
     ]
@@ -322,17 +333,21 @@ def test_people_and_posts(seed_store: ox.Store) -> None:
     expected = [
         # "- Katharina Binz (Ministerin für Familie, Frauen, Kultur und Integration des Landes Rheinland-Pfalz)"
         (PERSON + "katharina-binz", "post", post + "ministerin-ffki-rlp", AREA + "07"),
-        # "Annette Schmidt, Planung und Koordination Fachbereich Gesundheit, Bildung und Erziehung, Kreis Recklinghausen"
-        (PERSON + "annette-schmidt", "post", post + "planung-koordination-fachbereich-gesundheit-bildung-erziehung-kreis-recklinghausen",
+        # "Annette Schmidt, Planung und Koordination Fachbereich Gesundheit, Bildung und Erziehung,
+        # Kreis Recklinghausen"
+        (PERSON + "annette-schmidt", "post",
+         post + "planung-koordination-fachbereich-gesundheit-bildung-erziehung-kreis-recklinghausen",
          ORG + "fachbereich-gesundheit-bildung-erziehung-kreis-recklinghausen"),
         (PERSON + "annette-schmidt", "role", ROLE + "contributor", forum),
         # "Moderation: Heleen Klostermann, „Kommunale Präventionsketten“ Kreis Recklinghausen"
         (PERSON + "heleen-klostermann", "role", ROLE + "moderator", forum),
-        (PERSON + "heleen-klostermann", "role", ROLE + "affiliation", ID + "project/kommunale-praeventionsketten-kreis-recklinghausen"),
+        (PERSON + "heleen-klostermann", "role", ROLE + "affiliation",
+         ID + "project/kommunale-praeventionsketten-kreis-recklinghausen"),
         # "und Detlef Möller, Jugendhilfeplaner Stadt Gladbeck"
         (PERSON + "detlef-moeller", "post", post + "jugendhilfeplaner-stadt-gladbeck", AREA + "05562014"),
         (PERSON + "detlef-moeller", "role", ROLE + "moderator", forum),
-        # "Nach den Begrüßungen durch Staatssekretär Bernd Neuendorf und Landesrat Reinhard Elzer" (no organisation named)
+        # "Nach den Begrüßungen durch Staatssekretär Bernd Neuendorf und Landesrat Reinhard Elzer"
+        # (no organisation named)
         (PERSON + "bernd-neuendorf", "post", post + "staatssekretaer-bernd-neuendorf", None),
         (PERSON + "bernd-neuendorf", "role", ROLE + "welcome-address", fachtag),
         (PERSON + "reinhard-elzer", "post", post + "landesrat-reinhard-elzer", None),
@@ -354,13 +369,15 @@ def test_youth_welfare_and_health(seed_store: ox.Store) -> None:
     expected = [
         # S0: participants "aus Jugend- und Gesundheitsämtern"; "Netzwerktagung für Jugendämter und Gesundheitsämter"
         (EVENT + "vernetzungstagungen", sector + "youth-welfare", sector + "public-health-service"),
-        (EVENT + "netzwerktagung-jugendaemter-gesundheitsaemter-2019", sector + "youth-welfare", sector + "public-health-service"),
+        (EVENT + "netzwerktagung-jugendaemter-gesundheitsaemter-2019", sector + "youth-welfare",
+         sector + "public-health-service"),
         # S1: "Gesundheitshilfe, Jugendhilfe und alle, die vor Ort für diese Kinder da sind"
         (PROG + "kommunale-gesamtkonzepte-rlp", sector + "youth-welfare", sector + "health-care"),
         # S2: "Verknüpfung aus den Bereichen der Gesundheitsförderung, ... der Kinder-, Jugend- und Sozialhilfe"
         (PROG + "kommunale-praeventionsketten-nrw", sector + "youth-welfare", sector + "health-promotion"),
         # S2: "die Angebote der Kinder-, Jugend- und Gesundheitshilfe vor Ort zu bündeln"
-        (ID + "project/kommunale-praeventionsketten-kreis-recklinghausen", sector + "youth-welfare", sector + "health-care"),
+        (ID + "project/kommunale-praeventionsketten-kreis-recklinghausen", sector + "youth-welfare",
+         sector + "health-care"),
     ]
     assert project(rows, "item", "youthSector", "healthSector") == sorted(expected)
 
@@ -377,7 +394,9 @@ def test_evidence_for_resource(seed_store: ox.Store) -> None:
     assert {r["fileName"] for r in rows} == {"002_a258ed64aa908998.txt"}
     props = sorted(r["property"] for r in rows)
     rdfs_label = "http://www.w3.org/2000/01/rdf-schema#label"
-    assert props == sorted([rdfs_label, HN + "startDate", HN + "predecessor", HN + "goal", HN + "sector", HN + "sector"])
+    assert props == sorted(
+        [rdfs_label, HN + "startDate", HN + "predecessor", HN + "goal", HN + "sector", HN + "sector"]
+    )
     start = [r["quote"] for r in rows if r["property"] == HN + "startDate"]
     assert start == ["im Jahr 2012 als Modellprojekt gestartet"]
 
@@ -388,7 +407,8 @@ def test_evidence_for_resource(seed_store: ox.Store) -> None:
 def test_offers_by_life_phase(seed_store: ox.Store) -> None:
     rows = run(seed_store, "offers-by-life-phase.rq")
     lp = ID + "concept/life-phase/"
-    # S3: "Unterstützung für Eltern ab dem Zeitpunkt der Schwangerschaft und Familien mit Kindern bis zu ... drei Jahren"
+    # S3: "Unterstützung für Eltern ab dem Zeitpunkt der Schwangerschaft und Familien mit Kindern
+    # bis zu ... drei Jahren"
     assert [(r["order"], r["lifePhase"], r["offer"], r.get("maxAge")) for r in rows] == [
         ("1", lp + "pregnancy", ID + "offer/fruehe-hilfen", "3"),
         ("2", lp + "infancy", ID + "offer/fruehe-hilfen", "3"),
@@ -398,7 +418,7 @@ def test_offers_by_life_phase(seed_store: ox.Store) -> None:
 # ---------------------------------------------------------------- end to end through the `kg` command
 
 
-def test_kg_query_answers_programme_municipalities(run_kg, tmp_path: Path) -> None:  # noqa: ANN001
+def test_kg_query_answers_programme_municipalities(run_kg, tmp_path: Path) -> None:
     """"Which municipalities take part in which programme, since when, according to which source?"
     answered by `kg query programme-municipalities` on a store built by `kg build`."""
     import json

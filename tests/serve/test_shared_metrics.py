@@ -92,7 +92,8 @@ def test_shared_directory_merges_live_and_dead_replicas(tmp_path: Path) -> None:
     me = SharedMetrics(tmp_path, "0", _replica(1, 0, 10.0))
     live = SharedMetrics(tmp_path, "1", _replica(2, 0, 20.0))
     dead = SharedMetrics(tmp_path, "1", _replica(4, 0, 40.0))
-    live.pid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]).pid  # alive
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    live.pid = sleeper.pid  # alive
     dead.pid = _dead_pid()
     try:
         live.publish()
@@ -111,7 +112,8 @@ def test_shared_directory_merges_live_and_dead_replicas(tmp_path: Path) -> None:
         assert _lines(me.render(), "hilfenetz_http_requests_total") == {
             'hilfenetz_http_requests_total{method="GET",route="/sparql",status="200"}': 8.0}
     finally:
-        subprocess.run(["kill", str(live.pid)], check=False)
+        sleeper.kill()
+        sleeper.wait(timeout=10)  # reaped: no "subprocess is still running" ResourceWarning
 
 
 def test_publishing_thread_keeps_the_snapshot_fresh(tmp_path: Path) -> None:

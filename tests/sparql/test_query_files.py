@@ -96,8 +96,8 @@ def test_build_hook_lists_every_broken_file(tmp_path: Path) -> None:
 
 def test_app_does_not_start_without_a_broken_query(tmp_path: Path, built_store: Path) -> None:
     """With a broken file in {project}/queries, the served app must not quietly lack the API."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
 
     (tmp_path / "queries").mkdir()

@@ -256,14 +256,16 @@ def test_metrics_registry_is_thread_safe() -> None:
 
 def test_global_registry_has_project_series() -> None:
     text = METRICS.render()
-    for name in ("hilfenetz_sparql_timeouts_total", "hilfenetz_sparql_worker_crashes_total", "hilfenetz_http_requests_total"):
+    for name in (
+        "hilfenetz_sparql_timeouts_total", "hilfenetz_sparql_worker_crashes_total", "hilfenetz_http_requests_total"
+    ):
         assert f"# TYPE {name} counter" in text
 
 
 def test_ops_on_the_real_app_count_timeouts(tmp_path: Path) -> None:
     """`create_app` installs the ops endpoints; a query killed at the deadline is counted."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
     store = ox.Store(str(tmp_path / "store"))
     g = ox.NamedNode(EX + "graph")

@@ -119,18 +119,24 @@ BUILTIN_LABELS: dict[str, Msg] = {
 }
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#fafbfc;line-height:1.45}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#fafbfc;
+line-height:1.45}
 header.top{background:#23395d;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 header.top a{color:#fff;text-decoration:none;font-weight:600}
 header.top nav{margin-left:auto;display:flex;gap:.8rem}
 main{max-width:70rem;margin:0 auto;padding:1rem 1.2rem 3rem}
-h1{margin:.4rem 0 .2rem;font-size:1.7rem} h2{margin-top:1.8rem;border-bottom:1px solid #d5dae3;padding-bottom:.2rem;font-size:1.2rem}
+h1{margin:.4rem 0 .2rem;font-size:1.7rem}
+h2{margin-top:1.8rem;border-bottom:1px solid #d5dae3;padding-bottom:.2rem;font-size:1.2rem}
 h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
 .iri{font-family:ui-monospace,monospace;font-size:.85rem;color:#555;word-break:break-all}
-.alt{color:#555} .types a,.chip{display:inline-block;background:#e7edf7;border-radius:.8rem;padding:.05rem .6rem;margin:.1rem .2rem .1rem 0;font-size:.85rem;text-decoration:none;color:#23395d}
-table.props{border-collapse:collapse;width:100%} table.props th{text-align:left;vertical-align:top;width:16rem;padding:.3rem .6rem .3rem 0;font-weight:600;color:#333}
+.alt{color:#555}
+.types a,.chip{display:inline-block;background:#e7edf7;border-radius:.8rem;padding:.05rem .6rem;
+margin:.1rem .2rem .1rem 0;font-size:.85rem;text-decoration:none;color:#23395d}
+table.props{border-collapse:collapse;width:100%}
+table.props th{text-align:left;vertical-align:top;width:16rem;padding:.3rem .6rem .3rem 0;font-weight:600;color:#333}
 table.props td{padding:.3rem 0;vertical-align:top} table.props tr{border-bottom:1px solid #eceff4}
-ul.values{list-style:none;margin:0;padding:0} .lang{font-size:.7rem;color:#777;margin-left:.3rem} .dt{font-size:.7rem;color:#777;margin-left:.3rem}
+ul.values{list-style:none;margin:0;padding:0}
+.lang{font-size:.7rem;color:#777;margin-left:.3rem} .dt{font-size:.7rem;color:#777;margin-left:.3rem}
 blockquote{margin:.2rem 0 .2rem 0;padding:.2rem .6rem;border-left:3px solid #8aa1c8;background:#f1f4f9}
 .muted{color:#666;font-size:.9rem} .formats a{margin-right:.6rem}
 ul.tree{list-style:none;padding-left:1.1rem;border-left:1px dotted #aab} ul.tree.root{border-left:none;padding-left:0}
@@ -223,7 +229,8 @@ class Labels:
             if tr.predicate.value in label_iris and isinstance(tr.object, ox.Literal):
                 key = (tr.subject.value, tr.object.language or "")
                 r = rank[tr.predicate.value]
-                if key not in best or r < best[key] or (r == best[key] and tr.object.value < self.by_iri[key[0]][key[1]]):
+                if (key not in best or r < best[key]
+                        or (r == best[key] and tr.object.value < self.by_iri[key[0]][key[1]])):
                     best[key] = r
                     self.by_iri.setdefault(key[0], {})[key[1]] = tr.object.value
 
@@ -386,7 +393,9 @@ def _asserted_types(d: Description) -> set[str]:
     return {
         q.object.value
         for q in d.own
-        if q.predicate == RDF_TYPE and q.graph_name != ox.NamedNode(ns.GRAPH_INFERRED) and isinstance(q.object, ox.NamedNode)
+        if q.predicate == RDF_TYPE
+        and q.graph_name != ox.NamedNode(ns.GRAPH_INFERRED)
+        and isinstance(q.object, ox.NamedNode)
     }
 
 
@@ -420,7 +429,10 @@ def incoming_section(ctx: PageContext, labels: Labels, d: Description, idx: dict
         items = []
         for s in sorted(by_prop[p], key=lambda s: labels.name(s.value, ctx.lang).lower()):
             items.append(f"<li>{_incoming_item(ctx, labels, s, idx, d.iri, inferred_only)}</li>")
-        parts.append(f"<h3>{e(labels.name(p, ctx.lang))} <span class=\"muted\">({len(items)})</span></h3><ul>{''.join(items)}</ul>")
+        parts.append(
+            f"<h3>{e(labels.name(p, ctx.lang))} <span class=\"muted\">({len(items)})</span></h3>"
+            f"<ul>{''.join(items)}</ul>"
+        )
     shown = len(seen)
     first = d.incoming_offset + 1
     last = d.incoming_offset + shown
@@ -435,7 +447,10 @@ def incoming_section(ctx: PageContext, labels: Labels, d: Description, idx: dict
         + (f" ({hidden} {e(t('hidden_inferred', ctx.lang))})" if hidden else "")
         + f" {' '.join(nav)}</p>"
     )
-    return f'<section id="incoming"><h2>{e(t("incoming", ctx.lang))} ({d.incoming_total})</h2>{summary}{"".join(parts)}</section>'
+    return (
+        f'<section id="incoming"><h2>{e(t("incoming", ctx.lang))} ({d.incoming_total})</h2>'
+        f'{summary}{"".join(parts)}</section>'
+    )
 
 
 def _page_url(ctx: PageContext, page: int) -> str:
@@ -458,7 +473,8 @@ def _incoming_item(ctx: PageContext, labels: Labels, s: Any, idx: dict[Any, dict
         if not vals:
             continue
         details.append(
-            f"{e(labels.name(p, ctx.lang))}: " + ", ".join(value_html(ctx, labels, v) for v in _lang_sorted(vals, ctx.lang))
+            f"{e(labels.name(p, ctx.lang))}: "
+            + ", ".join(value_html(ctx, labels, v) for v in _lang_sorted(vals, ctx.lang))
         )
     if details:
         html += ' <span class="muted">(' + "; ".join(details) + ")</span>"
@@ -488,12 +504,17 @@ def sources_section(ctx: PageContext, labels: Labels, d: Description, idx: dict[
                 extra.append(value_html(ctx, labels, v))
         quotes = "".join(
             f"<blockquote>„{e(q)}“"
-            + (f' <span class="muted">— {e(t("supports", ctx.lang))}: <a href="{e(ctx.href(sup))}">{e(labels.name(sup, ctx.lang))}</a></span>' if sup else "")
+            + (
+                f' <span class="muted">— {e(t("supports", ctx.lang))}: '
+                f'<a href="{e(ctx.href(sup))}">{e(labels.name(sup, ctx.lang))}</a></span>'
+                if sup else ""
+            )
             + "</blockquote>"
             for q, sup in sorted(evidence.get(src, []))
         )
         licence = "".join(
-            f' <span class="muted">· {e(labels.name(_D + "license", ctx.lang))}: <a href="{e(v.value)}">{e(v.value)}</a></span>'
+            f' <span class="muted">· {e(labels.name(_D + "license", ctx.lang))}: '
+            f'<a href="{e(v.value)}">{e(v.value)}</a></span>'
             for v in props.get(_D + "license", []) if isinstance(v, ox.NamedNode)
         )
         attribution = "".join(
@@ -554,7 +575,8 @@ def entity_page(
     ]
     inferred_cls = ' class="inferred"'
     type_links = "".join(
-        f'<a href="{e(ctx.href(ty))}" title="{e(ty)}"{"" if ty in asserted else inferred_cls}>{e(labels.name(ty, ctx.lang))}</a>'
+        f'<a href="{e(ctx.href(ty))}" title="{e(ty)}"{"" if ty in asserted else inferred_cls}>'
+        f'{e(labels.name(ty, ctx.lang))}</a>'
         for ty in sorted(types, key=lambda ty: (ty not in asserted, labels.name(ty, ctx.lang).lower()))
     )
     formats = " ".join(f'<a href="{e(href)}" type="{e(mt)}">{e(name)}</a>' for href, mt, name in alternates)
@@ -567,7 +589,9 @@ def entity_page(
     ]
     for g in ("names", "texts", "relations", "facts"):
         if groups[g]:
-            body.append(f'<section id="{g}"><h2>{e(t(g, ctx.lang))}</h2>{property_table(ctx, labels, groups[g])}</section>')
+            body.append(
+                f'<section id="{g}"><h2>{e(t(g, ctx.lang))}</h2>{property_table(ctx, labels, groups[g])}</section>'
+            )
     if groups["inferred"]:
         body.append(
             f'<section id="inferred"><details><summary>{e(t("inferred", ctx.lang))}</summary>'
@@ -643,13 +667,19 @@ def ontology_page(
     classes = [x for x in terms if x.kind == "class"]
     props = [x for x in terms if x.kind == "property"]
     toc = (
-        f'<p><a href="{e(ctx.root)}/ontology.ttl" id="turtle-link" type="text/turtle">{e(t("turtle", ctx.lang))}</a></p>'
+        f'<p><a href="{e(ctx.root)}/ontology.ttl" id="turtle-link" type="text/turtle">'
+        f'{e(t("turtle", ctx.lang))}</a></p>'
         f'<nav class="toc"><h2>{e(t("classes", ctx.lang))} ({len(classes)})</h2><p>'
-        + " ".join(f'<a class="chip" href="#{e(c.local)}">{e(_pick(c.labels, ctx.lang) or c.local)}</a>' for c in classes)
+        + " ".join(
+            f'<a class="chip" href="#{e(c.local)}">{e(_pick(c.labels, ctx.lang) or c.local)}</a>' for c in classes
+        )
         + f'</p><h2>{e(t("properties", ctx.lang))} ({len(props)})</h2><p>'
         + " ".join(f'<a class="chip" href="#{e(p.local)}">{e(p.local)}</a>' for p in props)
         + f'</p><h2>{e(t("schemes", ctx.lang))} ({len(schemes)})</h2><p>'
-        + " ".join(f'<a class="chip" href="#scheme-{e(_tail(s[0]).rsplit("/", 1)[-1])}">{e(_pick(s[1], ctx.lang))}</a>' for s in schemes)
+        + " ".join(
+            f'<a class="chip" href="#scheme-{e(_tail(s[0]).rsplit("/", 1)[-1])}">{e(_pick(s[1], ctx.lang))}</a>'
+            for s in schemes
+        )
         + "</p></nav>"
     )
     sections = [_term_html(ctx, x) for x in terms]
@@ -657,9 +687,12 @@ def ontology_page(
     for iri, labels, defs, tree in schemes:
         anchor = "scheme-" + _tail(iri).rsplit("/", 1)[-1]
         scheme_html.append(
-            f'<div class="term scheme" id="{e(anchor)}"><h3><a href="{e(local_href(iri, ctx.root))}">{e(_pick(labels, ctx.lang))}</a></h3>'
+            f'<div class="term scheme" id="{e(anchor)}">'
+            f'<h3><a href="{e(local_href(iri, ctx.root))}">{e(_pick(labels, ctx.lang))}</a></h3>'
             f'<div class="iri">{e(iri)}</div>'
-            + "".join(f'<p lang="{e(lg)}">{e(txt)} <span class="lang">{e(lg)}</span></p>' for lg, txt in sorted(defs.items()))
+            + "".join(
+                f'<p lang="{e(lg)}">{e(txt)} <span class="lang">{e(lg)}</span></p>' for lg, txt in sorted(defs.items())
+            )
             + f"<details open><summary>{e(t('concepts', ctx.lang))}</summary>{tree_html(ctx, tree)}</details></div>"
         )
     body = (
@@ -667,7 +700,8 @@ def ontology_page(
         + (f"<p class=\"muted\">Version {e(version)}</p>" if version else "")
         + (f"<p>{e(descr)}</p>" if descr else "")
         + toc
-        + f'<section id="classes-and-properties"><h2>{e(t("classes", ctx.lang))} / {e(t("properties", ctx.lang))}</h2>{"".join(sections)}</section>'
+        + f'<section id="classes-and-properties"><h2>{e(t("classes", ctx.lang))} / {e(t("properties", ctx.lang))}</h2>'
+        f'{"".join(sections)}</section>'
         + f'<section id="schemes"><h2>{e(t("schemes", ctx.lang))}</h2>{"".join(scheme_html)}</section>'
     )
     return layout(ctx, t("ontology", ctx.lang), body)
@@ -695,7 +729,9 @@ def _term_html(ctx: PageContext, x: OntologyTerm) -> str:
     if x.alignments:
         rows.append(
             f"<tr><th>{e(t('alignment', ctx.lang))}</th><td><ul class=\"values\">"
-            + "".join(f'<li>{e(_tail(rel))} <a href="{e(target)}">{e(_tail(target))}</a></li>' for rel, target in x.alignments)
+            + "".join(
+                f'<li>{e(_tail(rel))} <a href="{e(target)}">{e(_tail(target))}</a></li>' for rel, target in x.alignments
+            )
             + "</ul></td></tr>"
         )
     kind = ", ".join(_tail(o) for o in x.owl_types)

@@ -14,12 +14,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kg import formats
 from kg.rdf import DCT, RDF_TYPE, SD, VOID, XSD_INTEGER
 from kg.rdf import FORMATS as FORMATS_NS
-from kg import formats
 from kg.web.http import error
 from kg.web.negotiation import GRAPH_FORMATS, describe_offers, negotiate
-
 
 #: Result formats we serve, as W3C format IRIs.
 _RESULT_FORMAT_IRIS = (
@@ -94,9 +93,13 @@ def serialise_description(state: Any, key: str) -> bytes:
     ck = (state.version, key)
     if ck not in cache:
         fmt = formats.by_key(key).rdf
-        prefixes = {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
+        prefixes = (
+            {"sd": SD, "void": VOID, "dct": DCT, "formats": FORMATS_NS} if key in ("ttl", "trig", "rdfxml") else None
+        )
         triples = build_description(state)
-        cache[ck] = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
+        cache[ck] = (
+            ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
+        )
     return cache[ck]
 
 
@@ -104,7 +107,9 @@ async def description_response(request: Request, state: Any) -> Response:
     """GET /sparql without a query: the negotiated service description (Turtle by default)."""
     fmt = negotiate(request.headers.get("accept"), _SD_FORMATS, tuple(request.query_params.getlist("format")))
     if fmt is None:
-        return error(406, f"No acceptable format for the service description; available: {describe_offers(_SD_FORMATS)}.",
+        return error(406,
+                     "No acceptable format for the service description; "
+                     f"available: {describe_offers(_SD_FORMATS)}.",
                      "Kein passendes Format für die Dienstbeschreibung.")
     body = await asyncio.get_running_loop().run_in_executor(None, serialise_description, state, fmt.key)
     # HEAD too gets the body (cached per version): the server sends its Content-Length, not the bytes

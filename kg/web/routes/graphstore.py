@@ -172,7 +172,8 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         method = request.method
         if method in ("GET", "HEAD"):
             if graph == "":
-                return error(400, "Name a graph with ?graph=<IRI> or ?default.", "Graph mit ?graph=<IRI> oder ?default angeben.")
+                return error(400, "Name a graph with ?graph=<IRI> or ?default.",
+                             "Graph mit ?graph=<IRI> oder ?default angeben.")
             fmt = negotiate(request.headers.get("accept"), GRAPH_FORMATS, tuple(request.query_params.getlist("format")))
             if fmt is None:
                 return error(406, f"No acceptable format; available: {describe_offers(GRAPH_FORMATS)}.")
@@ -185,7 +186,8 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             return Response(body, status_code=200, headers=headers)
         if method == "DELETE":
             if graph == "":
-                return error(400, "Name a graph with ?graph=<IRI> or ?default.", "Graph mit ?graph=<IRI> oder ?default angeben.")
+                return error(400, "Name a graph with ?graph=<IRI> or ?default.",
+                             "Graph mit ?graph=<IRI> oder ?default angeben.")
             if not _exists(state, graph):
                 return error(404, f"No graph <{graph}> in the store.", f"Kein Graph <{graph}> im Store.")
             update = "CLEAR DEFAULT" if graph is None else f"DROP GRAPH <{graph}>"
@@ -206,7 +208,9 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
         triples = _parse_body(body, request.headers.get("content-type"), base)
         existed = _exists(state, graph)
         if method == "PUT":
-            parts = ["CLEAR SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}> ; CREATE GRAPH <{graph}>"]
+            parts = [
+                "CLEAR SILENT DEFAULT" if graph is None else f"DROP SILENT GRAPH <{graph}> ; CREATE GRAPH <{graph}>"
+            ]
         else:
             parts = [] if graph is None or existed else [f"CREATE SILENT GRAPH <{graph}>"]
         data = _insert_data(graph, triples)

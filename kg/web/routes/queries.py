@@ -124,14 +124,14 @@ def render(fmt: str, query: NamedQuery, request: Request, columns: list[str], ro
         return Response(buf.getvalue(), media_type=MEDIA["csv"])
     if fmt == "jsonld":
         vocab = str(request.url_for(f"namedquery_{query.name}")) + "#"
-        graph = [{c: named.jsonld_value(t) for c, t in zip(columns, row) if t is not None} for row in rows]
+        graph = [{c: named.jsonld_value(t) for c, t in zip(columns, row, strict=True) if t is not None} for row in rows]
         doc = {"@context": {"@vocab": vocab}, "@graph": graph}
         return Response(json.dumps(doc, ensure_ascii=False), media_type=MEDIA["jsonld"])
     body = {
         "query": query.name,
         "params": {k: named.plain(v) for k, v in bound.items()},
         "columns": columns,
-        "rows": [{c: named.plain(t) for c, t in zip(columns, row)} for row in rows],
+        "rows": [{c: named.plain(t) for c, t in zip(columns, row, strict=True)} for row in rows],
         "page": page,
         "per_page": per_page,
         "total": total,

@@ -49,7 +49,8 @@ def render_page(q: str, type_value: str, hits: list[dict[str, Any]] | None, tota
         lis = "".join(
             f'<li><a href="{e(entity_href(h["iri"]))}">{e(h["label"])}</a> '
             f'<small>{e(h["iri"])}</small></li>' for h in hits)
-        items = (f"<p>{total} Treffer für „{e(q)}“</p><ol>{lis}</ol>" if hits else f"<p>Keine Treffer für „{e(q)}“.</p>")
+        items = (f"<p>{total} Treffer für „{e(q)}“</p><ol>{lis}</ol>" if hits
+                 else f"<p>Keine Treffer für „{e(q)}“.</p>")
     return f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Suche – hilfenetz</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -176,7 +176,8 @@ GET_DOC: dict[str, Any] = {"tags": ["sparql"], "operation_id": "sparql_query_get
                            "responses": doc.QUERY_RESPONSES, "response_class": Response}
 #: HEAD is the same handler as its own, undocumented operation (no duplicate operation id).
 HEAD_DOC: dict[str, Any] = {"include_in_schema": False}
-POST_DOC: dict[str, Any] = {"tags": ["sparql"], "operation_id": "sparql_post", "summary": "SPARQL query or update (POST)",
+POST_DOC: dict[str, Any] = {"tags": ["sparql"], "operation_id": "sparql_post",
+                            "summary": "SPARQL query or update (POST)",
                             "description": doc.POST_DESCRIPTION, "openapi_extra": doc.POST_EXTRA,
                             "responses": doc.POST_RESPONSES, "response_class": Response}
 
@@ -233,14 +234,17 @@ async def read_post(request: Request) -> tuple[str, str, Params] | Response:
         params = Params(in_url + parse_qsl(text, keep_blank_values=True))
         queries, updates = params.all("query"), params.all("update")
         if queries and updates:
-            return error(400, "Send either `query` or `update`, not both.", "Entweder `query` oder `update` senden, nicht beides.")
+            return error(400, "Send either `query` or `update`, not both.",
+                         "Entweder `query` oder `update` senden, nicht beides.")
         if len(queries) > 1 or len(updates) > 1:
-            return error(400, "Exactly one `query` or `update` parameter is allowed.", "Genau ein `query`- oder `update`-Parameter ist erlaubt.")
+            return error(400, "Exactly one `query` or `update` parameter is allowed.",
+                         "Genau ein `query`- oder `update`-Parameter ist erlaubt.")
         if queries:
             return "query", queries[0], params
         if updates:
             return "update", updates[0], params
-        return error(400, "The form has no `query` or `update` field.", "Das Formular enthält kein Feld `query` oder `update`.")
+        return error(400, "The form has no `query` or `update` field.",
+                     "Das Formular enthält kein Feld `query` oder `update`.")
     if mtype in (QUERY_MEDIA, UPDATE_MEDIA):
         if not charset_ok(mparams):
             return error(
@@ -254,7 +258,8 @@ async def read_post(request: Request) -> tuple[str, str, Params] | Response:
             return error(400, "The request body is not valid UTF-8.", "Der Request-Body ist kein gültiges UTF-8.")
         params = Params(in_url)
         if params.all("query") or params.all("update"):
-            return error(400, "With a direct POST the operation is the body; do not also send `query`/`update` in the URL.",
+            return error(400,
+                         "With a direct POST the operation is the body; do not also send `query`/`update` in the URL.",
                          "Bei direktem POST ist der Body die Operation; kein `query`/`update` zusätzlich in der URL.")
         return ("query" if mtype == QUERY_MEDIA else "update"), text, params
     return error(
@@ -322,7 +327,8 @@ async def nesting_refusal(text: str, what: str) -> Response | None:
     noun_en, noun_de = ("query", "Die Abfrage") if what == "query" else ("update", "Das Update")
     return error(
         400,
-        f"The {noun_en} nests brackets {depth} levels deep; the limit is {limit} levels of {{ }}, ( ) and [ ] together.",
+        f"The {noun_en} nests brackets {depth} levels deep; the limit is {limit} levels "
+        "of { }, ( ) and [ ] together.",
         f"{noun_de} verschachtelt Klammern {depth} Ebenen tief; erlaubt sind höchstens {limit} Ebenen "
         "von { }, ( ) und [ ] zusammen.",
     )
@@ -583,11 +589,13 @@ async def run_in_pool(
         mem = state.pool.memory_limit
         limit_txt = f" of {mem // (1024 * 1024)} MB per query worker" if mem else ""
         return error(503, f"The query worker failed ({exc}); the query probably exceeded the memory limit{limit_txt}.",
-                     f"Der Abfrage-Worker ist ausgefallen; die Abfrage hat vermutlich das Speicherlimit{limit_txt and ' (' + str(mem // (1024 * 1024)) + ' MB)'} überschritten.")
+                     "Der Abfrage-Worker ist ausgefallen; die Abfrage hat vermutlich das Speicherlimit"
+                     f"{limit_txt and ' (' + str(mem // (1024 * 1024)) + ' MB)'} überschritten.")
     except ClientGone:
         return Response(status_code=499)
     finally:
-        _metric("observe", "hilfenetz_sparql_query_duration_seconds", time.monotonic() - started, form=form or "unknown")
+        _metric("observe", "hilfenetz_sparql_query_duration_seconds", time.monotonic() - started,
+                form=form or "unknown")
 
 
 def timeout_response(exc: QueryTimeout) -> Response:
@@ -596,7 +604,8 @@ def timeout_response(exc: QueryTimeout) -> Response:
         return error(
             503,
             f"Query exceeded the time limit of {limit} s while waiting for a free worker (server busy); try again.",
-            f"Zeitlimit von {limit} s überschritten, während die Abfrage auf einen freien Worker wartete; bitte erneut versuchen.",
+            f"Zeitlimit von {limit} s überschritten, während die Abfrage auf einen freien Worker wartete; "
+            "bitte erneut versuchen.",
             headers={"Retry-After": "2"},
         )
     return error(

@@ -19,7 +19,8 @@ from tests.web.sparql.conftest import make_small_store
 
 def kg(*args: str) -> subprocess.CompletedProcess[str]:
     """The backup commands through the real `kg` command, as a subprocess."""
-    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args],
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def quads(path: Path) -> list[str]:
@@ -101,7 +102,8 @@ def test_damaged_backups_are_refused_and_change_nothing(source: Path, tmp_path: 
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     r = kg("restore", str(truncated), "--store", str(target), "--force")
-    assert r.returncode == 1 and ("cannot read the backup" in r.stderr or "do not match its manifest" in r.stderr), r.stderr
+    assert r.returncode == 1, r.stderr
+    assert "cannot read the backup" in r.stderr or "do not match its manifest" in r.stderr, r.stderr
 
     evil = tmp_path / "evil.tar.gz"
     with tarfile.open(evil, "w:gz") as tar:

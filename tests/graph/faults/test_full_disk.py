@@ -34,7 +34,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)], capture_output=True, text=True, check=False)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)],
+                       capture_output=True, text=True, check=False)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     try:
@@ -81,7 +82,8 @@ def test_write_on_full_disk_is_refused_and_changes_nothing(small_disk: Path, tmp
         assert r.status_code not in (200, 201, 204)
         assert "No space left on device" in r.text, r.text
         assert "nichts wurde geändert" in r.text
-        r = httpx.post(server.sparql, data={"update": "INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }"},
+        r = httpx.post(server.sparql,
+                       data={"update": "INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }"},
                        headers=AUTH, timeout=60)
         assert r.status_code not in (200, 204) and "No space left on device" in r.text
         assert quads_http(server) == before  # reads still served, nothing changed

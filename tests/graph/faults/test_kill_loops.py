@@ -204,7 +204,8 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
             pytest.fail(f"seed {seed} run {run} (killed after {stop_after!r}): store is neither old nor new")
         assert not [p for p in tmp.iterdir() if ".building-" in p.name or p.name.endswith(".old")]
         # put the old state back for the next round (through a normal build of the old project)
-        assert subprocess.run(_build_cmd(old_project, store), capture_output=True, timeout=300, check=False).returncode == 0
+        built = subprocess.run(_build_cmd(old_project, store), capture_output=True, timeout=300, check=False)
+        assert built.returncode == 0
         assert shape(store_lines(store, skip=GRAPH_BUILD)) == shape(
             [x for x in old if not x.rstrip(" .").endswith(f"<{GRAPH_BUILD}>")])
         old = store_lines(store)

@@ -132,7 +132,7 @@ def test_api_network(built_store: Path) -> None:
         assert c.get("/api/network/path", params={"from": HNID + "area/05562014", "to": "x"}).status_code == 422
 
 
-def test_real_kg_command(run_kg, built_store: Path, artifacts: Path) -> None:  # noqa: ANN001 - fixture
+def test_real_kg_command(run_kg, built_store: Path, artifacts: Path) -> None:
     """`kg export network` through the installed command."""
     out = artifacts / "network-kg.graphml"
     r = run_kg("export", "network", "--format", "graphml", "--output", str(out), "--store", str(built_store))

@@ -69,7 +69,9 @@ def test_csv_and_jsonld(client: httpx.Client) -> None:
     r = client.get("/api/queries/municipality-programmes", params=params, headers={"Accept": "text/csv"})
     assert r.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(r.text)))
-    assert {row["role"].rsplit("/", 1)[1] for row in table} == {"model-municipality", "project-partner", "cooperation-partner"}
+    assert {row["role"].rsplit("/", 1)[1] for row in table} == {
+        "model-municipality", "project-partner", "cooperation-partner"
+    }
     r = client.get("/api/queries/municipality-programmes", params={**params, "format": "jsonld"})
     assert r.headers["content-type"].startswith("application/ld+json")
     doc = json.loads(r.text)

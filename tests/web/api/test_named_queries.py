@@ -116,7 +116,8 @@ def test_forum_moderators(client: httpx.Client) -> None:
 
 
 def test_partners_of_gladbeck(client: httpx.Client) -> None:
-    got = pick(rows(client, "actor-cooperation-partners", actor=GLADBECK), "partner", "role", "withinProgramme", "start", "source")
+    got = pick(rows(client, "actor-cooperation-partners", actor=GLADBECK),
+               "partner", "role", "withinProgramme", "start", "source")
     assert got == sorted([
         (KREIS_RE, ROLE + "cooperation-partner", KPK, "2017", SRC_RE),
         (CASTROP, ROLE + "project-partner", KPK, "2017", SRC_RE),
@@ -136,7 +137,8 @@ def test_partners_by_period(client: httpx.Client) -> None:
     # LZG.NRW's only cooperation ran on 2021-06-15 (start and end stated)
     both = sorted([(LJA_R,), (LJA_WL,)])
     assert pick(rows(client, "actor-cooperation-partners", actor=LZG), "partner") == both
-    assert pick(rows(client, "actor-cooperation-partners", actor=LZG, fromYear="2021", toYear="2021"), "partner") == both
+    assert pick(rows(client, "actor-cooperation-partners", actor=LZG, fromYear="2021", toYear="2021"),
+                "partner") == both
     assert rows(client, "actor-cooperation-partners", actor=LZG, toYear="2020") == []
     assert rows(client, "actor-cooperation-partners", actor=LZG, fromYear="2022") == []
     # Gladbeck's cooperation started 2017 and has no stated end: ongoing
@@ -193,14 +195,17 @@ def test_no_funding_stated(client: httpx.Client) -> None:
 def test_sources_of_a_start_date(client: httpx.Client) -> None:
     got = pick(rows(client, "statement-sources", subject=HNID + "programme/kips-praevention-nrw",
                     property=HN + "startDate"), "value", "source", "fileName", "quote")
-    assert got == [("2021", SRC_VJ, "000_f9df8a439acedb28.txt", "wurde in 2021 ein Landesprogramm auf den Weg gebracht")]
+    assert got == [
+        ("2021", SRC_VJ, "000_f9df8a439acedb28.txt", "wurde in 2021 ein Landesprogramm auf den Weg gebracht")
+    ]
 
 
 def test_statement_in_two_documents(client: httpx.Client) -> None:
     got = pick(rows(client, "statement-sources", subject=NZFH,
                     property="http://www.w3.org/2000/01/rdf-schema#label"), "value", "source", "quote")
     assert got == sorted([
-        ("Nationales Zentrum Frühe Hilfen", SRC_FT, "das Nationale Zentrum Frühe Hilfen als Bundeskoordinierungsstelle"),
+        ("Nationales Zentrum Frühe Hilfen", SRC_FT,
+         "das Nationale Zentrum Frühe Hilfen als Bundeskoordinierungsstelle"),
         ("Nationales Zentrum Frühe Hilfen", SRC_VJ, "dem nationalen Zentrum Frühe Hilfen"),
     ])
 
@@ -253,7 +258,9 @@ def test_municipalities_of_kreis_default_and_parameter(client: httpx.Client) -> 
 def test_evidence_default_and_parameter(client: httpx.Client) -> None:
     default = rows(client, "evidence-for-resource")
     assert {r["resource"] for r in default} == {KPK}
-    assert [r["quote"] for r in default if r["property"] == HN + "startDate"] == ["im Jahr 2012 als Modellprojekt gestartet"]
+    assert [r["quote"] for r in default if r["property"] == HN + "startDate"] == [
+        "im Jahr 2012 als Modellprojekt gestartet"
+    ]
     fachtag = rows(client, "evidence-for-resource", resource=EV + "fachtag-fruehe-hilfen-koeln-2013")
     assert fachtag and {r["resource"] for r in fachtag} == {EV + "fachtag-fruehe-hilfen-koeln-2013"}
     assert {r["source"] for r in fachtag} == {SRC_FT}
@@ -269,8 +276,8 @@ def test_population_all_programmes_or_one(client: httpx.Client) -> None:
 def test_repeated_pages_come_from_the_answer_cache(built_store: Any) -> None:
     """A page already answered for the same URL and store version is served from the answer cache
     (no query worker), byte for byte with its Link and X-Total-Count, and revalidates with 304."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
     from tests.serving import free_port, serve_app
 
     from .conftest import PROJECT_ROOT

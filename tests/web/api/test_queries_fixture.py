@@ -32,7 +32,9 @@ def fx() -> ox.Store:
 def answer(store: ox.Store, name: str, *cols: str, **values: str) -> list[tuple[Any, ...]]:
     query = load_named_query(QUERIES / f"{name}.rq")
     bound = bind(query, values, store)
-    return sorted((tuple(None if s[c] is None else s[c].value for c in cols) for s in run(store, query, bound)), key=str)
+    return sorted(
+        (tuple(None if s[c] is None else s[c].value for c in cols) for s in run(store, query, bound)), key=str
+    )
 
 
 def test_offers_by_area_phase_group(fx: ox.Store) -> None:

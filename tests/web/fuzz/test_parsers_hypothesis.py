@@ -90,7 +90,8 @@ def test_source_parser_errors_are_positioned_many(tmp_path_factory: pytest.TempP
 
 
 SPARQL_TOKENS = ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "WHERE", "*", "{", "}", "(", ")", ".", ";", ",", "?s", "?p",
-                 "?o", "$x", "<http://example.org/v>", "<>", '"lit"', "'x'@de", "1", "-2.5e3", "a", "FILTER", "OPTIONAL",
+                 "?o", "$x", "<http://example.org/v>", "<>", '"lit"', "'x'@de", "1", "-2.5e3", "a", "FILTER",
+                 "OPTIONAL",
                  "UNION", "MINUS", "GRAPH", "BIND", "AS", "VALUES", "UNDEF", "LIMIT", "OFFSET", "ORDER BY", "GROUP BY",
                  "HAVING", "COUNT", "DISTINCT", "REGEX", "STR", "LANG", "^^", "|", "/", "+", "!", "=", "&&", "||",
                  "EXISTS", "NOT", "PREFIX", "ex:", "BASE", "SERVICE", "#", "\n", "\x00", "é", "\\"]

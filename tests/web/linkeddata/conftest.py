@@ -99,7 +99,9 @@ def fixture_store(fixture_store_path: Path) -> ox.Store:
 
 
 @pytest.fixture(scope="session")
-def ld_server(fixture_store: ox.Store, fixture_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def ld_server(
+    fixture_store: ox.Store, fixture_store_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     yield from serve_store(fixture_store, fixture_store_path, tmp_path_factory.mktemp("ld-cache"))
 
 

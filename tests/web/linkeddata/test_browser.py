@@ -73,7 +73,9 @@ def _local_links(driver: object, base: str) -> set[str]:
 
 
 def _label(store: ox.Store, iri: str, lang: str) -> str:
-    for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None):
+    for q in store.quads_for_pattern(
+        ox.NamedNode(iri), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None
+    ):
         if q.object.language == lang:
             return q.object.value
     raise AssertionError(f"no {lang} label for {iri}")
@@ -128,7 +130,8 @@ def test_real_pages_in_chromium(browser: object, real_server: Server) -> None:
 
     store = real_server.store
     rows = list(store.query(
-        f"SELECT ?prog (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?p <{ns.HN}participationIn> ?prog . ?prog a <{ns.HN}Programme> }} "
+        "SELECT ?prog (COUNT(DISTINCT ?p) AS ?n) WHERE "
+        f"{{ ?p <{ns.HN}participationIn> ?prog . ?prog a <{ns.HN}Programme> }} "
         "GROUP BY ?prog ORDER BY DESC(?n) ?prog LIMIT 1",
         use_default_graph_as_union=True,
     ))

@@ -57,7 +57,8 @@ def test_description_holds_own_incoming_labels_and_provenance(ld_server: Server,
                     assert (_rdflib(target), rdflib.URIRef(lp), _rdflib(q.object)) in g
         # provenance: every source document stating it, with its title
         rows = fixture_store.query(
-            f"SELECT DISTINCT ?src ?title WHERE {{ <{iri}> <{ns.HN}statedIn> ?src . ?src <http://purl.org/dc/terms/title> ?title }}",
+            f"SELECT DISTINCT ?src ?title WHERE {{ <{iri}> <{ns.HN}statedIn> ?src . "
+            "?src <http://purl.org/dc/terms/title> ?title }",
             use_default_graph_as_union=True,
         )
         for row in rows:
@@ -67,7 +68,8 @@ def test_description_holds_own_incoming_labels_and_provenance(ld_server: Server,
 def test_evidence_is_part_of_the_description(ld_server: Server, fixture_store: ox.Store) -> None:
     g = _ttl(ld_server, PROGRAMME)
     rows = list(fixture_store.query(
-        f"SELECT ?quote ?prop WHERE {{ <{PROGRAMME}> <{ns.HN}evidence> ?e . ?e <{ns.HN}quote> ?quote ; <{ns.HN}supports> ?prop }}",
+        f"SELECT ?quote ?prop WHERE {{ <{PROGRAMME}> <{ns.HN}evidence> ?e . "
+        f"?e <{ns.HN}quote> ?quote ; <{ns.HN}supports> ?prop }}",
         use_default_graph_as_union=True,
     ))
     assert rows
@@ -121,10 +123,14 @@ def test_json_consumer_reads_plain_keys(ld_server: Server, fixture_store: ox.Sto
     gladbeck = ns.HNID + "area/05562014"
     doc = httpx.get(ld_server.url + "/id/area/05562014", headers={"Accept": "application/ld+json"}).json()
     labels = {q.object.language: q.object.value
-              for q in fixture_store.quads_for_pattern(ox.NamedNode(gladbeck), ox.NamedNode(LABEL_PROPS[0]), None, None)}
+              for q in fixture_store.quads_for_pattern(
+                  ox.NamedNode(gladbeck), ox.NamedNode(LABEL_PROPS[0]), None, None
+              )}
     assert doc["id"] == gladbeck
     assert doc["name"] == labels
-    parent = next(fixture_store.quads_for_pattern(ox.NamedNode(gladbeck), ox.NamedNode(ns.HN + "partOf"), None, None)).object
+    parent = next(
+        fixture_store.quads_for_pattern(ox.NamedNode(gladbeck), ox.NamedNode(ns.HN + "partOf"), None, None)
+    ).object
     assert doc["partOf"]["id"] == parent.value
     parent_label = next(fixture_store.quads_for_pattern(parent, ox.NamedNode(LABEL_PROPS[0]), None, None)).object.value
     assert parent_label in doc["partOf"]["name"].values()
@@ -151,7 +157,9 @@ def test_context_keys_are_plain_names(ld_server: Server, fixture_store: ox.Store
 
 def test_jsonld_round_trips_to_the_turtle(ld_server: Server) -> None:
     """A JSON-LD processor (rdflib, fetching the published context) reads the same graph."""
-    for path in ("/id/programme/kommunale-praeventionsketten", "/id/area/05562", "/id/source/praeventionsketten-recklinghausen"):
+    for path in (
+        "/id/programme/kommunale-praeventionsketten", "/id/area/05562", "/id/source/praeventionsketten-recklinghausen"
+    ):
         ttl = httpx.get(ld_server.url + path, headers={"Accept": "text/turtle"}).text
         g1 = rdflib.Graph().parse(data=ttl, format="turtle")
         g2 = rdflib.Graph().parse(ld_server.url + path + ".jsonld", format="json-ld")

@@ -59,8 +59,12 @@ def _sums(text: str) -> dict[str, str]:
     return {line.split("  ", 1)[1]: line.split("  ", 1)[0] for line in text.splitlines() if line}
 
 
-def test_kg_dump_writes_files_checksums_and_manifest(fixture_store_path: Path, fixture_store: ox.Store, tmp_path: Path) -> None:
-    args = make_parser().parse_args(["dump", "--store", str(fixture_store_path), "--output", str(tmp_path / "out"), "-q"])
+def test_kg_dump_writes_files_checksums_and_manifest(
+    fixture_store_path: Path, fixture_store: ox.Store, tmp_path: Path
+) -> None:
+    args = make_parser().parse_args(
+        ["dump", "--store", str(fixture_store_path), "--output", str(tmp_path / "out"), "-q"]
+    )
     assert args.func(args) == 0
     out = tmp_path / "out"
     sums = _sums((out / SUMS_NAME).read_text())
@@ -95,7 +99,8 @@ def test_downloads_listing_and_isomorphic_dump(ld_server: Server, fixture_store:
     etag = served.headers["etag"]
     assert httpx.get(ld_server.url + "/downloads/hilfenetz.nq.gz", headers={"If-None-Match": etag}).status_code == 304
     head = httpx.head(ld_server.url + "/downloads/hilfenetz.nq.gz")
-    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) == len(served.content)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(served.content)
     nq = gzip.decompress(served.content)
     fresh = ox.Store()
     fresh.load(io.BytesIO(nq), format=ox.RdfFormat.N_QUADS)
@@ -151,7 +156,8 @@ def test_void_counts_partitions_and_linksets(ld_server: Server) -> None:
     # linkset to Wikidata: exactMatch links into wikidata.org
     wikidata = {t for t in triples if t[1] == rdflib.SKOS.exactMatch and str(t[2]).startswith("http://www.wikidata.org/entity/")}
     linksets = [ls for ls in g.subjects(rdflib.RDF.type, VOID.Linkset)
-                if "wikidata" in str(g.value(ls, VOID.objectsTarget)) and g.value(ls, VOID.linkPredicate) == rdflib.SKOS.exactMatch]
+                if "wikidata" in str(g.value(ls, VOID.objectsTarget))
+                and g.value(ls, VOID.linkPredicate) == rdflib.SKOS.exactMatch]
     assert len(linksets) == 1
     assert int(g.value(linksets[0], VOID.triples)) == len(wikidata) == 3
     # external vocabulary linksets (alignment) exist too
@@ -168,7 +174,7 @@ def test_cached_dumps_keep_the_previous_version(fixture_store: ox.Store, tmp_pat
 
     made = []
     for i, version in enumerate(["v1", "v2", "v3"]):
-        target, manifest = cached_dump(fixture_store, tmp_path, version)
+        target, _manifest = cached_dump(fixture_store, tmp_path, version)
         assert (target / MANIFEST_NAME).is_file() and target.name == version
         os.utime(target, (time.time() + i, time.time() + i))  # distinct ages, oldest first
         made.append(version)

@@ -41,7 +41,8 @@ def test_rdf_documents_for_browsers(ld_server: Server) -> None:
         # the page shows exactly that Turtle (escaped)
         import html
 
-        shown = page.text.split('<pre id="source" style="white-space:pre-wrap;font-size:.8rem">', 1)[1].split("</pre>", 1)[0]
+        pre = '<pre id="source" style="white-space:pre-wrap;font-size:.8rem">'
+        shown = page.text.split(pre, 1)[1].split("</pre>", 1)[0]
         assert html.unescape(shown) == ttl.text
 
 

@@ -67,13 +67,15 @@ def _page(server: Server, path: str, **headers: str) -> tuple[str, Collector]:
 
 
 def _labels(store: ox.Store, iri: str) -> dict[str, str]:
-    return {q.object.language: q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), RDFS_LABEL, None, None)}
+    return {
+        q.object.language: q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), RDFS_LABEL, None, None)
+    }
 
 
 def test_labels_with_script_are_escaped(ld_server: Server, fixture_store: ox.Store) -> None:
     labels = _labels(fixture_store, PROGRAMME)
     assert "<script>" in labels["de"]  # the fixture is hostile on purpose
-    html, c = _page(ld_server, PROGRAMME_PATH)
+    _html, c = _page(ld_server, PROGRAMME_PATH)
     # The only script element is the schema.org JSON-LD; no label became markup.
     assert [a.get("type") for a, _ in c.scripts] == ["application/ld+json"]
     assert "<" not in c.scripts[0][1]  # the label's <script> cannot close the JSON-LD element
@@ -95,7 +97,7 @@ def test_german_first_english_when_asked(ld_server: Server, fixture_store: ox.St
     assert f'<h1 id="title">{escape(labels["de"])}</h1>' in html_de
     html_en, _ = _page(ld_server, PROGRAMME_PATH, **{"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"})
     assert f'<h1 id="title">{escape(labels["en"])}</h1>' in html_en
-    html_sw, c_sw = _page(ld_server, PROGRAMME_PATH + "?lang=en")
+    html_sw, _c_sw = _page(ld_server, PROGRAMME_PATH + "?lang=en")
     assert f'<h1 id="title">{escape(labels["en"])}</h1>' in html_sw
     assert '<html lang="en">' in html_sw
     # the switch links exist on every page
@@ -103,7 +105,7 @@ def test_german_first_english_when_asked(ld_server: Server, fixture_store: ox.St
 
 
 def test_sections_sources_and_evidence(ld_server: Server, fixture_store: ox.Store) -> None:
-    html, c = _page(ld_server, PROGRAMME_PATH)
+    _html, c = _page(ld_server, PROGRAMME_PATH)
     assert {"names", "relations", "facts", "incoming", "sources"} <= c.ids()
     rows = fixture_store.query(
         f"SELECT ?q ?title WHERE {{ <{PROGRAMME}> <{ns.HN}evidence> ?e . ?e <{ns.HN}quote> ?q ; <{ns.HN}inSource> ?s . "
@@ -147,12 +149,15 @@ def test_incoming_links_are_counted_and_paginated(fixture_store, fixture_store_p
                 break
             page += 1
         assert page == 3
-        expected = {"/id/area/" + q.subject.value.rsplit("/", 1)[1] for q in fixture_store.quads_for_pattern(None, None, kreis, None)}
+        expected = {
+            "/id/area/" + q.subject.value.rsplit("/", 1)[1]
+            for q in fixture_store.quads_for_pattern(None, None, kreis, None)
+        }
         assert seen == expected
 
 
 def test_concept_scheme_is_a_tree(ld_server: Server) -> None:
-    html, c = _page(ld_server, "/id/concept/role")
+    html, _c = _page(ld_server, "/id/concept/role")
     tree = html.split('id="tree"', 1)[1]
     # pilot-municipality is skos:broader member → nested inside member's list item
     member = tree.index("/id/concept/role/member")
@@ -162,11 +167,12 @@ def test_concept_scheme_is_a_tree(ld_server: Server) -> None:
 
 
 def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox.Store) -> None:
-    html, c = _page(ld_server, "/ontology")
+    _html, c = _page(ld_server, "/ontology")
     ids = c.ids()
     text = "".join(c.text)
     rows = fixture_store.query(
-        f"""SELECT ?t ?l WHERE {{ GRAPH <{ns.GRAPH_ONTOLOGY}> {{ ?t a ?k ; <http://www.w3.org/2000/01/rdf-schema#label> ?l
+        f"""SELECT ?t ?l WHERE {{ GRAPH <{ns.GRAPH_ONTOLOGY}> {{
+            ?t a ?k ; <http://www.w3.org/2000/01/rdf-schema#label> ?l
             FILTER(?k IN (<http://www.w3.org/2002/07/owl#Class>, <http://www.w3.org/2002/07/owl#ObjectProperty>,
                           <http://www.w3.org/2002/07/owl#DatatypeProperty>)) }} }}"""
     )
@@ -184,7 +190,9 @@ def test_ontology_page_documents_every_term(ld_server: Server, fixture_store: ox
     served = rdflib.Graph().parse(data=ttl.text, format="turtle")
     expected = rdflib.Graph()
     for g in (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT):
-        data = ox.serialize(fixture_store.quads_for_pattern(None, None, None, ox.NamedNode(g)), format=ox.RdfFormat.N_QUADS)
+        data = ox.serialize(
+            fixture_store.quads_for_pattern(None, None, None, ox.NamedNode(g)), format=ox.RdfFormat.N_QUADS
+        )
         ds = rdflib.Dataset()
         ds.parse(data=data.decode(), format="nquads")
         for s, p, o, _g in ds.quads():

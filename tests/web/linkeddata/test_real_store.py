@@ -49,8 +49,9 @@ def _ttl(server: Server, iri: str) -> rdflib.Graph:
 
 def test_crawler_reaches_every_participant_of_every_programme(real_server: Server) -> None:
     store = real_server.store
-    rows = _select(store, f"SELECT ?prog ?agent WHERE {{ ?p a <{ns.HN}Participation> ; <{ns.HN}participationIn> ?prog ; "
-                          f"<{ns.HN}participant> ?agent . ?prog a <{ns.HN}Programme> }}")
+    rows = _select(store,
+                   f"SELECT ?prog ?agent WHERE {{ ?p a <{ns.HN}Participation> ; <{ns.HN}participationIn> ?prog ; "
+                   f"<{ns.HN}participant> ?agent . ?prog a <{ns.HN}Programme> }}")
     expected: dict[str, set[str]] = {}
     for r in rows:
         expected.setdefault(r["prog"].value, set()).add(r["agent"].value)
@@ -70,7 +71,8 @@ def test_json_consumer_on_a_real_municipality(real_server: Server) -> None:
     gladbeck = ns.area("05562014")
     # the first JSON-LD answer computes the context from the whole store: allow for a busy machine
     doc = httpx.get(_local(real_server, gladbeck), headers={"Accept": "application/ld+json"}, timeout=120).json()
-    rows = _select(real_server.store, f"SELECT ?l ?parent WHERE {{ <{gladbeck}> <{RDFS_LABEL}> ?l ; <{ns.HN}partOf> ?parent }}")
+    rows = _select(real_server.store,
+                   f"SELECT ?l ?parent WHERE {{ <{gladbeck}> <{RDFS_LABEL}> ?l ; <{ns.HN}partOf> ?parent }}")
     assert rows
     assert doc["name"]["de"] == rows[0]["l"].value
     parent = doc["partOf"]["id"] if isinstance(doc["partOf"], dict) else doc["partOf"]

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_router_mounted_in_create_app(fixture_store_path: Path, tmp_path: Path) -> None:
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
     settings = Settings(store_path=fixture_store_path, project_root=PROJECT_ROOT, workers=1).resolved()
     app = create_app(settings)

@@ -52,10 +52,12 @@ SU = {"Content-Type": "application/sparql-update", **AUTH}
 
 BAD_INPUTS: tuple[Bad, ...] = (
     # ---- malformed SPARQL (query): 400 naming line and column
-    Bad("unterminated group", "ro", "GET", "/sparql", 400, "line 1, column 27", {"query": "SELECT * WHERE { ?s ?p ?o "}),
+    Bad("unterminated group", "ro", "GET", "/sparql", 400, "line 1, column 27",
+        {"query": "SELECT * WHERE { ?s ?p ?o "}),
     Bad("trailing garbage", "ro", "GET", "/sparql", 400, "SPARQL query syntax error (line 1, column 14",
         {"query": "ASK {} garbage"}),
-    Bad("second line error", "ro", "POST", "/sparql", 400, "line 2, column", body=b"SELECT *\nWHERE { ?s ?p }", headers=SQ),
+    Bad("second line error", "ro", "POST", "/sparql", 400, "line 2, column",
+        body=b"SELECT *\nWHERE { ?s ?p }", headers=SQ),
     Bad("NUL byte", "ro", "GET", "/sparql", 400, "SPARQL query syntax error", {"query": "ASK {\x00}"}),
     Bad("empty query", "ro", "GET", "/sparql", 400, "The query is empty", {"query": "  "}),
     # nesting the parser handles: evaluated normally
@@ -64,7 +66,8 @@ BAD_INPUTS: tuple[Bad, ...] = (
     Bad("nested parentheses (depth 1000)", "ro", "POST", "/sparql", 200, "true",
         body=("ASK { FILTER(" + "(" * NEST + "1" + ")" * NEST + ") }").encode(), headers=SQ),
     Bad("nested OPTIONAL (depth 1000)", "ro", "POST", "/sparql", 200, "bindings",
-        body=("SELECT * WHERE { " + "OPTIONAL { " * NEST + "?s <http://example.org/none> ?o " + "} " * NEST + "} LIMIT 1").encode(),
+        body=("SELECT * WHERE { " + "OPTIONAL { " * NEST + "?s <http://example.org/none> ?o "
+              + "} " * NEST + "} LIMIT 1").encode(),
         headers={**SQ, "Accept": "application/json"}),
     Bad("nested FILTER EXISTS (depth 1000)", "ro", "POST", "/sparql", 200, "false",
         body=("ASK { " + "FILTER EXISTS { " * NEST + "?s <http://example.org/none> ?o " + "} " * NEST + "}").encode(),
@@ -79,7 +82,8 @@ BAD_INPUTS: tuple[Bad, ...] = (
     Bad("update sent as query", "ro", "POST", "/sparql", 400, "This is a SPARQL Update", body=b"CLEAR ALL", headers=SQ),
     Bad("update via GET", "ro", "GET", "/sparql", 405, "must be sent with POST", {"update": "CLEAR ALL"}),
     Bad("two query parameters", "ro", "GET", "/sparql?query=ASK%7B%7D&query=ASK%7B%7D", 400, "Exactly one"),
-    Bad("bad timeout", "ro", "GET", "/sparql", 400, "`timeout` must be a number", {"query": "ASK {}", "timeout": "soon"}),
+    Bad("bad timeout", "ro", "GET", "/sparql", 400, "`timeout` must be a number",
+        {"query": "ASK {}", "timeout": "soon"}),
     Bad("negative timeout", "ro", "GET", "/sparql", 400, "greater than 0", {"query": "ASK {}", "timeout": "-1"}),
     Bad("bad graph IRI", "ro", "GET", "/sparql", 400, "Not a valid graph IRI",
         {"query": "ASK {}", "default-graph-uri": "not an iri>"}),
@@ -128,7 +132,8 @@ BAD_INPUTS: tuple[Bad, ...] = (
         b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description "
         b"rdf:about='http://example.org/a'><x:p xmlns:x='http://example.org/'>v</x:p>",
         {"Content-Type": "application/rdf+xml", **AUTH}),
-    Bad("N-Quads into one graph", "rw", "PUT", "/store", 415, "Unsupported media type application/n-quads", {"graph": G},
+    Bad("N-Quads into one graph", "rw", "PUT", "/store", 415, "Unsupported media type application/n-quads",
+        {"graph": G},
         b"<http://example.org/a> <http://example.org/b> <http://example.org/c> <http://example.org/g> .\n",
         {"Content-Type": "application/n-quads", **AUTH}),
     Bad("Turtle with invalid UTF-8", "rw", "PUT", "/store", 400, "RDF", {"graph": G},
@@ -194,7 +199,8 @@ def servers(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
                       extra_env={**env, "HILFENETZ_MAX_QUERY_BYTES": str(MAX_QUERY)})
     small = make_small_store(tmp_path_factory.mktemp("bad-rw") / "store")
     try:
-        rw = start_server(small, logs, "--workers", "1", "--max-body-bytes", str(BODY_LIMIT), token=TOKEN, extra_env=env)
+        rw = start_server(small, logs, "--workers", "1", "--max-body-bytes", str(BODY_LIMIT),
+                          token=TOKEN, extra_env=env)
     except Exception:
         stop_server(ro.process)
         raise
@@ -215,7 +221,8 @@ def all_quads(server: Server) -> list[tuple[str, ...]]:
 
 
 def _params() -> list[object]:
-    return [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.known_bug)] if c.known_bug else [])
+    return [pytest.param(c, id=c.name,
+                         marks=[pytest.mark.xfail(strict=True, reason=c.known_bug)] if c.known_bug else [])
             for c in BAD_INPUTS]
 
 

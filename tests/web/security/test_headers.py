@@ -118,7 +118,9 @@ def test_entity_page_embeds_json_ld_as_data_block(project_server: Server) -> Non
 
 
 def test_policy_helpers() -> None:
-    assert force_no_framing("default-src 'self'; frame-ancestors 'self'") == "default-src 'self'; frame-ancestors 'none'"
+    assert force_no_framing("default-src 'self'; frame-ancestors 'self'") == (
+        "default-src 'self'; frame-ancestors 'none'"
+    )
     assert force_no_framing("default-src 'self'") == "default-src 'self'; frame-ancestors 'none'"
     csp = default_csp(["'sha256-abc'"])
     assert "style-src 'self' 'unsafe-hashes' 'sha256-abc'" in csp

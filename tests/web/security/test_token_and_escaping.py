@@ -47,7 +47,8 @@ def test_token_never_appears_in_the_log(rw_logged_server: Server) -> None:
 def test_data_values_are_escaped_in_html(rw_logged_server: Server) -> None:
     s = rw_logged_server
     iri = HNID + "org/xss-probe"
-    update = (f'INSERT DATA {{ GRAPH <http://example.org/g/xss> {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label> '
+    update = ('INSERT DATA { GRAPH <http://example.org/g/xss> { '
+              f'<{iri}> <http://www.w3.org/2000/01/rdf-schema#label> '
               f'"{XSS.replace(chr(34), chr(92) + chr(34))}"@de ; <http://example.org/note> "</script><!--" }} }}')
     r = httpx.post(s.sparql, data={"update": update}, headers=s.auth(), timeout=30)
     assert r.status_code == 200, r.text

@@ -38,15 +38,18 @@ def make_small_store(path: Path) -> Path:
         s = ox.NamedNode(f"{EX}person/{i}")
         quads.append(ox.Quad(s, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                              ox.NamedNode("http://xmlns.com/foaf/0.1/Person"), people))
-        quads.append(ox.Quad(s, ox.NamedNode("http://xmlns.com/foaf/0.1/name"), ox.Literal(f"Person {i}", language="de"), people))
+        quads.append(ox.Quad(s, ox.NamedNode("http://xmlns.com/foaf/0.1/name"),
+                             ox.Literal(f"Person {i}", language="de"), people))
         quads.append(ox.Quad(s, ox.NamedNode(EX + "age"), ox.Literal(str(20 + i), datatype=ox.NamedNode(
             "http://www.w3.org/2001/XMLSchema#integer")), people))
     quads.append(ox.Quad(ox.NamedNode(EX + "person/0"), ox.NamedNode(EX + "motto"),
                          ox.Literal('Tab\there, "quotes", comma, and\nnewline; Ümlaut'), people))
     for i in range(BULK_SIZE):
-        quads.append(ox.Quad(ox.NamedNode(f"{EX}n/{i}"), ox.NamedNode(EX + "v"), ox.Literal(str(i), datatype=ox.NamedNode(
-            "http://www.w3.org/2001/XMLSchema#integer")), bulk))
-    quads.append(ox.Quad(ox.NamedNode(EX + "default-s"), ox.NamedNode(EX + "p"), ox.Literal("in default"), ox.DefaultGraph()))
+        quads.append(ox.Quad(ox.NamedNode(f"{EX}n/{i}"), ox.NamedNode(EX + "v"),
+                             ox.Literal(str(i), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+                             bulk))
+    quads.append(ox.Quad(ox.NamedNode(EX + "default-s"), ox.NamedNode(EX + "p"), ox.Literal("in default"),
+                         ox.DefaultGraph()))
     store.extend(quads)
     store.flush()
     del store

@@ -46,7 +46,7 @@ def test_conforms_to_schema(ro_server: Server) -> None:  # W3C sd: conforms-to-s
     dataset = g.value(service, SD.defaultDataset)
     assert (dataset, RDF.type, SD.Dataset) in g
     assert (g.value(dataset, SD.defaultGraph), RDF.type, SD.Graph) in g
-    for s, p, o in g:
+    for _s, p, _o in g:
         if str(p).startswith(str(SD)):
             assert str(p).rsplit("#", 1)[-1] in {
                 "endpoint", "supportedLanguage", "feature", "resultFormat", "inputFormat", "defaultDataset",

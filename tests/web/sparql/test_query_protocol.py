@@ -155,7 +155,8 @@ def test_default_graph_is_union_and_dataset_params_restrict(ro_server: Server, c
     assert total == 3 * PEOPLE_COUNT + 1 + 3000 + 1
     r = client.get(ro_server.sparql, params={"query": count, "default-graph-uri": PEOPLE})
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == 3 * PEOPLE_COUNT + 1
-    r = client.get(ro_server.sparql, params=[("query", count), ("default-graph-uri", PEOPLE), ("default-graph-uri", BULK)])
+    r = client.get(ro_server.sparql,
+                   params=[("query", count), ("default-graph-uri", PEOPLE), ("default-graph-uri", BULK)])
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == 3 * PEOPLE_COUNT + 1 + 3000
     # named-graph-uri limits what GRAPH ?g sees
     q = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"

@@ -20,7 +20,8 @@ def _store(path: Path, value: str) -> None:
     import pyoxigraph as ox
 
     s = ox.Store(str(path))
-    s.update(f'INSERT DATA {{ GRAPH <http://example.org/g> {{ <http://example.org/s> <http://example.org/p> "{value}" }} }}')
+    s.update('INSERT DATA { GRAPH <http://example.org/g> { '
+             f'<http://example.org/s> <http://example.org/p> "{value}" }} }}')
     s.flush()
     del s
 

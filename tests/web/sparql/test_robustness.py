@@ -37,12 +37,13 @@ def test_random_queries_never_500(ro_server: Server, query: str, graph: str | No
         params.append(("timeout", timeout))
     headers = {"Accept": accept} if accept is not None else {}
     r = httpx.post(ro_server.sparql, data=dict(params), headers=headers, timeout=30)
-    assert r.status_code < 500 or r.status_code == 503 and "time limit" in r.text, (r.status_code, r.text)
+    assert r.status_code < 500 or (r.status_code == 503 and "time limit" in r.text), (r.status_code, r.text)
 
 
 def test_graph_iri_cannot_inject_sparql(rw_server: Server) -> None:
     auth = rw_server.auth()
-    r = httpx.put(rw_server.gsp, params={"graph": "http://example.org/keep"}, headers={**auth, "Content-Type": "text/turtle"},
+    r = httpx.put(rw_server.gsp, params={"graph": "http://example.org/keep"},
+                  headers={**auth, "Content-Type": "text/turtle"},
                   content=b"<http://example.org/a> <http://example.org/b> 1 .")
     assert r.status_code in (201, 204)
     evil = "http://x> {} } ; DROP ALL ; INSERT DATA { GRAPH <http://y"
@@ -60,8 +61,10 @@ def test_gsp_random_bodies_never_500(rw_server: Server) -> None:
     auth = rw_server.auth()
     for ctype, body in [("text/turtle", b"\xff\xfe not utf8"), ("application/rdf+xml", b"<rdf:RDF"),
                         ("application/ld+json", b"{not json"), ("application/n-triples", b"<a> <b> <c>"),
-                        ("multipart/form-data; boundary=x", b"--x\r\nContent-Type: text/turtle\r\n\r\n<a:b> <a:c> <a:d> .\r\n--x--\r\n"),
+                        ("multipart/form-data; boundary=x",
+                         b"--x\r\nContent-Type: text/turtle\r\n\r\n<a:b> <a:c> <a:d> .\r\n--x--\r\n"),
                         ("multipart/form-data", b"garbage")]:
-        r = httpx.post(rw_server.gsp, params={"graph": "http://example.org/rnd"}, headers={**auth, "Content-Type": ctype},
+        r = httpx.post(rw_server.gsp, params={"graph": "http://example.org/rnd"},
+                       headers={**auth, "Content-Type": ctype},
                        content=body)
         assert r.status_code < 500, (ctype, r.status_code, r.text)

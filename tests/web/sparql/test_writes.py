@@ -10,7 +10,8 @@ from tests.serving import Server
 
 from .conftest import EX, TOKEN
 
-ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }"
+ALL_QUADS = ("SELECT ?g ?s ?p ?o WHERE { { GRAPH ?g { ?s ?p ?o } } "
+             "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
 
 
 def dump(server: Server) -> list[tuple[str, ...]]:
@@ -85,7 +86,8 @@ def test_update_and_graph_store_with_token(rw_server: Server) -> None:
     r = httpx.post(rw_server.gsp, params={"graph": g}, headers={**auth, "Content-Type": "application/ld+json"},
                    content=b'{"@id": "http://example.org/w", "http://example.org/q": "j"}')
     assert r.status_code == 204
-    r = httpx.get(rw_server.sparql, params={"query": f"SELECT ?o WHERE {{ GRAPH <{g}> {{ <{EX}w> ?p ?o }} }} ORDER BY ?o"})
+    r = httpx.get(rw_server.sparql,
+                  params={"query": f"SELECT ?o WHERE {{ GRAPH <{g}> {{ <{EX}w> ?p ?o }} }} ORDER BY ?o"})
     assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["j", "y", "z"]
     r = httpx.delete(rw_server.gsp, params={"graph": g}, headers=auth)
     assert r.status_code == 204
@@ -100,7 +102,8 @@ def test_bad_graph_store_bodies(rw_server: Server) -> None:
                   content=b"@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:d ex:e \"unterminated .\n")
     assert r.status_code == 400
     assert "line 3" in r.text and "column" in r.text
-    r = httpx.put(rw_server.gsp, params={"graph": EX + "bad"}, headers={**auth, "Content-Type": "text/csv"}, content=b"a,b")
+    r = httpx.put(rw_server.gsp, params={"graph": EX + "bad"}, headers={**auth, "Content-Type": "text/csv"},
+                  content=b"a,b")
     assert r.status_code == 415
     r = httpx.put(rw_server.gsp, params={"graph": EX + "bad"}, headers=auth, content=b"<a:b> <a:c> <a:d> .")
     assert r.status_code == 415
@@ -233,7 +236,8 @@ def test_committed_writes_keep_the_inferred_graph_consistent(tmp_path) -> None: 
         assert r.status_code == 422 and not is_agent("gina")
         # graph store: replacing the data graph without alice's type takes her Agent type away
         r = httpx.get(server.gsp, params={"graph": EX + "g/data"}, headers={**auth, "Accept": "application/n-triples"})
-        kept = "\n".join(line for line in r.text.splitlines() if not (line.startswith(f"<{EX}alice>") and "type" in line))
+        kept = "\n".join(line for line in r.text.splitlines()
+                         if not (line.startswith(f"<{EX}alice>") and "type" in line))
         r = httpx.put(server.gsp, params={"graph": EX + "g/data"}, content=kept.encode(),
                       headers={**auth, "Content-Type": "application/n-triples"}, timeout=60)
         assert r.status_code == 204, r.text

@@ -121,7 +121,8 @@ def test_query_page_runs_example_and_shows_errors(ui_server: str, ui_store: Path
         lambda d: d.execute_script("return document.body.dataset.examples") == "loaded"
     )
     # the editor starts with the project prefixes
-    assert "PREFIX hn: <https://w3id.org/hilfenetz/ontology#>" in driver.find_element(By.ID, "query-input").get_property("value")
+    editor = driver.find_element(By.ID, "query-input").get_property("value")
+    assert "PREFIX hn: <https://w3id.org/hilfenetz/ontology#>" in editor
 
     button = driver.find_element(By.CSS_SELECTOR, f'button.example[data-name="{example["name"]}"]')
     assert example["title"]["de"] in button.text
@@ -135,7 +136,8 @@ def test_query_page_runs_example_and_shows_errors(ui_server: str, ui_store: Path
     assert Counter(shown) == Counter(rows)
     status = driver.find_element(By.ID, "status").text
     assert f"{len(rows)} Ergebnis" in status and " ms" in status
-    formats = [b.get_attribute("data-format") for b in driver.find_elements(By.CSS_SELECTOR, "#download-buttons button")]
+    formats = [b.get_attribute("data-format")
+               for b in driver.find_elements(By.CSS_SELECTOR, "#download-buttons button")]
     assert formats == ["json", "xml", "csv", "tsv"]
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOT))
@@ -180,7 +182,8 @@ def test_construct_shows_turtle_and_graph_downloads(ui_server: str, browser: Any
                                    format=ox.RdfFormat.N_TRIPLES))
     shown = ox.Dataset(ox.parse(text.encode(), format=ox.RdfFormat.TURTLE))
     assert len(shown) == len(expected) == 3 and set(shown) == set(expected)
-    formats = [b.get_attribute("data-format") for b in driver.find_elements(By.CSS_SELECTOR, "#download-buttons button")]
+    formats = [b.get_attribute("data-format")
+               for b in driver.find_elements(By.CSS_SELECTOR, "#download-buttons button")]
     assert formats == ["ttl", "nt", "nq", "trig", "jsonld", "rdfxml"]
     assert severe(console_entries(driver)) == []
 

@@ -50,7 +50,8 @@ def test_page_is_served_with_csp_and_prefixes(ui_server: str) -> None:
 
 def test_static_assets_reference_no_foreign_origin() -> None:
     """No CDN: no script, style, font or fetch from another origin in any asset."""
-    pattern = re.compile(r"""(src|href)\s*=\s*["']https?:|url\(\s*["']?https?:|@import|fetch\(\s*["']https?:""", re.IGNORECASE)
+    pattern = re.compile(r"""(src|href)\s*=\s*["']https?:"""
+                         r"""|url\(\s*["']?https?:|@import|fetch\(\s*["']https?:""", re.IGNORECASE)
     for path in STATIC_DIR.iterdir():
         if path.suffix in (".html", ".js", ".css"):
             assert not pattern.search(path.read_text(encoding="utf-8")), path.name
@@ -73,7 +74,7 @@ def test_api_examples_lists_project_queries(ui_server: str) -> None:
     # REST API binds them); files without defaults are served unchanged
     named = {q.name: q for q in load_named_queries(PROJECT_ROOT / "queries")}
     with_defaults = 0
-    for got, want in zip(served, expected):
+    for got, want in zip(served, expected, strict=True):
         defaults = bind(named[got["name"]], {}, None)
         if not defaults:
             assert got["query"] == want["query"]
