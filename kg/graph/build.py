@@ -26,12 +26,12 @@ from kg import rdf as ns
 from kg import store as kstore
 from kg.errors import BuildError, BuildValidationError, KgError
 from kg.graph.infer import InferenceResult, infer
-from kg.sparql.params import require_valid_query_files
+from kg.graph.reference import reference_quads
+from kg.graph.sources import ParsedSource, SourceFile, discover, parse_sources
 from kg.shacl import DEFAULT_ENGINE, validate
 from kg.shacl.engine import report_graph, validate_results
 from kg.shacl.report import ValidationReport, filter_report, merge_reports, report_from_graph, shorten
-from kg.graph.sources import ParsedSource, SourceFile, discover, parse_sources
-from kg.graph.reference import reference_quads
+from kg.sparql.params import require_valid_query_files
 from kg.store.swap import building_path, check_target, recover, store_lock, swap_into_place
 
 Progress = Callable[[str], None]

@@ -329,7 +329,7 @@ class RemoteStore:
         out: list[tuple[str, str]] = []
         for g in defaults:
             if isinstance(g, ox.DefaultGraph):
-                raise ValueError("a remote store cannot name its default graph in a protocol dataset")  # noqa: TRY004
+                raise ValueError("a remote store cannot name its default graph in a protocol dataset")
             out.append(("default-graph-uri", g.value))
         if not out:
             out.append(("default-graph-uri", EMPTY_GRAPH))

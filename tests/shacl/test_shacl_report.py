@@ -43,22 +43,22 @@ org:ja a hn:YouthWelfareOffice ; rdfs:label "Jugendamt Köln"@de ;
 
 
 @pytest.fixture(scope="module")
-def report():  # noqa: ANN201
+def report():
     g = lambda text: rdflib.Graph().parse(data=text, format="turtle")  # noqa: E731
     return validate(g(DATA), g(SHAPES), g(ONTOLOGY), engine="pyshacl")  # the reference the others are compared with
 
 
-def _by_component(report, name: str):  # noqa: ANN001, ANN202
+def _by_component(report, name: str):
     (r,) = [r for r in report.results if r.constraint_component.endswith("#" + name)]
     return r
 
 
-def test_subclass_target_found_via_ontology(report) -> None:  # noqa: ANN001
+def test_subclass_target_found_via_ontology(report) -> None:
     assert {r.focus_node for r in report.results} == {"hnorg:ja"}
     assert not report.conforms
 
 
-def test_generated_messages_name_path_and_parameter(report) -> None:  # noqa: ANN001
+def test_generated_messages_name_path_and_parameter(report) -> None:
     r = [x for x in report.results if x.result_path == "hn:abbreviation"][0]
     assert r.message_de == "Zu viele Werte für hn:abbreviation (höchstens 1 erlaubt)"
     assert r.message_en == "Too many values for hn:abbreviation (at most 1 allowed)"
@@ -70,25 +70,25 @@ def test_generated_messages_name_path_and_parameter(report) -> None:  # noqa: AN
     assert cls.message_de == "Der Wert hnorg:other von hn:areaServed ist keine Instanz von hn:AdministrativeArea"
 
 
-def test_complex_paths_are_rendered_like_sparql(report) -> None:  # noqa: ANN001
+def test_complex_paths_are_rendered_like_sparql(report) -> None:
     paths = {r.result_path for r in report.results}
     assert "hn:evidence/hn:quote" in paths
     assert "^hn:provider" in paths
 
 
-def test_missing_language_is_generated_not_dropped(report) -> None:  # noqa: ANN001
+def test_missing_language_is_generated_not_dropped(report) -> None:
     (r,) = [r for r in report.results if r.result_path == "^hn:provider"]
     assert r.message_de == "Nur deutsch"
     assert r.message_en == "Too many values for ^hn:provider (at most 0 allowed)"
 
 
-def test_warning_does_not_break_conformance_but_is_reported(report) -> None:  # noqa: ANN001
+def test_warning_does_not_break_conformance_but_is_reported(report) -> None:
     (w,) = [r for r in report.results if r.severity == "Warning"]
     assert w.result_path == "hn:ags" and w.value == '"5315"'
     assert len(report.violations) == len(report.results) - 1
 
 
-def test_text_report_shows_label_iri_rule_and_both_languages(report) -> None:  # noqa: ANN001
+def test_text_report_shows_label_iri_rule_and_both_languages(report) -> None:
     text = report.to_text()
     assert "Jugendamt Köln (hnorg:ja)" in text
     assert "Höchstanzahl / maximum count (sh:MaxCountConstraintComponent)" in text
@@ -101,7 +101,7 @@ def test_text_report_shows_label_iri_rule_and_both_languages(report) -> None:  #
     assert "hn:abbreviation (abbreviation)" in en and "Zu viele Werte" not in en
 
 
-def test_json_and_turtle_reports_are_complete(report) -> None:  # noqa: ANN001
+def test_json_and_turtle_reports_are_complete(report) -> None:
     data = json.loads(report.to_json())
     assert data["conforms"] is False
     assert len(data["results"]) == len(report.results)
@@ -174,7 +174,7 @@ def test_dataset_is_validated_as_union_across_graphs() -> None:
 
 
 @pytest.mark.parametrize("engine", [e for e in ENGINES if e != "pyshacl"])
-def test_other_engines_agree_with_pyshacl(report, engine: str) -> None:  # noqa: ANN001
+def test_other_engines_agree_with_pyshacl(report, engine: str) -> None:
     """Every engine behind validate() reports the same results as the pyshacl reference."""
     g = lambda text: rdflib.Graph().parse(data=text, format="turtle")  # noqa: E731
     other = validate(g(DATA), g(SHAPES), g(ONTOLOGY), engine=engine)

@@ -276,7 +276,7 @@ def _project_data() -> Graph:
 
 def _to_rdflib(term: object) -> URIRef | BNode | Literal:
     kind = type(term).__name__
-    value = getattr(term, "value")
+    value = term.value
     if kind == "NamedNode":
         return URIRef(value)
     if kind == "BlankNode":

@@ -128,8 +128,8 @@ def backends(oxigraph: OxigraphServer, built_store: Path,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Base URLs of the two hilfenetz servers: "embedded" (the built store) and "remote"
     (the same data in the Oxigraph server)."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
     common = {"project_root": PROJECT_ROOT, "workers": 1, "rate_limit": 0.0, "watch_interval": 0.0}
     embedded = Settings(store_path=built_store, **common)

@@ -134,8 +134,8 @@ def test_remote_server_follows_a_republish(
         run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
     """A hilfenetz server in remote mode polls the remote's version: after `kg build --store URL`
     publishes changed data, it answers the new data (new version, new ETag) without a restart."""
-    from kg.web.app import create_app
     from kg.config import Settings
+    from kg.web.app import create_app
 
     url = scratch_oxigraph.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
