@@ -242,7 +242,8 @@ def _native_in_place(store: ox.Store, graphs: list[str], shapes: Any, ontology: 
     (ontology and alignment mixed in), without copying 250k reference triples into rdflib and back."""
     t = time.perf_counter()
     say(f"validate {label}: native engine in place on {len(graphs)} graphs …")
-    results = validate_results(store, shapes, data_graph=graphs, ontology_graphs=[ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT])
+    results = validate_results(store, shapes, data_graph=graphs,
+                               ontology_graphs=[ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT])
     focus = {r.focus.value for r in results if isinstance(r.focus, ox.NamedNode)}
     rep = report_from_graph(report_graph(results, shapes), shapes, _labels_graph(store, focus), ontology,
                             engine="native", graphs_of=graphs_of)
@@ -325,7 +326,8 @@ def _validate_store(
 
     def run(data: Any, label: str, conv: float) -> ValidationReport:
         n = len(data)
-        say(f"validate {label}: {n} data triples, {len(shapes)} shape triples ({conv:.1f} s to copy); running {engine} …")
+        say(f"validate {label}: {n} data triples, {len(shapes)} shape triples ({conv:.1f} s to copy); "
+            f"running {engine} …")
         rep = validate(data, shapes, ontology, engine=engine, inplace=True, graphs_of=graphs_of)
         rep.notes.append(f"{label}: {engine} on {n} data triples, copy {conv:.1f} s, validation {rep.seconds:.1f} s, "
                          f"{len(rep.violations)} violation(s)")
@@ -491,9 +493,11 @@ def build(
         t = time.perf_counter()
         report = validate_store(store, engine=engine, sources=sources, progress=timer.progress,
                                 reference_loaded=with_reference,
-                                cache_dir=(cache_dir or store_path.parent / ".cache" / "validation") if use_cache else None,
+                                cache_dir=((cache_dir or store_path.parent / ".cache" / "validation")
+                                           if use_cache else None),
                                 cache_key=ref_key)
-        timer.step("validate", t, f"{len(report.violations)} violations, {len(report.results) - len(report.violations)} warnings/infos")
+        n_warn = len(report.results) - len(report.violations)
+        timer.step("validate", t, f"{len(report.violations)} violations, {n_warn} warnings/infos")
         if not report.conforms:
             raise BuildValidationError(report)
 

@@ -614,7 +614,8 @@ def profile_table(timings: Sequence[Timing], top: int = 25) -> str:
         k[0] += t.cpu
         k[1] += t.wall
         k[2] += 1
-    lines += [f"{c:7.2f} {w:7.2f} {int(n):6d}x  all {k}" for k, (c, w, n) in sorted(kinds.items(), key=lambda kv: -kv[1][0])]
+    by_cpu = sorted(kinds.items(), key=lambda kv: -kv[1][0])
+    lines += [f"{c:7.2f} {w:7.2f} {int(n):6d}x  all {k}" for k, (c, w, n) in by_cpu]
     lines += [f"{t.cpu:7.3f} {t.wall:7.3f} {t.rows:7d}  {t.kind} {t.shape}" for t in rows]
     return "\n".join(lines)
 

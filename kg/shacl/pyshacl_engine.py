@@ -11,7 +11,8 @@ import rdflib
 from pyshacl import validate as _pyshacl_validate
 
 
-def run(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None, *, inplace: bool = False) -> rdflib.Graph:
+def run(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None, *,
+        inplace: bool = False) -> rdflib.Graph:
     """Validate and return the standard sh:ValidationReport graph.
 
     `inplace=True` lets pyshacl mix the ontology into `data` without cloning it first (saves

@@ -473,7 +473,8 @@ def report_from_graph(
         path_s = path_text(rg, path) if path is not None else None
         if path is not None and path_s and path_s.startswith("_:") and shape is not None:
             path_s = path_text(shapes, shapes.value(shape, SH.path))
-        param_term = shapes.value(shape, _PARAM[_local(comp_s)]) if shape is not None and _local(comp_s) in _PARAM else None
+        param_term = (shapes.value(shape, _PARAM[_local(comp_s)])
+                      if shape is not None and _local(comp_s) in _PARAM else None)
         fill = {
             "path": path_s or "(Knoten selbst / node itself)",
             "param": term_text(param_term) if param_term is not None else "?",
@@ -546,7 +547,8 @@ def merge_reports(parts: Iterable[ValidationReport], *, engine: str = "pyshacl")
         notes += part.notes
         seconds += part.seconds or 0.0
         for r in part.results:
-            key = (r.focus_iri or r.focus_node, r.result_path, r.constraint_component, r.value, r.message_en, r.severity)
+            key = (r.focus_iri or r.focus_node, r.result_path, r.constraint_component, r.value, r.message_en,
+                   r.severity)
             if key in keys:
                 continue
             keys.add(key)

@@ -255,7 +255,8 @@ class RemoteStore:
     # --- HTTP ---------------------------------------------------------------------------
 
     def _post(self, url: str, data: list[tuple[str, str]], accept: str, timeout: float | None = None) -> httpx.Response:
-        extra: dict[str, Any] = {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))}
+        extra: dict[str, Any] = (
+            {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=min(timeout, 5.0))})
         return _send(f"remote store {redact(self.url)}", "query", url,
                      data=_group(data), headers={"Accept": accept}, **extra)
 
@@ -303,7 +304,8 @@ class RemoteStore:
         Detected once per instance: a triple of some named graph is asked for without GRAPH. (A
         hilfenetz store keeps nothing in the real default graph, so the answer is unambiguous.)"""
         if self._union is None:
-            sols = list(self._select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } } LIMIT 1"))
+            sols = list(self._select(
+                "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } } LIMIT 1"))
             if not sols:
                 self._union = False
             else:
@@ -325,7 +327,8 @@ class RemoteStore:
             graphs = [g.value for g in self.named_graphs()]
             return [("default-graph-uri", g) for g in graphs or [EMPTY_GRAPH]] + \
                 [("named-graph-uri", g) for g in graphs or [EMPTY_GRAPH]]
-        defaults = default_graph if isinstance(default_graph, list) else ([] if default_graph is None else [default_graph])
+        defaults = (default_graph if isinstance(default_graph, list)
+                    else [] if default_graph is None else [default_graph])
         out: list[tuple[str, str]] = []
         for g in defaults:
             if isinstance(g, ox.DefaultGraph):
@@ -363,7 +366,8 @@ class RemoteStore:
         if isinstance(subject, ox.BlankNode) or isinstance(object, ox.BlankNode):
             return iter(self._from_bnode_cache(subject, predicate, object, graph_name))
         if subject is None and predicate is None and object is None and graph_name is not None:
-            return iter([ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in self._graph_triples(graph_name)])
+            return iter([ox.Quad(t.subject, t.predicate, t.object, graph_name)
+                         for t in self._graph_triples(graph_name)])
         key = (subject, predicate, object, graph_name)
         with self._lock:
             hit = self._patterns.get(key)
@@ -403,7 +407,8 @@ class RemoteStore:
             gpat = "?g" if g is None else term_sparql(g)
             bind = "" if g is None else f" BIND({term_sparql(g)} AS ?g)"
             branches.append(
-                f"{{ GRAPH {gpat} {{ {pat} FILTER(isBlank(?o)) ?o (<urn:x-hilfenetz:any>|!<urn:x-hilfenetz:any>)* ?bs . "
+                f"{{ GRAPH {gpat} {{ {pat} FILTER(isBlank(?o)) "
+                f"?o (<urn:x-hilfenetz:any>|!<urn:x-hilfenetz:any>)* ?bs . "
                 f"?bs ?bp ?bo FILTER(isBlank(?bs)) }}{bind} }}")
         rows = self._select("SELECT ?s ?p ?o ?g ?bs ?bp ?bo WHERE { " + " UNION ".join(branches) + " }")
         fresh: dict[str, ox.BlankNode] = {}
@@ -474,7 +479,8 @@ class RemoteStore:
         else:
             if isinstance(graph, ox.DefaultGraph) and self.union_default_graph:
                 return []  # not addressable on a union-default server (empty in hilfenetz stores)
-            where = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH {term_sparql(graph)} {{ ?s ?p ?o }} }}"
+            where = ("{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph)
+                     else f"{{ GRAPH {term_sparql(graph)} {{ ?s ?p ?o }} }}")
             raw = self._post(self.url, [("query", f"CONSTRUCT {{ ?s ?p ?o }} WHERE {where}")],
                              "application/n-triples").content
             with self._lock:

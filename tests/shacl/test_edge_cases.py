@@ -21,20 +21,26 @@ ex:a2 a ex:B ; ex:name "zzz" ; ex:n 0 ; ex:lo 1 ; ex:hi 4 ; ex:kid ex:k1 .
 ex:k1 a ex:A ; ex:n 1 . ex:k2 ex:n 2 ; ex:extra "x" .
 """
 SHAPES = {
-    "lookahead": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property [ sh:path ex:name ; sh:pattern \"^(?=a)\" ; sh:flags \"i\" ] .",
-    "ranges": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property [ sh:path ex:n ; sh:minInclusive 1 ; sh:maxExclusive 6 ] .",
-    "lessthan": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property [ sh:path ex:lo ; sh:lessThan ex:hi ] , [ sh:path ex:n ; sh:lessThanOrEquals ex:lo ] .",
+    "lookahead": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; "
+                 "sh:property [ sh:path ex:name ; sh:pattern \"^(?=a)\" ; sh:flags \"i\" ] .",
+    "ranges": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; "
+              "sh:property [ sh:path ex:n ; sh:minInclusive 1 ; sh:maxExclusive 6 ] .",
+    "lessthan": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; "
+                "sh:property [ sh:path ex:lo ; sh:lessThan ex:hi ] , [ sh:path ex:n ; sh:lessThanOrEquals ex:lo ] .",
     "in": "ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property [ sh:path ex:n ; sh:in ( 5 \"7\" 0 ) ] .",
     "logic": """ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property [ sh:path ex:kid ;
         sh:or ( [ sh:class ex:A ] [ sh:property [ sh:path ex:n ; sh:minCount 1 ; sh:datatype xsd:integer ] ] ) ;
         sh:not [ sh:property [ sh:path ex:extra ; sh:minCount 1 ] ] ;
         sh:xone ( [ sh:nodeKind sh:IRI ] [ sh:property [ sh:path ex:n ; sh:hasValue 1 ] ] ) ] .""",
-    "paths": """ex:S a sh:NodeShape ; sh:targetClass ex:A ; sh:property [ sh:path [ sh:inversePath ex:kid ] ; sh:minCount 2 ] ,
+    "paths": """ex:S a sh:NodeShape ; sh:targetClass ex:A ;
+        sh:property [ sh:path [ sh:inversePath ex:kid ] ; sh:minCount 2 ] ,
         [ sh:path ( ex:kid [ sh:alternativePath ( ex:n ex:extra ) ] ) ; sh:datatype xsd:integer ; sh:maxCount 2 ] ,
         [ sh:path [ sh:zeroOrMorePath ex:kid ] ; sh:nodeKind sh:IRI ] .""",
     "qualified": """ex:S a sh:NodeShape ; sh:targetClass ex:B ; sh:property
-        [ sh:path ex:kid ; sh:qualifiedValueShape [ sh:class ex:A ] ; sh:qualifiedMinCount 2 ; sh:qualifiedValueShapesDisjoint true ] ,
-        [ sh:path ex:kid ; sh:qualifiedValueShape [ sh:property [ sh:path ex:n ; sh:hasValue 2 ] ] ; sh:qualifiedMaxCount 0 ] .""",
+        [ sh:path ex:kid ; sh:qualifiedValueShape [ sh:class ex:A ] ; sh:qualifiedMinCount 2 ;
+          sh:qualifiedValueShapesDisjoint true ] ,
+        [ sh:path ex:kid ; sh:qualifiedValueShape [ sh:property [ sh:path ex:n ; sh:hasValue 2 ] ] ;
+          sh:qualifiedMaxCount 0 ] .""",
     "closed-lang": """ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:n ; sh:closed true ; sh:ignoredProperties ( ex:n ) ;
         sh:property [ sh:path ex:name ; sh:uniqueLang true ; sh:languageIn ( "de" ) ; sh:maxLength 2 ] .""",
     "gyear": "ex:S a sh:NodeShape ; sh:targetClass ex:A ; sh:property [ sh:path ex:year ; sh:datatype xsd:gYear ] .",

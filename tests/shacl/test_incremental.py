@@ -128,4 +128,4 @@ def test_shapes_print_short_although_they_reference_each_other() -> None:
     assert any(s.parents for s in every.values())  # the back-references are there
     texts = [repr(s) for s in every.values()]
     assert all(len(t) < 300 and t.startswith("Shape(") for t in texts)
-    assert all(str(s.node) in t for s, t in zip(every.values(), texts))
+    assert all(str(s.node) in t for s, t in zip(every.values(), texts, strict=True))

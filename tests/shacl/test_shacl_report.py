@@ -59,7 +59,7 @@ def test_subclass_target_found_via_ontology(report) -> None:
 
 
 def test_generated_messages_name_path_and_parameter(report) -> None:
-    r = [x for x in report.results if x.result_path == "hn:abbreviation"][0]
+    r = next(x for x in report.results if x.result_path == "hn:abbreviation")
     assert r.message_de == "Zu viele Werte für hn:abbreviation (höchstens 1 erlaubt)"
     assert r.message_en == "Too many values for hn:abbreviation (at most 1 allowed)"
     assert r.path_label == "Abkürzung"
@@ -180,4 +180,5 @@ def test_other_engines_agree_with_pyshacl(report, engine: str) -> None:
     other = validate(g(DATA), g(SHAPES), g(ONTOLOGY), engine=engine)
     key = lambda r: (r.focus_node, r.result_path, r.constraint_component, r.value, r.severity)  # noqa: E731
     assert sorted(map(key, other.results)) == sorted(map(key, report.results))
-    assert [r.message_de for r in sorted(other.results, key=key)] == [r.message_de for r in sorted(report.results, key=key)]
+    expected = [r.message_de for r in sorted(report.results, key=key)]
+    assert [r.message_de for r in sorted(other.results, key=key)] == expected

@@ -219,7 +219,8 @@ def test_every_shape_has_german_and_english_message() -> None:
     for shape in sorted(set(node_shapes().values()) | _property_shapes(graph), key=str):
         languages = {m.language for m in graph.objects(shape, SH.message) if isinstance(m, Literal)}
         if not {"de", "en"} <= languages:
-            owner = shape if isinstance(shape, URIRef) else f"{graph.value(None, SH.property, shape)} / {graph.value(shape, SH.path)}"
+            owner = (shape if isinstance(shape, URIRef)
+                     else f"{graph.value(None, SH.property, shape)} / {graph.value(shape, SH.path)}")
             missing.append(f"{owner}: sh:message in {sorted(languages, key=str) or 'no language'}")
     assert missing == [], "shapes without sh:message @de and @en:\n" + "\n".join(missing)
 
@@ -333,4 +334,5 @@ def test_every_class_used_in_the_data_is_targeted_by_a_shape() -> None:
 
 def test_untargeted_class_check_reports_a_class_without_shape() -> None:
     unshaped = URIRef("https://w3id.org/hilfenetz/ontology#Undeclared")
-    assert untargeted_classes({unshaped, URIRef("https://w3id.org/hilfenetz/ontology#YouthWelfareOffice")}) == [str(unshaped)]
+    youth_office = URIRef("https://w3id.org/hilfenetz/ontology#YouthWelfareOffice")
+    assert untargeted_classes({unshaped, youth_office}) == [str(unshaped)]

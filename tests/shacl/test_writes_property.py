@@ -134,10 +134,12 @@ def _random_update(v: _Vocabulary, rnd: random.Random) -> str:
                 f"{q.predicate} {rnd.choice(v.iris)} }} }} WHERE {{ GRAPH ?g {{ {q.subject} {q.predicate} ?o }} }}")
     if kind == 3:  # lose or change a type
         return (f"DELETE WHERE {{ GRAPH ?g {{ {q.subject} <{RDF_TYPE}> ?t }} }} ;"
-                + (f"INSERT DATA {{ GRAPH {g} {{ {q.subject} a {rnd.choice(v.classes)} }} }}" if rnd.random() < 0.5 else ""))
+                + (f"INSERT DATA {{ GRAPH {g} {{ {q.subject} a {rnd.choice(v.classes)} }} }}"
+                   if rnd.random() < 0.5 else ""))
     if kind == 4:  # a new entity, complete or not
         e = f"<{ns.HNID}org/random-{rnd.randrange(10**6)}>"
-        extra = f'; <{LABEL}> "Neu"@de ; <{HN}statedIn> <{ns.HNID}source/abgestimmte-hilfen>' if rnd.random() < 0.6 else ""
+        extra = (f'; <{LABEL}> "Neu"@de ; <{HN}statedIn> <{ns.HNID}source/abgestimmte-hilfen>'
+                 if rnd.random() < 0.6 else "")
         return f"INSERT DATA {{ GRAPH {g} {{ {e} a {rnd.choice(v.classes)} {extra} }} }}"
     if kind == 5 and v.participations:  # move a participation to another agent (derived shortcuts)
         x = rnd.choice(v.participations)
@@ -180,7 +182,8 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
     new = _violations(would_results) - _violations(before_results)
     # the incremental check on the same two states equals full validation
     diff = writes.diff_stores(store, would, None)
-    change = Change([q for q in diff.added if q.graph_name != INFERRED], [q for q in diff.removed if q.graph_name != INFERRED])
+    change = Change([q for q in diff.added if q.graph_name != INFERRED],
+                    [q for q in diff.removed if q.graph_name != INFERRED])
     sg_before, sg_after = writes._shapes_of(store), writes._shapes_of(would)
     out = check_change(store, would, sg_before, sg_after, change,
                        graphs_before=writes.data_graphs(store), graphs_after=writes.data_graphs(would),
@@ -212,7 +215,8 @@ def _check_one_write(state: SimpleNamespace, update: str) -> bool:
 
 
 @pytest.mark.slow
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_random_writes_equal_full_validation_and_fresh_inference(live: SimpleNamespace, seed: int) -> None:
     rnd = random.Random(seed)

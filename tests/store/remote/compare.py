@@ -30,7 +30,7 @@ def solutions(body: bytes, media: str) -> Counter[Any] | bool:
     media = media.split(";")[0].strip()
     if media == "text/csv":
         lines = list(csv.reader(io.StringIO(body.decode())))
-        return Counter([tuple(lines[0])] + sorted(tuple(line) for line in lines[1:]))
+        return Counter([tuple(lines[0]), *sorted(tuple(line) for line in lines[1:])])
     res = ox.parse_query_results(body, format=RESULT_FORMATS[media])
     if isinstance(res, ox.QueryBoolean):
         return bool(res)

@@ -1,6 +1,7 @@
 """A real `oxigraph serve` (PyPI package `oxigraph`) on 127.0.0.1, filled with the real built
-store by kg.graph.publish (with `--union-default-graph`, as recommended), and two hilfenetz servers in front of the same data: one over the embedded
-store (the default), one in remote mode over the Oxigraph server. The tests in this directory
+store by kg.graph.publish (with `--union-default-graph`, as recommended), and two hilfenetz
+servers in front of the same data: one over the embedded store (the default), one in remote
+mode over the Oxigraph server. The tests in this directory
 ask both the same things and compare the answers.
 
 One Oxigraph server and one publish of the real store per session (the publish is the

@@ -144,14 +144,16 @@ def test_remote_server_follows_a_republish(
     marker = "hilfenetz-republish-marker"
     query = f'ASK {{ ?s <http://www.w3.org/2000/01/rdf-schema#comment> "{marker}" }}'
     with serve_app(create_app(settings)) as base:
-        first = httpx.get(base + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        first = httpx.get(base + "/sparql", params={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
         assert first.status_code == 200 and first.json()["boolean"] is False
         seed = mini_project / "data" / "seeds" / "demo.ttl"
         seed.write_text(seed.read_text() + f'\nsrc:demo rdfs:comment "{marker}" .\n', encoding="utf-8")
         assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
         deadline = time.monotonic() + 30
         while True:
-            r = httpx.get(base + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+            r = httpx.get(base + "/sparql", params={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
             if r.json()["boolean"] is True or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
