@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.serving import serve_kg
-from tests.web.ui.ui_browser import chromium, missing_reason
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +42,4 @@ def ui_server_cut_off(ui_store: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (fresh profile); skipped with the reason when it is not installed."""
-    reason = missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with chromium() as driver:
-        yield driver
+# `browser` (headless Chromium, one per module) comes from tests/web/conftest.py.
