@@ -8,7 +8,9 @@ caches) with `kg.web.state.service(request)` and nothing else.
 
 A request passes the middleware from the outside in: security headers, CORS, limits (rate,
 size), the SPARQL fast lane (GET/HEAD/POST /sparql leave here for kg.web.routes.sparql's
-handlers, skipping the router), HEAD-as-GET, then FastAPI's router with the routes below.
+handlers, skipping the router), then FastAPI's router with the routes below. HEAD is served
+wherever GET is: every GET route is listed with HEAD (`GET_HEAD`), mounted as a second,
+undocumented route (`_add_route`).
 The operations middleware (metrics, access log) is outermost of all.
 """
 
@@ -24,7 +26,6 @@ from fastapi import FastAPI
 
 from kg.config import Settings, env_setting
 from kg.web import cors, limits, ops, security
-from kg.web.http import HeadAsGet
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.routes import (
     apidocs,
@@ -101,23 +102,23 @@ ROUTES: tuple[Route, ...] = (
     Route("/downloads", GET_HEAD, linkeddata.downloads, "downloads"),
     Route("/downloads/{name:path}", GET_HEAD, linkeddata.download_file, "download_file"),
     # REST API: named queries, search, network, and its interactive docs
-    Route("/api/queries", GET, queries.list_queries, "list_queries", queries.LIST_DOC),
-    Route("/api/queries/{name}", GET, queries.answer, "namedquery_{name}", per_named_query=True),
-    Route("/api/search", GET, search.search, "search", search.SEARCH_DOC),
-    Route("/api/network", GET, network.network, "network", network.NETWORK_DOC),
-    Route("/api/network/path", GET, network.path, "path", network.PATH_DOC),
-    Route("/api/docs", GET, apidocs.docs, "docs"),
-    Route("/api/docs/init.js", GET, apidocs.docs_init, "docs_init"),
-    Route("/api/docs/assets/{name}", GET, apidocs.docs_asset, "docs_asset"),
+    Route("/api/queries", GET_HEAD, queries.list_queries, "list_queries", queries.LIST_DOC),
+    Route("/api/queries/{name}", GET_HEAD, queries.answer, "namedquery_{name}", per_named_query=True),
+    Route("/api/search", GET_HEAD, search.search, "search", search.SEARCH_DOC),
+    Route("/api/network", GET_HEAD, network.network, "network", network.NETWORK_DOC),
+    Route("/api/network/path", GET_HEAD, network.path, "path", network.PATH_DOC),
+    Route("/api/docs", GET_HEAD, apidocs.docs, "docs"),
+    Route("/api/docs/init.js", GET_HEAD, apidocs.docs_init, "docs_init"),
+    Route("/api/docs/assets/{name}", GET_HEAD, apidocs.docs_asset, "docs_asset"),
     # the query UI and the script-free search page
     Route("/", GET_HEAD, ui.index, "index"),
     Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
-    Route("/api/examples", GET, ui.examples, "examples", {"tags": ["ui"]}),
-    Route("/search", GET, search.search_page, "search_page"),
+    Route("/api/examples", GET_HEAD, ui.examples, "examples", {"tags": ["ui"]}),
+    Route("/search", GET_HEAD, search.search_page, "search_page"),
     # operations
     Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
     Route("/ready", GET_HEAD, ops_routes.ready, "ready", ops_routes.READY_DOC),
-    Route("/metrics", GET, ops_routes.metrics, "metrics", ops_routes.METRICS_DOC),
+    Route("/metrics", GET_HEAD, ops_routes.metrics, "metrics", ops_routes.METRICS_DOC),
 )
 
 
@@ -194,8 +195,7 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
     install_openapi(app)
 
     # middleware, innermost first
-    app.add_middleware(HeadAsGet)  # around the router: HEAD wherever GET (not /sparql: the lane has it)
-    sparql.install_lane(app)  # next: /sparql requests pass every middleware, not the router
+    sparql.install_lane(app)  # innermost: /sparql requests pass every middleware, not the router
     # innermost of the three: ops still counts 429s
     limits.install(app, settings, group.rate_buckets if group is not None else None)
     cors.install(app)  # outside the limits: preflights cost no tokens, 429s can be read by pages on other origins

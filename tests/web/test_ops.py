@@ -78,7 +78,7 @@ def test_health_and_ready(server: tuple[str, MetricsRegistry, dict[str, bool]]) 
     assert r.status_code == 503 and r.json()["store"] is False
     # liveness does not depend on the store
     assert httpx.get(url + "/health").status_code == 200
-    # HEAD, as probes send it, without a body (the app here has no HeadAsGet: the routes answer it)
+    # HEAD, as probes send it, without a body (the routes answer it)
     head = httpx.head(url + "/health")
     assert head.status_code == 200 and head.content == b""
     assert httpx.head(url + "/ready").status_code == 503
