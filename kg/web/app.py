@@ -207,9 +207,10 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
 def unique_operation_ids(schema: dict[str, Any]) -> dict[str, Any]:
     """Make every operationId of an OpenAPI document unique, in place (OpenAPI requires it).
 
-    Why: routes registered for GET and HEAD at once (e.g. /health, /sparql) get the same
-    generated operationId for both methods, which OpenAPI validators reject. Later duplicates
-    get the method appended (`health_health_get_head`)."""
+    Why: FastAPI gives every method of one route the same generated operationId, which OpenAPI
+    validators reject. GET and HEAD are mounted as two routes (`_add_route`), so this is left to
+    the graph store's routes (GET, PUT, POST, DELETE, HEAD on one path, with a write token):
+    later duplicates get the method appended (`store_indirect_store_get_put`)."""
     seen: set[str] = set()
     for path_item in schema.get("paths", {}).values():
         for method, op in path_item.items():
