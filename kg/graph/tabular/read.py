@@ -205,9 +205,9 @@ def read_table(path: Path, *, sheet: str | None = None, limits: TableLimits | No
     return _read_csv_bytes(data, name, sheet, limits)
 
 
-def _not_a_spreadsheet(name: str, what: str) -> SpreadsheetError:
+def _not_a_spreadsheet(name: str, what: str, what_de: str | None = None) -> SpreadsheetError:
     return SpreadsheetError(Msg(
-        f"keine Tabelle: die Datei ist {what}; erwartet wird eine Tabelle als .xlsx, .ods oder .csv",
+        f"keine Tabelle: die Datei ist {what_de or what}; erwartet wird eine Tabelle als .xlsx, .ods oder .csv",
         f"not a spreadsheet: the file is {what}; expected a spreadsheet as .xlsx, .ods or .csv"), file=name)
 
 
@@ -266,7 +266,7 @@ def _zip_kind(path: Path, limits: TableLimits) -> str:
             if "presentationml" in types:
                 raise _not_a_spreadsheet(name, "PowerPoint (.pptx)")
             raise _not_a_spreadsheet(name, "Office Open XML")
-    raise _not_a_spreadsheet(name, "ZIP")
+    raise _not_a_spreadsheet(name, "a zip archive without a workbook", "ein ZIP-Archiv ohne Arbeitsmappe")
 
 
 def _read_workbook(path: Path, kind: str, sheet: str | None, limits: TableLimits) -> Table:
@@ -360,6 +360,7 @@ class _Scan:
 
 _CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _REF_RE = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[ />]")  # <f>, <f t="shared" …/>, <x:f>; not <formula1>
 _VALUE_RE = re.compile(rb"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>|<(?:\w+:)?is>", re.S)
 
 
@@ -379,11 +380,11 @@ def _scan_xlsx(path: Path, sheet_name: str, metas: Iterable[Any]) -> _Scan:
         if member is None:
             return scan
         xml = zf.read(member)
-    if b"<f" not in xml and b":f" not in xml:
+    if not _FORMULA_RE.search(xml):
         return scan
     for m in _CELL_RE.finditer(xml):
         inner = m.group(2) or b""
-        if b"<f" not in inner and b":f>" not in inner and b":f " not in inner:
+        if not _FORMULA_RE.search(inner):
             continue
         if _VALUE_RE.search(inner):
             continue
@@ -540,10 +541,10 @@ def _build_table(name: str, sheet: str | None, rows: Iterable[tuple[int, list[Ce
                 table.warnings.append(TableWarning(number, c, Msg(
                     "Daten in einer Spalte ohne Überschrift: die Spalte wird nicht gelesen",
                     "data in a column without a header: the column is not read"), "data-without-header"))
+        if all(_is_empty(v) for v in values[:width]):
+            continue  # data only in columns without a header: warned above
         cells = tuple(Cell(number, c, headers[c - 1], values[c - 1] if c <= len(values) else None)
                       for c in range(1, width + 1))
-        if all(_is_empty(cell.value) for cell in cells):
-            continue
         table.rows.append(Row(number, cells))
     return table
 
@@ -600,10 +601,10 @@ def _read_csv_bytes(data: bytes, name: str, sheet: str | None, limits: TableLimi
     try:
         text, encoding = decode_text(data)
     except (UnicodeDecodeError, ValueError):
-        raise _not_a_spreadsheet(name, "keine Textdatei / not a text file") from None
+        raise _not_a_spreadsheet(name, "binary, not a text file", "binär, keine Textdatei") from None
     bad = _CONTROL_RE.search(text[:65536])
     if bad or (not text.strip() and data):
-        raise _not_a_spreadsheet(name, "binär (keine Textdatei) / binary (not a text file)")
+        raise _not_a_spreadsheet(name, "binary, not a text file", "binär, keine Textdatei")
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
 

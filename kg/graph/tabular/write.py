@@ -28,6 +28,9 @@ from typing import Any
 from kg.graph.tabular.read import CellValue
 from kg.graph.tabular.values import FORMULA_TRIGGERS
 
+#: What the writers take: a CellValue, or a Decimal as kg.graph.tabular.values.parse_decimal gives it.
+ExportValue = CellValue | Decimal
+
 #: The sheet names of a template; the data sheet is first (read_table reads the first visible sheet).
 INSTRUCTIONS_SHEET = "Anleitung (instructions)"
 LISTS_SHEET = "Listen (lists)"
@@ -48,7 +51,7 @@ class ColumnSpec:
     width: int | None = None
 
 
-def needs_formula_escape(value: CellValue) -> bool:
+def needs_formula_escape(value: object) -> bool:
     """Text a spreadsheet program would run as a formula."""
     return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
@@ -61,7 +64,7 @@ def escape_formula(value: CellValue) -> CellValue:
     return value
 
 
-def _csv_text(value: CellValue) -> str:
+def _csv_text(value: ExportValue) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -77,29 +80,32 @@ def _csv_text(value: CellValue) -> str:
         return text.replace(".", ",")
     if isinstance(value, int):
         return str(value)
-    return str(escape_formula(value))
+    return str(escape_formula(value))  # text
 
 
-def write_csv(path: Path, columns: Sequence[ColumnSpec], rows: Sequence[Sequence[CellValue]], *,
+def write_csv(path: Path, columns: Sequence[ColumnSpec], rows: Sequence[Sequence[ExportValue]], *,
               delimiter: str = ";", encoding: str = "utf-8-sig") -> None:
     """One header row and the rows; dates as 31.12.2024, decimals with a comma, text through
     escape_formula. Written to a temporary file and renamed, so a failed write leaves no half file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter, quotechar='"', lineterminator="\r\n",
-                            quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([str(escape_formula(c.header)) for c in columns])
-        for row in rows:
-            writer.writerow([_csv_text(v) for v in row])
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding=encoding, newline="") as fh:
+            writer = csv.writer(fh, delimiter=delimiter, quotechar='"', lineterminator="\r\n",
+                                quoting=csv.QUOTE_MINIMAL)
+            writer.writerow([str(escape_formula(c.header)) for c in columns])
+            for row in rows:
+                writer.writerow([_csv_text(v) for v in row])
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _sheet_ref(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def write_xlsx(path: Path, *, sheet_title: str, columns: Sequence[ColumnSpec], rows: Sequence[Sequence[CellValue]],
+def write_xlsx(path: Path, *, sheet_title: str, columns: Sequence[ColumnSpec], rows: Sequence[Sequence[ExportValue]],
                instructions: Sequence[tuple[str, str]] = ()) -> None:
     """The data sheet (header row frozen, autofilter, widths, notes, required columns bold on
     yellow, drop-down lists), then "Anleitung (instructions)" with the (de, en) paragraphs if any,
@@ -171,11 +177,14 @@ def write_xlsx(path: Path, *, sheet_title: str, columns: Sequence[ColumnSpec], r
             ws.add_data_validation(dv)
     wb.active = 0
     tmp = path.with_name(path.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    try:
+        wb.save(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def _put(cell: Any, value: CellValue) -> None:
+def _put(cell: Any, value: ExportValue) -> None:
     """One value into an openpyxl cell, typed: dates with a German date format, text always a
     string cell (never a formula), with the quote-prefix style where it looks like one."""
     if isinstance(value, datetime.datetime):
@@ -192,6 +201,8 @@ def _put(cell: Any, value: CellValue) -> None:
         if needs_formula_escape(value):
             cell.quotePrefix = True
         if "\n" in value:
-            cell.alignment = cell.alignment.copy(wrap_text=True)
+            from openpyxl.styles import Alignment
+
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     else:
         cell.value = value
