@@ -15,8 +15,9 @@ written by kg.graph.tabular.write.write_xlsx (so it has drop-down lists and note
 the CSV by write_csv, the ODS by pandas' odf writer.
 
 Each measurement is a fresh child process (peak RSS is that reader's alone): wall and CPU seconds of
-the read, and the growth of RSS (peak ru_maxrss after the read minus the resident size right before it, after
-the imports; Rust allocations are invisible to tracemalloc) and the process's peak RSS. Medians over --runs (default 5).
+the read, and the growth of RSS (the process's peak, VmHWM, after the read minus the resident size right before
+it, after the imports; Rust allocations are invisible to tracemalloc) and the process's peak RSS.
+(Not ru_maxrss: on Linux it keeps the parent's high-water mark across fork and exec.) Medians over --runs (default 5).
 
     python bench/bench_tabular.py                 # 1,000 and 10,000 rows, 5 runs
     python bench/bench_tabular.py --rows 1000 --runs 3
@@ -123,7 +124,7 @@ READERS: dict[str, tuple[str, str, str]] = {
 }
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 from pathlib import Path
 path = Path(sys.argv[1])
 {setup}
@@ -134,7 +135,8 @@ with open("/proc/self/statm") as fh:
 t0 = time.perf_counter(); c0 = time.process_time()
 {read}
 wall = time.perf_counter() - t0; cpu = time.process_time() - c0
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/status") as fh:  # VmHWM: this process's own peak (ru_maxrss carries the parent's over exec)
+    after = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 print(wall, cpu, (after - before) / 1024, after / 1024, n)
 """
 

@@ -421,8 +421,8 @@ PROCESS_ROWS: tuple[Setting, ...] = (
             "(all its zip members, as the zip directory states them; checked before anything is unpacked)",
             kind="process", parse=non_negative_int, env="HILFENETZ_SPREADSHEET_MAX_UNZIPPED_BYTES"),
     Setting("spreadsheet_max_zip_ratio", 200.0, "largest compression ratio (unpacked ÷ packed size) of a zip "
-            "member over 1 MB in an xlsx or ODS file: a zip bomb packs 1,000:1, real sheets 5–40:1 "
-            "(bench/results/tabular-read.md)", kind="process", parse=non_negative_float,
+            "member over 1 MB in an xlsx or ODS file: a zip bomb packs about 1,000:1, the offers benchmark files "
+            "9–19:1 (bench/results/tabular-read.md)", kind="process", parse=non_negative_float,
             env="HILFENETZ_SPREADSHEET_MAX_ZIP_RATIO"),
 )
 

@@ -18,10 +18,10 @@ fraction of the memory; formulas are never evaluated (calamine returns the cache
 standard library's csv module (pandas' C parser is not faster on files this size and brings a
 dependency the reading does not need).
 
-Limits (kg/config.py, `HILFENETZ_SPREADSHEET_*`): file size, cells of the used range, and for the
-zip containers the unpacked size and compression ratio, all read from the zip's central directory
-before one byte is decompressed, so a "zip bomb" (a few KB that unpack to gigabytes) is refused
-cheaply.
+Limits (the spreadsheet_* rows of kg/config.py, with their environment variables): file size, cells
+of the used range, and for the zip containers the unpacked size and compression ratio, all read from
+the zip's central directory before one byte is decompressed, so a "zip bomb" (a few KB that unpack
+to gigabytes) is refused cheaply.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from kg.config import env_setting
+from kg.config import env_setting, env_var
 from kg.errors import SpreadsheetError, SpreadsheetLimitError, column_letter
 from kg.i18n import Msg
 
@@ -155,7 +155,7 @@ class TableLimits:
 
     @classmethod
     def from_settings(cls, environ: Mapping[str, str] | None = None) -> TableLimits:
-        """The limits of the settings table (HILFENETZ_SPREADSHEET_* over the defaults)."""
+        """The limits of the settings table (their environment variables over the defaults)."""
         return cls(
             max_bytes=env_setting("spreadsheet_max_bytes", environ),
             max_cells=env_setting("spreadsheet_max_cells", environ),
@@ -182,11 +182,10 @@ def read_table(path: Path, *, sheet: str | None = None, limits: TableLimits | No
         raise SpreadsheetError(Msg(f"Datei nicht lesbar: {exc.strerror}", f"cannot read the file: {exc.strerror}"),
                                file=name) from None
     if limits.max_bytes and size > limits.max_bytes:
+        var = env_var("spreadsheet_max_bytes")
         raise SpreadsheetLimitError(Msg(
-            f"die Datei ist {size:,} Bytes groß; erlaubt sind höchstens {limits.max_bytes:,} Bytes "
-            "(HILFENETZ_SPREADSHEET_MAX_BYTES)".replace(",", "."),
-            f"the file is {size:,} bytes; the limit is {limits.max_bytes:,} bytes (HILFENETZ_SPREADSHEET_MAX_BYTES)"),
-            file=name)
+            f"die Datei ist {_de(size)} Bytes groß; erlaubt sind höchstens {_de(limits.max_bytes)} Bytes ({var})",
+            f"the file is {size:,} bytes; the limit is {limits.max_bytes:,} bytes ({var})"), file=name)
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(_ZIP_MAGIC):
@@ -225,20 +224,21 @@ def check_zip(zf: zipfile.ZipFile, name: str, limits: TableLimits) -> None:
         if limits.max_zip_ratio and info.file_size > _RATIO_MIN_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_zip_ratio:
+                var = env_var("spreadsheet_max_zip_ratio")
                 raise SpreadsheetLimitError(Msg(
-                    f"„{info.filename}“ in der Datei würde {info.file_size:,} Bytes entpackt ergeben, "
-                    f"{ratio:.0f}-mal mehr als gepackt; erlaubt ist höchstens das {limits.max_zip_ratio:g}-fache "
-                    "(HILFENETZ_SPREADSHEET_MAX_ZIP_RATIO) — die Datei wurde nicht entpackt".replace(",", "."),
+                    f"„{info.filename}“ in der Datei würde entpackt {_de(info.file_size)} Bytes ergeben, das "
+                    f"{ratio:.0f}-Fache der gepackten Größe; erlaubt ist höchstens das {limits.max_zip_ratio:g}-Fache "
+                    f"({var}) — die Datei wurde nicht entpackt",
                     f"“{info.filename}” in the file would unpack to {info.file_size:,} bytes, {ratio:.0f} times "
-                    f"its packed size; the limit is {limits.max_zip_ratio:g} times "
-                    "(HILFENETZ_SPREADSHEET_MAX_ZIP_RATIO) — the file was not unpacked"), file=name)
+                    f"its packed size; the limit is {limits.max_zip_ratio:g} times ({var}) — the file was not "
+                    "unpacked"), file=name)
     if limits.max_unzipped_bytes and total > limits.max_unzipped_bytes:
+        var = env_var("spreadsheet_max_unzipped_bytes")
         raise SpreadsheetLimitError(Msg(
-            f"die Datei würde entpackt {total:,} Bytes ergeben; erlaubt sind höchstens "
-            f"{limits.max_unzipped_bytes:,} Bytes (HILFENETZ_SPREADSHEET_MAX_UNZIPPED_BYTES) — "
-            "die Datei wurde nicht entpackt".replace(",", "."),
+            f"die Datei würde entpackt {_de(total)} Bytes ergeben; erlaubt sind höchstens "
+            f"{_de(limits.max_unzipped_bytes)} Bytes ({var}) — die Datei wurde nicht entpackt",
             f"the file would unpack to {total:,} bytes; the limit is {limits.max_unzipped_bytes:,} bytes "
-            "(HILFENETZ_SPREADSHEET_MAX_UNZIPPED_BYTES) — the file was not unpacked"), file=name)
+            f"({var}) — the file was not unpacked"), file=name)
 
 
 def _zip_kind(path: Path, limits: TableLimits) -> str:
@@ -323,11 +323,15 @@ def _read_workbook(path: Path, kind: str, sheet: str | None, limits: TableLimits
 
 
 def _too_many_cells(name: str, cells: int, limits: TableLimits) -> SpreadsheetLimitError:
+    var = env_var("spreadsheet_max_cells")
     return SpreadsheetLimitError(Msg(
-        f"das Tabellenblatt hat {cells:,} Zellen; erlaubt sind höchstens {limits.max_cells:,} "
-        "(HILFENETZ_SPREADSHEET_MAX_CELLS)".replace(",", "."),
-        f"the sheet has {cells:,} cells; the limit is {limits.max_cells:,} (HILFENETZ_SPREADSHEET_MAX_CELLS)"),
-        file=name)
+        f"das Tabellenblatt hat {_de(cells)} Zellen; erlaubt sind höchstens {_de(limits.max_cells)} ({var})",
+        f"the sheet has {cells:,} cells; the limit is {limits.max_cells:,} ({var})"), file=name)
+
+
+def _de(n: int) -> str:
+    """12345 → "12.345" (German thousands separator)."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _typed(value: Any) -> CellValue:
