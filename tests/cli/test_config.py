@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KG_SOURCES = sorted((ROOT / "kg").rglob("*.py"))
 
 #: the arguments a command needs besides the flag under test
-REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "backup": ["--output", "o"],
+REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "hsds export": ["--output", "o"],
+            "backup": ["--output", "o"],
             "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"]}
 #: a valid text for each parser, used to try every flag
 SAMPLES = {"integer": "3", "integer ≥ 0": "3", "number": "1.5", "number ≥ 0": "1.5", "text": "x", "path": "p",
