@@ -402,3 +402,23 @@ def test_bytes_are_not_held_open(tmp_path: Path) -> None:
     os.remove(p)
     assert not p.exists()
     assert io  # imported for readers of this file: CSV bytes are built with plain bytes here
+
+
+@pytest.mark.slow
+def test_zip_directory_that_lies_about_sizes_is_refused_while_unpacking(tmp_path: Path) -> None:
+    """A bomb whose zip directory claims 5,000 bytes for a 50 MB sheet passes the directory check;
+    calamine's zip reader stops at the stated size, so it is refused without being unpacked."""
+    import struct
+
+    bomb = _zip_bomb(tmp_path / "offers.xlsx", 50)
+    with zipfile.ZipFile(bomb) as zf:
+        real = zf.getinfo("xl/worksheets/sheet1.xml").file_size
+    data = bomb.read_bytes()
+    assert data.count(struct.pack("<I", real)) >= 2  # the local header (zip64 aside) and the directory
+    bomb.write_bytes(data.replace(struct.pack("<I", real), struct.pack("<I", 5000)))
+    with zipfile.ZipFile(bomb) as zf:
+        assert zf.getinfo("xl/worksheets/sheet1.xml").file_size == 5000
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SpreadsheetError, match="larger than its declared"):
+        read_table(bomb, limits=TableLimits())
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 30_000  # KB
