@@ -165,16 +165,40 @@ def test_html_and_script_text_verbatim(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------- ODS
 
 
-def test_ods_written_by_pandas_odf(tmp_path: Path) -> None:
-    pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"Name": ["KIPS", "Lückenlos"], "Plätze": [12, 2.5],
-                       "Beginn": [datetime.date(2024, 9, 1), datetime.date(2023, 1, 31)], "Kostenlos": [True, False]})
-    with pd.ExcelWriter(tmp_path / "t.ods", engine="odf") as w:
-        df.to_excel(w, sheet_name="Angebote", index=False)
+def test_ods_typed_cells_written_by_odfpy(tmp_path: Path) -> None:
+    """Text, float, date, boolean cells as LibreOffice stores them (office:value-type), one empty row,
+    a hidden-free workbook whose first sheet is the data sheet."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    def cell(kind: str, shown: str, **kw: object) -> TableCell:
+        c = TableCell(valuetype=kind, **kw)
+        c.addElement(P(text=shown))
+        return c
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Angebote")
+    rows = [
+        [cell("string", "Name"), cell("string", "Plätze"), cell("string", "Beginn"), cell("string", "Kostenlos")],
+        [cell("string", "KIPS"), cell("float", "12", value="12"), cell("date", "01.09.24", datevalue="2024-09-01"),
+         cell("boolean", "WAHR", booleanvalue="true")],
+        [],
+        [cell("string", "Lückenlos"), cell("float", "2,5", value="2.5"),
+         cell("date", "31.01.23", datevalue="2023-01-31"), cell("boolean", "FALSCH", booleanvalue="false")],
+    ]
+    for cells in rows:
+        tr = TableRow()
+        for c in cells:
+            tr.addElement(c)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(tmp_path / "t.ods"))
     t = read_table(tmp_path / "t.ods")
     assert (t.format, t.sheet, t.headers) == ("ods", "Angebote", ["Name", "Plätze", "Beginn", "Kostenlos"])
     assert values(t) == [["KIPS", 12, datetime.date(2024, 9, 1), True],
                          ["Lückenlos", 2.5, datetime.date(2023, 1, 31), False]]
+    assert [r.number for r in t.rows] == [2, 4]
 
 
 def test_ods_merged_cells_and_formula_without_value(tmp_path: Path) -> None:
