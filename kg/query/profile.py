@@ -209,7 +209,7 @@ def _ancestors(store: QueryStore, iri: str) -> list[dict[str, Any]]:
         types.setdefault(r["a"].value, set()).add(r["t"].value)
     out = [{"iri": a, "kind": _kind(types[a])} for a in chain if a in types]
     seen = {a["iri"] for a in out}
-    scope = _values([iri] + chain)
+    scope = _values([iri, *chain])
     regions = _q(store, f"""SELECT DISTINCT ?r WHERE {{ VALUES ?a {{ {scope} }}
       {{ ?r hn:covers ?a }} UNION {{ ?r hn:coversGovernmentRegion ?a }} ?r a hn:Region }}""")
     for r in regions:
@@ -552,7 +552,7 @@ def checklist(store: QueryStore, iri: str, profile: dict[str, Any]) -> list[dict
     coordination = [c["iri"] for c in profile["coordinationOffices"] if c["for"] == iri]
     network = [c["iri"] for c in profile["networks"] if c["for"] == iri] + [c["iri"] for c in profile["cooperations"]]
     offers = sorted({o["iri"] for ph in profile["preventionChain"]["phases"] for o in ph["own"]})
-    implementation = sorted({p["participation"] for p in profile["programmes"] if p["area"] == iri}
+    implementation = sorted({p["programme"] for p in profile["programmes"] if p["area"] == iri}
                             | {p["iri"] for p in profile["projects"]})
     evidence = {
         "problem": [r["x"].value for r in problem], "resolution": [r["r"].value for r in resolutions],
@@ -583,6 +583,7 @@ def area_profile(store: QueryStore, iri: str, lang: str = "de") -> dict[str, Any
         "kreis": kreis, "land": land, "ancestors": ancestors,
         "healthOffices": health, "youthWelfareOffices": youth,
         "programmes": programmes, "projects": _projects(store, iri),
+        "programmesServing": _serving(store, [iri], ("Programme",)),
         "cooperations": _cooperations(store, iri),
         "networks": _serving(store, [iri] + ([kreis] if kreis else []), ("Network",)),
         "coordinationOffices": _serving(store, scope, ("CoordinationOffice",)),

@@ -47,6 +47,7 @@ T: dict[str, Msg] = {
     "via": Msg("über", "through"),
     "source": Msg("Quelle", "Source"),
     "projects": Msg("Projekte vor Ort", "Local projects"),
+    "serving": Msg("Programme für dieses Gebiet", "Programmes for this area"),
     "cooperation": Msg("Kooperationen, Netzwerke und Koordinierungsstellen",
                        "Cooperations, networks and coordination offices"),
     "cooperations": Msg("Kooperationen", "Cooperations"),
@@ -137,7 +138,8 @@ MONTHS: dict[str, tuple[str, ...]] = {
            "November", "December"),
 }
 
-CSS_LINK = '<link rel="stylesheet" href="{root}/static/profile.css"><script src="{root}/static/sortable.js" defer></script>'
+CSS_LINK = ('<link rel="stylesheet" href="{root}/static/profile.css">'
+            '<script src="{root}/static/sortable.js" defer></script>')
 
 
 def t(key: str, lang: str) -> str:
@@ -276,7 +278,7 @@ def _responsible(ctx: PageContext, p: dict[str, Any]) -> str:
 
 def _programmes(ctx: PageContext, p: dict[str, Any]) -> str:
     lang = ctx.lang
-    if not p["programmes"] and not p["projects"]:
+    if not p["programmes"] and not p["projects"] and not p["programmesServing"]:
         return _section("programmes", t("programmes", lang), _no_data(ctx))
     rows = "".join(
         f"<tr><th scope=\"row\">{_link(ctx, p, x['programme'])}</th><td>{_link(ctx, p, x['area'])}</td>"
@@ -291,6 +293,9 @@ def _programmes(ctx: PageContext, p: dict[str, Any]) -> str:
                 + "".join(f'<th scope="col">{e(t(k, lang))}</th>'
                           for k in ("programme", "participant", "role", "since", "via", "source"))
                 + f"</tr></thead><tbody>{rows}</tbody></table></div>")
+    if p["programmesServing"]:
+        body += f'<h3>{e(t("serving", lang))}</h3><ul class="plain">' + "".join(
+            f"<li>{_link(ctx, p, x['iri'])}</li>" for x in p["programmesServing"]) + "</ul>"
     if p["projects"]:
         body += f'<h3>{e(t("projects", lang))}</h3><ul class="plain">' + "".join(
             f"<li>{_link(ctx, p, x['iri'])}"
@@ -325,9 +330,9 @@ def _cooperation(ctx: PageContext, p: dict[str, Any]) -> str:
 
 def _actors_events(ctx: PageContext, p: dict[str, Any]) -> str:
     lang = ctx.lang
-    actors = (f'<ul class="plain">' + "".join(f"<li>{_link(ctx, p, a['iri'])}</li>" for a in p["actors"]) + "</ul>"
+    actors = ('<ul class="plain">' + "".join(f"<li>{_link(ctx, p, a['iri'])}</li>" for a in p["actors"]) + "</ul>"
               if p["actors"] else _no_data(ctx))
-    events = (f'<ul class="plain">' + "".join(
+    events = ('<ul class="plain">' + "".join(
         f"<li>{_link(ctx, p, ev['iri'])}" + (f" <span class=\"muted\">{e(fmt_date(ev['date'], lang))}</span>"
                                              if ev["date"] else "") + "</li>" for ev in p["events"]) + "</ul>"
               if p["events"] else _no_data(ctx))
@@ -388,7 +393,8 @@ def _members(ctx: PageContext, p: dict[str, Any]) -> str:
              f'{e(t("members_caption", lang))} ({e(fmt_int(len(p["members"]), lang))})</caption><thead><tr>'
              f'<th scope="col">{e(t("member", lang))}</th><th scope="col">AGS</th>'
              f'<th scope="col" class="num">{e(t("population", lang))}</th>'
-             f'<th scope="col">{e(t("programmes", lang))}</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+             f'<th scope="col">{e(t("programmes", lang))}</th></tr></thead>'
+             f'<tbody>{"".join(rows)}</tbody></table></div>')
     return _section("members", t("members", lang), table)
 
 
