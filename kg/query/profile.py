@@ -391,9 +391,9 @@ def prevention_chain(store: QueryStore, own: str, surrounding: str | None) -> di
         mine = sorted((v for (p, a, _), v in offers.items() if p == lp and a == own), key=lambda v: v["iri"])
         theirs = sorted((v for (p, a, _), v in offers.items() if p == lp and a == surrounding),
                         key=lambda v: v["iri"])
-        for v in mine + theirs:
+        for offer in mine + theirs:
             for f in ("targetGroups", "providers", "sources"):
-                v[f].sort()
+                offer[f].sort()
         out.append({"lifePhase": lp, "own": mine, "surrounding": theirs,
                     "gap": not mine and not theirs, "ownGap": not mine})
     target_groups = sorted({tg for v in offers.values() for tg in v["targetGroups"]})
