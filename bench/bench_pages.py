@@ -5,7 +5,9 @@ Why: the profile is the page people in the field open first; issue 19 asks for a
 
 What it measures (no assertions: a measurement, not a test):
 
-* **HTTP, real graph**: `kg serve --replicas 1` over the real built store; sequential GETs of
+* **HTTP, real graph**: `kg serve --replicas 1 --no-warm` over the real built store (without
+  `--no-warm` the server computes its dumps in the background for the first tens of seconds,
+  which would be measured too); sequential GETs of
   `/gebiet/05562` (Kreis Recklinghausen), `/gebiet/05562014` (Gladbeck), `/gebiet/05` (NRW
   overview), and as the peer the generic linked-data page of the same Kreis
   (`/id/area/05562`, HTML). Every request is uncached: the profile has no answer cache and no
@@ -86,7 +88,7 @@ def http_bench(store: Path, runs: int, n: int) -> dict[str, Any]:
     port = free_port()
     kg = Path(sys.executable).with_name("kg")
     proc = subprocess.Popen([str(kg), "serve", "--store", str(store), "--port", str(port), "--replicas", "1",
-                             "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--workers", "1", "--no-warm"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {}
     try:
