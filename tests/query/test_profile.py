@@ -207,3 +207,19 @@ def test_real_data_has_no_offers_in_the_chain(gladbeck: dict[str, Any], store: o
                a=GLADBECK)
     assert int(n[0]["n"]) == 0
     assert len(gladbeck["preventionChain"]["gaps"]) == 6
+
+
+def test_region_and_association(store: ox.Store) -> None:
+    """A Landesteil's coverage table has the Kreise it covers (directly or by Regierungsbezirk);
+    a Gemeindeverband lists its member Gemeinden."""
+    rheinland = area_profile(store, AREA + "rheinland")
+    assert rheinland is not None and rheinland["coverage"] is not None
+    expected = {r["k"] for r in sparql(store, """SELECT DISTINCT ?k WHERE {
+        { ?r hn:covers ?k } UNION { ?r hn:coversGovernmentRegion ?rb . ?k hn:partOf ?rb } ?k a hn:District }""",
+                                       r=AREA + "rheinland")}
+    assert expected and {row["iri"] for row in rheinland["coverage"]["rows"]} == expected
+    gv = area_profile(store, AREA + "gv-055620014")
+    assert gv is not None and gv["kind"] == "association"
+    members = {r["g"] for r in sparql(store, "SELECT ?g WHERE { ?g hn:memberOfAssociation ?v ; a hn:Municipality }",
+                                      v=AREA + "gv-055620014")}
+    assert {m["iri"] for m in gv["members"]} == members == {GLADBECK}
