@@ -104,9 +104,7 @@ def labels(store: QueryStore, iris: Iterable[str], lang: str = "de") -> dict[str
         return {}
     rows = _q(store, f"""SELECT ?x ?p ?l WHERE {{
       VALUES ?x {{ {_values(wanted)} }}
-      {{ ?x hn:displayLabel ?l BIND(hn:displayLabel AS ?p) }} UNION {{ ?x rdfs:label ?l BIND(rdfs:label AS ?p) }}
-      UNION {{ ?x skos:prefLabel ?l BIND(skos:prefLabel AS ?p) }} UNION {{ ?x dct:title ?l BIND(dct:title AS ?p) }}
-      UNION {{ ?x hn:officialName ?l BIND(hn:officialName AS ?p) }} }}""")
+      ?x ?p ?l FILTER(?p IN (hn:displayLabel, rdfs:label, skos:prefLabel, dct:title, hn:officialName)) }}""")
     lang_rank = {lang: 0, "de": 1, "": 2}
     best: dict[str, tuple[int, int, str]] = {}
     for r in rows:
@@ -162,8 +160,8 @@ def _kind(types: set[str]) -> str:
 
 def _basics(store: QueryStore, iri: str) -> dict[str, Any]:
     rows = _q(store, f"""SELECT ?p ?o WHERE {{ {_ref(iri)} ?p ?o .
-      VALUES ?p {{ rdf:type hn:ags hn:ars hn:population hn:populationDate hn:area hn:areaDate hn:typeDetail
-                   hn:memberOfAssociation hn:nutsCode hn:officialName }} }}""")
+      FILTER(?p IN (rdf:type, hn:ags, hn:ars, hn:population, hn:populationDate, hn:area, hn:areaDate, hn:typeDetail,
+                    hn:memberOfAssociation, hn:nutsCode, hn:officialName)) }}""")
     by: dict[str, list[Any]] = {}
     for r in rows:
         by.setdefault(r["p"].value.rsplit("#", 1)[-1], []).append(r["o"])
@@ -202,8 +200,8 @@ def _ancestors(store: QueryStore, iri: str) -> list[dict[str, Any]]:
     if not chain:
         return []
     rows = _q(store, f"""SELECT ?a ?t WHERE {{ VALUES ?a {{ {_values(chain)} }} ?a a ?t .
-      VALUES ?t {{ hn:UrbanDistrict hn:RuralDistrict hn:District hn:GovernmentRegion hn:StatisticalRegion hn:Land
-                   hn:Country }} }}""")
+      FILTER(?t IN (hn:UrbanDistrict, hn:RuralDistrict, hn:District, hn:GovernmentRegion, hn:StatisticalRegion,
+                    hn:Land, hn:Country)) }}""")
     types: dict[str, set[str]] = {}
     for r in rows:
         types.setdefault(r["a"].value, set()).add(r["t"].value)
@@ -211,7 +209,7 @@ def _ancestors(store: QueryStore, iri: str) -> list[dict[str, Any]]:
     seen = {a["iri"] for a in out}
     scope = _values([iri, *chain])
     regions = _q(store, f"""SELECT DISTINCT ?r WHERE {{ VALUES ?a {{ {scope} }}
-      {{ ?r hn:covers ?a }} UNION {{ ?r hn:coversGovernmentRegion ?a }} ?r a hn:Region }}""")
+      {{ ?r hn:covers ?a }} UNION {{ ?r hn:coversGovernmentRegion ?a }} FILTER EXISTS {{ ?r a hn:Region }} }}""")
     for r in regions:
         if r["r"].value not in seen:
             seen.add(r["r"].value)
@@ -259,7 +257,7 @@ def participations(store: QueryStore, areas: Iterable[str]) -> list[dict[str, An
     rows = _q(store, f"""SELECT ?a ?p ?ctx ?programme ?role ?ps ?cs ?source WHERE {{
       VALUES ?a {{ {_values(wanted)} }}
       ?p hn:participant ?a ; hn:participationIn ?ctx .
-      ?ctx hn:withinProgramme? ?programme . ?programme a hn:Programme .
+      ?ctx hn:withinProgramme? ?programme . FILTER EXISTS {{ ?programme a hn:Programme }}
       OPTIONAL {{ ?p hn:role ?role }} OPTIONAL {{ ?p hn:startDate ?ps }} OPTIONAL {{ ?ctx hn:startDate ?cs }}
       OPTIONAL {{ ?p hn:statedIn ?source }} }}""")
     out: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -283,9 +281,18 @@ def participations(store: QueryStore, areas: Iterable[str]) -> list[dict[str, An
 
 
 def _cooperations(store: QueryStore, iri: str) -> list[dict[str, Any]]:
+    """Cooperations, networks and committees the area takes part in. Two steps: its participations
+    first (an index lookup by participant), then their contexts' details — one query starting from
+    `?c a hn:Cooperation` took 1–2 s on the graph with a million SYNTHETIC triples."""
+    parts = _q(store, f"""SELECT DISTINCT ?p ?c WHERE {{
+      {{ ?p hn:participant {_ref(iri)} ; hn:participationIn ?c }}
+      UNION {{ ?p hn:participant {_ref(iri)} . ?c hn:hasParticipation ?p }} }}""")
+    if not parts:
+        return []
+    pairs = " ".join(f"({_ref(r['p'].value)} {_ref(r['c'].value)})" for r in parts)
     rows = _q(store, f"""SELECT ?c ?t ?role ?since ?programme ?partner ?source WHERE {{
-      ?p hn:participant {_ref(iri)} ; hn:participationIn ?c .
-      ?c a ?t . VALUES ?t {{ hn:Cooperation hn:Network hn:Committee }}
+      VALUES (?p ?c) {{ {pairs} }}
+      ?c a ?t FILTER(?t IN (hn:Cooperation, hn:Network, hn:Committee))
       OPTIONAL {{ ?p hn:role ?role }} OPTIONAL {{ ?p hn:startDate ?since }}
       OPTIONAL {{ ?c hn:withinProgramme ?programme }}
       OPTIONAL {{ {{ ?c hn:hasParticipation ?q }} UNION {{ ?q hn:participationIn ?c }}
@@ -311,8 +318,8 @@ def _cooperations(store: QueryStore, iri: str) -> list[dict[str, Any]]:
 def _serving(store: QueryStore, scope: list[str], classes: tuple[str, ...]) -> list[dict[str, Any]]:
     """Resources of `classes` that serve, are responsible for, or are a unit of an area in `scope`."""
     rows = _q(store, f"""SELECT DISTINCT ?x ?t ?a ?source WHERE {{
-      VALUES ?a {{ {_values(scope)} }} VALUES ?t {{ {" ".join("hn:" + c for c in classes)} }}
-      ?x hn:areaServed|hn:responsibleFor|hn:unitOf ?a ; a ?t .
+      VALUES ?a {{ {_values(scope)} }}
+      ?x hn:areaServed|hn:responsibleFor|hn:unitOf ?a . ?x a ?t FILTER(?t IN ({", ".join("hn:" + c for c in classes)}))
       OPTIONAL {{ ?x hn:statedIn ?source }} }}""")
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
@@ -331,7 +338,7 @@ def _actors(store: QueryStore, iri: str) -> list[dict[str, Any]]:
     responsible for it, holders of posts in it (health offices are listed under "responsible")."""
     rows = _q(store, f"""SELECT DISTINCT ?x ?rel ?source WHERE {{
       {{ ?x ?rel {_ref(iri)} . VALUES ?rel {{ hn:unitOf hn:subOrganisationOf hn:areaServed hn:responsibleFor }}
-         {{ ?x a hn:Organisation }} UNION {{ ?x a hn:Person }}
+         FILTER EXISTS {{ ?x a ?xt FILTER(?xt IN (hn:Organisation, hn:Person)) }}
          FILTER NOT EXISTS {{ ?x a hn:HealthOffice }} }}
       UNION {{ ?post hn:postIn {_ref(iri)} ; org:heldBy ?x . BIND(hn:postIn AS ?rel) }}
       OPTIONAL {{ ?x hn:statedIn ?source }} }} ORDER BY ?x LIMIT 500""")
@@ -348,7 +355,8 @@ def _actors(store: QueryStore, iri: str) -> list[dict[str, Any]]:
 
 def _events(store: QueryStore, iri: str) -> list[dict[str, Any]]:
     rows = _q(store, f"""SELECT ?e (MIN(STR(?d)) AS ?date) (SAMPLE(?s) AS ?source) WHERE {{
-      ?e hn:location|dct:spatial|schema:location {_ref(iri)} ; a hn:Event .
+      {{ ?e hn:location {_ref(iri)} }} UNION {{ ?e dct:spatial {_ref(iri)} }} UNION {{ ?e schema:location {_ref(iri)} }}
+      FILTER EXISTS {{ ?e a hn:Event }}
       OPTIONAL {{ ?e hn:startDate|schema:startDate ?d }} OPTIONAL {{ ?e hn:statedIn ?s }} }}
       GROUP BY ?e ORDER BY ?date ?e""")
     return [{"iri": r["e"].value, "date": _v(r, "date"), "source": _v(r, "source")} for r in rows]
@@ -356,7 +364,7 @@ def _events(store: QueryStore, iri: str) -> list[dict[str, Any]]:
 
 def _projects(store: QueryStore, iri: str) -> list[dict[str, Any]]:
     rows = _q(store, f"""SELECT ?x (SAMPLE(?p) AS ?programme) (SAMPLE(?s) AS ?source) WHERE {{
-      ?x hn:areaServed {_ref(iri)} ; a hn:Project .
+      ?x hn:areaServed {_ref(iri)} . FILTER EXISTS {{ ?x a hn:Project }}
       OPTIONAL {{ ?x hn:withinProgramme ?p }} OPTIONAL {{ ?x hn:statedIn ?s }} }} GROUP BY ?x ORDER BY ?x""")
     return [{"iri": r["x"].value, "programme": _v(r, "programme"), "source": _v(r, "source")} for r in rows]
 
@@ -375,7 +383,7 @@ def prevention_chain(store: QueryStore, own: str, surrounding: str | None) -> di
     scope = [own] + ([surrounding] if surrounding else [])
     rows = _q(store, f"""SELECT ?o ?a ?lp ?tg ?provider ?source WHERE {{
       VALUES ?a {{ {_values(scope)} }}
-      ?o hn:areaServed ?a ; a hn:Offer ; hn:lifePhase ?lp .
+      ?o hn:areaServed ?a ; hn:lifePhase ?lp . FILTER EXISTS {{ ?o a hn:Offer }}
       OPTIONAL {{ ?o hn:targetGroup ?tg }} OPTIONAL {{ ?o hn:provider ?provider }}
       OPTIONAL {{ ?o hn:statedIn ?source }} }}""")
     offers: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -406,7 +414,7 @@ def members(store: QueryStore, iri: str, kind: str) -> list[dict[str, Any]]:
     participation, each Gemeinde once, in the order of the official key."""
     link = "hn:memberOfAssociation" if kind == "association" else "hn:partOf"
     rows = _q(store, f"""SELECT ?g (SAMPLE(?k) AS ?ags) (SAMPLE(?p) AS ?pop) (SAMPLE(?d) AS ?date) WHERE {{
-      ?g {link} {_ref(iri)} . {{ ?g a hn:Municipality }} UNION {{ ?g a hn:UnincorporatedArea }}
+      ?g {link} {_ref(iri)} . FILTER EXISTS {{ ?g a ?gt FILTER(?gt IN (hn:Municipality, hn:UnincorporatedArea)) }}
       OPTIONAL {{ ?g hn:ags ?k }} OPTIONAL {{ ?g hn:population ?p }} OPTIONAL {{ ?g hn:populationDate ?d }}
     }} GROUP BY ?g ORDER BY ?ags ?g""")
     parts = participations(store, [r["g"].value for r in rows])
@@ -465,7 +473,7 @@ def coverage(store: QueryStore, iri: str, kind: str) -> dict[str, Any]:
     population-in-programme-municipalities)."""
     kreis_iris = _districts_below(store, iri, kind)
     krows = _q(store, f"""SELECT ?k ?t WHERE {{ VALUES ?k {{ {_values(kreis_iris)} }}
-      OPTIONAL {{ ?k a ?t . VALUES ?t {{ hn:UrbanDistrict }} }} }}""") if kreis_iris else []
+      OPTIONAL {{ ?k a ?t FILTER(?t = hn:UrbanDistrict) }} }}""") if kreis_iris else []
     kreise: dict[str, dict[str, Any]] = {}
     for r in krows:
         e = kreise.setdefault(r["k"].value, {"iri": r["k"].value, "urban": False, "gemeinden": set()})
