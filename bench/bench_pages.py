@@ -78,6 +78,12 @@ def p50_runs(sample: Callable[[], float], runs: int, n: int) -> dict[str, Any]:
     return {"p50_ms": round(statistics.median(per_run), 1), "runs_p50_ms": [round(x, 1) for x in per_run]}
 
 
+def proc_cpu_ms(pid: int) -> float:
+    """CPU time (user + system) of a process so far, in ms (/proc; Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -111,8 +117,12 @@ def http_bench(store: Path, runs: int, n: int) -> dict[str, Any]:
                     if r.status_code != 200:
                         raise RuntimeError(f"{path}: {r.status_code}")
                     return dt
+                cpu0 = proc_cpu_ms(proc.pid)
                 out[name] = {"path": path, **p50_runs(get, runs, n)}
-                log(f"HTTP {name}: {out[name]['p50_ms']} ms")
+                # the server's CPU time per request (warm-ups included): independent of the load
+                # other processes put on the machine, unlike the wall time
+                out[name]["server_cpu_ms_per_request"] = round((proc_cpu_ms(proc.pid) - cpu0) / (runs * n + 3), 1)
+                log(f"HTTP {name}: {out[name]['p50_ms']} ms wall, {out[name]['server_cpu_ms_per_request']} ms CPU")
     finally:
         proc.terminate()
         proc.wait(30)
@@ -123,18 +133,22 @@ def in_process(store: Any, iri: str, runs: int, n: int) -> dict[str, Any]:
     vocab = load_vocabulary(store)
     ctx = PageContext(lang="de", root="", vocab=vocab, path="/gebiet/x", query={})
 
+    cpu: list[float] = []
+
     def one() -> float:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         p = area_profile(store, iri)
         assert p is not None, iri
         profile_page(ctx, p)
+        cpu.append((time.process_time() - c) * 1000)
         return (time.perf_counter() - t) * 1000
 
     p = area_profile(store, iri)
     assert p is not None
     members = len(p["members"] or [])
     offers = sum(len(ph["own"]) for ph in p["preventionChain"]["phases"])
-    return {**p50_runs(one, runs, n), "gemeinden": members, "offers": offers}
+    wall = p50_runs(one, runs, n)
+    return {**wall, "cpu_p50_ms": round(statistics.median(cpu[3:]), 1), "gemeinden": members, "offers": offers}
 
 
 def synthetic_store(real: Path, triples: int, seed: int) -> Path:
@@ -159,6 +173,39 @@ def synthetic_store(real: Path, triples: int, seed: int) -> Path:
     del s
     tmp.rename(target)
     return target
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """bench/results/pages.md from a result."""
+    lines = [
+        "# Area profile pages: p50 latency, uncached",
+        "",
+        f"`bench/bench_pages.py`, {r['when']}; {r['machine']} at the start, {r['load_average_after']} at the end "
+        f"(other engineers' builds and tests shared the 2 cores: wall times are inflated by the load, "
+        f"CPU times are the comparable figures). Medians over {r['runs']} runs of each run's p50 of "
+        f"{r['requests']} requests. Real graph: {r['real_quads']:,} quads"
+        + (f"; real + SYNTHETIC graph: {r['synthetic_quads']:,} quads." if "synthetic_quads" in r else "."),
+        "",
+        "## Over HTTP (`kg serve --replicas 1 --no-warm`, httpx, keep-alive)",
+        "",
+        "| store | page | p50 wall (ms) | server CPU per request (ms) | p50 of each run (ms) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for key, store in (("http_real", "real"), ("http_synthetic_store", "real + SYNTHETIC 1M")):
+        for name, x in r.get(key, {}).items():
+            lines.append(f"| {store} | {name} (`{x['path']}`) | {x['p50_ms']} | {x['server_cpu_ms_per_request']} "
+                         f"| {', '.join(map(str, x['runs_p50_ms']))} |")
+    lines += ["", "## In process (`area_profile()` + `profile_page()`, no HTTP)", "",
+              "| store | Kreis | Gemeinden | p50 wall (ms) | p50 CPU (ms) |", "|---|---|---:|---:|---:|"]
+    for key, store, kreis in (("inproc_real_kreis", "real", "Kreis Recklinghausen"),
+                              ("inproc_synthetic_kreis", "real + SYNTHETIC 1M", "SYNTHETIC Kreis 01001"),
+                              ("inproc_synthetic_store_real_kreis", "real + SYNTHETIC 1M", "Kreis Recklinghausen")):
+        if key in r:
+            x = r[key]
+            lines.append(f"| {store} | {kreis} | {x['gemeinden']} | {x['p50_ms']} | {x['cpu_p50_ms']} |")
+    lines += ["", "Targets (issue 19): a Kreis page p50 ≤ 50 ms on the real graph, ≤ 150 ms on the 1M synthetic "
+              "graph.", ""]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load_average_after"] = round(os.getloadavg()[0], 1)
     RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_JSON.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    RESULTS_MD.write_text(markdown(result), encoding="utf-8")
     print(json.dumps(result, indent=1))
     return 0
 

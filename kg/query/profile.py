@@ -405,7 +405,15 @@ def prevention_chain(store: QueryStore, own: str, surrounding: str | None) -> di
         out.append({"lifePhase": lp, "own": mine, "surrounding": theirs,
                     "gap": not mine and not theirs, "ownGap": not mine})
     target_groups = sorted({tg for v in offers.values() for tg in v["targetGroups"]})
+    # per target group: the phases in which an offer (the area's or its Kreis's) addresses it, and its gaps
+    by_group = [{"targetGroup": tg,
+                 "phases": [lp for lp in phases if any(tg in v["targetGroups"] for (p, _, _), v in offers.items()
+                                                       if p == lp)],
+                 } for tg in target_groups]
+    for g in by_group:
+        g["gaps"] = [lp for lp in phases if lp not in g["phases"]]
     return {"area": own, "surroundingArea": surrounding, "phases": out, "targetGroups": target_groups,
+            "byTargetGroup": by_group,
             "gaps": [p["lifePhase"] for p in out if p["gap"]]}
 
 

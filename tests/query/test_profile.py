@@ -185,6 +185,10 @@ def test_chain_gaps_are_exactly_the_other_phases(chain_store: ox.Store) -> None:
     assert kreis_phase["own"] == [] and len(kreis_phase["surrounding"]) == 1
     assert kreis_phase["surrounding"][0]["targetGroups"] == [ns.HNID + "concept/target-group/"
                                                              "children-of-parents-mental-illness-addiction"]
+    # per target group: the group of the Kreis's offer and of one of Gladbeck's has both phases, the gaps are the rest
+    group = next(g for g in chain["byTargetGroup"] if g["targetGroup"].endswith("mental-illness-addiction"))
+    assert set(group["phases"]) == {LP + "preschool", LP + "primary-school"}
+    assert set(group["gaps"]) == set(phases) - set(group["phases"])
     # the checklist's step "offers" now has evidence: the municipality's own offers
     step = next(s for s in p["checklist"] if s["step"] == "offers")
     assert len(step["evidence"]) == 2
@@ -223,3 +227,22 @@ def test_region_and_association(store: ox.Store) -> None:
     members = {r["g"] for r in sparql(store, "SELECT ?g WHERE { ?g hn:memberOfAssociation ?v ; a hn:Municipality }",
                                       v=AREA + "gv-055620014")}
     assert {m["iri"] for m in gv["members"]} == members == {GLADBECK}
+
+
+def test_chain_page_marks_the_gaps(chain_store: ox.Store) -> None:
+    """The HTML of Gladbeck's profile on the fixture: each fixture offer shown, the gap rows marked
+    exactly for the computed gaps."""
+    from kg.query.describe import load_vocabulary
+    from kg.web.render.pages import PageContext
+    from kg.web.render.profile import profile_page
+
+    p = area_profile(chain_store, GLADBECK)
+    assert p is not None
+    ctx = PageContext(lang="de", root="", vocab=load_vocabulary(chain_store), path="/gebiet/05562014", query={})
+    page = profile_page(ctx, p)
+    chain_html = page.split('<section id="chain"', 1)[1].split("</section>", 1)[0]
+    for ph in p["preventionChain"]["phases"]:
+        for o in ph["own"] + ph["surrounding"]:
+            assert p["labels"][o["iri"]] in chain_html
+    assert chain_html.count('<tr class="gap">') == len(p["preventionChain"]["gaps"]) == 3
+    assert 'class="data chain-groups"' in chain_html

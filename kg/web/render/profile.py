@@ -71,6 +71,8 @@ T: dict[str, Msg] = {
     "covered": Msg("abgedeckt", "covered"),
     "covered_kreis": Msg("nur über den Kreis", "only through the district"),
     "target_groups": Msg("Zielgruppen", "Target groups"),
+    "by_group": Msg("Je Zielgruppe: Lebensphasen mit Angebot (hier oder im Kreis) und Lücken",
+                    "Per target group: life phases with an offer (here or in the district) and gaps"),
     "none": Msg("–", "–"),
     "members": Msg("Gemeinden", "Municipalities"),
     "member": Msg("Gemeinde", "Municipality"),
@@ -372,6 +374,16 @@ def _chain(ctx: PageContext, p: dict[str, Any]) -> str:
              + (f" – {e(t('kreis', lang))}: {e(_label(p, chain['surroundingArea']))}" if with_kreis else "")
              + f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
     note = "" if any(not ph["gap"] for ph in chain["phases"]) else _no_data(ctx)
+    if chain["byTargetGroup"]:
+        phase_heads = "".join(f'<th scope="col">{e(_label(p, ph["lifePhase"]))}</th>' for ph in chain["phases"])
+        gap = f'<strong class="gap">{e(t("gap", lang))}</strong>'
+        group_rows = "".join(
+            f'<tr><th scope="row">{_link(ctx, p, g["targetGroup"])}</th>' + "".join(
+                f'<td>{"✓" if ph["lifePhase"] in g["phases"] else gap}</td>' for ph in chain["phases"]) + "</tr>"
+            for g in chain["byTargetGroup"])
+        table += (f'<div class="scroll"><table class="data chain-groups"><caption>{e(t("by_group", lang))}'
+                  f'</caption><thead><tr><th scope="col">{e(t("target_groups", lang))}</th>{phase_heads}</tr></thead>'
+                  f"<tbody>{group_rows}</tbody></table></div>")
     return _section("chain", t("chain", lang), f'<p class="muted">{e(t("chain_intro", lang))}</p>{table}{note}')
 
 
