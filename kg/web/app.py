@@ -29,6 +29,7 @@ from kg.web import cors, limits, ops, security
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.routes import (
     apidocs,
+    areas,
     graphstore,
     linkeddata,
     network,
@@ -115,6 +116,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
     Route("/api/examples", GET_HEAD, ui.examples, "examples", {"tags": ["ui"]}),
     Route("/search", GET_HEAD, search.search_page, "search_page"),
+    # area profiles for people in the field (kg/query/profile.py, kg/web/render/profile.py)
+    Route("/gebiet/{key}", GET_HEAD, areas.area, "area_profile", {"tags": ["areas"]}),
+    Route("/vergleich", GET_HEAD, areas.compare, "area_compare", {"tags": ["areas"]}),
+    Route("/vergleich.json", GET_HEAD, areas.compare_json, "area_compare_json", {"tags": ["areas"]}),
     # operations
     Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
     Route("/ready", GET_HEAD, ops_routes.ready, "ready", ops_routes.READY_DOC),

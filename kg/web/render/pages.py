@@ -584,6 +584,7 @@ def entity_page(
         f'<h1 id="title">{e(title)}</h1>',
         "".join(f'<div class="alt">{e(o)}</div>' for o in other),
         f'<div class="iri" id="iri">{e(d.iri)}</div>',
+        *([f'<p id="profile-link"><a href="{e(ctx.root)}/gebiet/{e(d.iri[len(ns.HNID) + 5:])}"><strong>{e(Msg("Profil dieses Gebiets: Programme, Zuständigkeiten, Präventionskette", "Profile of this area: programmes, responsibilities, prevention chain").text(ctx.lang))}</strong></a></p>'] if d.iri.startswith(ns.HNID + "area/") else []),  # noqa: E501 - one self-contained line (h19-areas)
         f'<div class="types"><span class="muted">{e(t("types", ctx.lang))}:</span> {type_links}</div>',
         f'<p class="formats muted">{e(t("formats", ctx.lang))}: {formats}</p>',
     ]
