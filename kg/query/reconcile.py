@@ -51,6 +51,10 @@ DISPLAY_LABEL = HN + "displayLabel"
 #: name properties, in the order a display name is chosen from (hn:displayLabel first, then rdfs:label)
 NAME_PROPERTIES: tuple[str, ...] = (DISPLAY_LABEL, RDFS + "label", SKOS + "prefLabel", HN + "officialName",
                                     SKOS + "altLabel", HN + "abbreviation")
+#: names that are not the entity's own label (reported as the feature `alternative_name`; not
+#: scored lower: ranking "Hamm" the village before Hamm the city, whose short name it is, cost
+#: more top-1 hits than it gained, bench/results/reconcile.md)
+ALT_PROPERTIES = frozenset({SKOS + "altLabel", HN + "abbreviation"})
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
 #: score levels (see the module text)
@@ -272,6 +276,7 @@ class Record:
     parent: str | None = None
     population: int | None = None
     type_detail: str | None = None
+    alt: set[str] = field(default_factory=set)  # names only from skos:altLabel / hn:abbreviation
 
     def name(self) -> str:
         return self.display or (self.names[0] if self.names else self.iri)
@@ -285,6 +290,7 @@ class Candidate:
     score: float
     features: dict[str, float | bool] = field(default_factory=dict)
     twin_of: str | None = None
+    preferred: bool = False  # the query's designator names exactly what this entity is (a tie-break)
 
 
 @dataclass
@@ -310,7 +316,7 @@ class ReconcileIndex:
         self._read_names()
         self._read_classes()
         self._read_areas()
-        self.by_key: dict[str, list[tuple[Record, Parse]]] = defaultdict(list)
+        self.by_key: dict[str, list[tuple[Record, Parse, bool]]] = defaultdict(list)
         self.by_code: dict[str, list[Record]] = defaultdict(list)
         self.trigrams: dict[str, set[str]] = defaultdict(set)
         self.core: dict[str, list[Record]] = defaultdict(list)
@@ -335,6 +341,10 @@ class ReconcileIndex:
                 german = not obj.language or obj.language.startswith("de")
                 if prop == DISPLAY_LABEL and german and rec.display is None:
                     rec.display = obj.value
+                if prop in ALT_PROPERTIES and obj.value not in rec.names:
+                    rec.alt.add(obj.value)
+                elif prop not in ALT_PROPERTIES:
+                    rec.alt.discard(obj.value)
                 if obj.value not in rec.names:
                     if german and prop == RDFS + "label":
                         rec.names.insert(0, obj.value)
@@ -348,8 +358,9 @@ class ReconcileIndex:
                 rec.classes.add(obj.value)
         self.superclasses: dict[str, set[str]] = defaultdict(set)
         for q in self.store.quads_for_pattern(None, ox.NamedNode(RDFS_SUBCLASSOF), None, None):
-            if isinstance(q.object, ox.NamedNode) and q.object.value != q.subject.value:
-                self.superclasses[q.subject.value].add(q.object.value)
+            s, o = q.subject, q.object
+            if isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode) and o.value != s.value:
+                self.superclasses[s.value].add(o.value)
         changed = True
         while changed:  # transitive closure (a few hundred classes)
             changed = False
@@ -399,8 +410,9 @@ class ReconcileIndex:
 
     def _index(self, rec: Record) -> None:
         for name in rec.names:
+            own = name not in rec.alt
             for p in parses(name):
-                self.by_key[p.key].append((rec, p))
+                self.by_key[p.key].append((rec, p, own))
                 if p.level >= 1:
                     rec.kinds |= p.kinds - {"ga"} if HEALTH_OFFICE not in rec.classes else p.kinds
                 if p.level in (1, 2):
@@ -501,14 +513,15 @@ class ReconcileIndex:
             up.add(self.member_of[iri])
         for prop in (HN + "responsibleFor", DCT + "spatial", HN + "areaServed"):  # offices and organisations
             for q in self.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(prop), None, None):
-                up.add(q.object.value)
-                up.update(self.ancestors_of(q.object.value))
+                if isinstance(q.object, ox.NamedNode):
+                    up.add(q.object.value)
+                    up.update(self.ancestors_of(q.object.value))
         return bool(up & allowed) or (iri in allowed and pid_l == "area")
 
     def _name_candidates(self, text: str, types: list[str], cands: dict[str, Candidate]) -> None:
         qparses = parses(text)
         for qp in qparses:
-            for rec, ep in self.by_key.get(qp.key, ()):
+            for rec, ep, own in self.by_key.get(qp.key, ()):
                 if not self.has_type(rec, types):
                     continue
                 level = max(qp.level, ep.level)
@@ -518,6 +531,8 @@ class ReconcileIndex:
                     level = 1
                 score = LEVEL_SCORE[level]
                 feats: dict[str, float | bool] = {f"name_level_{level}": True}
+                if level == 0 and not own:
+                    feats["alternative_name"] = True
                 missing = qp.kinds - rec.kinds
                 if missing and level > 0:
                     score = min(score, CONFLICT_CAP)
@@ -526,7 +541,8 @@ class ReconcileIndex:
                     feats["designator_agrees"] = True
                 prev = cands.get(rec.iri)
                 if prev is None or score > prev.score:
-                    cands[rec.iri] = Candidate(rec, score, feats)
+                    cands[rec.iri] = Candidate(rec, score, feats,
+                                               preferred="gemeinde" in qp.kinds and "stadt" not in rec.kinds)
         if any(c.score >= CONTEST_MIN for c in cands.values()):
             return
         self._similar(text, qparses, types, cands)
@@ -569,7 +585,7 @@ class ReconcileIndex:
                 c.score = round(c.score - 3, 1)
                 c.twin_of = twin
                 c.features["same_territory_as_candidate"] = True
-        cands.sort(key=lambda c: (-c.score, -(c.record.population or 0), c.record.iri))
+        cands.sort(key=lambda c: (-c.score, not c.preferred, -(c.record.population or 0), c.record.iri))
         if cands:
             top = cands[0]
             contested = any(c.score >= CONTEST_MIN and c.twin_of != top.record.iri for c in cands[1:])
@@ -659,7 +675,7 @@ class ReconcileIndex:
         exact = {p.key for p in parses(prefix)}
         best: dict[str, tuple[int, Record]] = {}
         for k in keys:
-            for rec, _ in self.by_key[k]:
+            for rec, _, _ in self.by_key[k]:
                 if self.has_type(rec, types):
                     rank = 0 if k in exact else 1
                     if rec.iri not in best or rank < best[rec.iri][0]:
@@ -844,7 +860,9 @@ class Extender:
         """The values of property `pid` for entity `iri` in the 0.2 cell format."""
         ix = self.index
         rec = ix.records.get(iri)
-        lit = lambda prop: [o.value for o in self._objs(iri, prop) if isinstance(o, ox.Literal)]  # noqa: E731
+        def lit(prop: str) -> list[str]:
+            return [o.value for o in self._objs(iri, prop) if isinstance(o, ox.Literal)]
+
         if rec is None:
             return []
         if pid in ("ags", "ars"):
@@ -898,9 +916,9 @@ class Extender:
             return [{"str": v} for v in lit(HN + "rkiCode")]
         if pid == "address":
             out = []
-            for a in self._objs(iri, SCHEMA + "address"):
-                if isinstance(a, ox.NamedNode):
-                    part = {p: ([o.value for o in self._objs(a.value, SCHEMA + p)] or [""])[0]
+            for addr in self._objs(iri, SCHEMA + "address"):
+                if isinstance(addr, ox.NamedNode):
+                    part = {p: ([o.value for o in self._objs(addr.value, SCHEMA + p)] or [""])[0]
                             for p in ("streetAddress", "postalCode", "addressLocality")}
                     out.append({"str": f"{part['streetAddress']}, {part['postalCode']} {part['addressLocality']}"
                                 .strip(", ")})
