@@ -15,8 +15,8 @@ stripped of separators and of the small words' spelling ("bei"/"b.", "an der"/"a
 Scores (0–100, explained by `features`): 100 the whole name equals a name of the entity; 98 the
 part before the comma does; 95 equal once a designator is set aside, and the designators agree
 (a query's "Kreis" needs a Kreis, "Stadt" a town); 90 equal without the qualifier; a designator
-that contradicts the entity caps the score at 60; names only similar (character trigrams, then
-difflib's ratio) score at most 88. An AGS or ARS (the whole query, or the property `ags`/`ars`)
+that contradicts the entity caps the score at 60 (50 for a name only similar); names only similar
+(character trigrams, then difflib's ratio; looked for only when no name is equal) score at most 88. An AGS or ARS (the whole query, or the property `ags`/`ars`)
 scores 100. `match: true` only for a candidate of 95 or more that no other candidate of 90 or
 more contests, except the same territory's other records (the Kreis record of a kreisfreie
 Stadt, the Gemeindeverband record of a verbandsfreie Gemeinde, the Land of a city-state), which
@@ -506,8 +506,9 @@ class ReconcileIndex:
 
     def _inside(self, iri: str, pid_l: str, allowed: set[str]) -> bool:
         if pid_l in ("inscheme", "scheme"):
-            return any(self.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(SKOS + "inScheme"),
-                                                    ox.NamedNode(a), None) for a in allowed)
+            return any(next(iter(self.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(SKOS + "inScheme"),
+                                                               ox.NamedNode(a), None)), None) is not None
+                       for a in allowed)
         up = set(self.ancestors_of(iri))
         if iri in self.member_of:
             up.add(self.member_of[iri])
@@ -570,8 +571,8 @@ class ReconcileIndex:
                         continue
                     score = round(FUZZY_MAX * ratio, 1)
                     feats: dict[str, float | bool] = {"name_similarity": round(ratio, 3)}
-                    if qkinds - rec.kinds:
-                        score = min(score, CONFLICT_CAP)
+                    if qkinds - rec.kinds:  # below an exact name with a contradicting designator
+                        score = min(score, CONFLICT_CAP - 10)
                         feats["designator_conflict"] = True
                     prev = cands.get(rec.iri)
                     if prev is None or score > prev.score:
