@@ -15,13 +15,15 @@ stripped of separators and of the small words' spelling ("bei"/"b.", "an der"/"a
 Scores (0–100, explained by `features`): 100 the whole name equals a name of the entity; 98 the
 part before the comma does; 95 equal once a designator is set aside, and the designators agree
 (a query's "Kreis" needs a Kreis, "Stadt" a town); 90 equal without the qualifier; a designator
-that contradicts the entity caps the score at 60 (50 for a name only similar); names only similar
-(character trigrams, then difflib's ratio; looked for only when no name is equal) score at most 88. An AGS or ARS (the whole query, or the property `ags`/`ars`)
-scores 100. `match: true` only for a candidate of 95 or more that no other candidate of 90 or
-more contests, except the same territory's other records (the Kreis record of a kreisfreie
-Stadt, the Gemeindeverband record of a verbandsfreie Gemeinde, the Land of a city-state), which
-are ranked just below the Gemeinde. Land and Kreis given as properties narrow the candidates to
-those inside them. Measured on 10,000 variants built from the reference data: bench/results/reconcile.md.
+that contradicts the entity caps the score at 60 (50 for a name only similar); names only
+similar (character trigrams, then difflib's ratio; looked for only when no name is equal) score
+at most 88. An AGS or ARS (the whole query, or the property `ags`/`ars`) scores 100.
+`match: true` only for a candidate of 95 or more that no other candidate of 90 or more contests,
+except the same territory's other records (the Kreis record of a kreisfreie Stadt, the
+Gemeindeverband record of a verbandsfreie Gemeinde, the Land of a city-state), which are ranked
+just below the Gemeinde. Land and Kreis given as properties narrow the candidates to those inside
+them. Measured on 6,793 name variants built from the reference data (top-1 recall 0.989 with
+the Land given, precision of `match: true` 1.0): bench/results/reconcile.md.
 
 The index is built from the store in one pass over quads (about 16 k entities, a few seconds)
 and rebuilt when the store version changes (`ReconcileService`).
