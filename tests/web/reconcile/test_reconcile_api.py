@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.web.reconcile.schemas import check
+from tests.web.security.test_headers import assert_works_under_csp
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 HNID = "https://w3id.org/hilfenetz/id/"
@@ -237,11 +238,15 @@ def test_preview_card_is_frameable_and_scriptless(client: httpx.Client) -> None:
     assert "frame-ancestors *" in csp and "script-src 'none'" in csp
     assert "x-frame-options" not in r.headers
     assert "<script" not in r.text
-    # every other route stays unframeable
+    assert_works_under_csp(r.text, csp)  # its one inline <style> is allowed by hash
+    # every other route stays unframeable, and so does the preview route's own error answer
     other = client.get("/reconcile")
     assert "frame-ancestors 'none'" in other.headers["content-security-policy"]
     assert other.headers["x-frame-options"] == "DENY"
-    assert client.get("/reconcile/preview", params={"id": AREA + "99999999"}).status_code == 404
+    missing = client.get("/reconcile/preview", params={"id": AREA + "99999999"})
+    assert missing.status_code == 404
+    assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]
+    assert missing.headers["x-frame-options"] == "DENY"
 
 
 def test_view_redirects_to_the_entity_page(client: httpx.Client) -> None:
