@@ -354,10 +354,13 @@ class ReconcileIndex:
                         rec.names.append(obj.value)
 
     def _read_classes(self) -> None:
-        wanted = (HN, SKOS_CONCEPT)
-        for rec, obj in self._objects(RDF_TYPE):  # one pass over the ~180 k type triples
-            if isinstance(obj, ox.NamedNode) and obj.value.startswith(wanted):
-                rec.classes.add(obj.value)
+        # only the classes matching needs (about 60 k type triples of the ~370 k; reading them all
+        # doubled the build time); the full list of an entity is read when it is extended
+        for cls in (*TYPE_BY_IRI, RURAL, URBAN, UNINCORPORATED):
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(cls), None):
+                rec = self.records.get(q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
+                if rec is not None:
+                    rec.classes.add(cls)
         self.superclasses: dict[str, set[str]] = defaultdict(set)
         for q in self.store.quads_for_pattern(None, ox.NamedNode(RDFS_SUBCLASSOF), None, None):
             s, o = q.subject, q.object
@@ -631,7 +634,9 @@ class ReconcileIndex:
 
     def most_specific_classes(self, rec: Record) -> list[str]:
         """The record's hn:/skos: classes that are no superclass of another of its classes."""
-        cls = rec.classes
+        cls = {q.object.value for q in self.store.quads_for_pattern(ox.NamedNode(rec.iri), ox.NamedNode(RDF_TYPE),
+                                                                     None, None)
+               if isinstance(q.object, ox.NamedNode) and q.object.value.startswith((HN, SKOS_CONCEPT))}
         supers = set().union(*(self.superclasses.get(c, set()) for c in cls)) if cls else set()
         return sorted(c for c in cls if c not in supers)
 
