@@ -50,6 +50,7 @@ RESULTS = ROOT / "bench" / "results"
 AREA = "https://w3id.org/hilfenetz/id/area/"
 CITY = {"Stadt", "Große Kreisstadt", "Kreisfreie Stadt", "Stadtkreis"}
 BATCH = 100
+HISTORY = "## Iterations of the matcher"
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -277,7 +278,13 @@ def write_report(variants: list[dict[str, Any]], with_land: dict[str, Any], with
             top = f"{g['top_name'] or '–'} ({(g['top'] or '–').rsplit('/', 1)[-1]})"
             lines.append(f"| {g['query']} | {g['type']} | {g['expected'].rsplit('/', 1)[-1]} | {top} | "
                          f"{g['score']} | {g['match']} |")
-    (RESULTS / "reconcile.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    previous = RESULTS / "reconcile.md"
+    kept = ""
+    if previous.exists():  # the hand-written history of the matcher's iterations survives a re-run
+        text = previous.read_text(encoding="utf-8")
+        if HISTORY in text:
+            kept = "\n" + text[text.index(HISTORY):]
+    previous.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     (RESULTS / "reconcile.json").write_text(json.dumps({
         "variants": len(variants), "latency_s": latency, "index_build_s": index_s,
         "with_land": {k: v for k, v in with_land.items() if k != "failures"},

@@ -231,7 +231,10 @@ def parses(text: str) -> list[Parse]:
                     break
         if stripped != toks:
             add(stripped, pkinds, 2)
-        loose_head = re.sub(r"\([^()]*\)", " ", head)
+        if " / " in head:  # a name in two languages: "Bautzen / Budyšin", "Cottbus / Chóśebuz"
+            for part in head.split(" / "):
+                add(_raw_tokens(part, u), kinds, 1)
+        loose_head = re.sub(r"\([^()]*\)", " ", head).split("/")[0]  # "Lauenburg/ Elbe" → "Lauenburg"
         loose = _raw_tokens(loose_head, u)
         if len(loose) > 1:
             for i, t in enumerate(loose[1:], 1):
@@ -528,7 +531,9 @@ class ReconcileIndex:
         qparses = parses(text)
         for qp in qparses:
             for rec, ep, own in self.by_key.get(qp.key, ()):
-                if not self.has_type(rec, types):
+                if qp.level == 3 or not self.has_type(rec, types):
+                    # a qualifier the query gives ("Weil am Rhein") is evidence: its loose form
+                    # "Weil" must not meet "Weil im Schönbuch" or a plain "Weil"
                     continue
                 level = max(qp.level, ep.level)
                 if qp.level == 0 and ep.level == 0:

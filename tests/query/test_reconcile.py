@@ -54,6 +54,8 @@ def test_spelling_variants_share_keys() -> None:
     assert keys("Rade b. Rendsburg", 0) == keys("Rade bei Rendsburg", 0)
     assert "halle" in keys("Halle (Saale), Stadt", 3) and "halle" not in keys("Halle (Saale), Stadt", 1)
     assert keys("Sankt Wendel", 0) == keys("St. Wendel", 0)
+    assert {"bautzen", "budysin"} <= keys("Bautzen / Budyšin, Stadt, Hochschulstadt / Wysokošulske město", 1)
+    assert "lauenburg" in keys("Lauenburg/ Elbe, Stadt", 3)
 
 
 # ------------------------------------------------------------------------------ on the store
