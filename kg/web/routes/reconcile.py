@@ -63,7 +63,47 @@ PREVIEW_STYLE = ("body{font:14px/1.35 system-ui,sans-serif;margin:6px;color:#222
 PREVIEW_CSP = (f"default-src 'none'; style-src {csp_hash(PREVIEW_STYLE)}; img-src 'none'; script-src 'none'; "
                "base-uri 'none'; form-action 'none'; frame-ancestors *")
 
-DOC: dict[str, Any] = {"tags": ["reconciliation"]}
+
+
+def _param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_CALLBACK_PARAM = _param("callback", "JSONP: wrap the JSON answer in a call of this function (OpenRefine 3.x).")
+_FORM = {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "properties": {"queries": {"type": "string"}, "extend": {"type": "string"}}}}}}}
+
+
+def _doc(summary: str, *params: dict[str, Any], form: bool = False) -> dict[str, Any]:
+    extra: dict[str, Any] = {"parameters": list(params)}
+    if form:
+        extra.update(_FORM)
+    return {"tags": ["reconciliation"], "summary": summary, "openapi_extra": extra}
+
+
+RECONCILE_DOC = _doc(
+    "Reconciliation service (W3C Reconciliation API 0.2): manifest, batch queries, data extension",
+    _param("queries", 'A JSON query batch, e.g. {"q0": {"query": "Gladbeck", "type": "hn:Municipality"}}.'),
+    _param("extend", 'A JSON data-extension query: {"ids": [IRI, …], "properties": [{"id": "ags"}, …]}.'),
+    _CALLBACK_PARAM)
+RECONCILE_POST_DOC = _doc("Reconciliation: batch queries or data extension as a form (as OpenRefine sends them)",
+                          form=True)
+_SUGGEST_PARAMS = (_param("prefix", "What the user has typed so far."),
+                   _param("limit", "At most this many results (1–50).", {"type": "integer", "minimum": 1}),
+                   _CALLBACK_PARAM)
+SUGGEST_ENTITY_DOC = _doc("Reconciliation: suggest entities by name prefix", *_SUGGEST_PARAMS,
+                          _param("type", "Only entities of this type (hn:Municipality, …)."),
+                          _param("cursor", "Skip this many results.", {"type": "integer", "minimum": 0}))
+SUGGEST_TYPE_DOC = _doc("Reconciliation: suggest types", *_SUGGEST_PARAMS)
+SUGGEST_PROPERTY_DOC = _doc("Reconciliation: suggest properties", *_SUGGEST_PARAMS,
+                            _param("type", "Properties of this type."))
+PROPERTIES_DOC = _doc("Reconciliation: the data-extension properties proposed for a type",
+                      _param("type", "A type id (hn:Municipality, …)."),
+                      _param("limit", "At most this many properties.", {"type": "integer", "minimum": 1}),
+                      _CALLBACK_PARAM)
+PREVIEW_DOC = _doc("Reconciliation: an HTML preview card of an entity (frameable)", _param("id", "Entity IRI."))
+VIEW_DOC = _doc("Reconciliation: redirect to the entity's page", _param("id", "Entity IRI."))
 
 
 def _jsonp_or_json(request: Request, payload: Any, status: int = 200) -> Response:
