@@ -136,3 +136,18 @@ def test_concept_extension_and_preview(index: ReconcileIndex) -> None:
     assert facts["Einwohnerzahl"] == f"{population:,}".replace(",", ".")
     assert facts["Kreis"] == "Recklinghausen" and facts["Land"] == "Nordrhein-Westfalen"
     assert preview_facts(index, AREA + "00000000") is None
+
+
+def test_display_label_names_the_candidate() -> None:
+    """hn:displayLabel (German display names, where the data has them) is the name shown; the
+    official rdfs:label stays a name to match. Fixture: three triples in an in-memory store."""
+    mem = ox.Store()
+    kreis = ox.NamedNode(AREA + "05562")
+    rdf_type, label = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label"
+    for p, o in ((rdf_type, ox.NamedNode(HN + "District")), (label, ox.Literal("Recklinghausen", language="de")),
+                 (HN + "displayLabel", ox.Literal("Kreis Recklinghausen", language="de"))):
+        mem.add(ox.Quad(kreis, ox.NamedNode(p), o, ox.DefaultGraph()))
+    small = ReconcileIndex(mem)
+    for text in ("Recklinghausen", "Kreis Recklinghausen", "Kr. Recklinghausen"):
+        top = small.match(Query(text, [HN + "District"]))[0]
+        assert (top.record.iri, top.record.name(), top.features["match"]) == (kreis.value, "Kreis Recklinghausen", True)
