@@ -193,7 +193,8 @@ def test_other_types(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("payload", ["{not json", json.dumps([1, 2]), json.dumps({"q0": {"query": "x", "bogus": 1}}),
-                                     json.dumps({"q0": {"query": ""}})])
+                                     json.dumps({"q0": {"query": ""}}),
+                                     json.dumps({f"q{i}": {"query": "Gladbeck"} for i in range(1001)})])
 def test_bad_batches_are_refused(client: httpx.Client, payload: str) -> None:
     r = client.post("/reconcile", data={"queries": payload})
     assert r.status_code == 400
