@@ -64,6 +64,7 @@ LEVEL_SCORE = {0: 100.0, 1: 98.0, 2: 95.0, 3: 90.0}
 MATCH_MIN = 95.0  # a match needs at least this score …
 CONTEST_MIN = 90.0  # … and no other candidate (but its territory's twins) at this score or more
 CONFLICT_CAP = 60.0
+OFFICE_CAP = 85.0
 FUZZY_MAX = 88.0
 FUZZY_MIN_RATIO = 0.6
 
@@ -542,6 +543,13 @@ class ReconcileIndex:
                     level = 1
                 score = LEVEL_SCORE[level]
                 feats: dict[str, float | bool] = {f"name_level_{level}": True}
+                if (level > 0 and HEALTH_OFFICE in rec.classes and "ga" not in qp.kinds
+                        and HEALTH_OFFICE not in types):
+                    # "Stadt Dortmund, Gesundheitsamt": the part before the comma names the
+                    # authority the office belongs to; "Dortmund" alone means the office only
+                    # when asked for health offices or "Gesundheitsamt Dortmund"
+                    score = min(score, OFFICE_CAP)
+                    feats["names_the_office_authority"] = True
                 if level == 0 and not own:
                     feats["alternative_name"] = True
                 missing = qp.kinds - rec.kinds

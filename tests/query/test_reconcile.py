@@ -151,3 +151,14 @@ def test_display_label_names_the_candidate() -> None:
     for text in ("Recklinghausen", "Kreis Recklinghausen", "Kr. Recklinghausen"):
         top = small.match(Query(text, [HN + "District"]))[0]
         assert (top.record.iri, top.record.name(), top.features["match"]) == (kreis.value, "Kreis Recklinghausen", True)
+
+
+def test_a_town_name_means_the_town_unless_offices_are_asked_for(index: ReconcileIndex) -> None:
+    """The health office "Stadt Dortmund, Gesundheitsamt" is named after its authority."""
+    office = HNID + "health-office/105913"
+    org = index.match(Query("Dortmund", [HN + "Organisation"]))
+    assert (org[0].record.iri, org[0].features["match"]) == (AREA + "05913000", True)
+    assert next(c for c in org if c.record.iri == office).score <= 85
+    for query, types in (("Dortmund", [HN + "HealthOffice"]), ("Gesundheitsamt Dortmund", [HN + "Organisation"])):
+        top = index.match(Query(query, types))[0]
+        assert (top.record.iri, top.features["match"]) == (office, True), query
