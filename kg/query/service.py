@@ -38,6 +38,7 @@ from kg.query import named
 from kg.query.cache import AnswerCache
 from kg.query.network import NetworkCache
 from kg.query.pool import WorkerPool, default_memory_limit
+from kg.query.reconcile import ReconcileService
 from kg.query.search import SearchService
 from kg.store import pid_alive
 from kg.store.fingerprint import MISSING, store_version
@@ -124,6 +125,7 @@ class ServiceState:
         self._description_cache: dict[tuple[str, str], bytes] = {}
         self._watch_task: asyncio.Task[None] | None = None
         self.search = SearchService(lambda: self.store, lambda: self.version)
+        self.reconcile = ReconcileService(lambda: self.store, lambda: self.version)
         self.network = NetworkCache(lambda: self.store, lambda: self.version)
 
     # snapshots ----------------------------------------------------------------------------

@@ -34,6 +34,12 @@ INLINE_STYLE_ATTRIBUTES: tuple[str, ...] = ("white-space:pre-wrap;font-size:.8re
 #: no CSP (they show no data from the store). The offline /api/docs has its own strict policy.
 DEFAULT_CSP_EXEMPT: tuple[str, ...] = ()  # FastAPI's CDN-based /docs and /redoc are switched off
 
+#: The only paths another origin may frame: the reconciliation preview card, which OpenRefine
+#: shows in an iframe on its own origin (kg/web/routes/reconcile.py says why that is safe). Their
+#: own `frame-ancestors` is kept and no `X-Frame-Options: DENY` is added; every other path stays
+#: unframeable.
+FRAMEABLE_PATHS: tuple[str, ...] = ("/reconcile/preview",)
+
 STATIC_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -77,34 +83,40 @@ def force_no_framing(policy: str) -> str:
 class SecurityHeadersMiddleware:
     """Plain ASGI (streamed answers stay streamed): adds the headers to `http.response.start`."""
 
-    def __init__(self, app: ASGIApp, *, csp: str, csp_exempt: Iterable[str] = DEFAULT_CSP_EXEMPT) -> None:
+    def __init__(self, app: ASGIApp, *, csp: str, csp_exempt: Iterable[str] = DEFAULT_CSP_EXEMPT,
+                 frameable: Iterable[str] = FRAMEABLE_PATHS) -> None:
         self.app = app
         self.csp = csp.encode()
         self.csp_exempt = frozenset(csp_exempt)
+        self.frameable = frozenset(frameable)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         exempt = scope.get("path", "") in self.csp_exempt
+        frameable = scope.get("path", "") in self.frameable
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = self._headers(list(message.get("headers") or []), exempt)
+                message["headers"] = self._headers(list(message.get("headers") or []), exempt, frameable)
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
 
-    def _headers(self, headers: list[tuple[bytes, bytes]], exempt: bool) -> list[tuple[bytes, bytes]]:
+    def _headers(self, headers: list[tuple[bytes, bytes]], exempt: bool,
+                 frameable: bool = False) -> list[tuple[bytes, bytes]]:
         present = {k.lower() for k, _ in headers}
+        # a frameable path keeps its own frame-ancestors only if it brings its own policy
+        own_policy = frameable and b"content-security-policy" in present
         out: list[tuple[bytes, bytes]] = []
         for key, value in headers:
-            if key.lower() == b"content-security-policy":
+            if key.lower() == b"content-security-policy" and not own_policy:
                 value = force_no_framing(value.decode("latin-1")).encode("latin-1")
             out.append((key, value))
         if not exempt and b"content-security-policy" not in present:
             out.append((b"content-security-policy", self.csp))
-        out += [(k, v) for k, v in STATIC_HEADERS if k not in present]
+        out += [(k, v) for k, v in STATIC_HEADERS if k not in present and not (own_policy and k == b"x-frame-options")]
         return out
 
 
