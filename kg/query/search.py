@@ -11,8 +11,18 @@ Every text is normalised into *keys*: casefolded tokens in two umlaut foldings (
 "KAP DO" and "KAPDO" share the key "kapdo"). A query token matches a document token exactly, as
 a prefix, by stem, or as the head of a compound (a document token ending in the query's stem);
 every query token must match (AND). Scores: exact whole-value match of a
-label ≫ exact token ≫ prefix ≫ stem, weighted by field (label > abbreviation > alternative label
-> name > description).
+label ≫ exact token ≫ prefix ≫ stem ≫ typo, weighted by field (label > abbreviation > alternative
+label > name > description).
+
+Typos: a query token of at least 5 letters also matches document tokens within Levenshtein
+distance 1 (2 from 8 letters on), so "Glatbeck" finds Gladbeck; rapidfuzz compares it against the
+sorted token list in C (bench/results/search.md has the build and query times before and after).
+Only when a token has no exact, prefix or stem match does the typo route count for it, so a correct
+query is ranked as before.
+
+Every hit knows its asserted classes and its place (Kreis and Land, along `hn:partOf` from the
+area it is or is located in): the search page shows them, tells equal labels apart by them and
+filters by Land (`About`, looked up lazily per entity and kept).
 """
 
 from __future__ import annotations
@@ -29,14 +39,17 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import snowballstemmer
+from rapidfuzz import process as fuzzy_process
+from rapidfuzz.distance import Levenshtein
 
-from kg.rdf import DCT_DESCRIPTION, HN, PREFIXES, RDF_TYPE, RDFS, SKOS
+from kg.rdf import DCT, DCT_DESCRIPTION, GRAPH_INFERRED, HN, HN_DISPLAY_LABEL, PREFIXES, RDF_TYPE, RDFS, SKOS
 
 if TYPE_CHECKING:
     from kg.store.protocol import QueryStore
 
 #: field name → (properties, weight)
 FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
+    "display": ((HN_DISPLAY_LABEL,), 10.0),
     "label": ((RDFS + "label", SKOS + "prefLabel"), 10.0),
     "abbreviation": ((HN + "abbreviation",), 9.0),
     "altLabel": ((SKOS + "altLabel",), 6.0),
@@ -47,7 +60,9 @@ _PROP_FIELD = {p: f for f, (props, _) in FIELDS.items() for p in props}
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("german")
 _STEM_LOCK = threading.Lock()
-EXACT, PREFIX, STEM, COMPOUND = 1.0, 0.6, 0.5, 0.4
+EXACT, PREFIX, STEM, COMPOUND, TYPO = 1.0, 0.6, 0.5, 0.4, 0.35
+#: shortest query token that may carry a typo, and from which length two edits are allowed
+MIN_TYPO, TWO_TYPOS = 5, 8
 MIN_COMPOUND = 6
 WHOLE_BONUS = 40.0
 MIN_PREFIX = 3
@@ -98,10 +113,27 @@ class Entity:
     types: set[str] = field(default_factory=set)
 
     def label(self) -> str:
-        for f in ("label", "name", "abbreviation", "altLabel"):
+        for f in ("display", "label", "name", "abbreviation", "altLabel"):
             if self.texts.get(f):
                 return self.texts[f][0]
         return self.iri
+
+
+@dataclass(frozen=True)
+class Place:
+    """An area a hit lies in: IRI and label."""
+
+    iri: str
+    label: str
+
+
+@dataclass(frozen=True)
+class About:
+    """What tells a hit apart: its asserted classes and the Kreis and Land it lies in."""
+
+    kinds: tuple[str, ...] = ()
+    kreis: Place | None = None
+    land: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -113,14 +145,18 @@ class Hit:
     score: float
     types: tuple[str, ...]
     matched: tuple[str, ...]
+    about: About = About()
 
 
 class SearchIndex:
     """Inverted index: key → {entity number: best weight per field}."""
 
-    def __init__(self, entities: Iterable[Entity], types_of: Callable[[str], set[str]] | None = None) -> None:
+    def __init__(self, entities: Iterable[Entity], types_of: Callable[[str], set[str]] | None = None,
+                 about_of: Callable[[str], About] | None = None) -> None:
         self.entities: list[Entity] = list(entities)
         self._types_of = types_of
+        self._about_of = about_of
+        self._about: dict[int, About] = {}
         self._tok: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
         self._stem: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
         self._whole: dict[str, dict[int, str]] = defaultdict(dict)
@@ -145,8 +181,24 @@ class SearchIndex:
             ent.types = self._types_of(ent.iri) or {"-"}
         return ent.types - {"-"}
 
+    def about(self, n: int) -> About:
+        """Classes and place of entity number n (looked up in the store once, then kept)."""
+        found = self._about.get(n)
+        if found is None:
+            found = self._about_of(self.entities[n].iri) if self._about_of is not None else About()
+            self._about[n] = found
+        return found
+
     def __len__(self) -> int:
         return len(self.entities)
+
+    def _typos(self, token: str) -> list[str]:
+        """Document tokens within 1 edit of `token` (2 from TWO_TYPOS letters on); none below MIN_TYPO."""
+        if len(token) < MIN_TYPO:
+            return []
+        k = 2 if len(token) >= TWO_TYPOS else 1
+        found = fuzzy_process.extract(token, self._sorted, scorer=Levenshtein.distance, score_cutoff=k, limit=None)
+        return [t for t, _, _ in found if t != token and len(t) >= MIN_TYPO]
 
     def _prefixed(self, prefix: str) -> Iterable[str]:
         i = bisect.bisect_left(self._sorted, prefix)
@@ -188,11 +240,17 @@ class SearchIndex:
                     if t != st:
                         for n, fields in self._tok[t].items():
                             offer(n, fields, COMPOUND)
+        if not best:
+            for variant in tokens(qt):
+                for t in self._typos(variant):
+                    for n, fields in self._tok[t].items():
+                        offer(n, fields, TYPO)
         return best
 
-    def search(self, query: str, types: Iterable[str] = (), limit: int = 20, offset: int = 0
-               ) -> tuple[list[Hit], int]:
-        """Ranked hits for `query` (restricted to entities of all `types`) and the total count."""
+    def search(self, query: str, types: Iterable[str] = (), limit: int = 20, offset: int = 0,
+               land: str | None = None) -> tuple[list[Hit], int]:
+        """Ranked hits for `query` (restricted to entities of all `types` and, with `land`, to those
+        lying in that Land) and the total count."""
         wanted = set(types)
         qtokens = _TOKEN.findall(query)
         if not qtokens:
@@ -215,11 +273,13 @@ class SearchIndex:
                 matched[n].add(fname)
         if wanted:
             scores = {n: s for n, s in scores.items() if wanted <= self.types(n)}
+        if land:
+            scores = {n: s for n, s in scores.items() if (pl := self.about(n).land) is not None and pl.iri == land}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entities[kv[0]].label()),
                                                         self.entities[kv[0]].iri))
         page = ranked[offset:offset + limit]
         hits = [Hit(self.entities[n].iri, self.entities[n].label(), round(s, 3),
-                    tuple(sorted(self.types(n))), tuple(sorted(matched[n]))) for n, s in page]
+                    tuple(sorted(self.types(n))), tuple(sorted(matched[n])), self.about(n)) for n, s in page]
         return hits, len(ranked)
 
 
@@ -248,7 +308,62 @@ def build_index(store: QueryStore) -> SearchIndex:
                     values.append(o.value)
     for ent in entities.values():
         ent.texts = dict(ent.texts)
-    return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri))
+    return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri),
+                       about_of=lambda iri: about(store, iri))
+
+
+_PART_OF = ox.NamedNode(HN + "partOf")
+_RDF_TYPE = ox.NamedNode(RDF_TYPE)
+_INFERRED = ox.NamedNode(GRAPH_INFERRED)
+#: Properties leading from a resource to the area it is in or works for, tried in this order.
+PLACE_PROPERTIES: tuple[str, ...] = (
+    HN + "location", HN + "areaServed", HN + "responsibleFor", DCT + "spatial", HN + "jurisdiction",
+    HN + "participant",
+)
+_DISTRICT, _LAND, _AREA = HN + "District", HN + "Land", HN + "AdministrativeArea"
+
+
+def _label(store: QueryStore, node: ox.NamedNode) -> str:
+    for prop in (HN_DISPLAY_LABEL, RDFS + "label"):
+        values = [q.object for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None)
+                  if isinstance(q.object, ox.Literal)]
+        if values:
+            values.sort(key=lambda lit: (not (lit.language or "de").startswith("de"), lit.value))
+            return values[0].value
+    return node.value.rsplit("/", 1)[-1]
+
+
+def about(store: QueryStore, iri: str) -> About:
+    """The asserted classes of `iri` and the Kreis and Land it lies in: the area itself (an area)
+    or the first area one of PLACE_PROPERTIES leads to, then up along hn:partOf (at most 8 steps;
+    Gemeinde → Kreis → Regierungsbezirk → Land)."""
+    node = ox.NamedNode(iri)
+    kinds = tuple(sorted({q.object.value for q in store.quads_for_pattern(node, _RDF_TYPE, None, None)
+                          if q.graph_name != _INFERRED and isinstance(q.object, ox.NamedNode)}))
+    start: ox.NamedNode | None = node if _types(store, iri) & {_AREA} else None
+    if start is None:
+        for prop in PLACE_PROPERTIES:
+            for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None):
+                if isinstance(q.object, ox.NamedNode) and _AREA in _types(store, q.object.value):
+                    start = q.object
+                    break
+            if start is not None:
+                break
+    kreis = land = None
+    current, steps = start, 0
+    while current is not None and steps < 8:
+        classes = _types(store, current.value)
+        if kreis is None and _DISTRICT in classes and current != node:
+            kreis = Place(current.value, _label(store, current))
+        if _LAND in classes:
+            if current != node:
+                land = Place(current.value, _label(store, current))
+            break
+        nxt = [q.object for q in store.quads_for_pattern(current, _PART_OF, None, None)
+               if isinstance(q.object, ox.NamedNode)]
+        current = sorted(nxt, key=lambda n: n.value)[0] if nxt else None
+        steps += 1
+    return About(kinds, kreis, land)
 
 
 def _types(store: QueryStore, iri: str) -> set[str]:

@@ -172,10 +172,12 @@ def resource(path: str, request: Request) -> Response:
     except ValueError:
         page = 1
     if fmt.key == "html":
-        d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+        d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size,
+                     for_people=True)
         if d is not None and d.incoming_total and (page - 1) * ld.html_page_size >= d.incoming_total:
             page = (d.incoming_total - 1) // ld.html_page_size + 1  # past the end: show the last page
-            d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+            d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size,
+                         incoming_limit=ld.html_page_size, for_people=True)
     else:
         d = describe(store, iri)
     if d is None:
