@@ -277,12 +277,33 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1
 line-height:1.45}
 header.top{background:#23395d;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 header.top a{color:#fff;text-decoration:none;font-weight:600}
-header.top nav{margin-left:auto;display:flex;gap:.8rem}
+a{color:#1f4f9a}
+header.top nav{margin-left:auto;display:flex;gap:.8rem;flex-wrap:wrap}
+.skip{position:absolute;left:-999px;top:0;background:#fff;color:#23395d;padding:.4rem}.skip:focus{left:.5rem}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+form.hsearch{position:relative;display:flex;gap:.3rem;flex:1 1 14rem;max-width:28rem}
+form.hsearch input[type=search]{flex:1;min-width:0;padding:.3rem .5rem;border:1px solid #8aa1c8;border-radius:.3rem}
+form.hsearch button{padding:.3rem .7rem;border:1px solid #fff;background:#fff;color:#23395d;border-radius:.3rem;
+font-weight:600}
+#hsearch-list{position:absolute;top:2.2rem;left:0;right:0;z-index:10;list-style:none;margin:0;padding:0;
+background:#fff;color:#1d2330;border:1px solid #8aa1c8;border-radius:.3rem;box-shadow:0 4px 12px #0003}
+#hsearch-list li{padding:.35rem .6rem;cursor:pointer}#hsearch-list li .muted{display:block;font-size:.8rem}
+#hsearch-list li[aria-selected=true]{background:#23395d;color:#fff}
+#hsearch-list li[aria-selected=true] .muted{color:#e7edf7}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,summary:focus-visible{
+outline:3px solid #f0b400;outline-offset:2px}
+ol.hits{padding-left:1.4rem} ol.hits li{margin:.5rem 0} .hit-meta{color:#555;font-size:.88rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:.6rem 0}
+form.filters label{display:flex;flex-direction:column;font-size:.85rem;font-weight:600}
+form.filters input,form.filters select{padding:.3rem;font-size:1rem;max-width:100%}
+@media (max-width:40rem){table.props th{width:auto;display:block;padding-bottom:0}table.props td{display:block}
+main{padding:.8rem .7rem 2rem}header.top nav{margin-left:0}}
 main{max-width:70rem;margin:0 auto;padding:1rem 1.2rem 3rem}
 h1{margin:.4rem 0 .2rem;font-size:1.7rem}
 h2{margin-top:1.8rem;border-bottom:1px solid #d5dae3;padding-bottom:.2rem;font-size:1.2rem}
 h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
 .iri{font-family:ui-monospace,monospace;font-size:.85rem;color:#555;word-break:break-all}
+main a,main li,main td{overflow-wrap:anywhere}
 .alt{color:#555}
 .types a,.chip{display:inline-block;background:#e7edf7;border-radius:.8rem;padding:.05rem .6rem;
 margin:.1rem .2rem .1rem 0;font-size:.85rem;text-decoration:none;color:#23395d}
@@ -290,13 +311,13 @@ table.props{border-collapse:collapse;width:100%}
 table.props th{text-align:left;vertical-align:top;width:16rem;padding:.3rem .6rem .3rem 0;font-weight:600;color:#333}
 table.props td{padding:.3rem 0;vertical-align:top} table.props tr{border-bottom:1px solid #eceff4}
 ul.values{list-style:none;margin:0;padding:0}
-.lang{font-size:.7rem;color:#777;margin-left:.3rem} .dt{font-size:.7rem;color:#777;margin-left:.3rem}
+.lang{font-size:.7rem;color:#595959;margin-left:.3rem}
 blockquote{margin:.2rem 0 .2rem 0;padding:.2rem .6rem;border-left:3px solid #8aa1c8;background:#f1f4f9}
 .muted{color:#666;font-size:.9rem} .formats a{margin-right:.6rem}
 ul.tree{list-style:none;padding-left:1.1rem;border-left:1px dotted #aab} ul.tree.root{border-left:none;padding-left:0}
 details>summary{cursor:pointer} .term{border-top:1px solid #d5dae3;padding:.6rem 0} .term h3{margin:.2rem 0}
 .switch a{color:#fff;margin-left:.4rem} .switch a.on{text-decoration:underline}
-.types a.inferred{opacity:.65;font-style:italic}
+.types a.inferred{font-style:italic;background:#f1f3f6}
 """
 
 
@@ -347,22 +368,38 @@ class PageContext:
 
 
 def layout(ctx: PageContext, title: str, body: str, *, head: str = "", status_lang_switch: bool = True) -> str:
-    """The page frame: header with navigation and the language switch."""
+    """The page frame: skip link, header with navigation, the search box (suggestions while typing
+    from /api/search, kg/web/static/suggest.js: an ARIA 1.2 combobox, no framework) and the
+    language switch."""
     switch = " ".join(
         f'<a href="{e(ctx.switch_url(lang))}" class="{"on" if lang == ctx.lang else ""}" hreflang="{lang}" '
         f'lang="{lang}" id="lang-{lang}">{lang.upper()}</a>'
         for lang in LANGS
     )
+    q = ctx.query.get("q", "") if ctx.path.endswith("/search") else ""
+    search = (
+        f'<form class="hsearch" method="get" action="{e(ctx.root)}/search" role="search">'
+        f'<label for="hsearch-q" class="vh">{e(t("search_label", ctx.lang))}</label>'
+        f'<input id="hsearch-q" name="q" type="search" maxlength="200" value="{e(q)}" autocomplete="off" '
+        f'role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="hsearch-list" '
+        f'placeholder="{e(t("search_label", ctx.lang))}">'
+        f'<input type="hidden" name="lang" value="{e(ctx.lang)}">'
+        f'<button type="submit">{e(t("search", ctx.lang))}</button>'
+        f'<ul id="hsearch-list" role="listbox" aria-label="{e(t("search", ctx.lang))}" hidden></ul></form>'
+    )
     return (
         f'<!DOCTYPE html>\n<html lang="{e(ctx.lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{e(title)} – hilfenetz</title><link rel="icon" href="data:,"><style>{STYLE}</style>{head}</head><body>'
-        f'<header class="top"><a href="{e(ctx.root)}/">hilfenetz</a>'
-        f'<nav><a href="{e(ctx.root)}/ontology">{e(t("ontology", ctx.lang))}</a>'
+        f'<title>{e(title)} – hilfenetz</title><link rel="icon" href="data:,"><style>{STYLE}</style>'
+        f'<script src="{e(ctx.root)}/static/suggest.js" defer></script>{head}</head><body>'
+        f'<a class="skip" href="#main">{e(t("skip", ctx.lang))}</a>'
+        f'<header class="top"><a href="{e(ctx.root)}/" class="home">hilfenetz</a>{search}'
+        f'<nav aria-label="hilfenetz"><a href="{e(ctx.root)}/">{e(t("query", ctx.lang))}</a>'
+        f'<a href="{e(ctx.root)}/ontology">{e(t("ontology", ctx.lang))}</a>'
         f'<a href="{e(ctx.root)}/dataset">DCAT</a>'
         f'<a href="{e(ctx.root)}/downloads">{e(t("downloads", ctx.lang))}</a>'
         f'<span class="switch">{switch}</span></nav></header>'
-        f"<main>{body}</main></body></html>"
+        f'<main id="main">{body}</main></body></html>'
     )
 
 
@@ -434,8 +471,8 @@ class Labels:
         return found
 
     def name(self, iri: str, lang: str) -> str:
-        """A label, or a readable tail of the IRI."""
-        return self.get(iri, lang) or _tail(iri)
+        """A label, else the kind of an unlabelled node ("Mitwirkung"), else a readable tail of the IRI."""
+        return self.get(iri, lang) or self.kind(iri, lang) or _tail(iri)
 
     def prop(self, iri: str, lang: str) -> str:
         """A property's label for people: the ontology's, a built-in one, else the local name
@@ -648,16 +685,17 @@ def _meaning(p: str, o: Any, d: Description, vocab: Vocabulary) -> str:
         return "when"
     if isinstance(o, ox.Literal):
         return "when" if o.datatype.value in DATE_TYPES else "facts"
-    classes = set(d.kinds.get(o.value, ())) if isinstance(o, ox.NamedNode) else set()
-    if not classes:
-        classes = set(vocab.ranges.get(p, ()))
-    lineage = set(classes)
-    for c in classes:
-        lineage |= vocab.ancestors(c)
-    if lineage & WHERE_CLASSES:
-        return "where"
-    if lineage & WHO_CLASSES:
-        return "who"
+    # the property's range first (hn:cooperatesWith: an agent, even where the partner is a town),
+    # then the linked resource's own classes
+    for classes in (set(vocab.ranges.get(p, ())),
+                    set(d.kinds.get(o.value, ())) if isinstance(o, ox.NamedNode) else set()):
+        lineage = set(classes)
+        for c in classes:
+            lineage |= vocab.ancestors(c)
+        if lineage & WHERE_CLASSES:
+            return "where"
+        if lineage & WHO_CLASSES:
+            return "who"
     return "other"
 
 
@@ -883,13 +921,17 @@ def entity_page(
     asserted = _asserted_types(d)
     title = labels.get(d.iri, ctx.lang) or _fallback_title(ctx, labels, d, types, asserted, groups)
     other = [
-        lbl for lang, lbl in sorted(labels.by_iri.get(d.iri, {}).items()) if lbl != title
+        lbl for lang, lbl in sorted(labels.by_iri.get(d.iri, {}).items())
+        if lbl != title and lbl != labels._plain(d.iri, ctx.lang)
     ]
     inferred_cls = ' class="inferred"'
+    # asserted classes, then the inferred ones the ontology labels (external super-classes such as
+    # org:Organization stay in the RDF views)
+    shown_types = [ty for ty in types if ty in asserted or labels.get(ty, ctx.lang)]
     type_links = "".join(
         f'<a href="{e(ctx.href(ty))}" title="{e(ty)}"{"" if ty in asserted else inferred_cls}>'
         f'{e(labels.name(ty, ctx.lang))}</a>'
-        for ty in sorted(types, key=lambda ty: (ty not in asserted, labels.name(ty, ctx.lang).lower()))
+        for ty in sorted(shown_types, key=lambda ty: (ty not in asserted, labels.name(ty, ctx.lang).lower()))
     )
     formats = " ".join(f'<a href="{e(href)}" type="{e(mt)}">{e(name)}</a>' for href, mt, name in alternates)
     body = [
