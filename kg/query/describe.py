@@ -188,8 +188,11 @@ def describe(
     if for_people:
         asserted_subjects = {t.subject for t, qs in by_triple.items()
                              if any(q.graph_name != INFERRED_GRAPH for q in qs)}
+        hn_subjects = {t.subject for t in by_triple if t.predicate.value.startswith(ns.HN)}
         copies = [t for t, qs in by_triple.items()
-                  if t.subject in asserted_subjects and all(q.graph_name == INFERRED_GRAPH for q in qs)]
+                  if all(q.graph_name == INFERRED_GRAPH for q in qs)
+                  and (t.subject in asserted_subjects
+                       or (not t.predicate.value.startswith(ns.HN) and t.subject in hn_subjects))]
         for t in copies:
             del by_triple[t]
         d.incoming_hidden = len(copies)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape
@@ -438,6 +439,36 @@ class Labels:
                 counts.setdefault(self._plain(iri, lang), set()).add(iri)
             self._shared[lang] = {name for name, iris in counts.items() if len(iris) > 1}
 
+    def fill_unlabelled(self, idx: dict[Any, dict[str, list[Any]]], root: str) -> None:
+        """Names for unlabelled nodes on the page (participations, figures): their kind and what they
+        link besides the page's resource, "Mitwirkung: Reinhard Elzer – Begrüßung"; equal ones get
+        the IRI's tail, so no two entries of a list read the same."""
+        made: dict[str, dict[str, str]] = {}
+        for node, props in idx.items():
+            if not isinstance(node, ox.NamedNode) or node.value in self.by_iri or node.value == root:
+                continue
+            if node.value not in self.kinds:
+                continue
+            for lang in LANGS:
+                kind = self.kind(node.value, lang) or _tail(node.value)
+                linked = []
+                for p in sorted(props):
+                    if p == RDF_TYPE.value or p in PROVENANCE_PROPS or not p.startswith(ns.HN):
+                        continue
+                    for o in props[p]:
+                        if isinstance(o, ox.NamedNode) and o.value != root:
+                            name = self._plain(o.value, lang) or self.vocab.label(o.value, lang)
+                            if name and name not in linked:
+                                linked.append(name)
+                made.setdefault(node.value, {})[lang] = f"{kind}: {' – '.join(linked[:2])}" if linked else kind
+        for lang in LANGS:
+            counts = Counter(names[lang] for names in made.values())
+            for iri, names in made.items():
+                if counts[names[lang]] > 1:
+                    names[lang] += f" ({iri.rsplit('/', 1)[-1]})"
+        for iri, names in made.items():
+            self.by_iri[iri] = names
+
     def _plain(self, iri: str, lang: str) -> str:
         by_lang = self.by_iri.get(iri)
         if by_lang:
@@ -672,7 +703,12 @@ def _redundant_inferred(quads: list[ox.Quad], key: Callable[[ox.Triple], Any]) -
     triple (e.g. `dct:spatial` next to `hn:areaServed`): shown apart, so the page is not doubled."""
     asserted = {q.triple for q in quads if q.graph_name != INFERRED}
     asserted_ends = {key(t) for t in asserted}
-    return {q.triple for q in quads if q.triple not in asserted and key(q.triple) in asserted_ends}
+    # an inferred hn: link (hn:hasParticipation, the inverse of an asserted hn:participationIn)
+    # stands for its external super-property copies (cv:hasParticipation) as well
+    own_ends = {key(q.triple) for q in quads if q.predicate.value.startswith(ns.HN)}
+    return {q.triple for q in quads if q.triple not in asserted
+            and (key(q.triple) in asserted_ends
+                 or (not q.predicate.value.startswith(ns.HN) and key(q.triple) in own_ends))}
 
 
 GROUPS = ("names", "texts", "who", "where", "when", "facts", "other")
@@ -917,6 +953,7 @@ def entity_page(
     triples = d.triples()
     labels = Labels(triples, ctx.vocab, d.kinds)
     idx = _index(triples)
+    labels.fill_unlabelled(idx, d.iri)
     types, groups = _group(d, ctx.vocab)
     asserted = _asserted_types(d)
     title = labels.get(d.iri, ctx.lang) or _fallback_title(ctx, labels, d, types, asserted, groups)
