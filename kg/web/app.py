@@ -114,6 +114,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/", GET_HEAD, ui.index, "index"),
     Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
     Route("/api/examples", GET_HEAD, ui.examples, "examples", {"tags": ["ui"]}),
+    Route("/api/vocabulary", GET_HEAD, ui.vocabulary, "vocabulary", {"tags": ["ui"]}),
     Route("/search", GET_HEAD, search.search_page, "search_page"),
     # operations
     Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
