@@ -298,13 +298,13 @@ form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:.6rem 
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;font-weight:600}
 form.filters input,form.filters select{padding:.3rem;font-size:1rem;max-width:100%}
 @media (max-width:40rem){table.props th{width:auto;display:block;padding-bottom:0}table.props td{display:block}
-main{padding:.8rem .7rem 2rem}header.top nav{margin-left:0}}
+main{padding:.8rem .7rem 2rem}header.top nav{margin-left:0}h1{font-size:1.35rem}}
 main{max-width:70rem;margin:0 auto;padding:1rem 1.2rem 3rem}
 h1{margin:.4rem 0 .2rem;font-size:1.7rem}
 h2{margin-top:1.8rem;border-bottom:1px solid #d5dae3;padding-bottom:.2rem;font-size:1.2rem}
 h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
 .iri{font-family:ui-monospace,monospace;font-size:.85rem;color:#555;word-break:break-all}
-main a,main li,main td{overflow-wrap:anywhere}
+main a,main li,main td,h1,h2,h3{overflow-wrap:anywhere;hyphens:auto}
 .alt{color:#555}
 .types a,.chip{display:inline-block;background:#e7edf7;border-radius:.8rem;padding:.05rem .6rem;
 margin:.1rem .2rem .1rem 0;font-size:.85rem;text-decoration:none;color:#23395d}

@@ -36,13 +36,13 @@ CHART_QUERY = (
 PAGES: list[tuple[str, str, str]] = [
     ("home-query-editor", "/", "#examples-list li"),
     ("query-editor-results", "/?query=" + quote(CHART_QUERY), "#result tbody tr"),
-    ("area-kreis", "/id/area/05562", "#title"),
+    ("area-kreis", "/id/area/05562?lang=de", "#title"),
     ("area-gemeinde", "/id/area/05562014", "#title"),
     ("organisation", "/id/org/lvr", "#title"),
-    ("event", "/id/event/fachtag-fruehe-hilfen-koeln-2013", "#title"),
+    ("event", "/id/event/fachtag-fruehe-hilfen-koeln-2013?lang=de", "#title"),
     ("programme", "/id/programme/kommunale-praeventionsketten", "#title"),
-    ("search-gladbeck", "/search?q=Gladbeck", "#hit-count"),
-    ("search-glatbeck-typo", "/search?q=Glatbeck", "#hit-count"),
+    ("search-gladbeck", "/search?q=Gladbeck&lang=de", "#hit-count"),
+    ("search-glatbeck-typo", "/search?q=Glatbeck&lang=de", "#hit-count"),
     ("search-en", "/search?q=Koeln&lang=en", "#hit-count"),
     ("ontology", "/ontology", "#title"),
 ]
