@@ -173,6 +173,9 @@ class SearchIndex:
                                 self._whole[w][n] = fname
         self._sorted = sorted(self._tok)
         self._reversed = sorted(t[::-1] for t in self._tok)
+        self._by_len: dict[int, list[str]] = defaultdict(list)
+        for t in self._sorted:
+            self._by_len[len(t)].append(t)
 
     def types(self, n: int) -> set[str]:
         """Types of entity number n (looked up in the store once, then kept)."""
@@ -197,7 +200,9 @@ class SearchIndex:
         if len(token) < MIN_TYPO:
             return []
         k = 2 if len(token) >= TWO_TYPOS else 1
-        found = fuzzy_process.extract(token, self._sorted, scorer=Levenshtein.distance, score_cutoff=k, limit=None)
+        # only tokens whose length is within k can be within k edits
+        candidates = [t for n in range(len(token) - k, len(token) + k + 1) for t in self._by_len.get(n, ())]
+        found = fuzzy_process.extract(token, candidates, scorer=Levenshtein.distance, score_cutoff=k, limit=None)
         return [t for t, _, _ in found if t != token and len(t) >= MIN_TYPO]
 
     def _prefixed(self, prefix: str) -> Iterable[str]:
@@ -214,7 +219,7 @@ class SearchIndex:
             yield self._reversed[i][::-1]
             i += 1
 
-    def _token_scores(self, qt: str) -> dict[int, tuple[float, str]]:
+    def _token_scores(self, qt: str, typos: bool = True) -> dict[int, tuple[float, str]]:
         """Best (score, field) per entity for one query token, over its umlaut variants."""
         best: dict[int, tuple[float, str]] = {}
 
@@ -240,7 +245,7 @@ class SearchIndex:
                     if t != st:
                         for n, fields in self._tok[t].items():
                             offer(n, fields, COMPOUND)
-        if not best:
+        if not best and typos:
             for variant in tokens(qt):
                 for t in self._typos(variant):
                     for n, fields in self._tok[t].items():
@@ -257,8 +262,10 @@ class SearchIndex:
             return [], 0
         scores: dict[int, float] | None = None
         matched: dict[int, set[str]] = defaultdict(set)
+        # a query that equals a whole label apart from separators ("KAPDO") needs no typo route
+        typos = not any(w in self._whole for w in whole(query))
         for qt in qtokens:
-            per = self._token_scores(qt)
+            per = self._token_scores(qt, typos)
             if scores is None:
                 scores = {n: s for n, (s, _) in per.items()}
             else:
