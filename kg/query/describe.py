@@ -352,18 +352,25 @@ class Vocabulary:
         return next(iter(by_lang.values()))
 
 
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT query (the one place that narrows pyoxigraph's result type)."""
+    result = store.query(query)
+    assert isinstance(result, ox.QuerySolutions)
+    return result
+
+
 def load_vocabulary(store: ox.Store) -> Vocabulary:
     """Read the vocabulary graphs once (a few thousand triples)."""
     v = Vocabulary()
-    for row in store.query(_VOCAB_LABELS):
+    for row in _select(store, _VOCAB_LABELS):
         lit = row["l"]
         v.labels.setdefault(row["s"].value, {}).setdefault(lit.language or "", lit.value)
-    for row in store.query(_SCHEMA_MAP):
+    for row in _select(store, _SCHEMA_MAP):
         v.schema.setdefault(row["c"].value, []).append(row["t"].value)
-    for row in store.query(_VOCAB_INVERSE):
+    for row in _select(store, _VOCAB_INVERSE):
         lit = row["l"]
         v.inverse.setdefault(row["p"].value, {}).setdefault(lit.language or "", lit.value)
-    for row in store.query(_VOCAB_STRUCTURE):
+    for row in _select(store, _VOCAB_STRUCTURE):
         target = v.parents if row["rel"].value == ns.RDFS_SUBCLASSOF else v.ranges
         target.setdefault(row["s"].value, set()).add(row["o"].value)
     return v
