@@ -826,7 +826,7 @@ def incoming_section(ctx: PageContext, labels: Labels, d: Description, idx: dict
     if last < d.incoming_total:
         nav.append(f'<a href="{e(_page_url(ctx, page + 1))}" rel="next">{e(t("next", ctx.lang))} →</a>')
     summary = (
-        f'<p class="muted" id="incoming-count" data-total="{d.incoming_total}">'
+        f'<p class="muted" id="incoming-count" data-total="{d.incoming_total + d.incoming_hidden}">'
         f"{first}–{last} {e(t('of', ctx.lang))} {d.incoming_total} {e(t('shown', ctx.lang))}"
         + (f" ({hidden} {e(t('hidden_inferred', ctx.lang))})" if hidden else "")
         + f" {' '.join(nav)}</p>"

@@ -192,7 +192,8 @@ def resource(path: str, request: Request) -> Response:
         "Vary": "Accept, Accept-Language",
         "Link": link_header(alts, iri),
         "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.extension}",
-        "X-Incoming-Total": str(d.incoming_total),
+        # every incoming link in the store, also where the HTML page leaves inferred copies out
+        "X-Incoming-Total": str(d.incoming_total + d.incoming_hidden),
     }
     if fmt.key == "html":
         ctx = page_context(request, state)
