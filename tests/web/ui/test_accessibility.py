@@ -206,13 +206,20 @@ def test_query_editor_by_keyboard(ui_server: str, browser: Any) -> None:
     pos = CHART_QUERY.index("a hn:Municipality") + len("a hn:Munici")
     browser.execute_script("arguments[0].setSelectionRange(arguments[1], arguments[1]);", area, pos)
     area.send_keys(Keys.CONTROL, " ")
-    wait_for(browser, "#completion li[role=option]")
-    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#completion li[role=option]")]
-    assert any(o.startswith("hn:Municipality") for o in options), options
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the list may be drawn twice (Ctrl+Space, then the debounced input handler): read it in one script
+    options_js = "return [...document.querySelectorAll('#completion li[role=option]')].map(li => li.textContent);"
+    selected_js = ("const s = document.querySelector('#completion li[aria-selected=true]');"
+                   "return s ? s.textContent : '';")
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda d: any(o.startswith("hn:Municipality ") for o in d.execute_script(options_js)))
     browser.save_screenshot(str(ARTIFACTS / "query-editor-completion.png"))
-    while not browser.find_element(By.CSS_SELECTOR, "#completion li[aria-selected=true]").text.startswith(
-            "hn:Municipality "):
+    for _ in range(12):
+        if browser.execute_script(selected_js).startswith("hn:Municipality "):
+            break
         area.send_keys(Keys.ARROW_DOWN)
+    assert browser.execute_script(selected_js).startswith("hn:Municipality ")
     area.send_keys(Keys.ENTER)
     assert "a hn:Municipality ;" in area.get_attribute("value")
     area.send_keys(Keys.CONTROL, Keys.ENTER)
