@@ -315,8 +315,9 @@ def build_index(store: QueryStore) -> SearchIndex:
                     values.append(o.value)
     for ent in entities.values():
         ent.texts = dict(ent.texts)
+    places: dict[str, tuple[Place | None, Place | None]] = {}
     return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri),
-                       about_of=lambda iri: about(store, iri))
+                       about_of=lambda iri: about(store, iri, places))
 
 
 _PART_OF = ox.NamedNode(HN + "partOf")
@@ -340,37 +341,51 @@ def _label(store: QueryStore, node: ox.NamedNode) -> str:
     return node.value.rsplit("/", 1)[-1]
 
 
-def about(store: QueryStore, iri: str) -> About:
-    """The asserted classes of `iri` and the Kreis and Land it lies in: the area itself (an area)
-    or the first area one of PLACE_PROPERTIES leads to, then up along hn:partOf (at most 8 steps;
-    Gemeinde → Kreis → Regierungsbezirk → Land)."""
+def about(store: QueryStore, iri: str, cache: dict[str, tuple[Place | None, Place | None]] | None = None) -> About:
+    """The asserted classes of `iri` and the Kreis and Land it lies in: for an area, those above it
+    along hn:partOf (Gemeinde → Kreis → Regierungsbezirk → Land); for anything else, those of the
+    first area one of PLACE_PROPERTIES leads to (that area counts itself). `cache` keeps (Kreis,
+    Land) per area across calls: a Land filter over a broad query asks for thousands of hits that
+    share a few hundred areas (measured: "Stadt" in NRW 11.6 s without, see bench/results/search.md)."""
     node = ox.NamedNode(iri)
+    memo = cache if cache is not None else {}
     kinds = tuple(sorted({q.object.value for q in store.quads_for_pattern(node, _RDF_TYPE, None, None)
                           if q.graph_name != _INFERRED and isinstance(q.object, ox.NamedNode)}))
-    start: ox.NamedNode | None = node if _types(store, iri) & {_AREA} else None
-    if start is None:
-        for prop in PLACE_PROPERTIES:
-            for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None):
-                if isinstance(q.object, ox.NamedNode) and _AREA in _types(store, q.object.value):
-                    start = q.object
-                    break
-            if start is not None:
-                break
-    kreis = land = None
-    current, steps = start, 0
-    while current is not None and steps < 8:
-        classes = _types(store, current.value)
-        if kreis is None and _DISTRICT in classes and current != node:
-            kreis = Place(current.value, _label(store, current))
-        if _LAND in classes:
-            if current != node:
-                land = Place(current.value, _label(store, current))
-            break
-        nxt = [q.object for q in store.quads_for_pattern(current, _PART_OF, None, None)
-               if isinstance(q.object, ox.NamedNode)]
-        current = sorted(nxt, key=lambda n: n.value)[0] if nxt else None
-        steps += 1
-    return About(kinds, kreis, land)
+    if _AREA in _types(store, iri):
+        parent = _parent(store, node)
+        kreis, land = _above(store, parent, memo, 0) if parent is not None else (None, None)
+        return About(kinds, kreis, land)
+    for prop in PLACE_PROPERTIES:
+        for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None):
+            if isinstance(q.object, ox.NamedNode) and _AREA in _types(store, q.object.value):
+                kreis, land = _above(store, q.object, memo, 0)
+                return About(kinds, kreis, land)
+    return About(kinds)
+
+
+def _parent(store: QueryStore, node: ox.NamedNode) -> ox.NamedNode | None:
+    nxt = sorted((q.object for q in store.quads_for_pattern(node, _PART_OF, None, None)
+                  if isinstance(q.object, ox.NamedNode)), key=lambda n: n.value)
+    return nxt[0] if nxt else None
+
+
+def _above(store: QueryStore, node: ox.NamedNode, memo: dict[str, tuple[Place | None, Place | None]],
+           depth: int) -> tuple[Place | None, Place | None]:
+    """(Kreis, Land) of area `node`, counting `node` itself (at most 8 levels up)."""
+    found = memo.get(node.value)
+    if found is not None:
+        return found
+    classes = _types(store, node.value)
+    if _LAND in classes:
+        result: tuple[Place | None, Place | None] = (None, Place(node.value, _label(store, node)))
+    else:
+        parent = _parent(store, node) if depth < 8 else None
+        kreis, land = _above(store, parent, memo, depth + 1) if parent is not None else (None, None)
+        if _DISTRICT in classes:
+            kreis = Place(node.value, _label(store, node))
+        result = (kreis, land)
+    memo[node.value] = result
+    return result
 
 
 def _types(store: QueryStore, iri: str) -> set[str]:
