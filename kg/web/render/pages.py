@@ -122,6 +122,9 @@ DATE_TYPES = {_X + "date", _X + "gYear", _X + "gYearMonth", _X + "dateTime", _X 
 #: whose rdfs:range is one, puts a row in that group).
 WHO_CLASSES = {ns.HN + "Agent", ns.HN + "Organisation", ns.HN + "Person", ns.PREFIXES["foaf"] + "Agent",
                ns.PREFIXES["prov"] + "Agent", ns.PREFIXES["org"] + "Organization"}
+WHERE_PROPS = {ns.HN + x for x in ("partOf", "location", "areaServed", "jurisdiction", "covers",
+                                   "coversGovernmentRegion", "memberOfAssociation", "responsibleFor")} | {
+    ns.PREFIXES["dct"] + "spatial", ns.SCHEMA + "containedInPlace", ns.SCHEMA + "location"}
 WHERE_CLASSES = {ns.HN + "AdministrativeArea", ns.PREFIXES["dct"] + "Location", ns.HN + "Place",
                  ns.SCHEMA + "Place", ns.HN + "Region"}
 
@@ -728,7 +731,8 @@ def _meaning(p: str, o: Any, d: Description, vocab: Vocabulary) -> str:
         lineage = set(classes)
         for c in classes:
             lineage |= vocab.ancestors(c)
-        if lineage & WHERE_CLASSES:
+        # a town is an area and an agent (Gebietskörperschaft): a partner is "who", a place "where"
+        if lineage & WHERE_CLASSES and (p in WHERE_PROPS or not lineage & WHO_CLASSES):
             return "where"
         if lineage & WHO_CLASSES:
             return "who"
