@@ -58,6 +58,14 @@ DCT_TITLE = DCT + "title"
 DCT_DESCRIPTION = DCT + "description"
 PROV_WAS_DERIVED_FROM = PROV + "wasDerivedFrom"
 SH_VIOLATION = SH + "Violation"
+#: The label for people (German, told apart: "Kreis Recklinghausen", "Gladbeck (Gemeindeverband)");
+#: pages and search prefer it over rdfs:label where the data has it.
+HN_DISPLAY_LABEL = HN + "displayLabel"
+#: How an object property reads from its target ("hat Teilnehmer" for hn:participant): headings of
+#: incoming links on the entity pages (ontology/inverse-labels.ttl).
+HN_INVERSE_LABEL = HN + "inverseLabel"
+OWL_INVERSE_OF = OWL + "inverseOf"
+RDFS_RANGE = RDFS + "range"
 
 GRAPH_ONTOLOGY = HNID + "graph/ontology"
 GRAPH_ALIGNMENT = HNID + "graph/alignment"

@@ -29,7 +29,11 @@ RDF_TYPE = ox.NamedNode(ns.RDF_TYPE)
 RDFS_LABEL = ox.NamedNode(ns.RDFS_LABEL)
 SKOS_PREFLABEL = ox.NamedNode(ns.SKOS_PREFLABEL)
 DCT_TITLE = ox.NamedNode(ns.DCT_TITLE)
-LABEL_PROPERTIES: tuple[ox.NamedNode, ...] = (RDFS_LABEL, SKOS_PREFLABEL, DCT_TITLE)
+HN_DISPLAY_LABEL = ox.NamedNode(ns.HN_DISPLAY_LABEL)
+#: In order of preference for people: the display label (told apart, "Gladbeck (Gemeindeverband)")
+#: first, then rdfs:label, skos:prefLabel, dct:title.
+LABEL_PROPERTIES: tuple[ox.NamedNode, ...] = (HN_DISPLAY_LABEL, RDFS_LABEL, SKOS_PREFLABEL, DCT_TITLE)
+INFERRED_GRAPH = ox.NamedNode(ns.GRAPH_INFERRED)
 
 HN_STATED_IN = ox.NamedNode(ns.HN + "statedIn")
 HN_EVIDENCE = ox.NamedNode(ns.HN + "evidence")
@@ -70,6 +74,12 @@ class Description:
     dependents: list[ox.Quad] = field(default_factory=list)
     labels: list[ox.Quad] = field(default_factory=list)
     sources: list[ox.Quad] = field(default_factory=list)
+    #: incoming triples left out as inferred copies of an asserted link (HTML only, see describe)
+    incoming_hidden: int = 0
+    #: asserted (not inferred) classes of the resource and of every linked resource: the pages tell
+    #: equal labels apart by them ("Gladbeck, Stadt (Gemeinde)" / "(Gemeindeverband)"). Not part of
+    #: `quads()`: the RDF formats keep saying exactly what they said.
+    kinds: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def node(self) -> ox.NamedNode:
@@ -145,11 +155,18 @@ def describe(
     *,
     incoming_offset: int = 0,
     incoming_limit: int | None = DEFAULT_INCOMING_LIMIT,
+    for_people: bool = False,
 ) -> Description | None:
     """The description of `iri`, or None if the store neither describes nor links to it.
 
     Incoming links are sorted by (property, subject) and cut to
     `[incoming_offset, incoming_offset + incoming_limit)`; `incoming_total` says how many exist.
+
+    `for_people` (the HTML page): an incoming triple stated only in the inferred graph whose subject
+    already links here by an asserted triple (`cv:hasParticipant` beside `hn:participant`) is left
+    out *before* paging — otherwise a page of 50 could hold the inferred copy while its asserted
+    original sits on the next page (Kreis Recklinghausen: 23 of 55 incoming triples are such
+    copies). The asserted and inferred classes of linked resources are read into `kinds`.
     """
     if not exists(store, iri):
         return None
@@ -168,6 +185,17 @@ def describe(
         if q.subject == node:
             continue
         by_triple.setdefault(q.triple, []).append(q)
+    if for_people:
+        asserted_subjects = {t.subject for t, qs in by_triple.items()
+                             if any(q.graph_name != INFERRED_GRAPH for q in qs)}
+        hn_subjects = {t.subject for t in by_triple if t.predicate.value.startswith(ns.HN)}
+        copies = [t for t, qs in by_triple.items()
+                  if all(q.graph_name == INFERRED_GRAPH for q in qs)
+                  and (t.subject in asserted_subjects
+                       or (not t.predicate.value.startswith(ns.HN) and t.subject in hn_subjects))]
+        for t in copies:
+            del by_triple[t]
+        d.incoming_hidden = len(copies)
     ordered = sorted(by_triple, key=lambda t: (t.predicate.value, str(t.subject)))
     d.incoming_total = len(ordered)
     end = None if incoming_limit is None else incoming_offset + incoming_limit
@@ -215,6 +243,12 @@ def describe(
     for target in sorted(linked, key=lambda n: n.value):
         for prop in LABEL_PROPERTIES:
             d.labels.extend(store.quads_for_pattern(target, prop, None, None))
+    if for_people:
+        for target in [node, *linked]:
+            kinds = {q.object.value for q in store.quads_for_pattern(target, RDF_TYPE, None, None)
+                     if q.graph_name != INFERRED_GRAPH and isinstance(q.object, ox.NamedNode)}
+            if kinds:
+                d.kinds[target.value] = kinds
     return d
 
 
@@ -244,12 +278,68 @@ SELECT ?c ?t WHERE {
 """ % " ".join(f"<{g}>" for g in _VOCAB_GRAPHS)
 
 
+_VOCAB_INVERSE = """
+SELECT ?p ?l WHERE {
+  VALUES ?g { %s }
+  { GRAPH ?g { ?p <%s> ?l } }
+  UNION { GRAPH ?g { ?p <%s> ?q } GRAPH ?g2 { ?q <%s> ?l } }
+  UNION { GRAPH ?g { ?q <%s> ?p } GRAPH ?g2 { ?q <%s> ?l } }
+  FILTER(isIRI(?p) && isLiteral(?l))
+}
+""" % (" ".join(f"<{g}>" for g in _VOCAB_GRAPHS), ns.HN_INVERSE_LABEL, ns.OWL_INVERSE_OF, ns.RDFS_LABEL,
+       ns.OWL_INVERSE_OF, ns.RDFS_LABEL)
+
+_VOCAB_STRUCTURE = """
+SELECT ?s ?rel ?o WHERE {
+  VALUES ?g { %s }
+  VALUES ?rel { <%s> <%s> }
+  GRAPH ?g { ?s ?rel ?o }
+  FILTER(isIRI(?s) && isIRI(?o))
+}
+""" % (" ".join(f"<{g}>" for g in _VOCAB_GRAPHS), ns.RDFS_SUBCLASSOF, ns.RDFS_RANGE)
+
+
 @dataclass
 class Vocabulary:
-    """Labels of the project's terms by language, and their schema.org counterparts."""
+    """Labels of the project's terms by language, and their schema.org counterparts; for the pages
+    also how a property reads backwards (`inverse`), its ranges and the class hierarchy."""
 
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     schema: dict[str, list[str]] = field(default_factory=dict)
+    inverse: dict[str, dict[str, str]] = field(default_factory=dict)
+    ranges: dict[str, set[str]] = field(default_factory=dict)
+    parents: dict[str, set[str]] = field(default_factory=dict)
+
+    def inverse_label(self, iri: str, lang: str) -> str | None:
+        """How property `iri` reads from its object ("hat Teilnehmer"); None if the ontology says not."""
+        by_lang = self.inverse.get(iri)
+        if not by_lang:
+            return None
+        for candidate in (lang, "de", "en", ""):
+            if candidate in by_lang:
+                return by_lang[candidate]
+        return next(iter(by_lang.values()))
+
+    def ancestors(self, cls: str) -> set[str]:
+        """Every superclass of `cls` (transitively, without `cls`)."""
+        out: set[str] = set()
+        todo = list(self.parents.get(cls, ()))
+        while todo:
+            c = todo.pop()
+            if c not in out:
+                out.add(c)
+                todo.extend(self.parents.get(c, ()))
+        out.discard(cls)
+        return out
+
+    def most_specific(self, classes: Iterable[str]) -> list[str]:
+        """The classes of `classes` that are no superclass of another one (District under UrbanDistrict
+        drops out), sorted."""
+        cs = set(classes)
+        supers: set[str] = set()
+        for c in cs:
+            supers |= self.ancestors(c)
+        return sorted(cs - supers)
 
     def label(self, iri: str, lang: str) -> str | None:
         """Label in `lang`, else German, else English, else any; None if the term has none."""
@@ -262,14 +352,27 @@ class Vocabulary:
         return next(iter(by_lang.values()))
 
 
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT query (the one place that narrows pyoxigraph's result type)."""
+    result = store.query(query)
+    assert isinstance(result, ox.QuerySolutions)
+    return result
+
+
 def load_vocabulary(store: ox.Store) -> Vocabulary:
     """Read the vocabulary graphs once (a few thousand triples)."""
     v = Vocabulary()
-    for row in store.query(_VOCAB_LABELS):
+    for row in _select(store, _VOCAB_LABELS):
         lit = row["l"]
         v.labels.setdefault(row["s"].value, {}).setdefault(lit.language or "", lit.value)
-    for row in store.query(_SCHEMA_MAP):
+    for row in _select(store, _SCHEMA_MAP):
         v.schema.setdefault(row["c"].value, []).append(row["t"].value)
+    for row in _select(store, _VOCAB_INVERSE):
+        lit = row["l"]
+        v.inverse.setdefault(row["p"].value, {}).setdefault(lit.language or "", lit.value)
+    for row in _select(store, _VOCAB_STRUCTURE):
+        target = v.parents if row["rel"].value == ns.RDFS_SUBCLASSOF else v.ranges
+        target.setdefault(row["s"].value, set()).add(row["o"].value)
     return v
 
 

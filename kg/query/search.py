@@ -11,8 +11,18 @@ Every text is normalised into *keys*: casefolded tokens in two umlaut foldings (
 "KAP DO" and "KAPDO" share the key "kapdo"). A query token matches a document token exactly, as
 a prefix, by stem, or as the head of a compound (a document token ending in the query's stem);
 every query token must match (AND). Scores: exact whole-value match of a
-label ≫ exact token ≫ prefix ≫ stem, weighted by field (label > abbreviation > alternative label
-> name > description).
+label ≫ exact token ≫ prefix ≫ stem ≫ typo, weighted by field (label > abbreviation > alternative
+label > name > description).
+
+Typos: a query token of at least 5 letters also matches document tokens within Levenshtein
+distance 1 (2 from 8 letters on), so "Glatbeck" finds Gladbeck; rapidfuzz compares it against the
+sorted token list in C (bench/results/search.md has the build and query times before and after).
+Only when a token has no exact, prefix or stem match does the typo route count for it, so a correct
+query is ranked as before.
+
+Every hit knows its asserted classes and its place (Kreis and Land, along `hn:partOf` from the
+area it is or is located in): the search page shows them, tells equal labels apart by them and
+filters by Land (`About`, looked up lazily per entity and kept).
 """
 
 from __future__ import annotations
@@ -29,14 +39,17 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import snowballstemmer
+from rapidfuzz import process as fuzzy_process
+from rapidfuzz.distance import Levenshtein
 
-from kg.rdf import DCT_DESCRIPTION, HN, PREFIXES, RDF_TYPE, RDFS, SKOS
+from kg.rdf import DCT, DCT_DESCRIPTION, GRAPH_INFERRED, HN, HN_DISPLAY_LABEL, PREFIXES, RDF_TYPE, RDFS, SKOS
 
 if TYPE_CHECKING:
     from kg.store.protocol import QueryStore
 
 #: field name → (properties, weight)
 FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
+    "display": ((HN_DISPLAY_LABEL,), 10.0),
     "label": ((RDFS + "label", SKOS + "prefLabel"), 10.0),
     "abbreviation": ((HN + "abbreviation",), 9.0),
     "altLabel": ((SKOS + "altLabel",), 6.0),
@@ -47,7 +60,9 @@ _PROP_FIELD = {p: f for f, (props, _) in FIELDS.items() for p in props}
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("german")
 _STEM_LOCK = threading.Lock()
-EXACT, PREFIX, STEM, COMPOUND = 1.0, 0.6, 0.5, 0.4
+EXACT, PREFIX, STEM, COMPOUND, TYPO = 1.0, 0.6, 0.5, 0.4, 0.35
+#: shortest query token that may carry a typo, and from which length two edits are allowed
+MIN_TYPO, TWO_TYPOS = 5, 8
 MIN_COMPOUND = 6
 WHOLE_BONUS = 40.0
 MIN_PREFIX = 3
@@ -98,10 +113,27 @@ class Entity:
     types: set[str] = field(default_factory=set)
 
     def label(self) -> str:
-        for f in ("label", "name", "abbreviation", "altLabel"):
+        for f in ("display", "label", "name", "abbreviation", "altLabel"):
             if self.texts.get(f):
                 return self.texts[f][0]
         return self.iri
+
+
+@dataclass(frozen=True)
+class Place:
+    """An area a hit lies in: IRI and label."""
+
+    iri: str
+    label: str
+
+
+@dataclass(frozen=True)
+class About:
+    """What tells a hit apart: its asserted classes and the Kreis and Land it lies in."""
+
+    kinds: tuple[str, ...] = ()
+    kreis: Place | None = None
+    land: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -113,14 +145,18 @@ class Hit:
     score: float
     types: tuple[str, ...]
     matched: tuple[str, ...]
+    about: About = About()
 
 
 class SearchIndex:
     """Inverted index: key → {entity number: best weight per field}."""
 
-    def __init__(self, entities: Iterable[Entity], types_of: Callable[[str], set[str]] | None = None) -> None:
+    def __init__(self, entities: Iterable[Entity], types_of: Callable[[str], set[str]] | None = None,
+                 about_of: Callable[[str], About] | None = None) -> None:
         self.entities: list[Entity] = list(entities)
         self._types_of = types_of
+        self._about_of = about_of
+        self._about: dict[int, About] = {}
         self._tok: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
         self._stem: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
         self._whole: dict[str, dict[int, str]] = defaultdict(dict)
@@ -137,6 +173,9 @@ class SearchIndex:
                                 self._whole[w][n] = fname
         self._sorted = sorted(self._tok)
         self._reversed = sorted(t[::-1] for t in self._tok)
+        self._by_len: dict[int, list[str]] = defaultdict(list)
+        for t in self._sorted:
+            self._by_len[len(t)].append(t)
 
     def types(self, n: int) -> set[str]:
         """Types of entity number n (looked up in the store once, then kept)."""
@@ -145,8 +184,26 @@ class SearchIndex:
             ent.types = self._types_of(ent.iri) or {"-"}
         return ent.types - {"-"}
 
+    def about(self, n: int) -> About:
+        """Classes and place of entity number n (looked up in the store once, then kept)."""
+        found = self._about.get(n)
+        if found is None:
+            found = self._about_of(self.entities[n].iri) if self._about_of is not None else About()
+            self._about[n] = found
+        return found
+
     def __len__(self) -> int:
         return len(self.entities)
+
+    def _typos(self, token: str) -> list[str]:
+        """Document tokens within 1 edit of `token` (2 from TWO_TYPOS letters on); none below MIN_TYPO."""
+        if len(token) < MIN_TYPO:
+            return []
+        k = 2 if len(token) >= TWO_TYPOS else 1
+        # only tokens whose length is within k can be within k edits
+        candidates = [t for n in range(len(token) - k, len(token) + k + 1) for t in self._by_len.get(n, ())]
+        found = fuzzy_process.extract(token, candidates, scorer=Levenshtein.distance, score_cutoff=k, limit=None)
+        return [t for t, _, _ in found if t != token and len(t) >= MIN_TYPO]
 
     def _prefixed(self, prefix: str) -> Iterable[str]:
         i = bisect.bisect_left(self._sorted, prefix)
@@ -162,7 +219,7 @@ class SearchIndex:
             yield self._reversed[i][::-1]
             i += 1
 
-    def _token_scores(self, qt: str) -> dict[int, tuple[float, str]]:
+    def _token_scores(self, qt: str, typos: bool = True) -> dict[int, tuple[float, str]]:
         """Best (score, field) per entity for one query token, over its umlaut variants."""
         best: dict[int, tuple[float, str]] = {}
 
@@ -188,19 +245,27 @@ class SearchIndex:
                     if t != st:
                         for n, fields in self._tok[t].items():
                             offer(n, fields, COMPOUND)
+        if not best and typos:
+            for variant in tokens(qt):
+                for t in self._typos(variant):
+                    for n, fields in self._tok[t].items():
+                        offer(n, fields, TYPO)
         return best
 
-    def search(self, query: str, types: Iterable[str] = (), limit: int = 20, offset: int = 0
-               ) -> tuple[list[Hit], int]:
-        """Ranked hits for `query` (restricted to entities of all `types`) and the total count."""
+    def search(self, query: str, types: Iterable[str] = (), limit: int = 20, offset: int = 0,
+               land: str | None = None) -> tuple[list[Hit], int]:
+        """Ranked hits for `query` (restricted to entities of all `types` and, with `land`, to those
+        lying in that Land) and the total count."""
         wanted = set(types)
         qtokens = _TOKEN.findall(query)
         if not qtokens:
             return [], 0
         scores: dict[int, float] | None = None
         matched: dict[int, set[str]] = defaultdict(set)
+        # a query that equals a whole label apart from separators ("KAPDO") needs no typo route
+        typos = not any(w in self._whole for w in whole(query))
         for qt in qtokens:
-            per = self._token_scores(qt)
+            per = self._token_scores(qt, typos)
             if scores is None:
                 scores = {n: s for n, (s, _) in per.items()}
             else:
@@ -215,11 +280,13 @@ class SearchIndex:
                 matched[n].add(fname)
         if wanted:
             scores = {n: s for n, s in scores.items() if wanted <= self.types(n)}
+        if land:
+            scores = {n: s for n, s in scores.items() if (pl := self.about(n).land) is not None and pl.iri == land}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], len(self.entities[kv[0]].label()),
                                                         self.entities[kv[0]].iri))
         page = ranked[offset:offset + limit]
         hits = [Hit(self.entities[n].iri, self.entities[n].label(), round(s, 3),
-                    tuple(sorted(self.types(n))), tuple(sorted(matched[n]))) for n, s in page]
+                    tuple(sorted(self.types(n))), tuple(sorted(matched[n])), self.about(n)) for n, s in page]
         return hits, len(ranked)
 
 
@@ -248,7 +315,77 @@ def build_index(store: QueryStore) -> SearchIndex:
                     values.append(o.value)
     for ent in entities.values():
         ent.texts = dict(ent.texts)
-    return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri))
+    places: dict[str, tuple[Place | None, Place | None]] = {}
+    return SearchIndex(entities.values(), types_of=lambda iri: _types(store, iri),
+                       about_of=lambda iri: about(store, iri, places))
+
+
+_PART_OF = ox.NamedNode(HN + "partOf")
+_RDF_TYPE = ox.NamedNode(RDF_TYPE)
+_INFERRED = ox.NamedNode(GRAPH_INFERRED)
+#: Properties leading from a resource to the area it is in or works for, tried in this order.
+PLACE_PROPERTIES: tuple[str, ...] = (
+    HN + "location", HN + "areaServed", HN + "responsibleFor", DCT + "spatial", HN + "jurisdiction",
+    HN + "participant",
+)
+_DISTRICT, _LAND, _AREA = HN + "District", HN + "Land", HN + "AdministrativeArea"
+
+
+def _label(store: QueryStore, node: ox.NamedNode) -> str:
+    for prop in (HN_DISPLAY_LABEL, RDFS + "label"):
+        values = [q.object for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None)
+                  if isinstance(q.object, ox.Literal)]
+        if values:
+            values.sort(key=lambda lit: (not (lit.language or "de").startswith("de"), lit.value))
+            return values[0].value
+    return node.value.rsplit("/", 1)[-1]
+
+
+def about(store: QueryStore, iri: str, cache: dict[str, tuple[Place | None, Place | None]] | None = None) -> About:
+    """The asserted classes of `iri` and the Kreis and Land it lies in: for an area, those above it
+    along hn:partOf (Gemeinde → Kreis → Regierungsbezirk → Land); for anything else, those of the
+    first area one of PLACE_PROPERTIES leads to (that area counts itself). `cache` keeps (Kreis,
+    Land) per area across calls: a Land filter over a broad query asks for thousands of hits that
+    share a few hundred areas (measured: "Stadt" in NRW 11.6 s without, see bench/results/search.md)."""
+    node = ox.NamedNode(iri)
+    memo = cache if cache is not None else {}
+    kinds = tuple(sorted({q.object.value for q in store.quads_for_pattern(node, _RDF_TYPE, None, None)
+                          if q.graph_name != _INFERRED and isinstance(q.object, ox.NamedNode)}))
+    if _AREA in _types(store, iri):
+        parent = _parent(store, node)
+        kreis, land = _above(store, parent, memo, 0) if parent is not None else (None, None)
+        return About(kinds, kreis, land)
+    for prop in PLACE_PROPERTIES:
+        for q in store.quads_for_pattern(node, ox.NamedNode(prop), None, None):
+            if isinstance(q.object, ox.NamedNode) and _AREA in _types(store, q.object.value):
+                kreis, land = _above(store, q.object, memo, 0)
+                return About(kinds, kreis, land)
+    return About(kinds)
+
+
+def _parent(store: QueryStore, node: ox.NamedNode) -> ox.NamedNode | None:
+    nxt = sorted((q.object for q in store.quads_for_pattern(node, _PART_OF, None, None)
+                  if isinstance(q.object, ox.NamedNode)), key=lambda n: n.value)
+    return nxt[0] if nxt else None
+
+
+def _above(store: QueryStore, node: ox.NamedNode, memo: dict[str, tuple[Place | None, Place | None]],
+           depth: int) -> tuple[Place | None, Place | None]:
+    """(Kreis, Land) of area `node`, counting `node` itself (at most 8 levels up)."""
+    found = memo.get(node.value)
+    if found is not None:
+        return found
+    classes = _types(store, node.value)
+    if _LAND in classes:
+        result: tuple[Place | None, Place | None] = (None, Place(node.value, _label(store, node)))
+    else:
+        parent = _parent(store, node) if depth < 8 else None
+        kreis, land = _above(store, parent, memo, depth + 1) if parent is not None else (None, None)
+        if _DISTRICT in classes:
+            kreis = Place(node.value, _label(store, node))
+        result = (kreis, land)
+    memo[node.value] = result
+    return result
 
 
 def _types(store: QueryStore, iri: str) -> set[str]:

@@ -129,6 +129,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/", GET_HEAD, ui.index, "index"),
     Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
     Route("/api/examples", GET_HEAD, ui.examples, "examples", {"tags": ["ui"]}),
+    Route("/api/vocabulary", GET_HEAD, ui.vocabulary, "vocabulary", {"tags": ["ui"]}),
     Route("/search", GET_HEAD, search.search_page, "search_page"),
     # area profiles for people in the field (kg/query/profile.py, kg/web/render/profile.py)
     Route("/gebiet/{key}", GET_HEAD, areas.area, "area_profile", {"tags": ["areas"]}),

@@ -2,7 +2,7 @@
 
 Why one middleware and not per-route headers: a route added later (a new page, an error page,
 a 404) must not go out without a policy. Routes that need a different policy (the query UI,
-the Swagger page, the search page) keep their own `Content-Security-Policy` header; the
+the Swagger page) keep their own `Content-Security-Policy` header (the search page uses the default); the
 middleware only forces `frame-ancestors 'none'` into it, so no page of this service can be
 framed (clickjacking). Nothing here reads request headers or bodies.
 

@@ -172,10 +172,12 @@ def resource(path: str, request: Request) -> Response:
     except ValueError:
         page = 1
     if fmt.key == "html":
-        d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+        d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size,
+                     for_people=True)
         if d is not None and d.incoming_total and (page - 1) * ld.html_page_size >= d.incoming_total:
             page = (d.incoming_total - 1) // ld.html_page_size + 1  # past the end: show the last page
-            d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size, incoming_limit=ld.html_page_size)
+            d = describe(store, iri, incoming_offset=(page - 1) * ld.html_page_size,
+                         incoming_limit=ld.html_page_size, for_people=True)
     else:
         d = describe(store, iri)
     if d is None:
@@ -190,7 +192,8 @@ def resource(path: str, request: Request) -> Response:
         "Vary": "Accept, Accept-Language",
         "Link": link_header(alts, iri),
         "Content-Location": f"{request.scope.get('root_path', '').rstrip('/')}{local}.{fmt.extension}",
-        "X-Incoming-Total": str(d.incoming_total),
+        # every incoming link in the store, also where the HTML page leaves inferred copies out
+        "X-Incoming-Total": str(d.incoming_total + d.incoming_hidden),
     }
     if fmt.key == "html":
         ctx = page_context(request, state)

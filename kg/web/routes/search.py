@@ -9,28 +9,48 @@ pages), usable as the UI's search box without touching the query UI's files.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
+import pyoxigraph as ox
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from kg.query.search import expand_type
-from kg.rdf import HNID
+from kg.i18n import Msg
+from kg.query.describe import Vocabulary
+from kg.query.search import About, Hit, expand_type
+from kg.rdf import HN, HNID, RDF_TYPE
+from kg.web.render import pages
+from kg.web.render.pages import e
+from kg.web.routes.linkeddata import page_context
 from kg.web.state import service
 
 MAX_QUERY = 200
 MAX_LIMIT = 100
-#: the type choices of the search page (value, German label)
-PAGE_TYPES: tuple[tuple[str, str], ...] = (
-    ("", "alle Arten"), ("hn:Organisation", "Organisationen"), ("hn:Person", "Personen"),
-    ("hn:Programme", "Programme"), ("hn:Project", "Projekte"), ("hn:Event", "Veranstaltungen"),
-    ("hn:Offer", "Angebote"), ("hn:Municipality", "Gemeinden"), ("hn:District", "Kreise"),
-    ("hn:HealthOffice", "Gesundheitsämter"), ("skos:Concept", "Begriffe"),
+#: the type choices of the search page (value, label)
+PAGE_TYPES: tuple[tuple[str, Msg], ...] = (
+    ("", Msg("alle Arten", "all kinds")), ("hn:Organisation", Msg("Organisationen", "Organisations")),
+    ("hn:Person", Msg("Personen", "People")), ("hn:Programme", Msg("Programme", "Programmes")),
+    ("hn:Project", Msg("Projekte", "Projects")), ("hn:Event", Msg("Veranstaltungen", "Events")),
+    ("hn:Offer", Msg("Angebote", "Offers")), ("hn:Municipality", Msg("Gemeinden", "Municipalities")),
+    ("hn:District", Msg("Kreise", "Districts")), ("hn:Land", Msg("Länder", "Länder (states)")),
+    ("hn:HealthOffice", Msg("Gesundheitsämter", "Health offices")), ("skos:Concept", Msg("Begriffe", "Concepts")),
 )
-PAGE_CSP = ("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
+TEXTS: dict[str, Msg] = {
+    "title": Msg("Suche im hilfenetz", "Search hilfenetz"),
+    "q": Msg("Suchbegriff", "Search term"),
+    "type": Msg("Art", "Kind"),
+    "land": Msg("Land", "Land (state)"),
+    "all_laender": Msg("alle Länder", "all Länder"),
+    "submit": Msg("Suchen", "Search"),
+    "hits": Msg("{n} Treffer für „{q}“", "{n} hits for “{q}”"),
+    "none": Msg("Keine Treffer für „{q}“.", "No hits for “{q}”."),
+    "kreis": Msg("Kreis", "District"),
+    "hint": Msg("Groß- und Kleinschreibung, Umlaute (ö/oe), Bindestriche, Wortformen und kleine Tippfehler "
+                "spielen keine Rolle.",
+                "Case, umlauts (ö/oe), hyphens, word forms and small typos do not matter."),
+    "api": Msg("Dieselbe Suche als JSON", "The same search as JSON"),
+}
 
 
 def entity_href(iri: str) -> str:
@@ -38,35 +58,96 @@ def entity_href(iri: str) -> str:
     return "/id/" + iri[len(HNID):] if iri.startswith(HNID) else iri
 
 
-def render_page(q: str, type_value: str, hits: list[dict[str, Any]] | None, total: int) -> str:
-    """The search page: a plain HTML form (GET /search) and the ranked hits; no script at all,
-    so it works under the strictest CSP and without the query UI's JavaScript."""
-    e = html.escape
-    options = "".join(f'<option value="{e(v)}"{" selected" if v == type_value else ""}>{e(label)}</option>'
-                      for v, label in PAGE_TYPES)
+def kind_label(about: About, vocab: Vocabulary, lang: str) -> str:
+    """The most specific asserted class(es) of a hit in words ("Gemeinde")."""
+    own = [k for k in about.kinds if k.startswith(HN)] or list(about.kinds)
+    names = [vocab.label(k, lang) or k.rsplit("#", 1)[-1].rsplit("/", 1)[-1] for k in vocab.most_specific(own)]
+    return " / ".join(names)
+
+
+def place_text(about: About, lang: str) -> str:
+    """"Kreis Recklinghausen, Nordrhein-Westfalen" (what is known of it)."""
+    parts = []
+    if about.kreis is not None:
+        label = about.kreis.label
+        kreis = TEXTS["kreis"].text(lang)
+        parts.append(label if label.lower().startswith(("kreis", "landkreis", "district")) or "," in label
+                     else f"{kreis} {label}")
+    if about.land is not None:
+        parts.append(about.land.label)
+    return ", ".join(parts)
+
+
+def hit_json(h: Hit, vocab: Vocabulary, lang: str) -> dict[str, Any]:
+    """One hit as JSON: the fields of before, plus kind and place (what tells equal labels apart)."""
+    a = h.about
+    return {
+        "iri": h.iri, "label": h.label, "score": h.score, "types": list(h.types), "matched": list(h.matched),
+        "kinds": list(a.kinds), "kindLabel": kind_label(a, vocab, lang),
+        "kreis": {"iri": a.kreis.iri, "label": a.kreis.label} if a.kreis else None,
+        "land": {"iri": a.land.iri, "label": a.land.label} if a.land else None,
+        "place": place_text(a, lang),
+    }
+
+
+def disambiguate(hits: list[dict[str, Any]]) -> None:
+    """Equal labels among the hits get their kind and, if still equal, their place appended in
+    `display` ("Gladbeck, Stadt (Gemeinde)" / "Gladbeck, Stadt (Gemeindeverband)")."""
+    counts: dict[str, int] = {}
+    for h in hits:
+        counts[h["label"]] = counts.get(h["label"], 0) + 1
+    for h in hits:
+        h["display"] = h["label"]
+        if counts[h["label"]] > 1 and h["kindLabel"]:
+            h["display"] = f'{h["label"]} ({h["kindLabel"]})'
+    counts2: dict[str, int] = {}
+    for h in hits:
+        counts2[h["display"]] = counts2.get(h["display"], 0) + 1
+    for h in hits:
+        if counts2[h["display"]] > 1 and h["place"]:
+            h["display"] = f'{h["display"]} – {h["place"]}'
+
+
+def laender(store: Any) -> list[tuple[str, str]]:
+    """(IRI, label) of every Land in the store, by label."""
+    out = []
+    for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(HN + "Land"), None):
+        if isinstance(q.subject, ox.NamedNode):
+            labels = [x.object.value for x in store.quads_for_pattern(
+                q.subject, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), None, None)]
+            out.append((q.subject.value, sorted(labels)[0] if labels else q.subject.value))
+    return sorted(set(out), key=lambda x: x[1])
+
+
+def render_page(ctx: pages.PageContext, q: str, type_value: str, land: str, choices: list[tuple[str, str]],
+                hits: list[dict[str, Any]] | None, total: int) -> str:
+    """The search page in the site's layout: a plain GET form (works without script) with filters
+    by kind and Land, and the hits with their kind and place."""
+    lang = ctx.lang
+    tx = {k: m.text(lang) for k, m in TEXTS.items()}
+    options = "".join(f'<option value="{e(v)}"{" selected" if v == type_value else ""}>{e(m.text(lang))}</option>'
+                      for v, m in PAGE_TYPES)
+    land_opts = f'<option value="">{e(tx["all_laender"])}</option>' + "".join(
+        f'<option value="{e(iri)}"{" selected" if iri == land else ""}>{e(label)}</option>' for iri, label in choices)
     items = ""
     if hits is not None:
         lis = "".join(
-            f'<li><a href="{e(entity_href(h["iri"]))}">{e(h["label"])}</a> '
-            f'<small>{e(h["iri"])}</small></li>' for h in hits)
-        items = (f"<p>{total} Treffer für „{e(q)}“</p><ol>{lis}</ol>" if hits
-                 else f"<p>Keine Treffer für „{e(q)}“.</p>")
-    return f"""<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><title>Suche – hilfenetz</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/static/app.css"></head>
-<body><main>
-<h1>Suche im hilfenetz</h1>
-<form method="get" action="/search" role="search">
-<label for="q">Suchbegriff</label>
-<input id="q" name="q" type="search" value="{e(q)}" maxlength="{MAX_QUERY}" required autofocus>
-<label for="type">Art</label> <select id="type" name="type">{options}</select>
-<button type="submit">Suchen</button>
+            f'<li><a href="{e(ctx.root + entity_href(h["iri"]))}">{e(h["display"])}</a>'
+            f'<div class="hit-meta"><span class="chip">{e(h["kindLabel"] or "–")}</span>'
+            + (f' {e(h["place"])}' if h["place"] else "") + "</div></li>" for h in hits)
+        items = (f'<p id="hit-count" role="status">{e(tx["hits"].format(n=total, q=q))}</p><ol class="hits">{lis}</ol>'
+                 if hits else f'<p id="hit-count" role="status">{e(tx["none"].format(q=q))}</p>')
+    body = f"""<h1 id="title">{e(tx["title"])}</h1>
+<form class="filters" method="get" action="{e(ctx.root)}/search" role="search" aria-label="{e(tx["title"])}">
+<label for="q">{e(tx["q"])}<input id="q" name="q" type="search" value="{e(q)}" maxlength="{MAX_QUERY}" required></label>
+<label for="type">{e(tx["type"])}<select id="type" name="type">{options}</select></label>
+<label for="land">{e(tx["land"])}<select id="land" name="land">{land_opts}</select></label>
+<input type="hidden" name="lang" value="{e(lang)}">
+<button type="submit">{e(tx["submit"])}</button>
 </form>
-{items}
-<p><a href="/">Abfrage-Oberfläche</a> · <a href="/api/docs">REST-API</a></p>
-</main></body></html>"""
+<p class="muted">{e(tx["hint"])}</p>
+{items}"""
+    return pages.layout(ctx, tx["title"], body)
 
 
 def _error(name: str, msg: str, kind: str = "value_error") -> JSONResponse:
@@ -89,9 +170,12 @@ async def search(
                                                     "or IRI); repeat for several (all must hold)."),
     limit: int = Query(20, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0, le=100_000),
+    land: str = Query("", max_length=200, description="Only entities lying in this Land (its IRI)."),
+    lang: str = Query("de", pattern="^(de|en)$", description="Language of kindLabel, place and display."),
 ) -> JSONResponse:
-    """Ranked hits as JSON."""
-    allowed = {"q", "type", "limit", "offset"}
+    """Ranked hits as JSON, each with its kind and place and a `display` label that tells equal
+    labels apart."""
+    allowed = {"q", "type", "limit", "offset", "land", "lang"}
     for name in request.query_params:
         if name not in allowed:
             return _error(name, "unknown parameter", "extra_forbidden")
@@ -101,28 +185,37 @@ async def search(
         if iri is None:
             return _error("type", f"not a class CURIE or IRI: {t}")
         types.append(iri)
-    index = await run_in_threadpool(service(request).search.index)
-    hits, total = await run_in_threadpool(index.search, q, types, limit, offset)
+    state = service(request)
+    index = await run_in_threadpool(state.search.index)
+    hits, total = await run_in_threadpool(index.search, q, types, limit, offset, land or None)
+    vocab = state.linked_data.vocab.get(state.store, state.version)
+    out = [hit_json(h, vocab, lang) for h in hits]
+    disambiguate(out)
     return JSONResponse({
         "q": q,
         "types": types,
+        "land": land or None,
         "total": total,
         "limit": limit,
         "offset": offset,
-        "hits": [{"iri": h.iri, "label": h.label, "score": h.score, "types": list(h.types),
-                  "matched": list(h.matched)} for h in hits],
+        "hits": out,
     })
 
 
 async def search_page(request: Request, q: str = Query("", max_length=MAX_QUERY),
-                      type: str = Query("", max_length=200)) -> HTMLResponse:
-    """The script-free HTML search page."""
+                      type: str = Query("", max_length=200), land: str = Query("", max_length=200)) -> HTMLResponse:
+    """The HTML search page (site layout, German and English)."""
+    state = service(request)
+    ctx = page_context(request, state)
     hits: list[dict[str, Any]] | None = None
     total = 0
     iri = expand_type(type) if type else None
+    choices = await run_in_threadpool(laender, state.store)
     if q.strip():
-        index = await run_in_threadpool(service(request).search.index)
-        found, total = await run_in_threadpool(index.search, q, [iri] if iri else [], 50, 0)
-        hits = [{"iri": h.iri, "label": h.label} for h in found]
-    return HTMLResponse(render_page(q, type, hits, total),
-                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"})
+        index = await run_in_threadpool(state.search.index)
+        found, total = await run_in_threadpool(index.search, q, [iri] if iri else [], 50, 0, land or None)
+        hits = [hit_json(h, ctx.vocab, ctx.lang) for h in found]
+        disambiguate(hits)
+    return HTMLResponse(render_page(ctx, q, type, land, choices, hits, total),
+                        headers={"Cache-Control": "no-cache", "Content-Language": ctx.lang,
+                                 "Vary": "Accept-Language"})

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from kg.query.describe import ontology_terms
 from kg.query.named import queries_dir_for
 from kg.rdf import PREFIXES
 from kg.sparql.catalog import load_examples
@@ -40,6 +41,26 @@ def index() -> HTMLResponse:
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     html = html.replace("__PREFIXES_JSON__", script_json(PREFIXES, indent=None))
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+_VOCAB_CACHE: dict[str, list[dict[str, str]]] = {}
+
+
+def vocabulary(request: Request) -> JSONResponse:
+    """The ontology's classes and properties for the editor's autocompletion: CURIE, kind and
+    German/English label. Computed once per store version (about 200 terms)."""
+    state = service(request)
+    version = str(state.version)
+    terms = _VOCAB_CACHE.get(version)
+    if terms is None:
+        terms = [
+            {"curie": "hn:" + term.local, "iri": term.iri, "kind": term.kind,
+             "de": term.labels.get("de", ""), "en": term.labels.get("en", "")}
+            for term in ontology_terms(state.store)
+        ]
+        _VOCAB_CACHE.clear()
+        _VOCAB_CACHE[version] = terms
+    return JSONResponse(terms, headers={"Cache-Control": "no-cache"})
 
 
 def static_file(name: str) -> FileResponse:

@@ -120,7 +120,7 @@
           HnResults.renderAsk(json, out);
           summary = "ASK";
         } else {
-          const n = HnResults.renderSelect(json, out, prefixes);
+          const n = HnWorkbench.renderSelect(json, out, prefixes);
           summary = `${n} ${n === 1 ? "Ergebnis" : "Ergebnisse"} (results)`;
         }
       } else {
@@ -130,6 +130,7 @@
       const ms = Math.round(performance.now() - t0);
       setStatus(`${summary} · ${ms} ms`);
       lastRun = { query, graph };
+      history.replaceState(null, "", HnWorkbench.shareUrl(query));
       showDownloads(graph);
       document.body.dataset.state = "done";
     } catch (err) {
@@ -218,7 +219,12 @@
         b.appendChild(en);
       }
       const desc = ex.description.de || ex.description.en;
-      if (desc) b.title = desc;
+      if (desc) {
+        const d = document.createElement("span");
+        d.className = "ex-desc";
+        d.textContent = desc.length > 140 ? desc.slice(0, 139) + "…" : desc;
+        b.appendChild(d);
+      }
       b.addEventListener("click", () => {
         for (const other of list.querySelectorAll("button.example")) other.classList.remove("selected");
         b.classList.add("selected");
@@ -248,8 +254,22 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     editor = HnEditor.createEditor($("editor"), run);
-    editor.setValue(prefixBlock() + "\n" + DEFAULT_QUERY);
+    const shared = new URLSearchParams(location.search).get("query");
+    editor.setValue(shared || prefixBlock() + "\n" + DEFAULT_QUERY);
+    HnWorkbench.attachCompletion($("query-input"), prefixes);
     $("run").addEventListener("click", run);
+    $("share").addEventListener("click", async () => {
+      const url = HnWorkbench.shareUrl(editor.getValue());
+      const box = $("share-url");
+      box.value = url;
+      box.hidden = false;
+      box.focus();
+      box.select();
+      history.replaceState(null, "", url);
+      try { await navigator.clipboard.writeText(url); setStatus("Link kopiert (link copied)"); }
+      catch (err) { setStatus("Link zum Teilen steht im Feld (the link is in the field)"); }
+    });
+    if (shared) run();
     $("reset").addEventListener("click", () => {
       const text = editor.getValue();
       const body = text.replace(/^(\s*(PREFIX\s+[^\n]*|#[^\n]*)?\n)*/i, "");

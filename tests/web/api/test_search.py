@@ -120,10 +120,70 @@ def test_a_committed_write_is_searchable(tmp_path: Path) -> None:
 def test_search_page(client: httpx.Client) -> None:
     r = client.get("/search", params={"q": "Lueckenlos"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert "script-src 'none'" in r.headers["content-security-policy"]
+    csp = r.headers["content-security-policy"]  # the site's policy: own scripts only (suggestions)
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0]
     assert '<a href="/id/project/lueckenlos">Lückenlos</a>' in r.text
     r = client.get("/search", params={"q": "<script>alert(1)</script>"})
     assert "<script>" not in r.text and "&lt;script&gt;" in r.text
     r = client.get("/search", params={"q": "Gladbeck", "type": "hn:Municipality"})
     assert r.text.count("<li>") == 1 and '<option value="hn:Municipality" selected>' in r.text
     assert "<form" in client.get("/search").text
+
+
+# --- typos, kinds and places, Land filter, equal labels (issue 19) ---------------------------------
+
+GLADBECK_GEMEINDE = HNID + "area/05562014"
+GLADBECK_GV = HNID + "area/gv-055620014"
+NRW = HNID + "area/05"
+
+
+def hits(client: httpx.Client, q: str, **params: str) -> list[dict[str, object]]:
+    r = client.get("/api/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return r.json()["hits"]
+
+
+@pytest.mark.parametrize("q", ["Glatbeck", "Gladbek", "gladbeckk"])
+def test_typos_find_gladbeck(client: httpx.Client, q: str) -> None:
+    assert {GLADBECK_GEMEINDE, GLADBECK_GV} <= set(search(client, q)[:3])
+
+
+def test_no_typo_route_for_short_tokens(client: httpx.Client) -> None:
+    # four letters: one edit would match far too much, so a misspelt short word finds nothing new
+    assert HNID + "area/05562024" not in search(client, "Marq", limit="100")  # Marl
+
+
+def test_umlaut_transcription_koeln(client: httpx.Client) -> None:
+    labels = [h["label"] for h in hits(client, "Koeln")]
+    assert labels and all("Köln" in str(label) for label in labels[:3])
+
+
+def test_kind_place_and_equal_labels_told_apart(client: httpx.Client) -> None:
+    found = {h["iri"]: h for h in hits(client, "Gladbeck")}
+    gem, gv = found[GLADBECK_GEMEINDE], found[GLADBECK_GV]
+    assert gem["label"] == gv["label"]  # the data names both "Gladbeck, Stadt"
+    assert gem["display"] != gv["display"]
+    assert gem["kindLabel"] == "Gemeinde" and gv["kindLabel"] == "Gemeindeverband"
+    assert gem["display"] == f'{gem["label"]} (Gemeinde)'
+    assert gem["kreis"]["iri"] == HNID + "area/05562" and gem["land"]["iri"] == NRW
+    en = {h["iri"]: h for h in hits(client, "Gladbeck", lang="en")}
+    assert en[GLADBECK_GEMEINDE]["kindLabel"] == "Municipality"
+
+
+def test_land_filter(client: httpx.Client) -> None:
+    everywhere = search(client, "Stadt", limit="100")
+    in_nrw = hits(client, "Stadt", land=NRW, limit="100")
+    assert in_nrw and all(h["land"]["iri"] == NRW for h in in_nrw)
+    assert len(in_nrw) < len(everywhere) or len(everywhere) == 100
+    assert hits(client, "Gladbeck", land=HNID + "area/09") == []  # not in Bayern
+
+
+def test_search_page_layout_languages_and_filters(client: httpx.Client) -> None:
+    de = client.get("/search", params={"q": "Gladbeck", "lang": "de"}).text
+    assert 'class="hsearch"' in de and '<html lang="de">' in de  # the site's layout
+    assert "Gladbeck, Stadt (Gemeinde)" in de and "Gladbeck, Stadt (Gemeindeverband)" in de
+    assert "Nordrhein-Westfalen" in de and 'name="land"' in de
+    en = client.get("/search", params={"q": "Glatbeck", "lang": "en"}).text
+    assert '<html lang="en">' in en and "Gladbeck, Stadt (Municipality)" in en and "hits for" in en
+    only = client.get("/search", params={"q": "Gladbeck", "land": HNID + "area/09", "lang": "de"}).text
+    assert "Keine Treffer" in only

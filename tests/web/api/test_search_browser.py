@@ -24,7 +24,7 @@ def test_search_box_in_chromium(api_url: str) -> None:
         box = driver.find_element(By.ID, "q")
         box.send_keys("Jugendämter")
         Select(driver.find_element(By.ID, "type")).select_by_value("skos:Concept")
-        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
         # the click navigates: wait for the result page instead of racing it
         from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait

@@ -89,8 +89,10 @@ def test_entity_page_in_chromium(browser: object, ld_server: Server, fixture_sto
     h1 = d.find_element(By.ID, "title")  # type: ignore[attr-defined]
     assert h1.text == _label(fixture_store, PROGRAMME, "de")  # the <script> in the label is text
     scripts = d.execute_script(  # type: ignore[attr-defined]
-        "return Array.from(document.scripts).map(s => s.type)")
-    assert scripts == ["application/ld+json"]
+        "return Array.from(document.scripts).map(s => [s.type, s.getAttribute('src')])")
+    # the JSON-LD data block inline, and the site's own header-search script from /static/
+    assert [t for t, src in scripts if not src] == ["application/ld+json"]
+    assert [src for _t, src in scripts if src] == ["/static/suggest.js"]
     _screenshot(d, "linkeddata-entity-fixture.png")
     links = _local_links(d, ld_server.url)
     assert ld_server.url + "/id/area/05562014" in links

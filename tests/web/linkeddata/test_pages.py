@@ -76,12 +76,15 @@ def test_labels_with_script_are_escaped(ld_server: Server, fixture_store: ox.Sto
     labels = _labels(fixture_store, PROGRAMME)
     assert "<script>" in labels["de"]  # the fixture is hostile on purpose
     _html, c = _page(ld_server, PROGRAMME_PATH)
-    # The only script element is the schema.org JSON-LD; no label became markup.
-    assert [a.get("type") for a, _ in c.scripts] == ["application/ld+json"]
-    assert "<" not in c.scripts[0][1]  # the label's <script> cannot close the JSON-LD element
+    # The only inline script element is the schema.org JSON-LD (the header's search suggestions
+    # come from the site's own /static/suggest.js); no label became markup.
+    assert [a["src"] for a, _ in c.scripts if a.get("src")] == ["/static/suggest.js"]
+    inline = [(a, text) for a, text in c.scripts if not a.get("src")]
+    assert [a.get("type") for a, _ in inline] == ["application/ld+json"]
+    assert "<" not in inline[0][1]  # the label's <script> cannot close the JSON-LD element
     assert labels["de"] in "".join(c.text)  # shown as text
     # embedded schema.org JSON-LD is valid JSON and names the resource
-    data = json.loads(c.scripts[0][1])
+    data = json.loads(inline[0][1])
     assert data["@context"] == "https://schema.org"
     assert data["@id"] == PROGRAMME
     assert data["name"] == labels["de"]
@@ -106,7 +109,9 @@ def test_german_first_english_when_asked(ld_server: Server, fixture_store: ox.St
 
 def test_sections_sources_and_evidence(ld_server: Server, fixture_store: ox.Store) -> None:
     _html, c = _page(ld_server, PROGRAMME_PATH)
-    assert {"names", "relations", "facts", "incoming", "sources"} <= c.ids()
+    # grouped by meaning: names, then who / where / when / facts / other relations
+    assert {"names", "incoming", "sources"} <= c.ids()
+    assert c.ids() & {"who", "where", "when", "facts", "other"}
     rows = fixture_store.query(
         f"SELECT ?q ?title WHERE {{ <{PROGRAMME}> <{ns.HN}evidence> ?e . ?e <{ns.HN}quote> ?q ; <{ns.HN}inSource> ?s . "
         f"?s <http://purl.org/dc/terms/title> ?title }}",

@@ -64,9 +64,12 @@ def pick_example(base: str, store_path: Path) -> tuple[dict[str, Any], list[str]
 
 
 def table_rows(driver: Any) -> tuple[list[str], list[tuple[Cell, ...]]]:
-    """Header variables and rows of the result table, read back from the DOM in one script."""
+    """Header variables and rows of the result table, read back from the DOM in one script
+    (all rows on one page first: the table is paged)."""
     data = driver.execute_script(
         """
+        const size = document.getElementById('page-size');
+        if (size && size.value !== 'all') { size.value = 'all'; size.dispatchEvent(new Event('change')); }
         const heads = [...document.querySelectorAll('#result thead th')].slice(1).map(th => th.textContent);
         const rows = [...document.querySelectorAll('#result tbody tr')].map(tr =>
           [...tr.querySelectorAll('td[data-var]')].map(td => {
