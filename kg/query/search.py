@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 #: field name → (properties, weight)
 FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
-    "label": ((RDFS + "label", SKOS + "prefLabel"), 10.0),
+    "label": ((RDFS + "label", SKOS + "prefLabel", HN + "displayLabel"), 10.0),
     "abbreviation": ((HN + "abbreviation",), 9.0),
     "altLabel": ((SKOS + "altLabel",), 6.0),
     "name": ((HN + "officialName",), 5.0),
