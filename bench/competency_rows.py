@@ -6,10 +6,9 @@ the rows gained and lost. Issue 21 asks that the competency queries answer as be
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
-
-import subprocess
 
 from kg.sparql.params import load_named_queries
 
