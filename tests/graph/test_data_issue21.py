@@ -69,7 +69,8 @@ def test_relations_stated_in_titles_and_descriptions_are_modelled(store: ox.Stor
     the two Landesjugendämter co-organised the Fachtag 2013 (before: descriptions and a figure only)."""
     assert _ask(store, f"<{ID}post/ministerin-ffki-rlp> hn:postIn ?m . ?m a hn:Ministry")
     assert _ask(store, f"<{ID}org/landeskoordinierungsstelle-fruehe-hilfen-nrw> hn:unitOf ?m . ?m a hn:Ministry")
-    assert _ask(store, f"<{ID}event/fachtag-fruehe-hilfen-koeln-2013> hn:coOrganiser ?o . ?o a hn:StateYouthWelfareOffice")
+    fachtag = f"<{ID}event/fachtag-fruehe-hilfen-koeln-2013>"
+    assert _ask(store, f"{fachtag} hn:coOrganiser ?o . ?o a hn:StateYouthWelfareOffice")
 
 
 # ------------------------------------------------------------------ over-read
@@ -90,9 +91,11 @@ def test_cooperation_partner_role_is_not_given_to_the_kreis_and_the_towns(store:
 
 
 def test_setting_up_a_working_group_is_not_taking_part_in_it(store: ox.Store) -> None:
-    assert not _ask(store, f"<{ID}org/deutscher-bundestag> hn:participatesIn <{ID}org/arbeitsgruppe-kinder-psychisch-kranker-eltern>")
+    group = f"<{ID}org/arbeitsgruppe-kinder-psychisch-kranker-eltern>"
+    assert not _ask(store, f"<{ID}org/deutscher-bundestag> hn:participatesIn {group}")
     # the rule still derives taking part where the role means it
-    assert _ask(store, f"<{ID}person/heleen-klostermann> hn:participatesIn <{ID}event/impuls-forum-9-kommunale-praeventionsketten-2017>")
+    forum = f"<{ID}event/impuls-forum-9-kommunale-praeventionsketten-2017>"
+    assert _ask(store, f"<{ID}person/heleen-klostermann> hn:participatesIn {forum}")
 
 
 _NUMBER_WORDS = {"zwei": "2", "beiden": "2", "beide": "2", "drei": "3", "vier": "4", "fünf": "5"}
@@ -147,7 +150,8 @@ def test_an_evidence_phrase_contains_a_word_of_the_value_it_supports(store: ox.S
             FILTER(?g NOT IN (<{ns.GRAPH_REFERENCE_DESTATIS}>, <{ns.GRAPH_REFERENCE_HEALTH_OFFICES}>)) }}"""):
         labels[r["x"].value].add(r["l"].value)
     # a concept of a scheme is also named by its definition ("in Zusammenarbeit mit dem Veranstalter")
-    for r in store.query(PREFIX + f"""SELECT ?x ?l WHERE {{ GRAPH <{ns.GRAPH_SCHEMES}> {{ ?x skos:definition ?l }} }}"""):
+    schemes = f"GRAPH <{ns.GRAPH_SCHEMES}> {{ ?x skos:definition ?l }}"
+    for r in store.query(PREFIX + f"SELECT ?x ?l WHERE {{ {schemes} }}"):
         labels[r["x"].value].add(r["l"].value)
     for area in {o.value for (_, _, o) in quotes if isinstance(o, ox.NamedNode) and "/id/area/" in o.value}:
         for r in store.query(PREFIX + f"SELECT ?l WHERE {{ <{area}> rdfs:label|hn:displayLabel ?l }}",
