@@ -5,7 +5,8 @@ Seed facts used (praeventionsketten-recklinghausen): Gladbeck (05562014) model m
 "Kommunale Präventionsketten" (KPK) since 2012; Kreis Recklinghausen (05562) programme
 municipality since 2017; the cooperation within KPK (since 2017) of the Kreis (programme
 municipality) with Gladbeck and Castrop-Rauxel (05562004) (each project partner; "Kooperationspartner"
-the source reserves for the representatives of the institutions involved, issue 21). fachtag-fruehe-hilfen-2013: the Fachtag in Köln organised by the Landeskoordinierungs-
+the source reserves for the representatives of the institutions involved, issue 21).
+fachtag-fruehe-hilfen-2013: the Fachtag in Köln organised by the Landeskoordinierungs-
 stelle (LKS), welcome addresses by Neuendorf and Elzer, presentations by the NZFH and the LKS; the
 coordination cooperation NZFH–LKS within the Bundesinitiative (BI). vernetzung-jugendhilfe: the
 joint organisation of the 2021-06-15 conferences by LZG.NRW and both Landesjugendämter (no period:
