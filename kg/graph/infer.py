@@ -5,7 +5,11 @@ in every query. So the build adds, once, the triples a query for a superclass or
 needs, plus the derived shortcuts of docs/model.md:
 
 1. hn:cooperatesWith (symmetric) between two distinct participants of the same hn:Cooperation, and
-   hn:participatesIn from a participant to the context of its hn:Participation;
+   hn:participatesIn from a participant to the context of its hn:Participation, unless every role of
+   that participation is one of `ROLES_NOT_TAKING_PART` (kg/rdf.py: the Bundestag set up the working
+   group "Kinder psychisch kranker Eltern" — role establishing-body — but does not take part in it; a
+   funder does not take part in what it funds). hn:cooperatesWith keeps every participant: two bodies
+   in one hn:Cooperation cooperate whatever their roles;
 2. ?s ?super ?o for every asserted or derived ?s ?p ?o with ?p rdfs:subPropertyOf+ ?super;
 3. ?x rdf:type ?super for every ?x rdf:type ?c with ?c rdfs:subClassOf+ ?super.
 
@@ -127,12 +131,15 @@ def infer(store: ox.Store) -> InferenceResult:
           %NEW%
         }}"""
     res.cooperates_with += _run(store, coop, axioms=False)
+    outside = ", ".join(f"<{r}>" for r in ns.ROLES_NOT_TAKING_PART)
     part = f"""
         CONSTRUCT {{ ?s ?p ?o }}
         %FROM%
         WHERE {{
           {{ GRAPH ?g1 {{ ?o <{hn}hasParticipation> ?x }} }} UNION {{ GRAPH ?g1 {{ ?x <{hn}participationIn> ?o }} }}
           GRAPH ?g2 {{ ?x <{hn}participant> ?s }}
+          FILTER(NOT EXISTS {{ GRAPH ?g5 {{ ?x <{hn}role> ?r }} FILTER(?r IN ({outside})) }}
+                 || EXISTS {{ GRAPH ?g6 {{ ?x <{hn}role> ?r2 }} FILTER(?r2 NOT IN ({outside})) }})
           BIND(<{hn}participatesIn> AS ?p)
           %NEW%
         }}"""
@@ -295,8 +302,10 @@ def derived_for(store: ox.Store, subjects: Iterable[object], axioms: Axioms | No
             if q.predicate == _RDF_TYPE:
                 derived |= {(_RDF_TYPE, sup) for sup in ax.superclasses(q.object)}
         for x in _participants_of(store, s):
+            takes_part = _takes_part(store, x)
             for c in _contexts(store, x):
-                derived.add((_PARTICIPATES, c))
+                if takes_part:
+                    derived.add((_PARTICIPATES, c))
                 if _is_cooperation(store, ax, c):
                     for x2 in _participations(store, c):
                         derived |= {(_COOPERATES, o) for o in _participants(store, x2) if o != s}
@@ -305,6 +314,16 @@ def derived_for(store: ox.Store, subjects: Iterable[object], axioms: Axioms | No
             derived |= {(sup, o) for sup in ax.superproperties(p)}
         out |= {ox.Quad(s, p, o, _INFERRED) for p, o in derived - asserted}  # type: ignore[arg-type]
     return out
+
+
+_ROLE = ox.NamedNode(ns.HN + "role")
+_OUTSIDE_ROLES = frozenset(ox.NamedNode(r) for r in ns.ROLES_NOT_TAKING_PART)
+
+
+def _takes_part(store: ox.Store, x: object) -> bool:
+    """False when every role of participation x is one that does not mean taking part (as `infer`)."""
+    roles = {q.object for q in _asserted(store, x, _ROLE, None)}
+    return not (roles & _OUTSIDE_ROLES) or bool(roles - _OUTSIDE_ROLES)
 
 
 def _participants_of(store: ox.Store, s: object) -> set[object]:

@@ -313,6 +313,27 @@ def _short_name(name: str) -> str:
     return name.split(",", 1)[0].strip()
 
 
+def display_label(name: str, typ: str, detail: str) -> str:
+    """The German display label of a unit: says what it is where the official name does not (issue 21).
+
+    GV100AD names the Kreis Recklinghausen "Recklinghausen" (like the town, "Recklinghausen, Stadt"), and
+    a kreisfreie Stadt, its one Gemeinde and its Gemeindeverband share one name ("Köln, Stadt" three
+    times; 1,674 verbandsfreie Gemeinden do so). The Gemeinde keeps its official name; the others get
+    their kind: "Kreis Recklinghausen", "Köln (kreisfreie Stadt)", "Gladbeck (Gemeindeverband)",
+    "Reg.-Bez. Köln" stays as it is."""
+    short = _short_name(name)
+    lower = name.lower()
+    if typ == "Kreis":
+        return name if "kreis" in lower or detail.lower() in lower else f"{detail} {name}"
+    if typ == "kreisfreie Stadt":
+        return f"{short} (kreisfreie Stadt)"
+    if typ == "Gemeindeverband":
+        return f"{short} (Gemeindeverband)" if detail == "verbandsfreie Gemeinde" else f"{name} ({detail})"
+    if typ == "gemeindefreies Gebiet":
+        return name if "gemeindefrei" in lower or "gemfr" in lower else f"{name} (gemeindefreies Gebiet)"
+    return name
+
+
 def read_units(ref_dir: Path) -> list[Row]:
     """All unit rows of the five Destatis files, checked for key formats and referential integrity."""
     rows: list[Row] = []
@@ -406,6 +427,7 @@ def _unit_quads(t: _Terms, graph: NamedNode, row: Row) -> Iterator[Quad]:
     name = v["name"]
     yield Quad(s, t["officialName"], Literal(name), graph)
     yield Quad(s, t.label, Literal(name, language="de"), graph)
+    yield Quad(s, t["displayLabel"], Literal(display_label(name, typ, v["type_detail"]), language="de"), graph)
     short = _short_name(name)
     if short != name:
         yield Quad(s, t.alt_label, Literal(short, language="de"), graph)
@@ -439,6 +461,8 @@ def _germany_quads(t: _Terms, graph: NamedNode, laender: list[Row]) -> Iterator[
     yield Quad(s, t.type, t["Country"], graph)
     yield Quad(s, t.label, Literal("Deutschland", language="de"), graph)
     yield Quad(s, t.label, Literal("Germany", language="en"), graph)
+    yield Quad(s, t["displayLabel"], Literal("Deutschland", language="de"), graph)
+    yield Quad(s, t["displayLabel"], Literal("Germany", language="en"), graph)
     dates = {r.values["population_date"] for r in laender}
     if len(dates) == 1:
         date = dates.pop()
@@ -480,6 +504,10 @@ def _health_office_quads(t: _Terms, graph: NamedNode, row: Row) -> Iterator[Quad
     yield Quad(s, t.type, t["HealthOffice"], graph)
     label = f"{v['name']}, {v['department']}" if v["department"] else v["name"]
     yield Quad(s, t.label, Literal(label, language="de"), graph)
+    # the list names the body that runs the office ("Stadt Flensburg"): without the kind, its label
+    # reads like the town itself
+    shown = label if "gesundheitsamt" in label.lower() else f"Gesundheitsamt {label}"
+    yield Quad(s, t["displayLabel"], Literal(shown, language="de"), graph)
     yield Quad(s, t["rkiCode"], Literal(v["rki_code"]), graph)
     if v["street"] or v["postalcode"] or v["place"]:  # one entry (HPHC Hamburg) has no address at all
         addr = NamedNode(iri + "/address")
