@@ -57,16 +57,14 @@ SKOS_DEFINITION = SKOS + "definition"
 DCT_TITLE = DCT + "title"
 DCT_DESCRIPTION = DCT + "description"
 PROV_WAS_DERIVED_FROM = PROV + "wasDerivedFrom"
-# the label pages, search and lists show (one per language, says what the thing is: "Kreis Recklinghausen"
-# vs "Recklinghausen, Stadt"); rdfs:label / hn:officialName keep the official name (issue 21)
+#: The label for people, one per language, that says what the thing is ("Kreis Recklinghausen" vs
+#: "Recklinghausen, Stadt", "Gladbeck (Gemeindeverband)"): pages, search and lists prefer it over
+#: rdfs:label; rdfs:label / hn:officialName keep the official name (issue 21).
 HN_DISPLAY_LABEL = HN + "displayLabel"
 # roles whose holder does not take part in what it has the role for: hn:participatesIn is not derived
 # from a participation with only such roles (issue 21: setting up a working group is not taking part in it)
 ROLES_NOT_TAKING_PART: tuple[str, ...] = (HNID + "concept/role/establishing-body", HNID + "concept/role/funder")
 SH_VIOLATION = SH + "Violation"
-#: The label for people (German, told apart: "Kreis Recklinghausen", "Gladbeck (Gemeindeverband)");
-#: pages and search prefer it over rdfs:label where the data has it.
-HN_DISPLAY_LABEL = HN + "displayLabel"
 #: How an object property reads from its target ("hat Teilnehmer" for hn:participant): headings of
 #: incoming links on the entity pages (ontology/inverse-labels.ttl).
 HN_INVERSE_LABEL = HN + "inverseLabel"
