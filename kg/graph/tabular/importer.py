@@ -37,10 +37,10 @@ from kg.graph.tabular.mapping import (
     AMOUNT_PREDICATES,
     PARTICIPATION_PREDICATES,
     SOURCE_ROW,
-    STATED_IN,
     CellProblem,
-    Mapper,
     MappedRow,
+    Mapper,
+    is_comment,
     managed_predicates,
     match_columns,
     owned_nodes,
@@ -48,7 +48,8 @@ from kg.graph.tabular.mapping import (
 )
 from kg.graph.tabular.read import read_table
 from kg.graph.tabular.resolve import Resolver
-from kg.graph.tabular.templates import Kind, kind as make_kind
+from kg.graph.tabular.templates import Kind
+from kg.graph.tabular.templates import kind as make_kind
 from kg.i18n import Msg
 from kg.rdf import (
     DCT_ISSUED,
@@ -180,9 +181,8 @@ def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set
     for s in subjects | gone:
         node = ox.NamedNode(s)
         for q in store.quads_for_pattern(node, None, None, g):
-            if s in gone:
-                out.add(q)
-            elif q.predicate.value in preds and (q.predicate.value != RDF_TYPE or q.object.value in classes):
+            owned = q.predicate.value in preds and (q.predicate.value != RDF_TYPE or q.object.value in classes)
+            if s in gone or owned:
                 out.add(q)
         for n in owned_nodes(store, graph, s):
             own = PARTICIPATION_PREDICATES if "/participation/" in n else AMOUNT_PREDICATES
@@ -197,6 +197,10 @@ def _imported_before(store: Any, graph: str, kind: Kind) -> set[str]:
     values = " ".join(f"<{c}>" for c in classes)
     q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s <{SOURCE_ROW}> ?r ; a ?c VALUES ?c {{ {values} }} }} }}")
     return {str(r["s"].value) for r in store.query(q)}
+
+
+def _has_errors(problems: list[CellProblem]) -> bool:
+    return any(p.severity == "error" for p in problems)
 
 
 def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: str | None = None,
@@ -232,7 +236,7 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
     plan.sha256 = _sha256(path)
     columns, problems = match_columns(table, k)
     plan.problems += problems
-    if not plan.ok:
+    if _has_errors(plan.problems):
         return plan
     contribution = _is_contribution_target(store, source)
     if contribution:
@@ -250,12 +254,14 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
     mapped: list[MappedRow] = []
     first_row: dict[str, int] = {}
     for row in table.rows:
+        if is_comment(row):
+            continue
         m = mapper.map_row(row, columns)
         if m is None:
             continue
         if m.iri in first_row:
-            key = "id" if "id" in columns and row.get(columns["id"][1]) and row.get(columns["id"][1]).value else "label"
-            col = columns.get(key) or columns.get("id")
+            id_cell = row.get(columns["id"][1]) if "id" in columns else None
+            col = columns.get("id" if id_cell is not None and id_cell.value else "label") or columns.get("id")
             mapper.problems.append(CellProblem(
                 row.number, col[1] if col else None, col[2] if col else None,
                 Msg(f"Doppelte Kennung {m.iri.rsplit('/', 1)[-1]}: schon in Zeile {first_row[m.iri]}. "
@@ -267,7 +273,7 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
         mapped.append(m)
     plan.problems += mapper.problems
     timings["resolve_map"] = time.perf_counter() - t
-    if not plan.ok:
+    if _has_errors(plan.problems):
         timings["total"] = time.perf_counter() - t0
         return plan
     # the change
@@ -283,8 +289,9 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
         old |= set(store.quads_for_pattern(ox.NamedNode(source), None, None, ox.NamedNode(graph)))
     plan.quads = sorted(new - old, key=str)
     plan.removed_quads = sorted(old - new, key=str)
-    existing_subjects = {q.subject.value for q in old}
-    changed_subjects = {q.subject.value for q in (*plan.quads, *plan.removed_quads)}
+    existing_subjects = {str(q.subject.value) for q in old if isinstance(q.subject, ox.NamedNode)}
+    changed_subjects = {str(q.subject.value) for q in (*plan.quads, *plan.removed_quads)
+                        if isinstance(q.subject, ox.NamedNode)}
     owner = {n: m.iri for m in mapped for n in m.nodes}
     touched = {owner.get(s, s) for s in changed_subjects} - {source}
     plan.added = sorted(s for s in touched if s in subjects and s not in existing_subjects)

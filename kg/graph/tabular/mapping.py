@@ -38,6 +38,8 @@ _AMOUNT_CLASS = HN + "MonetaryAmount"
 #: Properties of the nodes a row owns besides its resource (participations, amounts).
 PARTICIPATION_PREDICATES = (RDF_TYPE, HN + "participant", HN + "role", HN + "participationIn", STATED_IN, SOURCE_ROW)
 AMOUNT_PREDICATES = (RDF_TYPE, HN + "amountValue", HN + "currency", STATED_IN, SOURCE_ROW)
+#: A row whose first cell starts with this is a comment (the example row of a CSV template).
+COMMENT_MARK = "#"
 _PARTNER_RE = re.compile(r"^(?P<name>.*?)\s*\[(?P<roles>[^\]]*)\]\s*$")
 _KEY_SUFFIX_RE = re.compile(r"^(?P<name>.*?)\s*\((?P<key>\d{2,12})\)\s*$")
 _YEAR_RE = re.compile(r"^\d{4}$")
@@ -71,6 +73,11 @@ class MappedRow:
     iri: str
     quads: list[ox.Quad]
     nodes: set[str]  # every subject this row describes (resource, participations, amount)
+
+
+def is_comment(row: Row) -> bool:
+    first = next((c for c in row.cells if c.column == 1), None)
+    return first is not None and isinstance(first.value, str) and first.value.lstrip().startswith(COMMENT_MARK)
 
 
 def slugify(text: str) -> str:
@@ -193,7 +200,10 @@ class Mapper:
 
     def map_row(self, row: Row, columns: dict[str, tuple[Column, str, str | None]]) -> MappedRow | None:
         """`columns`: column key → (column, header as in the file, letter)."""
-        cells = {k: (row.get(h).value if row.get(h) is not None else None) for k, (_c, h, _l) in columns.items()}
+        cells: dict[str, Any] = {}
+        for k, (_c, h, _l) in columns.items():
+            cell = row.get(h)
+            cells[k] = cell.value if cell is not None else None
         where = {k: (h, letter) for k, (_c, h, letter) in columns.items()}
         iri = self.iri_for(row, where, cells)
         if iri is None:
@@ -369,19 +379,22 @@ class Exporter:
     """Reads the resources of one kind back into template rows."""
 
     def __init__(self, store: Any, kind: Kind, resolver: Resolver, graphs: Sequence[str] | None) -> None:
+        """`graphs`: the named graphs to read (None: every data graph, not the model or inferred ones)."""
         self.store, self.kind, self.resolver = store, kind, resolver
-        self.graphs = list(graphs) if graphs is not None else None
+        if graphs is None:
+            skip = {HNID + "graph/" + g for g in ("inferred", "build", "ontology", "alignment", "schemes", "shapes")}
+            graphs = sorted(str(g.value) for g in store.named_graphs() if str(g.value) not in skip)
+        self.graphs = list(graphs)
 
     def _from(self) -> str:
-        if self.graphs is None:
-            return ""
         return " ".join(f"FROM <{g}>" for g in self.graphs)
 
     def subjects(self, area: str | None = None) -> list[str]:
         cls = self.kind.definition.cls
         sub = f"?s a ?t . ?t <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{cls}> ." \
             if self.kind.subclasses else f"?s a <{cls}> ."
-        q = f"SELECT DISTINCT ?s {self._from()} FROM <{HNID}graph/ontology> WHERE {{ {sub} FILTER(isIRI(?s)) }} ORDER BY ?s"
+        q = (f"SELECT DISTINCT ?s {self._from()} FROM <{HNID}graph/ontology> "
+             f"WHERE {{ {sub} FILTER(isIRI(?s)) }} ORDER BY ?s")
         subjects = [str(r["s"].value) for r in self.store.query(q)]
         if area:
             subjects = [s for s in subjects if self._in_area(s, area)]
@@ -394,7 +407,7 @@ class Exporter:
 
     def _values(self, s: str, p: str) -> list[Any]:
         q = f"SELECT DISTINCT ?o {self._from()} WHERE {{ <{s}> <{p}> ?o }} ORDER BY ?o"
-        return [r["o"] for r in self.store.query(q, use_default_graph_as_union=self.graphs is None)]
+        return [r["o"] for r in self.store.query(q)]
 
     def ref(self, iri: str, column: Column) -> str:
         """A reference written so that it resolves back to `iri`."""

@@ -20,7 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pyoxigraph as ox
 
@@ -35,6 +35,14 @@ _AREA_WORDS = ("kreisfreie stadt ", "stadt ", "gemeinde ", "landkreis ", "kreis 
                "universitaetsstadt ", "grosse kreisstadt ", "mittlere kreisangehoerige stadt ",
                "grosse kreisangehoerige stadt ", "staedteregion ", "regionalverband ")
 _KEY_RE = re.compile(r"^\d{2}(\d(\d{2}(\d{3}(\d{4})?)?)?)?$|^\d{12}$|^\d{9}$")
+
+
+def did_you_mean(suggestions: list[str]) -> tuple[str, str]:
+    """" Meinten Sie „a“ oder „b“?" and its English, or two empty strings."""
+    if not suggestions:
+        return "", ""
+    return (" Meinten Sie " + " oder ".join(f"„{s}“" for s in suggestions) + "?",
+            " Did you mean " + " or ".join(f"“{s}”" for s in suggestions) + "?")
 
 
 def norm(text: str) -> str:
@@ -140,7 +148,8 @@ class Resolver:
                 if detail:
                     self._name(f"{detail} {e.label}", iri)
 
-    _LANDS = {"01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen", "04": "Bremen",
+    _LANDS: ClassVar[dict[str, str]] = {
+              "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen", "04": "Bremen",
               "05": "Nordrhein-Westfalen", "06": "Hessen", "07": "Rheinland-Pfalz", "08": "Baden-Württemberg",
               "09": "Bayern", "10": "Saarland", "11": "Berlin", "12": "Brandenburg", "13": "Mecklenburg-Vorpommern",
               "14": "Sachsen", "15": "Sachsen-Anhalt", "16": "Thüringen"}
@@ -183,9 +192,10 @@ class Resolver:
         for p in (RDFS + "label", SKOS + "altLabel", HN + "abbreviation", SKOS + "prefLabel"):
             for q in store.quads_for_pattern(None, ox.NamedNode(p), None, None):
                 iri = q.subject.value
-                e = self.entries.get(iri)
-                if e is None or not e.classes or iri in self.area_iris:
+                found = self.entries.get(iri)
+                if found is None or not found.classes or iri in self.area_iris:
                     continue
+                e = found
                 if getattr(q.object, "language", None) not in ("de", "en", None):
                     continue
                 if p == RDFS + "label" and (getattr(q.object, "language", None) == "de"
@@ -248,11 +258,11 @@ class Resolver:
             return Resolution(None, Msg(f"„{value}“ ist mehrdeutig: {', '.join(cands)}",
                                         f"“{value}” is ambiguous: {', '.join(cands)}"), cands)
         sugg = self._suggest(value, index, lambda k: [self.concept_labels[scheme].get(c, c) for c in index[k]])
-        did = (f" Meinten Sie {' oder '.join(f'„{s}“' for s in sugg)}?", f" Did you mean {' or '.join(f'“{s}”' for s in sugg)}?") \
-            if sugg else ("", "")
+        did = did_you_mean(sugg)
         return Resolution(None, Msg(
             f"„{value}“ ist kein erlaubter Wert für {what.de}. Erlaubt: {', '.join(allowed)}.{did[0]}",
-            f"“{value}” is not an allowed value for {what.en}. Allowed: {', '.join(allowed)}.{did[1]}"), sugg or allowed)
+            f"“{value}” is not an allowed value for {what.en}. Allowed: {', '.join(allowed)}.{did[1]}"),
+            sugg or allowed)
 
     def area(self, value: str) -> Resolution:
         v = value.strip()
@@ -297,8 +307,10 @@ class Resolver:
         if found:
             cands = sorted(self.entries[i].show() for i in found)
             return Resolution(None, Msg(
-                f"„{value}“ ist mehrdeutig, mögliche Treffer: {'; '.join(cands)}. Bitte den amtlichen Schlüssel oder die IRI angeben.",
-                f"“{value}” is ambiguous, candidates: {'; '.join(cands)}. Please give the official key or the IRI."), cands)
+                f"„{value}“ ist mehrdeutig, mögliche Treffer: {'; '.join(cands)}. "
+                "Bitte den amtlichen Schlüssel oder die IRI angeben.",
+                f"“{value}” is ambiguous, candidates: {'; '.join(cands)}. Please give the official key or the IRI."),
+                cands)
         return self._unknown(value, ok)
 
     @staticmethod
@@ -321,8 +333,7 @@ class Resolver:
         pool = [k for k, iris in self.by_name.items() if any(self.has_class(i, classes) for i in iris)]
         sugg = self._suggest(value, pool, lambda k: [self.entries[i].show() for i in self.by_name[k]
                                                      if self.has_class(i, classes)])
-        did = (f" Meinten Sie {' oder '.join(f'„{s}“' for s in sugg)}?", f" Did you mean {' or '.join(f'“{s}”' for s in sugg)}?") \
-            if sugg else ("", "")
+        did = did_you_mean(sugg)
         return Resolution(None, Msg(f"„{value}“ ist nicht bekannt.{did[0]}", f"“{value}” is not known.{did[1]}"), sugg)
 
 

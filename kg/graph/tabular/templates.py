@@ -33,7 +33,8 @@ class Column:
     key: str  # stable name: "id", "type", "partners", a property's local name, "label@en"
     de: str
     en: str
-    value: str  # id | type | text | string | date | number | concept | area | agent | entity | partners | amount | currency
+    #: id | type | text | string | date | number | concept | area | agent | entity | partners | amount | currency
+    value: str
     predicate: str | None = None
     lang: str | None = None  # for text: the language tag of the values
     required: bool = False
@@ -135,7 +136,8 @@ def _property_shapes(store: Any, cls: str) -> dict[str, dict[str, Any]]:
     """Per path: the merged facts of every property shape of a node shape targeting `cls` or a superclass."""
     q = f"""PREFIX sh: <{SH}> PREFIX rdfs: <{RDFS}> PREFIX rdf: <{RDF}> PREFIX skos: <{SKOS}>
     SELECT ?path ?min ?max ?class ?dt ?scheme ?altdt ?altclass ?name WHERE {{
-      {{ SELECT ?c WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ <{cls}> rdfs:subClassOf* ?c }} }} }} UNION {{ BIND(<{cls}> AS ?c) }}
+      {{ SELECT ?c WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ <{cls}> rdfs:subClassOf* ?c }} }} }}
+      UNION {{ BIND(<{cls}> AS ?c) }}
       GRAPH <{GRAPH_SHAPES}> {{
         ?ns sh:targetClass ?c ; sh:property ?ps . ?ps sh:path ?path . FILTER(isIRI(?path))
         OPTIONAL {{ ?ps sh:name ?name }}
@@ -209,7 +211,8 @@ def _concept_choices(store: Any) -> Any:
     def choices(scheme: str) -> list[str]:
         if scheme not in cache:
             q = f"""PREFIX skos: <{SKOS}> PREFIX hn: <{HN}> SELECT ?c ?l ?o WHERE {{ GRAPH <{GRAPH_SCHEMES}> {{
-                ?c skos:inScheme <{scheme}> ; skos:prefLabel ?l FILTER(lang(?l) = "de") OPTIONAL {{ ?c hn:order ?o }} }} }}
+                ?c skos:inScheme <{scheme}> ; skos:prefLabel ?l FILTER(lang(?l) = "de")
+                OPTIONAL {{ ?c hn:order ?o }} }} }}
                 ORDER BY ?o ?l"""
             cache[scheme] = [r["l"].value for r in _rows(store, q)]
         return cache[scheme]
@@ -282,7 +285,8 @@ def _with_help(c: Column) -> Column:
     if c.multi and c.value != "text":
         de, en = de + " Mehrere Werte durch „;“ trennen.", en + " Separate several values by \";\"."
     elif c.multi:
-        de, en = de + " Mehrere Texte in eigenen Zeilen der Zelle.", en + " Several texts on separate lines of the cell."
+        de += " Mehrere Texte in eigenen Zeilen der Zelle."
+        en += " Several texts on separate lines of the cell."
     return replace(c, help_de=de, help_en=en)
 
 

@@ -37,18 +37,18 @@ def write_xlsx(path: Path, *, sheet_title: str, columns: Sequence[ColumnSpec], r
     ws.append([c.header for c in columns])
     for r in rows:
         ws.append([escape_formula(v) for v in r])
+    lists = wb.create_sheet("Listen") if any(c.choices for c in columns) else None
     if instructions:
         ins = wb.create_sheet("Anleitung")
         for k, v in instructions:
             ins.append([k, v])
-        lists = wb.create_sheet("Listen")
     for i, c in enumerate(columns, start=1):
         letter = get_column_letter(i)
         if c.comment:
             ws.cell(1, i).comment = Comment(c.comment, "hilfenetz")
         if c.width:
             ws.column_dimensions[letter].width = c.width
-        if c.choices and instructions:
+        if c.choices and lists is not None:
             for j, ch in enumerate(c.choices, start=1):
                 lists.cell(j, i, ch)
             dv = DataValidation(type="list", formula1=f"=Listen!${letter}$1:${letter}${len(c.choices)}",
