@@ -96,6 +96,7 @@ class Resolver:
         self.by_name: dict[str, set[str]] = defaultdict(set)
         self.area_keys: dict[str, str] = {}
         self.area_iris: set[str] = set()
+        self._pools: dict[frozenset[str], list[str]] = {}
         self.concepts: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.concept_labels: dict[str, dict[str, str]] = defaultdict(dict)  # scheme → iri → German label
         self.concept_order: dict[str, list[str]] = defaultdict(list)
@@ -329,8 +330,17 @@ class Resolver:
             return len(key) in (5, 8) and "kreis" not in self.entries[iri].detail.lower()
         return True
 
+    def _pool(self, classes: set[str]) -> list[str]:
+        """The names of resources of `classes` (cached: suggestions for many rows reuse it)."""
+        key = frozenset(classes)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = [k for k, iris in self.by_name.items()
+                                       if any(self.has_class(i, classes) for i in iris)]
+        return pool
+
     def _unknown(self, value: str, classes: set[str]) -> Resolution:
-        pool = [k for k, iris in self.by_name.items() if any(self.has_class(i, classes) for i in iris)]
+        pool = self._pool(classes)
         sugg = self._suggest(value, pool, lambda k: [self.entries[i].show() for i in self.by_name[k]
                                                      if self.has_class(i, classes)])
         did = did_you_mean(sugg)

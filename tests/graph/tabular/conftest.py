@@ -53,12 +53,26 @@ def write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[objec
     return path
 
 
-def store_dump(path: Path) -> bytes:
-    """Every quad of the store at `path`, sorted (to compare states)."""
-    s = ox.Store.read_only(str(path))
-    out = b"\n".join(sorted(s.dump(format=ox.RdfFormat.N_QUADS).splitlines()))
-    del s
-    return out
+def store_state(path: Path) -> str:
+    """The store directory's fingerprint (kg.store.fingerprint): every committed write changes it,
+    reading does not — so an unchanged value means nothing was written."""
+    from kg.store.fingerprint import store_version
+
+    return store_version(path)
+
+
+@pytest.fixture(scope="module")
+def pristine_handle(pristine_store: Path) -> ox.Store:
+    """The pristine copy opened read-only once per module."""
+    return ox.Store.read_only(str(pristine_store))
+
+
+@pytest.fixture(scope="module")
+def pristine_resolver(pristine_handle: ox.Store):  # type: ignore[no-untyped-def]
+    """The reference index of the pristine store, built once per module (about 2 s)."""
+    from kg.graph.tabular.resolve import Resolver
+
+    return Resolver(pristine_handle)
 
 
 OFFER_HEADERS = ["Kennung (identifier)", "Bezeichnung (label) *", "Angebotsart (offer type)",

@@ -14,13 +14,14 @@ import pytest
 
 from kg.graph.tabular.importer import ImportRefused, SourceMeta, commit_import, plan_import
 from kg.rdf import HN, HNID, source_document, source_graph
-from tests.graph.tabular.conftest import OFFER_HEADERS, store_dump, write_csv, write_xlsx
+from tests.graph.tabular.conftest import OFFER_HEADERS, store_state, write_csv, write_xlsx
 
 META = SourceMeta("Testdaten Angebote Kreis Recklinghausen", "Testfixture Kreis Recklinghausen")
 GRAPH = source_graph("testdaten-angebote-kreis-recklinghausen")
 TWO_ROWS = [
-    ["", "Elterncafé Gladbeck (Testfixture)", "Eltern- und Familienangebot", "Säuglings- und Kleinkindalter (0–3 Jahre)",
-     "Belastete Familien", "Kreis Recklinghausen", "Stadt Gladbeck", 0, 3, "1.9.24"],
+    ["", "Elterncafé Gladbeck (Testfixture)", "Eltern- und Familienangebot",
+     "Säuglings- und Kleinkindalter (0–3 Jahre)", "Belastete Familien", "Kreis Recklinghausen", "Stadt Gladbeck",
+     0, 3, "1.9.24"],
     ["patenschaften-cr", "Patenschaften Castrop-Rauxel (Testfixture)", "Gruppenangebot für Kinder und Jugendliche",
      "Grundschulalter", "Kinder psychisch kranker Eltern", "LVR", "05562004", 6, 10, "2023"],
 ]
@@ -112,20 +113,25 @@ def test_prevention_chain_queries_return_rows_after_an_import(work_store: Path, 
                                                            HNID + "offer/patenschaften-cr"}
 
 
-def _refused(store_path: Path, file: Path, kind: str = "offers") -> tuple[str, object]:
+def _refused(store_path: Path, file: Path, kind: str = "offers", handle: ox.Store | None = None,
+             resolver: object = None) -> tuple[str, object]:
     """Plan the file, commit it (must be refused) and check the store is unchanged."""
-    before = store_dump(store_path)
-    plan = _plan(store_path, file, kind)
+    before = store_state(store_path)
+    if handle is not None:
+        plan = plan_import(handle, file, kind, META, resolver=resolver)  # type: ignore[arg-type]
+    else:
+        plan = _plan(store_path, file, kind)
     assert not plan.ok
     with pytest.raises(ImportRefused):
         _commit(store_path, plan)
-    assert store_dump(store_path) == before
+    assert store_state(store_path) == before
     return plan.report(), plan
 
 
-def test_unknown_columns_are_a_warning_naming_them(pristine_store: Path, tmp_path: Path) -> None:
+def test_unknown_columns_are_a_warning_naming_them(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     f = write_csv(tmp_path / "a.csv", [*OFFER_HEADERS, "Bemerkung intern", "Farbe"], [[*TWO_ROWS[0], "x", "rot"]])
-    plan = _plan(pristine_store, f)
+    plan = plan_import(pristine_handle, f, "offers", META, resolver=pristine_resolver)  # type: ignore[arg-type]
     assert plan.ok, plan.report()
     warnings = [p for p in plan.problems if p.severity == "warning"]
     assert len(warnings) == 1
@@ -133,30 +139,33 @@ def test_unknown_columns_are_a_warning_naming_them(pristine_store: Path, tmp_pat
     assert warnings[0].candidates == ["Bemerkung intern", "Farbe"]
 
 
-def test_missing_required_column_is_an_error_naming_it(pristine_store: Path, tmp_path: Path) -> None:
+def test_missing_required_column_is_an_error_naming_it(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     headers = [h for h in OFFER_HEADERS if not h.startswith("Bezeichnung")]
     f = write_csv(tmp_path / "a.csv", headers, [[v for i, v in enumerate(TWO_ROWS[0]) if i != 1]])
-    report, plan = _refused(pristine_store, f)
+    report, _ = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     assert "Die Pflichtspalte „Bezeichnung (label) *“ fehlt" in report
     assert "required column “label (Bezeichnung) *” is missing" in report
 
 
-def test_duplicate_identifiers_in_the_file(pristine_store: Path, tmp_path: Path) -> None:
+def test_duplicate_identifiers_in_the_file(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     rows = [list(TWO_ROWS[1]), list(TWO_ROWS[1])]
     rows[1][1] = "Ein anderes Angebot (Testfixture)"
     f = write_xlsx(tmp_path / "a.xlsx", OFFER_HEADERS, rows)
-    report, plan = _refused(pristine_store, f)
+    report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     [err] = plan.errors  # type: ignore[attr-defined]
     assert (err.row, err.column, err.letter) == (3, "Kennung (identifier)", "A")
     assert "schon in Zeile 2" in report and "already in row 2" in report
 
 
-def test_unknown_concept_value_lists_allowed_values_and_suggests(pristine_store: Path, tmp_path: Path) -> None:
+def test_unknown_concept_value_lists_allowed_values_and_suggests(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     rows = [list(TWO_ROWS[0]), list(TWO_ROWS[1])]
     rows[1][3] = "Grundschulalte"  # a typo
     rows[0][3] = "Kita"
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    report, plan = _refused(pristine_store, f)
+    report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     errs = {e.row: e for e in plan.errors}  # type: ignore[attr-defined]
     assert set(errs) == {2, 3}
     assert errs[2].column == "Lebensphase (life phase)" and errs[2].letter == "D"
@@ -166,11 +175,12 @@ def test_unknown_concept_value_lists_allowed_values_and_suggests(pristine_store:
     assert "Zeile 7" not in report and "Zeile 3, Spalte „Lebensphase (life phase)“" in report
 
 
-def test_municipality_name_in_several_laender_is_ambiguous(pristine_store: Path, tmp_path: Path) -> None:
+def test_municipality_name_in_several_laender_is_ambiguous(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     rows = [list(TWO_ROWS[0])]
     rows[0][6] = "Neuenkirchen"
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    report, plan = _refused(pristine_store, f)
+    _report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     [err] = plan.errors  # type: ignore[attr-defined]
     assert (err.row, err.column, err.letter) == (2, "Einzugsgebiet (area served)", "G")
     assert "mehrdeutig" in err.message.de
@@ -178,23 +188,26 @@ def test_municipality_name_in_several_laender_is_ambiguous(pristine_store: Path,
     assert {"Niedersachsen", "Nordrhein-Westfalen", "Schleswig-Holstein", "Mecklenburg-Vorpommern"} <= laender
 
 
-def test_non_existing_provider_and_area(pristine_store: Path, tmp_path: Path) -> None:
+def test_non_existing_provider_and_area(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     rows = [list(TWO_ROWS[0]), list(TWO_ROWS[1])]
     rows[0][5] = "Verein der nicht existiert e. V."
     rows[1][6] = "05999999"
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    report, plan = _refused(pristine_store, f)
+    report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     errs = {(e.row, e.column) for e in plan.errors}  # type: ignore[attr-defined]
     assert errs == {(2, "Anbieter (provider)"), (3, "Einzugsgebiet (area served)")}
     assert "ist nicht bekannt" in report and "Kein Gebiet mit dem amtlichen Schlüssel 05999999" in report
 
 
-def test_names_are_matched_tolerantly(pristine_store: Path, tmp_path: Path) -> None:
+def test_names_are_matched_tolerantly(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     rows = [list(TWO_ROWS[0])]
     rows[0][5] = "lzg.nrw"  # an abbreviation the data states, in other case
     rows[0][6] = "Koeln"  # umlaut spelled out
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    plan = _plan(pristine_store, f, validate=False)
+    plan = plan_import(pristine_handle, f, "offers", META, resolver=pristine_resolver,  # type: ignore[arg-type]
+                       validate=False)
     assert plan.ok, plan.report()
     objects = {(q.predicate.value, q.object.value) for q in plan.quads}
     assert (HN + "provider", HNID + "org/lzg-nrw") in objects
@@ -213,7 +226,7 @@ def test_organisation_name_matching_two_resources(work_store: Path, tmp_path: Pa
     rows = [list(TWO_ROWS[0])]
     rows[0][5] = "Familienbuero (Testfixture)"
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    report, plan2 = _refused(work_store, f)
+    _report, plan2 = _refused(work_store, f)
     [err] = plan2.errors  # type: ignore[attr-defined]
     assert (err.row, err.column) == (2, "Anbieter (provider)")
     assert len(err.candidates) == 2 and all("Familienbüro (Testfixture)" in c for c in err.candidates)
@@ -221,12 +234,13 @@ def test_organisation_name_matching_two_resources(work_store: Path, tmp_path: Pa
         c.rsplit("<", 1)[-1].rstrip(">") for c in err.candidates}
 
 
-def test_validation_against_the_whole_graph_names_row_and_column(pristine_store: Path, tmp_path: Path) -> None:
+def test_validation_against_the_whole_graph_names_row_and_column(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
     """A minimum age above the maximum age passes every cell check; SHACL on the graph finds it."""
     rows = [list(TWO_ROWS[0])]
     rows[0][7], rows[0][8] = 12, 3
     f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
-    report, plan = _refused(pristine_store, f)
+    _report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
     [err] = plan.errors  # type: ignore[attr-defined]
     assert err.row == 2 and err.column == "Mindestalter (minimum age)"
     assert "Mindestalter (hn:minAge) darf nicht über dem Höchstalter" in err.message.de
