@@ -97,11 +97,12 @@ def export_rows(store: Any, kind: Kind, resolver: Resolver, *, area: str | None 
 
 
 def export_kind(store: Any, kind_name: str, path: Path, *, fmt: str, lang: str = "de", area: str | None = None,
-                source: str | None = None) -> tuple[list[Path], int]:
+                source: str | None = None, resolver: Resolver | None = None) -> tuple[list[Path], int]:
+    """Write the data of one kind as a filled-in template; (files written, number of rows)."""
     from kg.errors import KgError
 
     kind = make_kind(store, kind_name)
-    resolver = Resolver(store)
+    resolver = resolver or Resolver(store)
     if area and resolver.area(area).iri is None:
         raise KgError(f"unknown area {area!r}", de=f"Unbekanntes Gebiet {area!r}")
     rows = export_rows(store, kind, resolver, area=area, source=source)
