@@ -297,11 +297,11 @@ class Resolver:
         """An entity of one of `classes` by IRI, prefixed name (hnorg:lvr) or name; areas count as
         agents (a municipality or Kreis is also its local authority)."""
         v = value.strip()
+        area_ok = bool(classes & {HN + "Agent", HN + "Organisation", HN + "AdministrativeArea"})
         if v.startswith(("http://", "https://")):
-            if self.has_class(v, classes):
+            if self.has_class(v, classes) or (area_ok and v in self.area_iris):
                 return Resolution(v)
             return self._unknown(v, classes)
-        area_ok = bool(classes & {HN + "Agent", HN + "Organisation", HN + "AdministrativeArea"})
         if area_ok and v.replace(" ", "").isdigit():
             return self.area(v)
         return self._by_name(v, classes, area=area_ok)
