@@ -17,6 +17,7 @@ from kg.cli.common import add_settings, project, store_path
 from kg.errors import KgError
 from kg.graph.tabular.importer import ImportPlan, ImportRefused, SourceMeta, commit_import, plan_import
 from kg.graph.tabular.templates import KINDS
+from kg.rdf import source_graph
 from kg.store import open_read_only
 
 
@@ -33,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--licence", default=None, help="licence of the data (IRI or name, e.g. CC-BY-4.0)")
     p.add_argument("--date", type=datetime.date.fromisoformat, default=None, help="date of the data (YYYY-MM-DD)")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--into-source", default=None, metavar="SLUG",
+                   help="import into the graph of this existing source (the round trip of `kg export KIND "
+                        "--source SLUG`) instead of a graph of its own")
     p.add_argument("--lang", choices=("de", "en", "both"), default="both", help="language of the report")
     add_settings(p, "import")
     p.set_defaults(func=run)
@@ -53,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
     path = store_path(args)
     store = open_read_only(path)
-    plan = plan_import(store, args.file, args.kind, meta)
+    plan = plan_import(store, args.file, args.kind, meta,
+                       graph=source_graph(args.into_source) if args.into_source else None)
     del store
     gc.collect()  # the read-only handle must be gone before the store is opened for writing
     if plan.problems:

@@ -82,9 +82,11 @@ def write_sheet(path: Path, kind: Kind, rows: Sequence[Sequence[Any]], *, fmt: s
     return [path, meta]
 
 
-def write_template(store: Any, kind_name: str, path: Path, *, fmt: str, lang: str = "de") -> list[Path]:
+def write_template(store: Any, kind_name: str, path: Path, *, fmt: str, lang: str = "de",
+                   resolver: Resolver | None = None) -> list[Path]:
+    """An empty template of one kind, with an example row from the data; the files written."""
     kind = make_kind(store, kind_name)
-    sample = example(store, kind, Resolver(store))
+    sample = example(store, kind, resolver or Resolver(store))
     return write_sheet(path, kind, [], fmt=fmt, lang=lang, sample=sample)
 
 
