@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if plan.problems:
         print(plan.report(args.lang))
     if not plan.ok:
-        raise ImportRefused(f"{len(plan.errors)} error(s) in {args.file}; nothing was written.",
+        raise ImportRefused(f"{len(plan.errors)} Fehler / error(s) in {args.file}; "
+                            "nichts wurde geschrieben / nothing was written.",
                             de=f"{len(plan.errors)} Fehler in {args.file}; nichts wurde geschrieben.")
     print(_summary(plan))
     if args.dry_run:

@@ -7,7 +7,9 @@ validates **against the whole graph** and writes nothing; `commit_import` writes
 same validated, all-or-nothing path as every other write (kg.graph.write.apply_update: staged on a
 checkpoint, validated incrementally, committed as one SPARQL Update, one transaction).
 
-What an import owns, and so can change: in its graph, the resources of its kind that the file names
+Importing the same data from another file (an export, the rows in another order) changes nothing:
+the graph keeps describing the file the data came from (its rows, name and checksum) until the data
+themselves change. What an import owns, and so can change: in its graph, the resources of its kind that the file names
 (the properties the template has columns for, their type, hn:statedIn and hn:sourceRow), the nodes
 they own (a cooperation's participations, a grant's amount), the resources of its kind it imported
 before (hn:sourceRow) and the graph's source node. Everything else in the graph (evidence, figures,
@@ -199,6 +201,11 @@ def _imported_before(store: Any, graph: str, kind: Kind) -> set[str]:
     return {str(r["s"].value) for r in store.query(q)}
 
 
+def _bookkeeping(q: ox.Quad, source: str) -> bool:
+    """A quad that says where data came from (row, source node), not what the data say."""
+    return q.predicate.value == SOURCE_ROW or (isinstance(q.subject, ox.NamedNode) and q.subject.value == source)
+
+
 def _has_errors(problems: list[CellProblem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
@@ -289,6 +296,10 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
         old |= set(store.quads_for_pattern(ox.NamedNode(source), None, None, ox.NamedNode(graph)))
     plan.quads = sorted(new - old, key=str)
     plan.removed_quads = sorted(old - new, key=str)
+    if all(_bookkeeping(q, source) for q in (*plan.quads, *plan.removed_quads)):
+        # the same data from another file (an export, rows in another order): the graph keeps
+        # describing the file it came from, rows and checksum included — nothing changes
+        plan.quads, plan.removed_quads = [], []
     existing_subjects = {str(q.subject.value) for q in old if isinstance(q.subject, ox.NamedNode)}
     changed_subjects = {str(q.subject.value) for q in (*plan.quads, *plan.removed_quads)
                         if isinstance(q.subject, ox.NamedNode)}
