@@ -19,6 +19,7 @@ from kg.graph.tabular.importer import ImportPlan, ImportRefused, SourceMeta, com
 from kg.graph.tabular.templates import KINDS
 from kg.rdf import source_graph
 from kg.store import open_read_only
+from kg.store.fingerprint import store_version
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,9 +57,11 @@ def run(args: argparse.Namespace) -> int:
         raise KgError(f"{args.file}: no such file", de=f"{args.file}: Datei nicht gefunden")
     meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
     path = store_path(args)
+    version = store_version(path)
     store = open_read_only(path)
     plan = plan_import(store, args.file, args.kind, meta,
                        graph=source_graph(args.into_source) if args.into_source else None)
+    plan.store_version = version
     del store
     gc.collect()  # the read-only handle must be gone before the store is opened for writing
     if plan.problems:

@@ -116,6 +116,9 @@ class ImportPlan:
     sha256: str = ""
     meta: SourceMeta | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: kg.store.fingerprint.store_version of the store the plan was validated on, if the caller knows it:
+    #: commit_import then skips validating the same change a second time when the store is unchanged
+    store_version: str = ""
 
     @property
     def ok(self) -> bool:
@@ -479,8 +482,11 @@ def commit_import(store_path: Path, plan: ImportPlan, *, project_root: Path | No
     """Write `plan` to the store at `store_path`, all or nothing, through kg.graph.write.apply_update
     (validated again there: the store may have changed since the plan). With `project_root`, the
     file and a metadata file beside it are kept under data/contributions/ so that `kg build`
-    rebuilds the same graph. `store`: an open writable handle (a server's), else the store is opened."""
+    rebuilds the same graph. `store`: an open writable handle (a server's), else the store is opened.
+    The change is validated again (kg.graph.write) unless `plan.store_version` says the store is
+    still the one the plan was validated on."""
     from kg.graph.write import apply_update
+    from kg.store.fingerprint import store_version
     from kg.store.swap import store_lock
 
     if not plan.ok:
@@ -497,10 +503,14 @@ def commit_import(store_path: Path, plan: ImportPlan, *, project_root: Path | No
                 _keep(staged)
             return CommitResult(False, staged[0] if staged else None, {})
         with store_lock(store_path):
+            # the plan validated exactly this change on this store; validate again only if the store
+            # changed since (another write between plan and commit). Taken before opening the store
+            # for writing, which itself changes its files.
+            validate = not plan.store_version or plan.store_version != store_version(store_path)
             handle = store if store is not None else ox.Store(str(store_path))
             state = _WriteState(handle, store_path)
             with state.write_lock:
-                outcome = apply_update(state, text, base_iri=None, validate=True, graphs={plan.graph})
+                outcome = apply_update(state, text, base_iri=None, validate=validate, graphs={plan.graph})
             handle.flush()
             del handle, state
         if not outcome.ok:
