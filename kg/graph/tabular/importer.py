@@ -349,9 +349,9 @@ def _context(store: Any, nodes: set[str], graph: str) -> list[ox.Quad]:
     concepts), every other graph's statements about the nodes and pointing to them, and the types
     and schemes of everything those statements and the import's quads link to."""
     out: list[ox.Quad] = []
-    for g in _MODEL_GRAPHS:
-        out.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(HNID + "graph/" + g)))
-    skip = _NOT_DATA | {graph} | {HNID + "graph/" + g for g in _MODEL_GRAPHS}
+    for name in _MODEL_GRAPHS:
+        out.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(HNID + "graph/" + name)))
+    skip = _NOT_DATA | {graph} | {HNID + "graph/" + name for name in _MODEL_GRAPHS}
     graphs = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in skip]
     linked: set[Any] = set()
     for n in nodes:
