@@ -128,7 +128,7 @@ _UNSET: Any = object()  # "no value": distinct from None, which is a real defaul
 
 #: Which commands offer a setting's flag.
 SERVE = ("serve",)
-STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "export network", "report",
+STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "export network", "hsds export", "report",
                   "backup", "restore", "template", "import", "export KIND")
 PROJECT_COMMANDS = ("build", "validate", "query", "serve", "import")
 
@@ -412,6 +412,18 @@ PROCESS_ROWS: tuple[Setting, ...] = (
             kind="process", parse=Path, env="HILFENETZ_QUERIES"),
     Setting("shacl_profile", False, "print the slowest steps of every native SHACL run to stderr",
             kind="process", parse=switch, env="HILFENETZ_SHACL_PROFILE"),
+    Setting("spreadsheet_max_bytes", 50_000_000, "largest spreadsheet file (xlsx, ODS, CSV) `kg import` and "
+            "kg.graph.tabular read, in bytes (a 10,000-row offers xlsx is about 0.5 MB)", kind="process",
+            parse=non_negative_int, env="HILFENETZ_SPREADSHEET_MAX_BYTES"),
+    Setting("spreadsheet_max_cells", 2_000_000, "most cells (rows × columns of the used range) of one sheet or "
+            "CSV file that is read", kind="process", parse=non_negative_int, env="HILFENETZ_SPREADSHEET_MAX_CELLS"),
+    Setting("spreadsheet_max_unzipped_bytes", 300_000_000, "largest unpacked size of an xlsx or ODS file "
+            "(all its zip members, as the zip directory states them; checked before anything is unpacked)",
+            kind="process", parse=non_negative_int, env="HILFENETZ_SPREADSHEET_MAX_UNZIPPED_BYTES"),
+    Setting("spreadsheet_max_zip_ratio", 200.0, "largest compression ratio (unpacked ÷ packed size) of a zip "
+            "member over 1 MB in an xlsx or ODS file: a zip bomb packs about 1,000:1, the offers benchmark files "
+            "9–19:1 (bench/results/tabular-read.md)", kind="process", parse=non_negative_float,
+            env="HILFENETZ_SPREADSHEET_MAX_ZIP_RATIO"),
 )
 
 #: The table: every setting, server fields first, in the order of the docs.

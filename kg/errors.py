@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kg.i18n import Msg
     from kg.shacl.report import ValidationReport
 
 
@@ -295,13 +296,83 @@ class ReplicaError(KgError, ValueError):
     """The replica count cannot be used with these settings (message in English and German)."""
 
 
+# ------------------------------------------------------------------------------ spreadsheets
+
+
+def column_letter(column: int) -> str:
+    """1 → "A", 26 → "Z", 27 → "AA": the column name a spreadsheet program shows."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 class SpreadsheetError(KgError, ValueError):
-    """A spreadsheet could not be read (stand-in of the h17-read interface): `row` and `column`
-    (1-based, None where the whole file is meant) and the bilingual message `msg`."""
+    """A spreadsheet (xlsx, ODS, CSV) or one of its cells that cannot be read as it stands.
+
+    Carries the 1-based `row` and `column` where they are known (the numbers a spreadsheet program
+    shows, so the sender can find the cell), the column's `header`, the file name and the text as
+    a `kg.i18n.Msg`: `str(error)` is English ("offers.csv: row 7, column C (“Lebensphase”): …"),
+    `de` German ("offers.csv: Zeile 7, Spalte C („Lebensphase“): …"). HTTP 422: the request was
+    understood, the file is what is wrong. `at()` gives the same problem at a cell, so the value
+    parsers of kg.graph.tabular.values can raise it before they know where the value stood."""
 
     http_status = 422
 
-    def __init__(self, row: int | None, column: int | None, msg: Any) -> None:
-        self.row, self.column, self.msg = row, column, msg
-        where = "".join(f", {k} {v}" for k, v in (("row", row), ("column", column)) if v is not None)
-        super().__init__(f"spreadsheet{where}: {msg.en}", de=msg.de)
+    def __init__(self, msg: Msg, *, row: int | None = None, column: int | None = None,
+                 header: str | None = None, file: str | None = None) -> None:
+        self.msg = msg
+        self.row = row
+        self.column = column
+        self.header = header
+        self.file = file
+        super().__init__(self._text("en"), de=self._text("de"))
+
+    def where(self, lang: str) -> str:
+        """"Zeile 7, Spalte C („Lebensphase“)" / "row 7, column C (“Lebensphase”)" — the parts known."""
+        parts = []
+        if self.row is not None:
+            parts.append(f"Zeile {self.row}" if lang == "de" else f"row {self.row}")
+        if self.column is not None:
+            col = column_letter(self.column)
+            parts.append(f"Spalte {col}" if lang == "de" else f"column {col}")
+        text = ", ".join(parts)
+        if self.header:
+            quoted = f"„{self.header}“" if lang == "de" else f"“{self.header}”"
+            text = f"{text} ({quoted})" if text else (f"Spalte {quoted}" if lang == "de" else f"column {quoted}")
+        return text
+
+    def _text(self, lang: str) -> str:
+        prefix = ": ".join(p for p in (self.file, self.where(lang)) if p)
+        body = self.msg.text(lang)
+        return f"{prefix}: {body}" if prefix else body
+
+    def text(self, lang: str) -> str:
+        """The message in "de", "en" or "both" (German line, then English line)."""
+        if lang == "both":
+            return f"{self._text('de')}\n{self._text('en')}"
+        return self._text("de" if lang == "de" else "en")
+
+    def at(self, *, row: int | None = None, column: int | None = None, header: str | None = None,
+           file: str | None = None) -> SpreadsheetError:
+        """The same problem located at a cell (parts not given are kept)."""
+        return type(self)(self.msg, row=row if row is not None else self.row,
+                          column=column if column is not None else self.column,
+                          header=header if header is not None else self.header,
+                          file=file if file is not None else self.file)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_spreadsheet_error, (type(self), self.msg, self.row, self.column, self.header, self.file))
+
+
+def _rebuild_spreadsheet_error(cls: type[SpreadsheetError], msg: Msg, row: int | None, column: int | None,
+                               header: str | None, file: str | None) -> SpreadsheetError:
+    return cls(msg, row=row, column=column, header=header, file=file)
+
+
+class SpreadsheetLimitError(SpreadsheetError):
+    """A spreadsheet over a configured limit (file size, cells, unpacked size, compression ratio);
+    refused before it is unpacked or parsed (HTTP 413, like any too-large body)."""
+
+    http_status = 413

@@ -35,7 +35,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.errors import KgError, SpreadsheetError
+from kg.errors import KgError, SpreadsheetError, column_letter
 from kg.graph.tabular.mapping import (
     AMOUNT_PREDICATES,
     PARTICIPATION_PREDICATES,
@@ -235,15 +235,14 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
     k = make_kind(store, kind)
     try:
         table = read_table(path)
-    except SpreadsheetError as exc:
-        from kg.graph.tabular.read import column_letter
-
+    except SpreadsheetError as exc:  # not a spreadsheet, over a limit, a missing sheet
         letter = column_letter(exc.column) if exc.column else None
-        plan.problems.append(CellProblem(exc.row, letter, letter, exc.msg))
+        plan.problems.append(CellProblem(exc.row, exc.header or letter, letter, exc.msg))
         return plan
     timings["parse"] = time.perf_counter() - t0
     for w in table.warnings:
-        plan.problems.append(CellProblem(w.row, None, None, w.message, "warning"))
+        letter = column_letter(w.column) if w.column else None
+        plan.problems.append(CellProblem(w.row, letter, letter, w.msg, "warning"))
     plan.rows = len(table.rows)
     plan.sha256 = _sha256(path)
     columns, problems = match_columns(table, k)

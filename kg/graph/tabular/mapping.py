@@ -24,6 +24,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import SpreadsheetError, column_letter
 from kg.graph.tabular import values
 from kg.graph.tabular.read import Row, Table
 from kg.graph.tabular.resolve import Resolution, Resolver, norm
@@ -97,48 +98,57 @@ def expand(value: str, namespace: str) -> str:
     return namespace + slugify(v)
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
+def _text(value: Any, *, multiline: bool = False) -> str:
+    """Any cell as text ("" when empty), a CSV cell's formula escape undone (kg.graph.tabular.write)."""
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return values.normalise_text(value)
+        value = int(value)
+    return values.unescape_formula(values.parse_text(value, multiline=multiline) or "")
 
 
 def _date_literal(value: Any) -> ox.Literal:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return ox.Literal(values.parse_date(value).isoformat(), datatype=ox.NamedNode(XSD + "date"))
-    s = _text(value)
-    if _YEAR_RE.match(s):
-        return ox.Literal(s, datatype=ox.NamedNode(XSD + "gYear"))
-    m = _YEAR_MONTH_RE.match(s)
-    if m:
-        y, mo = (m["y1"], m["m1"]) if m["y1"] else (m["y2"], m["m2"])
-        if 1 <= int(mo) <= 12:
-            return ox.Literal(f"{y}-{int(mo):02d}", datatype=ox.NamedNode(XSD + "gYearMonth"))
-    return ox.Literal(values.parse_date(s).isoformat(), datatype=ox.NamedNode(XSD + "date"))
+    """A date at the precision written: 2017 → xsd:gYear, 06/2021 or 2021-06 → xsd:gYearMonth, a
+    day (31.12.2024, 1.9.24, ISO, a date cell) → xsd:date."""
+    if not isinstance(value, datetime.date):
+        s = _text(value)
+        if _YEAR_RE.match(s):
+            return ox.Literal(s, datatype=ox.NamedNode(XSD + "gYear"))
+        m = _YEAR_MONTH_RE.match(s)
+        if m:
+            y, mo = (m["y1"], m["m1"]) if m["y1"] else (m["y2"], m["m2"])
+            if 1 <= int(mo) <= 12:
+                return ox.Literal(f"{y}-{int(mo):02d}", datatype=ox.NamedNode(XSD + "gYearMonth"))
+        value = s
+    day = values.parse_date(value)
+    if day is None:
+        raise SpreadsheetError(Msg("kein Datum", "not a date"))
+    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
 
 
 def _number_literal(value: Any) -> ox.Literal:
     d = values.parse_decimal(value)
+    if d is None:
+        raise SpreadsheetError(Msg("keine Zahl", "not a number"))
     if d == d.to_integral_value():
         return ox.Literal(str(int(d)), datatype=ox.NamedNode(XSD + "integer"))
     return ox.Literal(str(d.normalize()), datatype=ox.NamedNode(XSD + "decimal"))
 
 
-def _split(value: Any, column: Column) -> list[str]:
-    s = _text(value)
-    if not s:
-        return []
+def _split(value: Any, column: Column) -> list[Any]:
+    """A cell's values: one, or for a multi-valued column several (`;` or line breaks; text columns
+    line breaks only, since texts contain semicolons)."""
+    if column.value == "text":
+        s = _text(value, multiline=column.multi)
+        return [p for p in s.split("\n") if p] if column.multi else ([s] if s else [])
+    if isinstance(value, datetime.date | int | float) and not isinstance(value, bool):
+        return [value]  # typed cells (xlsx) keep their type
     if not column.multi:
-        return [s]
-    if column.value in ("text",):
-        return [p.strip() for p in s.split("\n") if p.strip()]
-    return [p.strip() for p in re.split(r"[;\n]", s) if p.strip()]
+        s = _text(value)
+        return [s] if s else []
+    return [values.unescape_formula(p) for p in values.split_multi(value)]
 
 
 def _lines(value: Any) -> list[str]:
-    return [p.strip() for p in _text(value).split("\n") if p.strip()]
+    return [p for p in _text(value, multiline=True).split("\n") if p]
 
 
 class Mapper:
@@ -242,7 +252,9 @@ class Mapper:
             return MappedRow(row.number, iri, [], nodes)
         return MappedRow(row.number, iri, quads, nodes)
 
-    def _object(self, row: Row, where: tuple[str, str | None], col: Column, part: str) -> Any:
+    def _object(self, row: Row, where: tuple[str, str | None], col: Column, part: Any) -> Any:
+        if not isinstance(part, str) and col.value not in ("date", "number"):
+            part = _text(part)
         try:
             if col.value == "text":
                 return ox.Literal(part, language=col.lang or "de")
@@ -252,9 +264,8 @@ class Mapper:
                 return _date_literal(part)
             if col.value == "number":
                 return _number_literal(part)
-        except ValueError as exc:
-            msg = exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(str(exc), str(exc))
-            self._problem(row.number, where, msg)
+        except SpreadsheetError as exc:
+            self._problem(row.number, where, exc.msg)
             return None
         r = self._resolve(part, col)
         if r.iri is None:
@@ -274,7 +285,7 @@ class Mapper:
         out: list[ox.Quad] = []
         role_col = Column("role", "Rolle", "role", "concept", scheme=col.scheme)
         agent_col = Column("partner", "Partner", "partner", "agent", classes=frozenset({HN + "Agent"}))
-        for item in [p.strip() for p in re.split(r";|\n", _text(raw)) if p.strip()]:
+        for item in [p.strip() for p in re.split(r";|\n", _text(raw, multiline=True)) if p.strip()]:
             m = _PARTNER_RE.match(item)
             name, roles = (m["name"], [r.strip() for r in m["roles"].split(",") if r.strip()]) if m else (item, [])
             if not roles:
@@ -307,9 +318,10 @@ class Mapper:
                 nodes: set[str]) -> list[ox.Quad]:
         try:
             value = values.parse_decimal(amount)
-        except ValueError as exc:
-            msg = exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(str(exc), str(exc))
-            self._problem(row.number, where.get("amount"), msg)
+        except SpreadsheetError as exc:
+            self._problem(row.number, where.get("amount"), exc.msg)
+            return []
+        if value is None:
             return []
         node = grant + "/amount"
         nodes.add(node)
@@ -325,8 +337,6 @@ class Mapper:
 def match_columns(table: Table, kind: Kind) -> tuple[dict[str, tuple[Column, str, str | None]], list[CellProblem]]:
     """Which header of the file is which column of the kind. Unknown headers are a warning naming
     them; a missing required column an error naming it."""
-    from kg.graph.tabular.read import column_letter
-
     problems: list[CellProblem] = []
     found: dict[str, tuple[Column, str, str | None]] = {}
     unknown: list[str] = []

@@ -1,5 +1,26 @@
-"""Stand-in of the cell value parsers (replaced by branch h17-read at merge): the interface only.
-Each parser raises ValueError with a Msg as its only argument."""
+"""Cell values as people type them in German offices → Python values, or a bilingual error.
+
+Why one module: the same "1.9.24" arrives as text from a CSV and as a date from an xlsx cell, and the
+mapping of every template (offers, grants, events, …) must accept both the same way. Each parser
+takes a CellValue (kg.graph.tabular.read) and, optionally, the Cell it came from; a value it cannot
+read raises SpreadsheetError with a German and an English message that says what was expected, and
+with the cell's row, column and header when the cell is given (else the caller locates it with
+`error.at(row=…, column=…)`).
+
+Accepted forms, decided on what Excel-DE and LibreOffice-DE write and what people type:
+- dates: `31.12.2024`, `1.9.24` (two-digit years: 00–69 → 2000–2069, 70–99 → 1970–1999, Excel's
+  pivot), `01.09.2024`, ISO `2024-09-01`, xlsx/ODS date cells; a date that does not exist
+  (`31.02.2024`) is an error that says so;
+- years: `2024`, a number cell 2024, a date cell (its year);
+- decimals: `1.234,5`, `1234,5`, `1234.5`, `1,234.5` (with both separators the later one is the
+  decimal mark), number cells; `1.234` alone is read as German thousands (1234) — what Excel-DE shows;
+- integers: as decimals, but the value must be whole;
+- booleans: ja/nein, yes/no, x (and empty = None), wahr/falsch, true/false, 1/0;
+- several values in one cell: separated by `;` or line breaks (not `,`, which names contain);
+- text: stripped, Unicode NFC, inner runs of blanks collapsed to one space; line breaks kept where
+  the column is multi-line; HTML or script stays verbatim (it is stored as a literal and escaped
+  wherever it is shown: kg.web.render).
+"""
 
 from __future__ import annotations
 
@@ -8,60 +29,248 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from kg.errors import SpreadsheetError
+from kg.graph.tabular.read import Cell, CellValue
 from kg.i18n import Msg
 
-_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
+__all__ = [
+    "FORMULA_TRIGGERS", "normalize_text", "parse_bool", "parse_date", "parse_decimal", "parse_integer",
+    "parse_text", "parse_year", "split_multi", "unescape_formula",
+]
 
 
-def normalise_text(value: object) -> str:
-    return unicodedata.normalize("NFC", "" if value is None else str(value)).strip()
+def _fail(msg: Msg, cell: Cell | None) -> SpreadsheetError:
+    if cell is None:
+        return SpreadsheetError(msg)
+    return SpreadsheetError(msg, row=cell.row, column=cell.column, header=cell.header or None)
 
 
-def parse_date(value: object) -> datetime.date:
+def _shown(value: CellValue) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# --------------------------------------------------------------------------- text
+
+_BLANKS_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_LINES_RE = re.compile(r"\s*(?:\r\n|\r|\n)\s*")
+
+
+def normalize_text(text: str, *, multiline: bool = False) -> str:
+    """Strip, NFC, collapse inner blanks (incl. no-break spaces) to one space; line breaks become
+    one space, or with `multiline` stay as single "\\n". Nothing else is touched: "<script>" stays
+    "<script>" (stored as text, escaped where shown)."""
+    text = unicodedata.normalize("NFC", text)
+    if multiline:
+        lines = [_BLANKS_RE.sub(" ", line).strip() for line in _LINES_RE.split(text.strip())]
+        return "\n".join(line for line in lines if line)
+    return _BLANKS_RE.sub(" ", _LINES_RE.sub(" ", text)).strip()
+
+
+def parse_text(value: CellValue, cell: Cell | None = None, *, multiline: bool = False) -> str | None:
+    """Any cell as normalised text; empty → None. A number cell in a text column gives its digits
+    (3 → "3", 2.5 → "2.5"), a date cell its ISO form, a boolean ja/nein."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ", timespec="minutes") if value.time() != datetime.time() \
+            else value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = normalize_text(str(value), multiline=multiline)
+    return text or None
+
+
+#: First characters that make a spreadsheet program read a cell as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unescape_formula(text: str) -> str:
+    """Undo kg.graph.tabular.write.escape_formula on a CSV field: "'=SUMME(A1)" → "=SUMME(A1)".
+    Only a quote directly before a trigger character is removed — the exact form escape_formula
+    writes — so "'Lückenlos'" keeps its quotes. (xlsx needs no undoing: the writer sets the cell's
+    quote-prefix style and leaves the value alone.)"""
+    if len(text) >= 2 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
+# --------------------------------------------------------------------------- dates
+
+_DE_DATE_RE = re.compile(r"(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{4}|\d{2})(?!\d)")
+_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_TIME_SUFFIX_RE = re.compile(r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def _expand_year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def parse_date(value: CellValue, cell: Cell | None = None) -> datetime.date | None:
+    """`31.12.2024`, `1.9.24`, `01.09.2024`, `2024-09-01`, or a date cell → date; empty → None.
+    A date that does not exist (31.02.2024) is an error naming the day that is missing."""
+    if value is None:
+        return None
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    s = normalise_text(value)
-    m = _DMY.match(s)
+    if isinstance(value, (bool, int, float)):
+        raise _fail(Msg(
+            f"„{_shown(value)}“ ist kein Datum; erwartet wird z. B. 31.12.2024 (bitte die Zelle als Datum "
+            "oder Text formatieren)",
+            f"“{_shown(value)}” is not a date; expected e.g. 31.12.2024 (please format the cell as date or text)"),
+            cell)
+    text = normalize_text(str(value))
+    if not text:
+        return None
+    m = _DE_DATE_RE.fullmatch(text) or _DE_DATE_RE.match(text)
+    if m and _TIME_SUFFIX_RE.fullmatch(text[m.end():]):
+        day, month, year = int(m.group(1)), int(m.group(2)), _expand_year(m.group(3))
+    else:
+        m = _ISO_DATE_RE.match(text)
+        if not (m and _TIME_SUFFIX_RE.fullmatch(text[m.end():])):
+            raise _fail(Msg(
+                f"„{_shown(text)}“ ist kein Datum; erwartet wird TT.MM.JJJJ (z. B. 31.12.2024), T.M.JJ "
+                "(1.9.24) oder JJJJ-MM-TT (2024-09-01)",
+                f"“{_shown(text)}” is not a date; expected DD.MM.YYYY (e.g. 31.12.2024), D.M.YY (1.9.24) "
+                "or YYYY-MM-DD (2024-09-01)"), cell)
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
     try:
-        if m:
-            d, mo, y = (int(g) for g in m.groups())
-            return datetime.date(y + 2000 if y < 100 else y, mo, d)
-        return datetime.date.fromisoformat(s)
+        return datetime.date(year, month, day)
     except ValueError:
-        raise ValueError(Msg(f"„{s}“ ist kein gültiges Datum", f"“{s}” is not a valid date")) from None
+        pass
+    if not 1 <= month <= 12:
+        raise _fail(Msg(f"„{text}“: einen Monat {month} gibt es nicht", f"“{text}”: there is no month {month}"), cell)
+    raise _fail(Msg(f"„{text}“: dieses Datum gibt es nicht — der {month}. Monat {year} hat keinen {day}. Tag",
+                    f"“{text}”: this date does not exist — month {month} of {year} has no day {day}"), cell)
 
 
-def parse_decimal(value: object) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError(Msg("keine Zahl", "not a number"))
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    s = normalise_text(value).replace(".", "").replace(",", ".") if "," in str(value) else normalise_text(value)
+def parse_year(value: CellValue, cell: Cell | None = None) -> int | None:
+    """A year (xsd:gYear): `2024`, a number cell 2024, or a date (its year); 1900–2100. Empty → None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.date):
+        return value.year
+    year: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        year = value
+    elif isinstance(value, float) and value.is_integer():
+        year = int(value)
+    elif isinstance(value, str):
+        text = normalize_text(value)
+        if not text:
+            return None
+        if re.fullmatch(r"\d{4}", text):
+            year = int(text)
+        else:
+            try:
+                day = parse_date(text, cell)
+            except SpreadsheetError:
+                day = None
+            year = day.year if day else None
+    if year is None or not 1900 <= year <= 2100:
+        raise _fail(Msg(f"„{_shown(value)}“ ist keine Jahreszahl; erwartet wird z. B. 2024",
+                        f"“{_shown(value)}” is not a year; expected e.g. 2024"), cell)
+    return year
+
+
+# --------------------------------------------------------------------------- numbers
+
+_NUMBER_CHARS_RE = re.compile(r"[+-]?[\d.,]+")
+_THOUSANDS_DOTS_RE = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
+
+
+def parse_decimal(value: CellValue, cell: Cell | None = None) -> Decimal | None:
+    """A number: decimal comma (`1234,5`), thousands dots (`1.234,5`), a plain `1234.5`, a number
+    cell. Blanks inside (`1 234,5`) and a trailing `€`/`%` sign are tolerated. Empty → None."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, datetime.date)):
+        raise _fail(Msg(f"„{_shown(value)}“ ist keine Zahl", f"“{_shown(value)}” is not a number"), cell)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = normalize_text(value).replace(" ", "").replace("\u202f", "")
+    text = text.removesuffix("€").removesuffix("EUR").removesuffix("%").strip()
+    if not text:
+        return None
+    bad = _fail(Msg(f"„{_shown(value)}“ ist keine Zahl; erwartet wird z. B. 1234,5 oder 1.234,5",
+                    f"“{_shown(value)}” is not a number; expected e.g. 1234,5 or 1.234,5"), cell)
+    if not _NUMBER_CHARS_RE.fullmatch(text):
+        raise bad
+    if "," in text and "." in text:
+        # the later separator is the decimal mark: 1.234,5 (German) or 1,234.5 (English)
+        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+    elif "," in text:
+        if text.count(",") > 1:
+            raise bad
+        text = text.replace(",", ".")
+    elif text.count(".") > 1 or _THOUSANDS_DOTS_RE.fullmatch(text):
+        if not _THOUSANDS_DOTS_RE.fullmatch(text):
+            raise bad
+        text = text.replace(".", "")  # 1.234 / 1.234.567: German thousands
     try:
-        return Decimal(s)
+        return Decimal(text)
     except InvalidOperation:
-        raise ValueError(Msg(f"„{s}“ ist keine Zahl", f"“{s}” is not a number")) from None
+        raise bad from None
 
 
-def parse_integer(value: object) -> int:
-    d = parse_decimal(value)
-    if d != d.to_integral_value():
-        raise ValueError(Msg(f"„{value}“ ist keine ganze Zahl", f"“{value}” is not a whole number"))
-    return int(d)
+def parse_integer(value: CellValue, cell: Cell | None = None) -> int | None:
+    """A whole number (as parse_decimal reads numbers); `12,5` is an error. Empty → None."""
+    number = parse_decimal(value, cell)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise _fail(Msg(f"„{_shown(value)}“ ist keine ganze Zahl", f"“{_shown(value)}” is not a whole number"), cell)
+    return int(number)
 
 
-def parse_bool(value: object) -> bool:
+# --------------------------------------------------------------------------- yes/no
+
+_TRUE = {"ja", "j", "yes", "y", "x", "wahr", "true", "1", "✓", "✔"}
+_FALSE = {"nein", "n", "no", "falsch", "false", "0", "-"}
+
+
+def parse_bool(value: CellValue, cell: Cell | None = None) -> bool | None:
+    """ja/nein, yes/no, x, wahr/falsch, true/false, 1/0 (any case), boolean and 0/1 number cells;
+    empty → None (not False: an empty cell says nothing)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return value
-    s = normalise_text(value).lower()
-    if s in ("ja", "yes", "wahr", "true", "1", "x"):
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = normalize_text(str(value)).lower()
+    if not text:
+        return None
+    if text in _TRUE:
         return True
-    if s in ("nein", "no", "falsch", "false", "0", ""):
+    if text in _FALSE:
         return False
-    raise ValueError(Msg(f"„{s}“ ist weder ja noch nein", f"“{s}” is neither yes nor no"))
+    raise _fail(Msg(f"„{_shown(value)}“ ist weder ja noch nein; erlaubt: ja, nein, x, wahr, falsch, 1, 0",
+                    f"“{_shown(value)}” is neither yes nor no; allowed: yes, no, ja, nein, x, true, false, 1, 0"),
+                cell)
 
 
-def split_multi(value: object) -> list[str]:
-    return [p.strip() for p in re.split(r"[;|\n]", normalise_text(value)) if p.strip()]
+# --------------------------------------------------------------------------- several values
+
+_MULTI_SPLIT_RE = re.compile(r"\s*(?:;|\r\n|\r|\n)\s*")
+
+
+def split_multi(value: CellValue, cell: Cell | None = None) -> list[str]:
+    """Several values in one cell, separated by `;` or line breaks (Alt+Enter in Excel): each
+    normalised, empty parts dropped. A non-text cell is one value. Empty → []."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        text = parse_text(value, cell)
+        return [text] if text else []
+    parts = (normalize_text(p) for p in _MULTI_SPLIT_RE.split(value))
+    return [p for p in parts if p]

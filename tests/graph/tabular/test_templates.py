@@ -11,6 +11,7 @@ import openpyxl
 import pyoxigraph as ox
 import pytest
 
+from kg.graph.tabular.importer import SourceMeta, plan_import
 from kg.graph.tabular.resolve import Resolver
 from kg.graph.tabular.sheets import export_kind, write_template
 from kg.graph.tabular.templates import KINDS, kind
@@ -91,15 +92,29 @@ def test_export_escapes_formula_cells(work_store: Path, tmp_path: Path) -> None:
     g = ox.NamedNode(HNID + "graph/source/testdaten-formel")
     o = ox.NamedNode(HNID + "offer/formel-testfixture")
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    src = ox.NamedNode(HNID + "source/testdaten-formel")
     s.extend([ox.Quad(o, rdf_type, ox.NamedNode(HN + "Offer"), g),
+              ox.Quad(src, rdf_type, ox.NamedNode(HN + "SourceDocument"), g),
+              ox.Quad(o, ox.NamedNode(HN + "statedIn"), src, g),
               ox.Quad(o, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
                       ox.Literal('=HYPERLINK("http://example.org")', language="de"), g)])
     out = tmp_path / "x.xlsx"
     export_kind(s, "offers", out, fmt="xlsx", source="testdaten-formel")
     del s
     cell = openpyxl.load_workbook(out).worksheets[0].cell(2, 2)
-    assert cell.data_type != "f"
-    assert not str(cell.value).startswith("=")
+    assert cell.data_type == "s"  # a text cell, never a formula
+    assert cell.quotePrefix or not str(cell.value).startswith("=")
+    csv_out = tmp_path / "x.csv"
+    s = ox.Store.read_only(str(work_store))
+    export_kind(s, "offers", csv_out, fmt="csv", source="testdaten-formel")
+    row = list(csv.reader(csv_out.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1]
+    assert row[1] == "'=HYPERLINK(\"http://example.org\")"
+    # and the import undoes the escape: the round trip changes nothing
+    for f in (out, csv_out):
+        plan = plan_import(s, f, "offers", SourceMeta("x", "y"), graph=HNID + "graph/source/testdaten-formel",
+                           validate=False)
+        assert plan.ok and plan.quads == [] and plan.removed_quads == [], (f, plan.quads, plan.removed_quads)
+    del s
 
 
 @pytest.mark.parametrize("name", list(KINDS))
