@@ -162,12 +162,19 @@ def main() -> None:
                 share = {k: steps.get(k, 0.0) / wall for k in ("parse", "index", "resolve_map", "diff", "validate",
                                                               "commit")}
                 results["sizes"][f"{n}-{fmt}"] = {"runs": rs, "median_wall": wall, "median_steps": steps}
-                lines.append(
+                line = (
                     f"| {n:,} | {fmt} | {runs} | {wall:.2f} | {median_of(rs, 'cpu'):.2f} | "
                     f"{median_of(rs, 'plan'):.2f} | {steps.get('commit', 0):.2f} | "
                     + " | ".join(f"{share[k]:.0%}" for k in share)
                     + f" | {max(r['peak_rss_mb'] for r in rs):.0f} |")
-                print(lines[-1], flush=True)
+                results["sizes"][f"{n}-{fmt}"]["line"] = line
+                print(line, flush=True)
+    # sizes measured in earlier invocations (e.g. 10,000 rows run on its own) stay in the table
+    if RESULTS_JSON.exists():
+        earlier = json.loads(RESULTS_JSON.read_text())
+        results["sizes"] = {**earlier.get("sizes", {}), **results["sizes"]}
+    ordered = sorted(results["sizes"].items(), key=lambda kv: (int(kv[0].split("-")[0]), kv[0]))
+    lines += [v["line"] for _k, v in ordered if "line" in v]
     RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
     md = ["# `kg import` benchmark (bench/bench_import.py)", "", f"Machine: {results['machine']}; "
           "the store: the real built graph (467,000 quads with the reference data). Synthetic offers files "
