@@ -292,3 +292,16 @@ def test_grants_with_amount(pristine_handle: ox.Store, pristine_resolver: object
             (grant, "fundedItem", HNID + "project/kap-do"), (grant, "amount", grant + "/amount"),
             (grant + "/amount", "amountValue", "12500.50"), (grant + "/amount", "currency", "EUR")} <= got
     assert plan.added == [grant]
+
+
+def test_headers_match_in_english_german_any_case_with_or_without_marker(
+        pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
+    headers = ["label (Bezeichnung) *", "LIFE PHASE", "einzugsgebiet *", "Provider (Anbieter)"]
+    f = write_csv(tmp_path / "a.csv", headers, [["Elterncafé (Testfixture)", "infancy", "05562014", "hnorg:lvr"]])
+    plan = plan_import(pristine_handle, f, "offers", META, resolver=pristine_resolver,  # type: ignore[arg-type]
+                       validate=False)
+    assert plan.ok and not plan.problems, plan.report()
+    got = {(q.predicate.value.rsplit("#", 1)[-1], q.object.value) for q in plan.quads
+           if q.subject.value == HNID + "offer/elterncafe-testfixture"}
+    assert {("lifePhase", HNID + "concept/life-phase/infancy"), ("areaServed", HNID + "area/05562014"),
+            ("provider", HNID + "org/lvr")} <= got
