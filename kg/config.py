@@ -129,7 +129,7 @@ _UNSET: Any = object()  # "no value": distinct from None, which is a real defaul
 #: Which commands offer a setting's flag.
 SERVE = ("serve",)
 STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "export network", "report",
-                  "backup", "restore")
+                  "backup", "restore", "history", "revert")
 PROJECT_COMMANDS = ("build", "validate", "query", "serve")
 
 

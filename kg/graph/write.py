@@ -771,6 +771,21 @@ def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
     return WriteOutcome(True, timings=timings, change_id=change_id)
 
 
+def revert_change(state: Any, ref: str, *, actor: str, comment: str | None = None, validate: bool = True) -> str:
+    """Undo recorded change `ref` (kg.graph.changes.plan_revert says how, or refuses) as a write of
+    its own, validated and recorded with `hn:reverts`; takes `state.write_lock`. Returns the new
+    change's id; raises RevertRefused / ChangeNotFound / the refused write's error."""
+    with state.write_lock:
+        info, to_add, to_remove = changes.plan_revert(state.store, ref)
+        meta = ChangeMeta(actor=actor, action="revert", comment=comment or f"revert of {info.id}")
+        out = apply_change(state, to_add, to_remove, validate=validate, meta=meta, reverts=info.id)
+    if not out.ok:
+        raise out.error()
+    if out.change_id is None:
+        raise WriteRefused(f"Reverting {info.id} changed nothing.", de=f"Die Rücknahme von {info.id} änderte nichts.")
+    return out.change_id
+
+
 class LocalState:
     """What the write functions need of a state, for the command line (`kg revert`, `kg import`):
     the store opened read-write (a running writable server holds RocksDB's lock, so then use its
