@@ -136,7 +136,8 @@ def one_write(client: httpx.Client, url: str, kind: str, entity: str, i: int) ->
         r = client.post(url + "/sparql", data={"update": u}, headers=auth)
     else:
         u = (f'WITH <{BENCH_GRAPH}/update> DELETE {{ <{entity}> <{RDFS_COMMENT}> ?o }} '
-             f'INSERT {{ <{entity}> <{RDFS_COMMENT}> "{text}"@de }} WHERE {{ OPTIONAL {{ <{entity}> <{RDFS_COMMENT}> ?o }} }}')
+             f'INSERT {{ <{entity}> <{RDFS_COMMENT}> "{text}"@de }} '
+             f'WHERE {{ OPTIONAL {{ <{entity}> <{RDFS_COMMENT}> ?o }} }}')
         r = client.post(url + "/sparql", data={"update": u}, headers=auth)
     elapsed = time.perf_counter() - t
     if r.status_code >= 300:

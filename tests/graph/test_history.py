@@ -84,8 +84,9 @@ def test_every_kind_of_write_is_recorded_with_its_counts(tmp_path: Path) -> None
 def test_revert_restores_exactly_and_is_recorded(tmp_path: Path) -> None:
     state = _state(tmp_path)
     try:
-        _ok(writes.apply_update(state, f'INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{LABEL}> "A" . <{EX}x> <{LABEL}> "X" }} }}',
-                                base_iri=None, validate=True))
+        _ok(writes.apply_update(
+            state, f'INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{LABEL}> "A" . <{EX}x> <{LABEL}> "X" }} }}',
+            base_iri=None, validate=True))
         before = _data(state.store)
         cid = _ok(writes.apply_update(
             state, f'DELETE DATA {{ GRAPH <{G1}> {{ <{EX}a> <{LABEL}> "A" }} }} ; ', base_iri=None, validate=True))
