@@ -86,7 +86,10 @@ def id_of(ref: str) -> str:
 
 
 def _nquads(quads: Sequence[ox.Quad]) -> str:
-    return ox.serialize(sorted(quads, key=str), format=ox.RdfFormat.N_QUADS).decode() if quads else ""
+    if not quads:
+        return ""
+    data = ox.serialize(sorted(quads, key=str), format=ox.RdfFormat.N_QUADS)
+    return data.decode() if data else ""
 
 
 def has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:

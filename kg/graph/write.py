@@ -682,10 +682,10 @@ def _fast(state: Any, diff: Diff, validate: bool, meta: ChangeMeta, timings: dic
         return None
     t = time.perf_counter()
     change_id, record = _record(diff, meta, reverts)
-    text = commit_text(store, diff, inf_added, inf_removed, record)
-    if text is None:
+    sparql = commit_text(store, diff, inf_added, inf_removed, record)
+    if sparql is None:
         return None
-    store.update(text)
+    store.update(sparql)
     _shapes_changed(diff)
     timings["commit"] = time.perf_counter() - t
     _published(state, timings)
@@ -754,10 +754,10 @@ def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
             timings["infer_full"] = 1.0
         t = time.perf_counter()
         change_id, record = _record(diff, meta, reverts)
-        text = commit_text(store, diff, inf_added, inf_removed, record)
+        sparql = commit_text(store, diff, inf_added, inf_removed, record)
         del staging
-        if text is not None:
-            store.update(text)
+        if sparql is not None:
+            store.update(sparql)
         else:
             timings["commit_rerun"] = 1.0
             _commit_by_rerun(state, update, base_iri, staging_dir, scope, record)
