@@ -108,8 +108,10 @@ def entities(client: httpx.Client, url: str, n: int) -> list[str]:
     return [b["s"]["value"] for b in r.json()["results"]["bindings"]]
 
 
-def offer(client: httpx.Client, url: str) -> str:
-    q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{HN}Offer> }} }} ORDER BY ?s LIMIT 1"
+def offer(client: httpx.Client, url: str, prefix: str = "") -> str:
+    """The entity every write touches: the first offer (under `prefix`, e.g. the synthetic ones)."""
+    where = f'FILTER(STRSTARTS(STR(?s), "{prefix}"))' if prefix else ""
+    q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{HN}Offer> }} {where} }} ORDER BY ?s LIMIT 1"
     r = client.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
     r.raise_for_status()
     rows = r.json()["results"]["bindings"]
@@ -157,7 +159,7 @@ def lookup(client: httpx.Client, url: str, entity: str, graph: bool = False) -> 
     return elapsed
 
 
-def one_run(store: Path, writes: int, lookups: int, work: Path) -> dict[str, Any]:
+def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = "") -> dict[str, Any]:
     copy = work / "store"
     if copy.exists():
         shutil.rmtree(copy)
@@ -165,7 +167,7 @@ def one_run(store: Path, writes: int, lookups: int, work: Path) -> dict[str, Any
     proc, url = start(copy, work / "server.log")
     try:
         with httpx.Client(timeout=60) as client:
-            entity = offer(client, url)
+            entity = offer(client, url, prefix)
             pool = entities(client, url, lookups * 4 + 10)
             for k in KINDS:  # warm-up: shapes parsed, caches filled
                 one_write(client, url, k, entity, -1)
@@ -227,16 +229,19 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=200)
     ap.add_argument("--lookups", type=int, default=400)
     ap.add_argument("--label", default="")
+    ap.add_argument("--entity-prefix", default="", help="write to the first offer whose IRI starts so "
+                    "(e.g. https://w3id.org/hilfenetz/id/synthetic/ on a store with the synthetic graph)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-write-", dir=str(args.store.parent)) as tmp:
         for n in range(args.runs):
-            r = one_run(args.store, args.writes, args.lookups, Path(tmp))
+            r = one_run(args.store, args.writes, args.lookups, Path(tmp), args.entity_prefix)
             print(f"run {n + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in r.items()), file=sys.stderr)
             runs.append(r)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     record = {"label": args.label, "commit": commit(), "store": str(args.store), "runs": runs, "median": med,
+              "entity_prefix": args.entity_prefix,
               "writes": args.writes, "lookups": args.lookups, "loadavg": os.getloadavg(),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     args.out.parent.mkdir(parents=True, exist_ok=True)
