@@ -173,6 +173,11 @@ class WriteRefused(KgError):
     http_status = 400
 
 
+class NeedsStaging(KgError):
+    """Internal signal of kg.graph.write, never shown: the fast write path cannot do this write on
+    a view of the store (a full validation or inference, a shapes change), the staged one does."""
+
+
 class RevertRefused(KgError):
     """A revert that cannot be done exactly (kg.graph.changes.plan_revert): later changes build on it
     (`dependents` lists them), it was already reverted, or it no longer applies."""

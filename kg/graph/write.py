@@ -53,7 +53,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
+from kg.errors import DiskFull, NeedsStaging, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
 from kg.graph import changes, infer
 from kg.graph.changes import ChangeMeta
 from kg.graph.infer import AXIOM_GRAPHS
@@ -195,10 +195,6 @@ def graphs_of_update(update: str, before: Any, base_iri: str | None = None) -> s
 
 
 # ------------------------------------------------------------------- the change, computed
-
-
-class NeedsStaging(Exception):
-    """The fast path cannot do this write on a view of the store; the staged fallback does."""
 
 
 class _Overlay:
