@@ -96,6 +96,7 @@ def test_history_feed_revert_and_entity_link(server: Server) -> None:
     ent = httpx.get(server.url + "/id/fixture/change-test-entity", headers={"Accept": "text/html"}, timeout=30)
     assert ent.status_code == 200
     assert f'/changes?resource={quote(ENTITY, safe="")}' in ent.text
+    assert "/id/change/" not in ent.text  # the change records are not listed as incoming links
 
     # revert: refused without the token, refused (409, listing it) while a later change builds on it
     first, second = got[2]["id"], got[1]["id"]
