@@ -23,10 +23,12 @@ from kg.cli import (
     config,
     dump,
     export,
+    history,
     hsds,
     import_,
     query,
     report,
+    revert,
     serve,
     shacl,
     stats,
@@ -36,7 +38,8 @@ from kg.cli import (
 from kg.errors import BuildValidationError, KgError
 
 #: Every command, in the order of `kg --help` (kg.cli.backup registers `backup` and `restore`).
-COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, hsds, report, backup, shacl, config)
+COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, hsds, report, backup, shacl, config,
+            history, revert)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -30,6 +30,7 @@ from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.routes import (
     apidocs,
     areas,
+    changes,
     graphstore,
     linkeddata,
     network,
@@ -135,6 +136,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/gebiet/{key}", GET_HEAD, areas.area, "area_profile", {"tags": ["areas"]}),
     Route("/vergleich", GET_HEAD, areas.compare, "area_compare", {"tags": ["areas"]}),
     Route("/vergleich.json", GET_HEAD, areas.compare_json, "area_compare_json", {"tags": ["areas"]}),
+    # the change history (kg.graph.changes): list, Atom feed, one change, revert
+    Route("/changes", GET_HEAD, changes.changes_page, "changes", changes.CHANGES_DOC),
+    Route("/changes.atom", GET_HEAD, changes.changes_feed, "changes_feed", changes.FEED_DOC),
+    Route("/changes/{change_id}", GET_HEAD, changes.change_detail, "change_detail", changes.CHANGE_DOC),
+    Route("/changes/{change_id}/revert", ("POST",), changes.revert, "change_revert", changes.REVERT_DOC, writes=True),
     # operations
     Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
     Route("/ready", GET_HEAD, ops_routes.ready, "ready", ops_routes.READY_DOC),

@@ -24,7 +24,8 @@ KG_SOURCES = sorted((ROOT / "kg").rglob("*.py"))
 REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "hsds export": ["--output", "o"],
             "backup": ["--output", "o"],
             "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"], "template": ["offers"],
-            "import": ["f.csv", "--kind", "offers", "--source-title", "t", "--publisher", "p"]}
+            "import": ["f.csv", "--kind", "offers", "--source-title", "t", "--publisher", "p"],
+            "revert": ["20261207T120000000000Z-abcdef"]}
 #: a valid text for each parser, used to try every flag
 SAMPLES = {"integer": "3", "integer ≥ 0": "3", "number": "1.5", "number ≥ 0": "1.5", "text": "x", "path": "p",
            "integer or auto": "2", "comma-separated list": "a,b"}

@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from kg.errors import NotAcceptable
+from kg.graph.changes import ChangeMeta
 from kg.graph.write import apply_update
 from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
@@ -709,7 +710,8 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
 
     def work() -> Any:
         with state.write_lock:
-            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes)
+            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
+                                meta=ChangeMeta(actor="anonymous", action="update"))
 
     # the update is parsed in this process: on a parser-sized stack (see nesting_refusal)
     outcome = await asyncio.get_running_loop().run_in_executor(None, run_with_parser_stack, work)
