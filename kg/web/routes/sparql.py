@@ -38,15 +38,16 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.errors import NotAcceptable
+from kg.errors import KgError, NotAcceptable
 from kg.graph.write import apply_update
 from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
 from kg.query.messages import QueryAnswer, QueryJob
 from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
+from kg.i18n import Msg
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
-from kg.web.auth import check_write_token
+from kg.web.auth import admin_only, require, tokens
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
@@ -672,6 +673,9 @@ def _failure(answer: Any, form: str | None) -> Response:
 # updates
 
 
+_UPDATE_WHAT = Msg("SPARQL Update", "SPARQL Update")
+
+
 async def run_update(request: Request, text: str, params: Params) -> Response:
     """Apply one SPARQL Update (only with a write token), validated before commit."""
     state = service(request)
@@ -683,9 +687,10 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
             "SPARQL Update ist auf diesem Server nicht aktiviert (nur lesend).",
             headers={"Allow": "GET, HEAD, POST"},
         )
-    denied = check_write_token(request, settings.write_token)
-    if denied is not None:
-        return denied
+    try:
+        require(request, tokens(state), admin_only(_UPDATE_WHAT))
+    except KgError as exc:
+        return error_response(exc)
     if not text.strip():
         return error(400, "The update is empty.", "Das Update ist leer.")
     deep = await nesting_refusal(text, "update")
