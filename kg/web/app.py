@@ -29,6 +29,7 @@ from kg.web import cors, limits, ops, security
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.routes import (
     apidocs,
+    contributions,
     graphstore,
     linkeddata,
     network,
@@ -89,6 +90,19 @@ ROUTES: tuple[Route, ...] = (
           writes=True),
     Route("/store/{path:path}", tuple(graphstore.METHODS), graphstore.store_direct, "store_direct",
           {"tags": ["graph store"]}, writes=True),
+    # contributions: submit, review, approve (kg.web.routes.contributions), and their pages
+    Route("/api/contributions", ("POST",), contributions.submit, "contribution_submit", contributions.SUBMIT_DOC,
+          writes=True),
+    Route("/api/contributions", GET_HEAD, contributions.list_contributions, "contribution_list",
+          contributions.LIST_DOC, writes=True),
+    Route("/api/contributions/{cid}", GET_HEAD, contributions.get_contribution, "contribution_get",
+          contributions.GET_DOC, writes=True),
+    Route("/api/contributions/{cid}/approve", ("POST",), contributions.approve, "contribution_approve",
+          contributions.APPROVE_DOC, writes=True),
+    Route("/api/contributions/{cid}/reject", ("POST",), contributions.reject, "contribution_reject",
+          contributions.REJECT_DOC, writes=True),
+    Route("/beitragen", GET_HEAD, contributions.contribute_page, "contribute_page", writes=True),
+    Route("/beitragen/pruefen", GET_HEAD, contributions.review_page, "review_page", writes=True),
     # linked data: entity pages and documents, the JSON-LD context, ontology, dataset, dumps
     Route("/id/{path:path}", GET_HEAD, linkeddata.resource, "resource"),
     Route("/context.jsonld", GET_HEAD, linkeddata.context, "context"),

@@ -27,8 +27,8 @@ from starlette.responses import Response
 
 from kg import formats
 from kg.errors import BadRequest, Forbidden, KgError, UnsupportedMediaType
-from kg.i18n import Msg
 from kg.graph.write import apply_update
+from kg.i18n import Msg
 from kg.rdf import PREFIXES
 from kg.web.auth import Principal, admin_only, authenticate, require, tokens
 from kg.web.http import (

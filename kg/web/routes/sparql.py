@@ -40,11 +40,11 @@ from starlette.responses import PlainTextResponse, Response
 
 from kg.errors import KgError, NotAcceptable
 from kg.graph.write import apply_update
+from kg.i18n import Msg
 from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
 from kg.query.messages import QueryAnswer, QueryJob
 from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
-from kg.i18n import Msg
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
 from kg.web.auth import admin_only, require, tokens
