@@ -322,7 +322,8 @@ class Contributions:
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=str(self.dir)))
         try:
             _write(tmp / ("upload" + Path(record.filename).suffix.lower()), upload)
-            _write(tmp / "pending.nt", ox.serialize(pending, format=ox.RdfFormat.N_TRIPLES) if pending else b"")
+            nt = ox.serialize(pending, format=ox.RdfFormat.N_TRIPLES) if pending else b""
+            _write(tmp / "pending.nt", nt or b"")
             _write(tmp / "record.json", _dump(record))
             os.rename(tmp, self._path(record.id))
             _fsync_dir(self.dir)
@@ -349,7 +350,7 @@ class Contributions:
     def save(self, record: Record) -> None:
         _write(self._path(record.id) / "record.json", _dump(record))
 
-    def list(self, status: str | None = None, submitter: str | None = None) -> list[Record]:
+    def records(self, status: str | None = None, submitter: str | None = None) -> list[Record]:
         """Newest first."""
         out = []
         for d in sorted((p for p in self.dir.iterdir() if p.is_dir() and _ID.match(p.name)), reverse=True):
@@ -396,7 +397,7 @@ class Contributions:
         the pending graph, else pending again. Returns the ids it changed."""
         changed = []
         with self.locked():
-            for record in self.list(status="approving"):
+            for record in self.records(status="approving"):
                 now_in_store = {_key(t) for t in current_triples(store, record.graph)}
                 pending = {_key(t) for t in self.pending_triples(record.id)}
                 record.status = "approved" if now_in_store == pending else "pending"

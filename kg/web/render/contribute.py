@@ -68,7 +68,8 @@ T: dict[str, Msg] = {
     "candidates": Msg("Meinten Sie", "Did you mean"),
 }
 
-STATUS = {"checked": Msg("geprüft, nicht gespeichert", "checked, not stored"), "invalid": Msg("ungültig", "invalid"), "pending": Msg("wartet auf Prüfung", "waiting for review"),
+STATUS = {"checked": Msg("geprüft, nicht gespeichert", "checked, not stored"),
+          "invalid": Msg("ungültig", "invalid"), "pending": Msg("wartet auf Prüfung", "waiting for review"),
           "approving": Msg("wird freigegeben", "being approved"), "approved": Msg("freigegeben", "approved"),
           "rejected": Msg("abgelehnt", "rejected")}
 

@@ -304,7 +304,7 @@ async def list_contributions(request: Request) -> Response:
         if status is not None and status not in STATUSES:
             raise BadRequest(f"status must be one of {', '.join(STATUSES)}.",
                              de=f"status muss einer von {', '.join(STATUSES)} sein.")
-        records = contributions_of(state).list(status, None if principal.reviewer else principal.name)
+        records = contributions_of(state).records(status, None if principal.reviewer else principal.name)
         return _json({"contributions": [r.to_json() for r in records]})
     except KgError as exc:
         return error_response(exc)

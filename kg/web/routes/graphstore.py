@@ -179,12 +179,11 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
     state = service(request)
     try:
         method = request.method
-        if method in ("GET", "HEAD"):
-            principal = authenticate(request, tokens(state))
-        else:
+        reading = method in ("GET", "HEAD")
+        principal = authenticate(request, tokens(state)) if reading else \
             require(request, tokens(state), admin_only(_WRITE_WHAT))
         graph = _target(request, direct_path)
-        if method in ("GET", "HEAD"):
+        if reading:
             _check_read(principal, graph)
             if graph == "":
                 return error(400, "Name a graph with ?graph=<IRI> or ?default.",

@@ -61,8 +61,8 @@ class ContribServer:
                           files={"file": (filename, content, "text/turtle")}, timeout=60)
 
     def ask(self, query: str) -> bool:
-        r = httpx.get(self.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                      timeout=60)
+        r = httpx.get(self.url + "/sparql", params={"query": query},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=60)
         assert r.status_code == 200, r.text
         return bool(r.json()["boolean"])
 
