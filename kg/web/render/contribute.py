@@ -197,7 +197,8 @@ def submission_html(record: dict[str, Any], changes: list[dict[str, Any]], lang:
     """One submission: its facts, the report, the change; with review controls for a reviewer."""
     src = record.get("source") or {}
     status = STATUS.get(record.get("status", ""), Msg(record.get("status", ""), record.get("status", "")))
-    facts = [("submission", record.get("id", "")), ("status", status.text(lang)),
+    kept = record.get("status") != "checked"  # a check keeps nothing: no number to show
+    facts = [("submission", record.get("id") if kept else ""), ("status", status.text(lang)),
              ("submitter", record.get("submitter", "")), ("target", record.get("graph", "")),
              ("file_name", record.get("filename", "")), ("kind", record.get("kind", ""))]
     src_text = " · ".join(x for x in (src.get("title"), src.get("publisher"), src.get("date"), src.get("url")) if x)
@@ -208,7 +209,7 @@ def submission_html(record: dict[str, Any], changes: list[dict[str, Any]], lang:
     if record.get("decided_by"):
         facts.append(("decision", f"{record.get('decided_by')} ({record.get('decided_at')}): "
                                   f"{record.get('decision_comment') or ''}"))
-    dl = "".join(f"<dt>{e(t(k, lang))}</dt><dd>{e(v)}</dd>" for k, v in facts)
+    dl = "".join(f"<dt>{e(t(k, lang))}</dt><dd>{e(v)}</dd>" for k, v in facts if v)
     controls = ""
     if review and record.get("status") == "pending":
         cid = e(record.get("id", ""))

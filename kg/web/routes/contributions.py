@@ -53,12 +53,17 @@ from kg.graph.contributions import (
     problems_from_report,
     replace_graph_update,
 )
+from kg.i18n import Msg
+from kg.rdf import RDF_TYPE
 from kg.web.auth import Principal, authenticate, contributor, graph_refusal, require, reviewer_only, tokens
 from kg.web.http import error_response, media_type, read_body
 from kg.web.render import contribute as render
+from kg.web.render.pages import BUILTIN_LABELS
 from kg.web.routes.linkeddata import page_context
 from kg.web.state import service
 
+#: labels of the RDF terms a change shows that the ontology does not label (rdf:type, rdfs:label, …)
+_TERM_LABELS = {**BUILTIN_LABELS, RDF_TYPE: Msg("Typ", "type")}
 #: Multipart framing around the file: the body may exceed the file limit by this much.
 _FORM_OVERHEAD = 64 * 1024
 #: The kinds the form offers before the spreadsheet importer is there: RDF only.
@@ -219,8 +224,14 @@ def _payload(state: Any, record: Record, request: Request, *, review: bool,
     lang = _lang(request)
     if triples is None:
         triples = contributions_of(state).pending_triples(record.id) if record.status != "invalid" else []
-    changes = [asdict(c) for c in describe_change(state.store, record.graph, triples,
-                                                  lambda iri: vocab.label(iri, lang))]
+
+    def label_of(iri: str) -> str | None:
+        found = vocab.label(iri, lang)
+        if found is None and iri in _TERM_LABELS:
+            return _TERM_LABELS[iri].text(lang)
+        return found
+
+    changes = [asdict(c) for c in describe_change(state.store, record.graph, triples, label_of)]
     out = record.to_json()
     out["changes"] = changes
     out["html"] = render.submission_html(out, changes, lang, review=review)
