@@ -315,3 +315,15 @@ class QueryTooLong(KgError):
 
 class ReplicaError(KgError, ValueError):
     """The replica count cannot be used with these settings (message in English and German)."""
+
+
+class SpreadsheetError(KgError, ValueError):
+    """A spreadsheet could not be read (stand-in of the h17-read interface): `row` and `column`
+    (1-based, None where the whole file is meant) and the bilingual message `msg`."""
+
+    http_status = 422
+
+    def __init__(self, row: int | None, column: int | None, msg: Any) -> None:
+        self.row, self.column, self.msg = row, column, msg
+        where = "".join(f", {k} {v}" for k, v in (("row", row), ("column", column)) if v is not None)
+        super().__init__(f"spreadsheet{where}: {msg.en}", de=msg.de)

@@ -17,11 +17,27 @@ import sys
 from collections.abc import Sequence
 
 from kg import __version__
-from kg.cli import backup, build, config, dump, export, query, report, serve, shacl, stats, token, validate
+from kg.cli import (
+    backup,
+    build,
+    config,
+    dump,
+    export,
+    import_,
+    query,
+    report,
+    serve,
+    shacl,
+    stats,
+    template,
+    token,
+    validate,
+)
 from kg.errors import BuildValidationError, KgError
 
 #: Every command, in the order of `kg --help` (kg.cli.backup registers `backup` and `restore`).
-COMMANDS = (build, validate, query, stats, serve, dump, export, report, backup, shacl, config, token)
+COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, report, backup, shacl, config,
+            token)
 
 
 def make_parser() -> argparse.ArgumentParser:
