@@ -53,7 +53,7 @@ PENDING_GRAPH_PREFIX = HNID + "graph/pending/"
 STATUSES = ("invalid", "pending", "approving", "approved", "rejected")
 #: Upload formats by file extension: RDF here, spreadsheets through the importer (kg.graph.tabular)
 RDF_EXTENSIONS = {".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES}
-SPREADSHEET_EXTENSIONS = (".xlsx",)
+SPREADSHEET_EXTENSIONS = (".xlsx", ".csv")
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
 _LABELS = (ox.NamedNode(RDFS_LABEL), ox.NamedNode(SKOS_PREFLABEL))
 

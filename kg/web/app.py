@@ -103,6 +103,8 @@ ROUTES: tuple[Route, ...] = (
           contributions.REJECT_DOC, writes=True),
     Route("/beitragen", GET_HEAD, contributions.contribute_page, "contribute_page", writes=True),
     Route("/beitragen/pruefen", GET_HEAD, contributions.review_page, "review_page", writes=True),
+    Route("/beitragen/vorlage/{kind}.xlsx", GET_HEAD, contributions.template, "contribution_template",
+          {"tags": ["contributions"], "summary": "Empty spreadsheet template of a kind / Leere Vorlage"}, writes=True),
     # linked data: entity pages and documents, the JSON-LD context, ontology, dataset, dumps
     Route("/id/{path:path}", GET_HEAD, linkeddata.resource, "resource"),
     Route("/context.jsonld", GET_HEAD, linkeddata.context, "context"),

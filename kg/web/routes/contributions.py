@@ -22,6 +22,7 @@ cross-site form post therefore arrives without it and gets 401.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.parser
 import email.policy
 import importlib
@@ -36,7 +37,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from kg.errors import BadRequest, BodyTooLarge, Forbidden, KgError, UnsupportedMediaType
+from kg.errors import BadRequest, BodyTooLarge, Forbidden, KgError, NotFound, UnsupportedMediaType
 from kg.graph import write
 from kg.graph.contributions import (
     RDF_EXTENSIONS,
@@ -115,19 +116,21 @@ def _text(form: dict[str, tuple[str | None, bytes]], name: str, limit: int = 200
 
 
 def _importer() -> Any | None:
-    """The spreadsheet importer (kg.graph.tabular.importer.plan_import), when it is installed."""
+    """The spreadsheet importer (kg.graph.tabular.importer), imported when first needed: it loads
+    openpyxl and the template kinds, which a read-only server never uses."""
     try:
         return importlib.import_module("kg.graph.tabular.importer")
-    except ImportError:
+    except ImportError:  # a build without the spreadsheet import
         return None
 
 
-def check_upload(state: Any, graph: str, kind: str, filename: str, data: bytes, source: SourceInfo) -> Checked:
+def check_upload(state: Any, graph: str, kind: str, filename: str, data: bytes, source: SourceInfo,
+                 submitter: str = "") -> Checked:
     """Parse the upload and check the new content of `graph` against the store: syntax errors
     and SHACL violations become problems (with rows and cells where the file has them)."""
     ext = Path(filename).suffix.lower()
     if ext in SPREADSHEET_EXTENSIONS:
-        return _check_spreadsheet(state, graph, kind, filename, data, source)
+        return _check_spreadsheet(state, graph, kind, filename, data, source, submitter)
     if ext not in RDF_EXTENSIONS:
         parse_rdf(data, filename, graph)  # raises the 415 naming the accepted formats
     try:
@@ -144,22 +147,48 @@ def _line_of(message: str, filename: str) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def template_kinds() -> list[str]:
+    """The spreadsheet template kinds (offers, organisations, …), none without the importer."""
+    if _importer() is None:
+        return []
+    return list(importlib.import_module("kg.graph.tabular.templates").KINDS)
+
+
 def _check_spreadsheet(state: Any, graph: str, kind: str, filename: str, data: bytes,
-                       source: SourceInfo) -> Checked:
+                       source: SourceInfo, submitter: str) -> Checked:
+    """A filled template through the importer's plan (parse, resolve, map, validate against the
+    whole graph; writes nothing). The pending graph is the target graph's current content with
+    the plan applied, so approval and review treat every upload alike."""
     mod = _importer()
     if mod is None:
         raise UnsupportedMediaType(
             "Spreadsheet templates are not read by this server version; upload Turtle or TriG.",
             de="Tabellenvorlagen liest diese Server-Version nicht; bitte Turtle oder TriG hochladen.")
+    kinds = template_kinds()
+    if kind not in kinds:
+        raise BadRequest(f"A spreadsheet needs its template kind (kind= one of {', '.join(kinds)}), not {kind!r}.",
+                         de=f"Eine Tabelle braucht ihre Vorlagenart (kind= eine von {', '.join(kinds)}), "
+                            f"nicht {kind!r}.")
+    date = None
+    if source.date:
+        try:
+            date = dt.date.fromisoformat(source.date)
+        except ValueError:
+            raise BadRequest(f"The source date {source.date!r} is not a date (YYYY-MM-DD).",
+                             de=f"Das Quellendatum {source.date!r} ist kein Datum (JJJJ-MM-TT).") from None
+    meta = mod.SourceMeta(title=source.title or Path(filename).stem, publisher=source.publisher or submitter,
+                          date=date)
     with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
-        path = Path(tmp) / ("upload" + Path(filename).suffix.lower())
+        path = Path(tmp) / Path(filename).name
         path.write_bytes(data)
-        meta = mod.SourceMeta(**{k: v for k, v in asdict(source).items()
-                                 if k in inspect.signature(mod.SourceMeta).parameters})
         plan = mod.plan_import(state.store, path, kind, meta, graph=graph)
     problems = [Problem(p.message.de, p.message.en, severity=str(p.severity), row=p.row, column=p.column,
                         letter=p.letter, candidates=[str(c) for c in (p.candidates or [])]) for p in plan.problems]
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in plan.quads]
+    g = ox.NamedNode(graph)
+    current = {q for q in state.store.quads_for_pattern(None, None, None, g)}
+    content = (current - {q for q in plan.removed_quads if q.graph_name == g}) | \
+        {q for q in plan.quads if q.graph_name == g}
+    triples = sorted((ox.Triple(q.subject, q.predicate, q.object) for q in content), key=str)
     return Checked(triples, problems)
 
 
@@ -271,7 +300,8 @@ async def submit(request: Request) -> Response:
         source = SourceInfo(_text(form, "source_title"), _text(form, "source_url"), _text(form, "source_publisher"),
                             _text(form, "source_date"), _text(form, "comment"))
         only_check = _text(form, "check") in ("1", "true") or request.query_params.get("check") in ("1", "true")
-        checked = await _run(check_upload, state, graph, kind, Path(filename).name, data, source)
+        checked = await _run(check_upload, state, graph, kind, Path(filename).name, data, source,
+                             principal.name)
         store = contributions_of(state)
         record = Record(id=store.new_id(), status="pending" if checked.ok else "invalid", submitter=principal.name,
                         graph=graph, kind=kind, filename=Path(filename).name, created=_now(), source=source,
@@ -395,12 +425,11 @@ _PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
 
 def kinds() -> list[tuple[str, str]]:
-    """The kinds the form offers: the importer's template kinds, and RDF."""
-    mod = _importer()
+    """The kinds the form offers: the template kinds (German and English name), and RDF."""
     found: list[tuple[str, str]] = []
-    if mod is not None:
-        for k in getattr(mod, "KINDS", ()):
-            found.append((str(k), str(k)))
+    if template_kinds():
+        defs = importlib.import_module("kg.graph.tabular.templates").KINDS
+        found = [(k, f"{d.de} / {d.en}") for k, d in defs.items()]
     return [*found, RDF_KIND]
 
 
@@ -411,6 +440,31 @@ async def contribute_page(request: Request) -> Response:
     links = [(f"{ctx.root}/beitragen/vorlage/{k}.xlsx", f"{label} (.xlsx)") for k, label in kinds()
              if k != RDF_KIND[0]]
     return HTMLResponse(render.contribute_page(ctx, kinds(), links), headers=_PAGE_HEADERS)
+
+
+async def template(request: Request) -> Response:
+    """GET /beitragen/vorlage/{kind}.xlsx: the empty template of a kind, as `kg template` writes it
+    (generated from the shapes in the store, with an example row from the data)."""
+    state = service(request)
+    kind = request.path_params["kind"]
+    if kind not in template_kinds():
+        return error_response(NotFound(f"No template kind {kind!r}.", de=f"Keine Vorlagenart {kind!r}."))
+    lang = _lang(request)
+
+    def make() -> bytes:
+        sheets = importlib.import_module("kg.graph.tabular.sheets")
+        with tempfile.TemporaryDirectory(prefix="kg-template-") as tmp:
+            out = Path(tmp) / f"{kind}-vorlage.xlsx"
+            sheets.write_template(state.store, kind, out, fmt="xlsx", lang=lang)
+            return out.read_bytes()
+
+    try:
+        body = await _run(make)
+    except KgError as exc:
+        return error_response(exc)
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-vorlage.xlsx"',
+                             "Cache-Control": "no-cache"})
 
 
 async def review_page(request: Request) -> Response:

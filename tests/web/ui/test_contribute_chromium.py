@@ -1,10 +1,12 @@
 """The contribution flow in real headless Chromium over a writable copy of the real built store:
-a steward uploads a file with an error and sees the report with the cell marked, uploads the
-corrected file, checks and submits; a reviewer loads it, sees the change in words and approves;
-then the new offer is in /sparql and on its municipality's entity page (Gladbeck).
+a steward downloads the offers template from the page's link, fills it (openpyxl) with an error,
+uploads it and sees the report with the row and column marked, uploads the corrected file, checks
+and submits; a reviewer loads it, sees the change in words and approves; then the new offer is in
+/sparql and on its municipality's entity page (Gladbeck).
 
 The offer below is test data (a fixture), made up for this test; it is never in data/.
-Screenshots are kept in test-artifacts/ (contribute-report.png, contribute-review.png).
+Screenshots are kept in test-artifacts/ (contribute-report.png, contribute-review.png,
+contribute-approved.png).
 """
 
 from __future__ import annotations
@@ -27,19 +29,26 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 WAIT_SECONDS = 90  # an upper bound for slow CI machines, not a performance assertion
 GLADBECK = "https://w3id.org/hilfenetz/id/area/05562014"
-OFFER = "https://w3id.org/hilfenetz/id/offer/fixture-elterncafe-gladbeck"
+OFFER = "https://w3id.org/hilfenetz/id/offer/elterncafe-gladbeck-testdaten"
 LABEL = "Elterncafé Gladbeck (Testdaten)"
 
-#: fixture data: an offer in Gladbeck; the first version has a negative minimum age
-OFFER_TTL = f"""@prefix hn: <https://w3id.org/hilfenetz/ontology#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-# test fixture, not a fact from a source document
-<{OFFER}> a hn:Offer ;
-  rdfs:label "{LABEL}"@de ;
-  hn:areaServed <{GLADBECK}> ;
-  hn:minAge MIN_AGE ;
-  hn:statedIn <https://w3id.org/hilfenetz/id/source/praeventionsketten-recklinghausen> .
-"""
+
+
+def fill_template(template: bytes, path: Path, min_age: int) -> Path:
+    """The template with one offer row (fixture data), written by openpyxl as a steward's program would."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    values = {"Bezeichnung (label) *": LABEL, "Einzugsgebiet (area served)": "Gladbeck",
+              "Angebotsart (offer type)": "Beratung", "Mindestalter (minimum age)": min_age}
+    for header, value in values.items():
+        ws.cell(2, headers.index(header) + 1, value)
+    wb.save(path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +93,31 @@ def test_upload_report_correct_review_approve(browser: Any, writable_real: tuple
 
     url, secrets = writable_real
     ARTIFACTS.mkdir(exist_ok=True)
-    bad, good = tmp_path / "angebot-fehler.ttl", tmp_path / "angebot.ttl"
-    bad.write_text(OFFER_TTL.replace("MIN_AGE", "-3"), encoding="utf-8")
-    good.write_text(OFFER_TTL.replace("MIN_AGE", "6"), encoding="utf-8")
     ask_offer = f"ASK {{ <{OFFER}> ?p ?o }}"
     assert not _ask(url, ask_offer)
 
-    # the steward: upload with an error, see the report
+    # the steward: the template from the page's link, filled with an error, uploaded: the report
     browser.get(url + "/beitragen?lang=de")
     assert "Daten beitragen" in browser.title
+    link = browser.find_element(By.CSS_SELECTOR, '#templates a[href$="/offers.xlsx"]').get_attribute("href")
+    template = httpx.get(link, timeout=120)
+    assert template.status_code == 200 and template.content[:2] == b"PK"
+    bad = fill_template(template.content, tmp_path / "angebote-fehler.xlsx", -3)
+    good = fill_template(template.content, tmp_path / "angebote.xlsx", 6)
     browser.find_element(By.ID, "token").send_keys(secrets["kreis-re"])
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "kind")).select_by_value("offers")
+    browser.find_element(By.ID, "source_publisher").send_keys("Kreis Recklinghausen (Test)")
     browser.find_element(By.ID, "source_title").send_keys("Fixture-Quelle <Test>")
     browser.find_element(By.ID, "file").send_keys(str(bad))
     browser.find_element(By.ID, "check").click()
     _wait(browser, _status(browser, "Fehler", "Keine Fehler"), "the report of the first check")
     rows = browser.find_elements(By.CSS_SELECTOR, "#problems tr.error")
     assert rows, browser.find_element(By.ID, "result").text
-    assert any("Mindestalter" in r.text for r in rows), [r.text for r in rows]
+    [row] = [r for r in rows if "Mindestalter" in r.text]
+    assert row.get_attribute("data-row") == "2"  # the spreadsheet row of the offer
+    assert "Mindestalter (minimum age)" in row.find_elements(By.TAG_NAME, "td")[2].text
     assert browser.find_element(By.ID, "submit").get_attribute("disabled") is not None
     browser.execute_script("document.getElementById('check').scrollIntoView()")
     browser.save_screenshot(str(ARTIFACTS / "contribute-report.png"))
