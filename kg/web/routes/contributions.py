@@ -30,6 +30,7 @@ import inspect
 import json
 import logging
 import tempfile
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,15 @@ def _check_spreadsheet(state: Any, graph: str, kind: str, filename: str, data: b
     with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
         path = Path(tmp) / Path(filename).name
         path.write_bytes(data)
-        plan = mod.plan_import(state.store, path, kind, meta, graph=graph, resolver=_resolver(state))
+        try:
+            plan = mod.plan_import(state.store, path, kind, meta, graph=graph, resolver=_resolver(state))
+        except KgError:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError) as exc:
+            # openpyxl's errors for a file that is not a workbook (a renamed PDF, a broken download)
+            return Checked([], [Problem(
+                f"{filename}: keine lesbare Tabelle (.xlsx) – bitte die Vorlage verwenden ({type(exc).__name__}).",
+                f"{filename}: not a readable spreadsheet (.xlsx) – please use the template ({type(exc).__name__}).")])
     log.info("contribution check (%s, %s): %s", kind, filename, {k: round(v, 3) for k, v in plan.timings.items()})
     problems = [Problem(p.message.de, p.message.en, severity=str(p.severity), row=p.row, column=p.column,
                         letter=p.letter, candidates=[str(c) for c in (p.candidates or [])]) for p in plan.problems]

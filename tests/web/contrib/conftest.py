@@ -66,6 +66,12 @@ class ContribServer:
         assert r.status_code == 200, r.text
         return bool(r.json()["boolean"])
 
+    def kept(self) -> set[str]:
+        """The submissions kept (their directories; not the lock file)."""
+        if not self.contributions.is_dir():
+            return set()
+        return {p.name for p in self.contributions.iterdir() if p.is_dir() and not p.name.startswith(".")}
+
     def dump(self) -> bytes:
         """Every quad the server serves, sorted (to compare the store before and after)."""
         r = httpx.post(self.url + "/sparql", data={"query": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"},

@@ -18,7 +18,7 @@ XSS_ATTR = '" onmouseover="alert(1)'
 
 
 def _state(s: ContribServer) -> tuple[bytes, set[str]]:
-    return s.dump(), {p.name for p in s.contributions.iterdir()} if s.contributions.is_dir() else set()
+    return s.dump(), s.kept()
 
 
 def test_upload_over_the_size_limit_is_413_and_keeps_nothing(contrib_server: ContribServer) -> None:
@@ -190,3 +190,15 @@ def test_kg_token_prints_the_secret_once(tmp_path: Path, run_kg: object) -> None
     r = run_kg("token", "list", env={"HILFENETZ_TOKENS_FILE": str(path)})  # type: ignore[operator]
     assert r.stdout.splitlines() == ["kreis-a\tcontribute:kreis-a/*", "x\treview"]
     assert secret not in r.stdout
+
+
+def test_a_spreadsheet_needs_its_template_kind_and_must_be_one(contrib_server: ContribServer) -> None:
+    s = contrib_server
+    before = _state(s)
+    r = s.submit("kreis-a", b"PK\x03\x04 not really a workbook", filename="angebote.xlsx", kind="rdf")
+    assert r.status_code == 400 and "Vorlagenart" in r.text and "template kind" in r.text
+    r = s.submit("kreis-a", b"PK\x03\x04 not really a workbook", filename="angebote.xlsx", kind="offers", check=True)
+    assert r.status_code == 200, r.text
+    [p] = r.json()["problems"]
+    assert p["severity"] == "error" and p["message_de"] and p["message_en"]
+    assert _state(s) == before

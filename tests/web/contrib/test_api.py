@@ -14,7 +14,7 @@ ORG = "https://w3id.org/hilfenetz/id/org/"
 
 
 def _kept(s: ContribServer) -> set[str]:
-    return {p.name for p in s.contributions.iterdir() if p.is_dir()} if s.contributions.is_dir() else set()
+    return s.kept()
 
 
 def test_check_keeps_nothing_and_reports_the_violation(contrib_server: ContribServer) -> None:
@@ -52,7 +52,7 @@ def test_pending_is_not_served_until_approved(contrib_server: ContribServer) -> 
     got = r.json()
     [change] = got["changes"]
     assert change["label"] == "Beratungsstelle Kinder Pending-Probe" and change["new"] is True
-    assert {a["property_label"] for a in change["added"]} >= {"Zuständigkeitsgebiet", "label"}
+    assert {a["property_label"] for a in change["added"]} >= {"Zuständigkeitsgebiet", "Bezeichnung", "Typ"}
     assert any(a["value_label"] == "Dortmund" for a in change["added"])
     assert 'class="approve"' in got["html"]
     # approve: committed with its inferences

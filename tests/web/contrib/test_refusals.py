@@ -26,8 +26,7 @@ PROTECTED = {
 
 
 def _state(s: ContribServer) -> tuple[bytes, set[str]]:
-    kept = {p.name for p in s.contributions.iterdir()} if s.contributions.is_dir() else set()
-    return s.dump(), kept
+    return s.dump(), s.kept()
 
 
 def _bilingual(r: httpx.Response, de: str, en: str) -> None:
