@@ -19,24 +19,20 @@ from kg.web.auth import add_token, list_tokens, remove_token
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `kg token add|list|remove`."""
+    """Register `kg token [add NAME --scope …|list|remove NAME]` (without an action: list)."""
     p = sub.add_parser(
         "token", help="add, list or remove named write tokens with scopes (the tokens file)",
         description="Manage the named write tokens of the tokens file (docs/security.md). Scopes: "
                     "admin, review, contribute:PATTERN (a glob of graphs below "
-                    "https://w3id.org/hilfenetz/id/graph/contrib/, e.g. contribute:kreis-re/*).",
+                    "https://w3id.org/hilfenetz/id/graph/contrib/, e.g. contribute:kreis-re/*). "
+                    "`add` prints the new secret once on stdout; the file keeps only its salted digest.",
     )
+    p.add_argument("action", nargs="?", choices=("add", "list", "remove"), default="list",
+                   help="add a token (its secret is printed once), list names and scopes, or remove (revoke) one")
+    p.add_argument("name", nargs="?", help="the token's name (shown as the actor of its changes)")
+    p.add_argument("--scope", action="append", default=[], help="admin, review or contribute:PATTERN (repeatable)")
+    p.add_argument("--replace", action="store_true", help="add: renew the secret of an existing token")
     add_setting(p, "tokens_file")
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-    actions.required = True
-    add = actions.add_parser("add", help="add a token and print its secret once")
-    add.add_argument("name", help="the token's name (shown in the change record)")
-    add.add_argument("--scope", action="append", default=[], required=True,
-                     help="admin, review or contribute:PATTERN (repeatable)")
-    add.add_argument("--replace", action="store_true", help="renew the secret of an existing token")
-    actions.add_parser("list", help="names and scopes (never secrets)")
-    rm = actions.add_parser("remove", help="remove (revoke) a token")
-    rm.add_argument("name")
     p.set_defaults(func=run)
 
 
@@ -50,6 +46,8 @@ def _path(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     path = _path(args)
+    if args.action in ("add", "remove") and not args.name:
+        raise KgError(f"kg token {args.action} needs a NAME", de=f"kg token {args.action} braucht einen NAMEN")
     if args.action == "add":
         secret = add_token(path, args.name, args.scope, replace=args.replace)
         print(f"kg: token {args.name!r} written to {path}; its secret follows, shown only this once",
