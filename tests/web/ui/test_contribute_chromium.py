@@ -31,6 +31,8 @@ WAIT_SECONDS = 90  # an upper bound for slow CI machines, not a performance asse
 GLADBECK = "https://w3id.org/hilfenetz/id/area/05562014"
 OFFER = "https://w3id.org/hilfenetz/id/offer/elterncafe-gladbeck-testdaten"
 LABEL = "Elterncafé Gladbeck (Testdaten)"
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script><b>fett</b>'
+SOURCE_TITLE = "Fixture-Quelle <Test> " + XSS
 
 
 
@@ -109,7 +111,8 @@ def test_upload_report_correct_review_approve(browser: Any, writable_real: tuple
 
     Select(browser.find_element(By.ID, "kind")).select_by_value("offers")
     browser.find_element(By.ID, "source_publisher").send_keys("Kreis Recklinghausen (Test)")
-    browser.find_element(By.ID, "source_title").send_keys("Fixture-Quelle <Test>")
+    browser.find_element(By.ID, "source_title").send_keys(SOURCE_TITLE)
+    browser.find_element(By.ID, "comment").send_keys(XSS)
     browser.find_element(By.ID, "file").send_keys(str(bad))
     browser.find_element(By.ID, "check").click()
     _wait(browser, _status(browser, "Fehler", "Keine Fehler"), "the report of the first check")
@@ -143,7 +146,10 @@ def test_upload_report_correct_review_approve(browser: Any, writable_real: tuple
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "section.contribution"), "the open contributions")
     section = browser.find_element(By.CSS_SELECTOR, "section.contribution")
     text = section.text
-    assert LABEL in text and "Gladbeck" in text and "hinzugefügt" in text and "Fixture-Quelle <Test>" in text
+    assert LABEL in text and "Gladbeck" in text and "hinzugefügt" in text and SOURCE_TITLE in text
+    assert XSS in text  # shown as text: no element, no script came out of the fields
+    assert not section.find_elements(By.CSS_SELECTOR, "script, img, b")
+    assert browser.execute_script("return window.__xss === undefined")
     assert "Typ: Angebot" in text and "Einzugsgebiet: Gladbeck" in text  # words and labels, not triples
     section.find_element(By.CSS_SELECTOR, "textarea.decision-comment").send_keys("geprüft")
     browser.save_screenshot(str(ARTIFACTS / "contribute-review.png"))
