@@ -43,10 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from kg.errors import Forbidden, KgError, Unauthorized
 from kg.i18n import Msg
 from kg.rdf import HNID
+from kg.web.http import error_response
 
 #: Every graph a contributor may be given lies below this prefix (kg/rdf.py names the graphs).
 CONTRIB_GRAPH_PREFIX = HNID + "graph/contrib/"
@@ -371,3 +373,17 @@ def tokens(state: object) -> TokenTable:
     if isinstance(table, TokenTable):
         return table
     return token_table(getattr(state, "settings", None))
+
+
+_ADMIN_WRITE = Msg("Dieser Schreibvorgang", "This write")
+
+
+def check_write_token(request: Request, token: str | None = None) -> Response | None:
+    """None if the request's bearer token has the admin scope, else the 401/403 answer (the
+    check every admin-only write route makes; the app's token table decides, which holds the
+    single write token as an admin token, so `token` is not needed and ignored)."""
+    try:
+        require(request, tokens(request.app.state.kg), admin_only(_ADMIN_WRITE))
+    except KgError as exc:
+        return error_response(exc)
+    return None

@@ -202,3 +202,32 @@ def test_a_spreadsheet_needs_its_template_kind_and_must_be_one(contrib_server: C
     [p] = r.json()["problems"]
     assert p["severity"] == "error" and p["message_de"] and p["message_en"]
     assert _state(s) == before
+
+
+def test_check_write_token_admits_admins_only(tmp_path: Path) -> None:
+    """The admin check other write routes call (kg.web.auth.check_write_token), on a real server."""
+    from types import SimpleNamespace
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    from kg.web.auth import check_write_token
+    from tests.serving import serve_app
+
+    path = tmp_path / "t.toml"
+    admin, review = add_token(path, "betrieb", ["admin"]), add_token(path, "redaktion", ["review"])
+
+    async def write(request: Request) -> Response:
+        return check_write_token(request) or PlainTextResponse("written")
+
+    app = Starlette(routes=[Route("/w", write, methods=["POST"])])
+    app.state.kg = SimpleNamespace(tokens=TokenTable.load(path, "legacy-secret-0123456789"))
+    with serve_app(app) as url:
+        def post(secret: str | None) -> httpx.Response:
+            return httpx.post(url + "/w", headers={"Authorization": f"Bearer {secret}"} if secret else {})
+
+        assert post(admin).text == "written" and post("legacy-secret-0123456789").text == "written"
+        assert post(review).status_code == 403 and "Scope admin" in post(review).text
+        assert post(None).status_code == 401 and post("nope").status_code == 401
