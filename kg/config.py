@@ -129,7 +129,7 @@ _UNSET: Any = object()  # "no value": distinct from None, which is a real defaul
 #: Which commands offer a setting's flag.
 SERVE = ("serve",)
 STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "export network", "report",
-                  "backup", "restore", "template", "import", "export KIND")
+                  "backup", "restore", "template", "import", "export KIND", "history", "revert")
 PROJECT_COMMANDS = ("build", "validate", "query", "serve", "import")
 
 
@@ -281,7 +281,7 @@ class Settings:
                              commands=SERVE, flag_help="do not precompute dumps, the dataset description and the "
                                                        "JSON-LD context in the background at start")
     #: kg.sparql.text.is_single_pattern; see kg.query.execute.execute_inline.
-    inline_max_rows: int = _row(2000, "read-only embedded store: answer a query of one triple pattern with at "
+    inline_max_rows: int = _row(2000, "embedded store: answer a query of one triple pattern with at "
                                       "most N rows in the server process instead of a worker (0 = always use a "
                                       "worker)", flag="--inline-max-rows", parse=int, metavar="N", commands=SERVE)
     inline_max_bytes: int = _row(512 * 1024, "largest answer in bytes given in the server process (see "
@@ -336,9 +336,10 @@ class Settings:
 
     @property
     def inline_queries(self) -> bool:
-        """Single-pattern queries may be answered in the server process: only over the embedded
-        store opened read-only (no write can interleave; no network call in the event loop)."""
-        return self.inline_max_rows > 0 and not self.remote and not self.writable
+        """Single-pattern queries may be answered in the server process: over the embedded store
+        (no network call in the event loop). With writes too: every pyoxigraph read runs on a
+        RocksDB snapshot of its own, so a write cannot interleave with one."""
+        return self.inline_max_rows > 0 and not self.remote
 
     @property
     def writable(self) -> bool:

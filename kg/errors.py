@@ -10,6 +10,7 @@ that builtin as a second base.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +171,30 @@ class WriteRefused(KgError):
     """A write that changed nothing (kg.graph.write.WriteOutcome.error() gives the subclass)."""
 
     http_status = 400
+
+
+class NeedsStaging(KgError):
+    """Internal signal of kg.graph.write, never shown: the fast write path cannot do this write on
+    a view of the store (a full validation or inference, a shapes change), the staged one does."""
+
+
+class RevertRefused(KgError):
+    """A revert that cannot be done exactly (kg.graph.changes.plan_revert): later changes build on it
+    (`dependents` lists them), it was already reverted, or it no longer applies."""
+
+    exit_code = 1
+    http_status = 409
+
+    def __init__(self, message: str, *, de: str | None = None, dependents: Sequence[str] = ()) -> None:
+        super().__init__(message, de=de)
+        self.dependents = list(dependents)
+
+
+class ChangeNotFound(KgError):
+    """No recorded change has this id (kg history lists them)."""
+
+    exit_code = 1
+    http_status = 404
 
 
 class WriteViolation(WriteRefused):

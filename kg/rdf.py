@@ -69,6 +69,9 @@ GRAPH_BUILD = HNID + "graph/build"  # build metadata: time, git commit, void:tri
 GRAPH_REFERENCE_DESTATIS = HNID + "graph/reference/destatis"
 GRAPH_REFERENCE_HEALTH_OFFICES = HNID + "graph/reference/health-offices"
 GRAPH_REFERENCE_STATUTES = HNID + "graph/reference/statutes"
+GRAPH_CHANGES = HNID + "graph/changes"  # the change history: one hn:Change per committed write (kg.graph.changes)
+CHANGE_BASE = HNID + "change/"  # IRI of one recorded change: CHANGE_BASE + its id
+HN_CHANGE = HN + "Change"
 BUILD_NODE = HNID + "build/current"  # the node the build metadata in GRAPH_BUILD describes
 
 

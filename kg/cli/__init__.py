@@ -23,9 +23,11 @@ from kg.cli import (
     config,
     dump,
     export,
+    history,
     import_,
     query,
     report,
+    revert,
     serve,
     shacl,
     stats,
@@ -37,7 +39,7 @@ from kg.errors import BuildValidationError, KgError
 
 #: Every command, in the order of `kg --help` (kg.cli.backup registers `backup` and `restore`).
 COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, report, backup, shacl, config,
-            token)
+            history, revert, token)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -32,8 +32,9 @@ SUBCLASS = ns.RDFS_SUBCLASSOF
 SUBPROP = ns.RDFS_SUBPROPERTYOF
 
 AXIOM_GRAPHS: tuple[str, ...] = (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT)
-# graphs whose content is not about the world and must not produce inferred facts
-NON_FACT_GRAPHS: tuple[str, ...] = (ns.GRAPH_SHAPES,)
+# graphs whose content is not about the world and must not produce inferred facts (the change
+# history, kg.graph.changes, included)
+NON_FACT_GRAPHS: tuple[str, ...] = (ns.GRAPH_SHAPES, ns.GRAPH_CHANGES)
 
 
 @dataclass

@@ -1,31 +1,37 @@
-"""Validated, all-or-nothing writes: SPARQL Update and graph store changes.
+"""Validated, all-or-nothing writes: SPARQL Update and graph store changes, each recorded.
 
 Why this shape: every write must be checked against the SHACL shapes *before* it is committed, a
-refused write must leave the store exactly as it was, and a curator's one-entity write must not
-pay for validating the whole 467k-quad graph. So a write goes through five steps:
+refused write must leave the store exactly as it was, a curator's one-entity write must not pay
+for validating the whole 467k-quad graph, and every committed write is recorded in the change
+history (kg.graph.changes) in the same transaction. The fast path has four steps and no copy of
+the store:
 
-1. **stage**: the update runs on a staging copy of the store (a RocksDB checkpoint: hard links,
-   milliseconds) — pyoxigraph evaluates any SPARQL Update there, with its own semantics;
-2. **diff**: the change is what differs between the live store and the staging copy, compared
-   only in the graphs the write can touch (the graph a graph-store request names, the graphs an
-   update mentions; every graph for `GRAPH ?g`, `DROP ALL` and the like);
-3. **validate** (kg.shacl.incremental.check_change, native engine): only the focus nodes the
-   change can affect — the changed subjects and objects and the nodes that reach them through
-   the shapes' paths — in both states; the write is refused (422 with the report) if a violation
-   appears there that was not there before. Changes to the shapes or to subclass axioms are
-   validated in full. tests/shacl/test_writes_property.py proves this equal to full validation;
-4. **infer** (kg.graph.infer.derived_for): the derived triples of the subjects the change can affect
-   are recomputed, so the inferred graph stays what a fresh `kg build` inference would give;
-5. **commit**: data change and inferred-graph patch go to the live store as *one* SPARQL Update
-   (`DELETE DATA`/`INSERT DATA`, pyoxigraph applies one update as one transaction) — exactly the
-   validated quads, so the update is not evaluated a second time. Then `state.committed()`
-   publishes a new snapshot to the query workers.
+1. **compute the change** without running the write: the quads of INSERT DATA / DELETE DATA are
+   read by pyoxigraph's own parser (the operation run on an empty in-memory store); for
+   [WITH] DELETE/INSERT … WHERE the WHERE group is evaluated against the live store and the
+   templates are instantiated with its solutions, again by pyoxigraph on an empty in-memory
+   store (`INSERT { template } WHERE { VALUES … }`); a graph store request says its quads
+   itself (`graph_store_diff`). Only quads that really change count (net of what is there);
+2. **validate** (kg.shacl.incremental.check_change, native engine) the focus nodes the change can
+   affect in both states, the "after" state being the live store seen through the change
+   (`_Overlay`: a read-only view, no copy); 422 with the report on a new violation;
+3. **infer** (kg.graph.infer.derived_for): the derived triples of the affected subjects,
+   recomputed on the same two states;
+4. **commit** data change, inferred-graph patch and the change record as *one* SPARQL Update
+   (`DELETE DATA`/`CLEAR`/`INSERT DATA`; pyoxigraph applies one update as one transaction).
+   `state.committed()` then only moves the version on: readers get a consistent view without
+   a snapshot per write (kg.query.service).
 
-Blank nodes cannot be named in `DELETE DATA`, and `INSERT DATA` gives its blank nodes fresh
-identities; a change that removes quads with blank nodes or adds quads to an existing blank node
-is therefore committed by running the update itself on the live store (one transaction, as
-validated up to RAND()/NOW()/UUID()/BNODE(), which may differ between the two runs), and the
-inferred graph is patched right after in a second step, before the snapshot readers see.
+**The general fallback** (`_apply_staged`, marked in the timings as `staged`), the path every
+write took before: the update runs on a staging copy of the store (a RocksDB checkpoint), the
+change is what differs between the two. It is taken for what the fast path cannot compute or
+check on a view: other update forms (several operations, LOAD, CLEAR, ADD/MOVE/COPY, …), WHERE
+solutions with blank nodes, changes to the shapes, to subclass/subproperty axioms (full
+validation or inference), and removals of blank-node quads that SPARQL cannot name. Blank nodes
+cannot be named in `DELETE DATA`, and `INSERT DATA` gives its blank nodes fresh identities; such
+a change is committed by running the update itself on the live store (one transaction, with the
+change record, as validated up to RAND()/NOW()/UUID()/BNODE()), and the inferred graph is
+patched right after in a second step.
 
 A full disk (ENOSPC) is answered 507 and leaves the store unchanged; RocksDB then refuses every
 write until its handle is reopened, so the writable handle is reopened (a read-only one serves
@@ -47,18 +53,20 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import DiskFull, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
-from kg.graph import infer
+from kg.errors import DiskFull, NeedsStaging, QuerySyntaxError, WriteRefused, WriteViolation, syntax_message
+from kg.graph import changes, infer
+from kg.graph.changes import ChangeMeta
 from kg.graph.infer import AXIOM_GRAPHS
-from kg.rdf import GRAPH_INFERRED, GRAPH_SHAPES, HN, PREFIXES, RDFS_LABEL
-from kg.sparql.text import mentioned_iris, syntax_error_messages
+from kg.rdf import GRAPH_CHANGES, GRAPH_INFERRED, GRAPH_SHAPES, HN, PREFIXES, RDFS_LABEL
+from kg.sparql.text import mentioned_iris, syntax_error_messages, update_parts
 
 log = logging.getLogger("hilfenetz.server.writes")
 
-#: Graphs that are not data to be validated: the shapes themselves and derived triples.
-_NOT_DATA = {GRAPH_SHAPES, GRAPH_INFERRED}
+#: Graphs that are not data to be validated: the shapes themselves, derived triples, the history.
+_NOT_DATA = {GRAPH_SHAPES, GRAPH_INFERRED, GRAPH_CHANGES}
 _INFERRED = ox.NamedNode(GRAPH_INFERRED)
 _SHAPES = ox.NamedNode(GRAPH_SHAPES)
+_CHANGES = ox.NamedNode(GRAPH_CHANGES)
 
 
 @dataclass
@@ -73,6 +81,7 @@ class WriteOutcome:
     report_text: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
+    change_id: str | None = None  # the recorded change (kg.graph.changes); None when nothing changed
 
     @property
     def status(self) -> int:
@@ -124,6 +133,9 @@ class Diff:
     removed: list[ox.Quad] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
+    #: graphs emptied as a whole (None: the default graph): committed as CLEAR, so their quads
+    #: need no naming in DELETE DATA (blank nodes included)
+    cleared: set[str | None] = field(default_factory=set)
 
     def empty(self) -> bool:
         return not (self.added or self.removed or self.created or self.dropped)
@@ -182,10 +194,175 @@ def graphs_of_update(update: str, before: Any, base_iri: str | None = None) -> s
     return {None} | (iris & _names(before))
 
 
+# ------------------------------------------------------------------- the change, computed
+
+
+class _Overlay:
+    """The live store seen through a change, read-only: what validation and inference read as
+    the state "after". Pattern lookups are the live store's minus the removed quads plus the
+    added ones (indexed by subject, object and predicate: a 20,000-triple PUT is validated with
+    many lookups). SPARQL over the view is not offered (NeedsStaging): the incremental checks
+    need none; a full validation or inference, which would, goes the staged way."""
+
+    def __init__(self, live: Any, diff: Diff) -> None:
+        self.live = live
+        self.diff = diff
+        self.removed = set(diff.removed)
+        self.added = list(diff.added)
+        self._by: list[dict[Any, list[ox.Quad]]] = [{}, {}, {}]
+        for q in self.added:
+            self._by[0].setdefault(q.subject, []).append(q)
+            self._by[1].setdefault(q.object, []).append(q)
+            self._by[2].setdefault(q.predicate, []).append(q)
+        self._touched = {q.graph_name for q in (*diff.added, *diff.removed)} | \
+            {ox.NamedNode(g) for g in diff.created | diff.dropped} | {_graph_term(g) for g in diff.cleared}
+
+    def quads_for_pattern(self, s: Any, p: Any, o: Any, g: Any = None) -> Any:
+        for q in self.live.quads_for_pattern(s, p, o, g):
+            if q not in self.removed:
+                yield q
+        cand = self._by[0].get(s, ()) if s is not None else self._by[1].get(o, ()) if o is not None else \
+            self._by[2].get(p, ()) if p is not None else self.added
+        for q in cand:
+            if (s is None or q.subject == s) and (p is None or q.predicate == p) and \
+                    (o is None or q.object == o) and (g is None or q.graph_name == g):
+                yield q
+
+    def named_graphs(self) -> Any:
+        names = {g for g in self.live.named_graphs()} - {ox.NamedNode(d) for d in self.diff.dropped}
+        names |= {ox.NamedNode(c) for c in self.diff.created}
+        names |= {q.graph_name for q in self.added if isinstance(q.graph_name, ox.NamedNode)}
+        return iter(names)
+
+    def contains_named_graph(self, g: Any) -> bool:
+        return g in set(self.named_graphs())
+
+    def dump(self, output: Any = None, format: Any = None, *, from_graph: Any = None, **kw: Any) -> Any:
+        if from_graph is not None and from_graph not in self._touched:
+            return self.live.dump(output, format, from_graph=from_graph, **kw)
+        raise NeedsStaging("dump of a changed graph")
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        raise NeedsStaging("SPARQL over the view")
+
+    def clear_graph(self, *args: Any) -> None:
+        raise NeedsStaging("full inference")
+
+
+def _present(store: Any, q: ox.Quad) -> bool:
+    return next(iter(store.quads_for_pattern(q.subject, q.predicate, q.object, q.graph_name)), None) is not None
+
+
+def _net(store: Any, to_add: Iterable[ox.Quad], to_remove: Iterable[ox.Quad]) -> Diff:
+    """What "remove these, then add those" really changes in `store` (SPARQL's DELETE/INSERT order)."""
+    add = set(to_add)
+    removed = sorted({q for q in to_remove if q not in add and _present(store, q)}, key=str)
+    added = sorted({q for q in add if not _present(store, q)}, key=str)
+    names = _names(store)
+    created = {q.graph_name.value for q in added if isinstance(q.graph_name, ox.NamedNode)} - names
+    return Diff(added=added, removed=removed, created=created)
+
+
+#: More WHERE solutions than this go the staged way (a bulk update; VALUES of that size cost more
+#: than the staging copy).
+MAX_SOLUTIONS = 50_000
+
+
+def _values(variables: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
+    head = " ".join(str(v) for v in variables)
+    body = "\n".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in rows)
+    return f"VALUES ({head}) {{\n{body}\n}}"
+
+
+def _instantiate(prologue: str, with_iri: str | None, template: str, values: str, base_iri: str | None) -> set[ox.Quad]:
+    """The quads of a template under the WHERE solutions: pyoxigraph instantiates it (GRAPH ?g,
+    unbound variables, fresh blank nodes per solution) on an empty in-memory store."""
+    mem = ox.Store()
+    with_clause = f"WITH <{with_iri}> " if with_iri else ""
+    mem.update(f"{prologue}{with_clause}INSERT {{ {template} }} WHERE {{ {values} }}", base_iri=base_iri,
+               prefixes=_prefixes())
+    return set(mem.quads_for_pattern(None, None, None, None))
+
+
+def plan_update(store: Any, update: str, base_iri: str | None) -> Diff | None:
+    """The change a SPARQL Update would make to `store`, computed without running it there; None
+    when this update must take the staged path (see the module docstring). Raises what pyoxigraph
+    raises for a bad update (the caller then lets the staged path report it)."""
+    parts = update_parts(update, _prefixes(), base_iri)
+    if parts is None:
+        return None
+    if parts.kind in ("insert_data", "delete_data"):
+        mem = ox.Store()
+        body = parts.body if parts.kind == "insert_data" else "INSERT" + parts.body[len("DELETE"):]
+        mem.update(parts.prologue + body, base_iri=base_iri, prefixes=_prefixes())
+        quads = list(mem.quads_for_pattern(None, None, None, None))
+        if parts.kind == "insert_data":
+            if changes.has_blank_nodes(quads):
+                return None  # INSERT DATA may name an existing blank node: only the staged path knows
+            return _net(store, quads, [])
+        return _net(store, [], quads)
+    kwargs: dict[str, Any] = {}
+    if parts.using or parts.using_named:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in parts.using]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in parts.using_named]
+    elif parts.with_iri:
+        kwargs["default_graph"] = ox.NamedNode(parts.with_iri)
+    sols = store.query(f"{parts.prologue}SELECT * WHERE {parts.where}", base_iri=base_iri, prefixes=_prefixes(),
+                       **kwargs)
+    variables = list(sols.variables)
+    rows: list[list[Any]] = []
+    for sol in sols:
+        row = [sol[v] for v in variables]
+        if any(not isinstance(t, (ox.NamedNode, ox.Literal)) and t is not None for t in row):
+            return None  # a blank node (or triple term) cannot be written into VALUES
+        rows.append(row)
+        if len(rows) > MAX_SOLUTIONS:
+            return None
+    if not rows:
+        return Diff()
+    values = _values(variables, rows) if variables else ""
+    delete = _instantiate(parts.prologue, parts.with_iri, parts.delete, values, base_iri) if parts.delete else set()
+    insert = _instantiate(parts.prologue, parts.with_iri, parts.insert, values, base_iri) if parts.insert else set()
+    return _net(store, insert, delete)
+
+
+def graph_store_diff(store: Any, method: str, graph: str | None, triples: Sequence[ox.Triple]) -> Diff:
+    """The change of a Graph Store Protocol request on `graph` (None: the default graph): PUT
+    replaces it, POST merges into it, DELETE drops it (empties the default graph)."""
+    g = _graph_term(graph)
+    exists = graph is None or store.contains_named_graph(g)
+    existing = list(store.quads_for_pattern(None, None, None, g)) if exists else []
+    new = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
+    if method == "DELETE":
+        if graph is None:
+            return Diff(removed=existing, cleared={None})
+        return Diff(removed=existing, dropped={graph})
+    created = set() if exists or graph is None else {graph}
+    if method == "PUT":
+        if changes.has_blank_nodes(existing):  # not nameable in DELETE DATA: the graph is cleared
+            return Diff(added=sorted(set(new), key=str), removed=existing, created=created, cleared={graph})
+        diff = _net(store, new, existing)
+    else:
+        diff = _net(store, new, [])
+    diff.created |= created
+    return diff
+
+
 # ------------------------------------------------------------------------------ validation
 
 
 _SHAPES_CACHE: dict[bytes, Any] = {}
+#: (id of a store handle, shapes generation, quads in its shapes graph) → parsed shapes: the
+#: cheap key in front of the dump-and-hash one (dumping the 1,384 shape quads costs 60 ms, a
+#: count 1 ms; measured on the real store). The generation moves with every write that changes
+#: the shapes (here), the count catches most edits made around the write path.
+_SHAPES_KEYED: dict[tuple[int, int, int], Any] = {}
+_SHAPES_GENERATION = [0]
+
+
+def _shapes_count(store: Any) -> int:
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH_SHAPES}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(rows))["n"].value)
 
 
 def _shapes_of(store: Any) -> Any | None:
@@ -198,15 +375,32 @@ def _shapes_of(store: Any) -> Any | None:
     # kg.shacl loads rdflib (~0.5-1 s): imported on the first validated write, not with every server
     from kg.shacl.compile import ShapesGraph
 
+    if isinstance(store, _Overlay):
+        if _SHAPES in store._touched:
+            raise NeedsStaging("the shapes change")
+        return _shapes_of(store.live)
+    key = (id(store), _SHAPES_GENERATION[0], _shapes_count(store))
+    if key in _SHAPES_KEYED:
+        return _SHAPES_KEYED[key]
     data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES)
     if not data:
         return None
-    key = hashlib.blake2b(data, digest_size=16).digest()
-    sg = _SHAPES_CACHE.get(key)
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    sg = _SHAPES_CACHE.get(digest)
     if sg is None:
         _SHAPES_CACHE.clear()
-        sg = _SHAPES_CACHE[key] = ShapesGraph(rdflib.Graph().parse(data=data, format="nt"))
+        sg = _SHAPES_CACHE[digest] = ShapesGraph(rdflib.Graph().parse(data=data, format="nt"))
+    if len(_SHAPES_KEYED) > 8:
+        _SHAPES_KEYED.clear()
+    _SHAPES_KEYED[key] = sg
     return sg
+
+
+def _shapes_changed(diff: Diff) -> None:
+    """Call after committing `diff`: a change to the shapes graph invalidates the keyed cache."""
+    if GRAPH_SHAPES in diff.created | diff.dropped | diff.cleared or \
+            any(q.graph_name == _SHAPES for q in (*diff.added, *diff.removed)):
+        _SHAPES_GENERATION[0] += 1
 
 
 def data_graphs(store: Any) -> list[str]:
@@ -271,7 +465,9 @@ def inferred_patch(before: Any, after: Any, diff: Diff) -> tuple[list[ox.Quad], 
     if not (_inference_possible(before) or _inference_possible(after)):
         return [], [], False
     axioms = infer.Axioms(after)
-    if infer.axioms_changed([*diff.added, *diff.removed]) or axioms.type_is_a_superproperty_target():
+    # the ASK reads only the axiom graphs: unless they change, the live store answers for both states
+    changed = infer.axioms_changed([*diff.added, *diff.removed])
+    if changed or infer.Axioms(before).type_is_a_superproperty_target():
         after.clear_graph(_INFERRED)
         infer.infer(after)
         sub = diff_stores(before, after, [GRAPH_INFERRED])
@@ -301,13 +497,22 @@ def _blank_nodes(quads: Iterable[ox.Quad]) -> set[Any]:
     return {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
 
 
-def commit_text(live: Any, diff: Diff, inf_added: Sequence[ox.Quad], inf_removed: Sequence[ox.Quad]) -> str | None:
-    """The change as one SPARQL Update of exactly these quads, or None when SPARQL cannot say it
-    (a removed quad with a blank node; an added quad on a blank node the store already has)."""
+def _data_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads a change record lists: not the inferred graph (recomputed on every write)."""
+    return [q for q in quads if q.graph_name != _INFERRED]
+
+
+def commit_text(live: Any, diff: Diff, inf_added: Sequence[ox.Quad], inf_removed: Sequence[ox.Quad],
+                record: Sequence[ox.Quad] = ()) -> str | None:
+    """The change as one SPARQL Update of exactly these quads (and the change record), or None
+    when SPARQL cannot say it (a removed quad with a blank node outside a cleared graph; an added
+    quad on a blank node the store already has)."""
+    gone = diff.dropped | {g for g in diff.cleared if g is not None}
     removed = [q for q in diff.removed if q.graph_name != _INFERRED and not
-               (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in diff.dropped)]
+               (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in gone)
+               and not (None in diff.cleared and isinstance(q.graph_name, ox.DefaultGraph))]
     removed += inf_removed
-    added = [q for q in diff.added if q.graph_name != _INFERRED] + list(inf_added)
+    added = [q for q in diff.added if q.graph_name != _INFERRED] + list(inf_added) + list(record)
     if _blank_nodes(removed):
         return None
     for b in _blank_nodes(added):
@@ -318,6 +523,8 @@ def commit_text(live: Any, diff: Diff, inf_added: Sequence[ox.Quad], inf_removed
     if removed:
         ops.append("DELETE DATA {\n" + _data_block(removed) + "\n}")
     ops += [f"DROP SILENT GRAPH <{g}>" for g in sorted(diff.dropped - {GRAPH_INFERRED})]
+    ops += ["CLEAR SILENT DEFAULT" if g is None else f"CLEAR SILENT GRAPH <{g}>"
+            for g in sorted(diff.cleared, key=lambda g: g or "")]
     ops += [f"CREATE SILENT GRAPH <{g}>" for g in sorted(diff.created - {GRAPH_INFERRED})]
     if added:
         ops.append("INSERT DATA {\n" + _data_block(added) + "\n}")
@@ -325,14 +532,16 @@ def commit_text(live: Any, diff: Diff, inf_added: Sequence[ox.Quad], inf_removed
 
 
 def _commit_by_rerun(state: Any, update: str, base_iri: str | None, staging_dir: Path,
-                     graphs: Iterable[str | None] | None) -> None:
-    """Run the update itself on the live store (one transaction), then patch the inferred graph
-    for what it actually changed there (checkpoints just before and after give the exact diff,
-    blank-node identifiers included; a full recomputation happens on the "after" copy)."""
+                     graphs: Iterable[str | None] | None, record: Sequence[ox.Quad]) -> None:
+    """Run the update itself on the live store, with the change record in the same update (one
+    transaction), then patch the inferred graph for what it actually changed there (checkpoints
+    just before and after give the exact diff, blank-node identifiers included; a full
+    recomputation happens on the "after" copy)."""
     store = state.store
     store.flush()
     store.backup(str(staging_dir / "pre"))
-    store.update(update, base_iri=base_iri, prefixes=_prefixes())
+    rec = f" ;\nINSERT DATA {{\n{_data_block(record)}\n}}" if record else ""
+    store.update(update + rec, base_iri=base_iri, prefixes=_prefixes())
     try:
         store.flush()
         store.backup(str(staging_dir / "post"))
@@ -345,22 +554,43 @@ def _commit_by_rerun(state: Any, update: str, base_iri: str | None, staging_dir:
         log.error("write committed, but the inferred graph could not be updated (rebuild to repair): %s", exc)
 
 
+def _record(diff: Diff, meta: ChangeMeta, reverts: str | None) -> tuple[str | None, list[ox.Quad]]:
+    """(id, quads) of the change record; none for a write that changes only derived triples."""
+    added, removed = _data_quads(diff.added), _data_quads(diff.removed)
+    if not (added or removed or diff.created or diff.dropped or diff.cleared):
+        return None, []
+    change_id = changes.new_id()
+    return change_id, changes.record_quads(change_id, meta, added, removed, reverts=reverts)
+
+
+def _refuse_history(diff: Diff) -> WriteOutcome | None:
+    """The changes graph is written by the write path only: a write that touches it is refused."""
+    if any(q.graph_name == _CHANGES for q in (*diff.added, *diff.removed)) or \
+            GRAPH_CHANGES in diff.created | diff.dropped | diff.cleared:
+        return WriteOutcome(False, "error", f"the change history <{GRAPH_CHANGES}> is written by the server only; "
+                            "use `kg revert` or POST /changes/{id}/revert to undo a change",
+                            message_de="Die Änderungsgeschichte schreibt nur der Server.")
+    return None
+
+
 # ------------------------------------------------------------------------------- the write
 
 
 def apply_update(
     state: Any, update: str, *, base_iri: str | None, validate: bool,
-    graphs: Iterable[str | None] | None = None,
+    graphs: Iterable[str | None] | None = None, meta: ChangeMeta | None = None, diff: Diff | None = None,
 ) -> WriteOutcome:
-    """Apply one SPARQL Update to the live store: staged, diffed, validated, inferred, committed.
+    """Apply one SPARQL Update to the live store: its change computed, validated, inferred and
+    committed with its change record (`meta`: who and what; None: actor "anonymous").
 
     Must be called with `state.write_lock` held. Never raises for bad input. `graphs` names the
-    graphs the update can change (None: found from the update text). Validation is incremental
-    and exact at every store size."""
+    graphs the update can change (None: found from the update text; the staged path needs it);
+    `diff` is its change when the caller knows it already (kg.web.routes.graphstore: a graph
+    store request, `graph_store_diff`). Validation is incremental and exact at every store size."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        return _apply(state, update, base_iri, validate, graphs, timings, t0)
+        return _apply(state, update, base_iri, validate, graphs, timings, t0, meta or changes.ANONYMOUS, diff)
     except OSError as exc:
         if not is_disk_full(exc):
             raise
@@ -372,12 +602,115 @@ def apply_update(
     return WriteOutcome(False, "disk_full", f"{DISK_FULL_EN} ({detail})", timings=timings)
 
 
+def apply_change(state: Any, added: Sequence[ox.Quad], removed: Sequence[ox.Quad], *, validate: bool = True,
+                 meta: ChangeMeta | None = None, reverts: str | None = None) -> WriteOutcome:
+    """Apply a change given as quads (remove these, then add those): validated, inferred and
+    committed with its record, like any write. For callers that know their quads (an import, a
+    revert, an approved contribution). Blank-node quads cannot be removed this way (WriteRefused
+    outcome). Must be called with `state.write_lock` held."""
+    meta = meta or changes.ANONYMOUS
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        _ensure_writable(state)
+        diff = _net(state.store, added, removed)
+        out = _fast(state, diff, validate, meta, timings, t0, reverts=reverts)
+        if out is not None:
+            return out
+        if _blank_nodes(diff.removed):
+            return WriteOutcome(False, "error", "blank-node triples cannot be removed by a change given as quads")
+        text = commit_text(state.store, diff, [], []) or ""
+        if not text:
+            return WriteOutcome(True, timings=timings)
+        return _apply_staged(state, text, None, validate, None, timings, t0, meta, reverts=reverts)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        detail = str(exc)
+    log.error("write refused, disk full: %s", detail)
+    reopen_store(state)
+    return WriteOutcome(False, "disk_full", f"{DISK_FULL_EN} ({detail})", timings=timings)
+
+
 def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs: Iterable[str | None] | None,
-           timings: dict[str, float], t0: float) -> WriteOutcome:
+           timings: dict[str, float], t0: float, meta: ChangeMeta, diff: Diff | None) -> WriteOutcome:
     _ensure_writable(state)
+    if diff is None:
+        try:
+            diff = plan_update(state.store, update, base_iri)
+        except OSError:
+            raise
+        except Exception:  # noqa: BLE001 - a bad update: the staged path runs it and reports the error
+            diff = None
+        timings["plan"] = time.perf_counter() - t0
+    if diff is not None:
+        out = _fast(state, diff, validate, meta, timings, t0)
+        if out is not None:
+            return out
+    return _apply_staged(state, update, base_iri, validate, graphs, timings, t0, meta)
+
+
+def _fast(state: Any, diff: Diff, validate: bool, meta: ChangeMeta, timings: dict[str, float], t0: float,
+          reverts: str | None = None) -> WriteOutcome | None:
+    """Validate, infer and commit a computed change on the live store (no copy); None when only
+    the staged path can (NeedsStaging, or a commit SPARQL cannot express)."""
+    if diff.empty():
+        timings["total"] = time.perf_counter() - t0
+        return WriteOutcome(True, timings=timings)
+    refused = _refuse_history(diff)
+    if refused is not None:
+        return refused
+    store = state.store
+    after = _Overlay(store, diff)
+    try:
+        if validate:
+            t = time.perf_counter()
+            ok, ttl, js, text, _full = validate_change(store, after, diff)
+            timings["validate"] = time.perf_counter() - t
+            if not ok:
+                return WriteOutcome(False, "violation", "the write violates the SHACL shapes", ttl, js, text, timings)
+        t = time.perf_counter()
+        inf_added, inf_removed, _full = inferred_patch(store, after, diff)
+        timings["infer"] = time.perf_counter() - t
+    except NeedsStaging as why:
+        timings["staged_because"] = 1.0
+        log.info("write takes the staged path: %s", why)
+        return None
+    t = time.perf_counter()
+    change_id, record = _record(diff, meta, reverts)
+    sparql = commit_text(store, diff, inf_added, inf_removed, record)
+    if sparql is None:
+        return None
+    store.update(sparql)
+    _shapes_changed(diff)
+    timings["commit"] = time.perf_counter() - t
+    _published(state, timings)
+    timings["total"] = time.perf_counter() - t0
+    log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
+    return WriteOutcome(True, timings=timings, change_id=change_id)
+
+
+def _published(state: Any, timings: dict[str, float]) -> None:
+    try:
+        state.committed()
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        # the change is in the store (its log); readers get it with the next snapshot
+        log.error("write committed, but no snapshot for the readers could be written: %s", exc)
+        timings["snapshot_failed"] = 1.0
+
+
+def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
+                  graphs: Iterable[str | None] | None, timings: dict[str, float], t0: float, meta: ChangeMeta,
+                  reverts: str | None = None) -> WriteOutcome:
+    """THE GENERAL FALLBACK: stage the update on a checkpoint of the store, diff, validate,
+    infer, commit (see the module docstring for when it is taken)."""
+    timings["staged"] = 1.0
     store = state.store
     root = state.snapshot_root or Path(tempfile.gettempdir())
     staging_dir = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(root)))
+    change_id: str | None = None
     try:
         store.flush()
         store.backup(str(staging_dir / "store"))
@@ -399,6 +732,9 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
         if diff.empty():
             timings["total"] = time.perf_counter() - t0
             return WriteOutcome(True, timings=timings)
+        refused = _refuse_history(diff)
+        if refused is not None:
+            return refused
         if validate:
             t = time.perf_counter()
             ok, ttl, js, text, full = validate_change(store, staging, diff)
@@ -413,27 +749,60 @@ def _apply(state: Any, update: str, base_iri: str | None, validate: bool, graphs
         if inf_full:
             timings["infer_full"] = 1.0
         t = time.perf_counter()
-        text = commit_text(store, diff, inf_added, inf_removed)
+        change_id, record = _record(diff, meta, reverts)
+        sparql = commit_text(store, diff, inf_added, inf_removed, record)
         del staging
-        if text is not None:
-            store.update(text)
+        if sparql is not None:
+            store.update(sparql)
         else:
             timings["commit_rerun"] = 1.0
-            _commit_by_rerun(state, update, base_iri, staging_dir, scope)
+            _commit_by_rerun(state, update, base_iri, staging_dir, scope, record)
+        _shapes_changed(diff)
         timings["commit"] = time.perf_counter() - t
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)  # an open staging handle keeps its files until dropped
-    try:
-        state.committed()
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        # the change is in the store (its log); readers get it with the next snapshot
-        log.error("write committed, but no snapshot for the readers could be written: %s", exc)
-        timings["snapshot_failed"] = 1.0
+    _published(state, timings)
     timings["total"] = time.perf_counter() - t0
     log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
-    return WriteOutcome(True, timings=timings)
+    return WriteOutcome(True, timings=timings, change_id=change_id)
+
+
+def revert_change(state: Any, ref: str, *, actor: str, comment: str | None = None, validate: bool = True) -> str:
+    """Undo recorded change `ref` (kg.graph.changes.plan_revert says how, or refuses) as a write of
+    its own, validated and recorded with `hn:reverts`; takes `state.write_lock`. Returns the new
+    change's id; raises RevertRefused / ChangeNotFound / the refused write's error."""
+    with state.write_lock:
+        info, to_add, to_remove = changes.plan_revert(state.store, ref)
+        meta = ChangeMeta(actor=actor, action="revert", comment=comment or f"revert of {info.id}")
+        out = apply_change(state, to_add, to_remove, validate=validate, meta=meta, reverts=info.id)
+    if not out.ok:
+        raise out.error()
+    if out.change_id is None:
+        raise WriteRefused(f"Reverting {info.id} changed nothing.", de=f"Die Rücknahme von {info.id} änderte nichts.")
+    return out.change_id
+
+
+class LocalState:
+    """What the write functions need of a state, for the command line (`kg revert`, `kg import`):
+    the store opened read-write (a running writable server holds RocksDB's lock, so then use its
+    HTTP routes), a lock, and no readers to tell."""
+
+    def __init__(self, store_path: Path) -> None:
+        import threading
+        from types import SimpleNamespace
+
+        self.settings = SimpleNamespace(store_path=Path(store_path))
+        self.store = ox.Store(str(store_path))
+        self.write_lock = threading.Lock()
+        self.snapshot_root: Path | None = None
+
+    def committed(self) -> None:
+        """Nobody reads through this handle but the caller."""
+
+    def close(self) -> None:
+        self.store.flush()
+        del self.store
+        gc.collect()
 
 
 # ------------------------------------------------------------------------------- full disk

@@ -165,7 +165,7 @@ def describe(
     # Incoming links: one entry per distinct triple (the same link may sit in several graphs).
     by_triple: dict[ox.Triple, list[ox.Quad]] = {}
     for q in store.quads_for_pattern(None, None, node, None):
-        if q.subject == node:
+        if q.subject == node or q.graph_name == _CHANGES:  # the history links by /changes?resource=
             continue
         by_triple.setdefault(q.triple, []).append(q)
     ordered = sorted(by_triple, key=lambda t: (t.predicate.value, str(t.subject)))
@@ -221,6 +221,7 @@ def describe(
 # --- vocabulary: labels of classes, properties and concepts (for pages, not for descriptions) ---
 
 SCHEMA = ns.SCHEMA
+_CHANGES = ox.NamedNode(ns.GRAPH_CHANGES)
 _VOCAB_GRAPHS = (ns.GRAPH_ONTOLOGY, ns.GRAPH_ALIGNMENT, ns.GRAPH_SCHEMES)
 
 _VOCAB_LABELS = """

@@ -69,6 +69,8 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self.generation = 0
         self._reaper: asyncio.Task[None] | None = None
+        #: run (in a pool thread) before every job: the writable service's on-demand snapshot
+        self.before_job: Callable[[], None] | None = None
         #: preloaded into every worker (kg.allocator: mimalloc unless HILFENETZ_ALLOCATOR says otherwise)
         self.allocator = allocator.library()
 
@@ -206,6 +208,8 @@ class WorkerPool:
         (under the same deadline and disconnect checks) before the final QueryAnswer returns."""
         assert self._idle is not None, "WorkerPool.start() was not called"
         loop = asyncio.get_running_loop()
+        if self.before_job is not None:
+            await loop.run_in_executor(self._executor, self.before_job)
         wait = min(deadline - time.monotonic(), queue_timeout)
         if wait <= 0:
             raise QueryTimeout(limit, queued=True)

@@ -468,3 +468,106 @@ def syntax_error_messages(text: str, parser_message: str,
     if hint is None:
         return parser_message, ""
     return f"error at {hint.line}:{hint.column}: {hint.en}", hint.de
+
+
+@dataclass(frozen=True)
+class UpdateParts:
+    """One SPARQL Update operation taken apart by its braces (kg.graph.write computes its change
+    without running it): `kind` "insert_data" | "delete_data" | "modify"; for "modify" the WITH
+    IRI, the DELETE and INSERT templates (texts inside their braces, None when absent), the USING
+    and USING NAMED IRIs and the WHERE group (with its braces). IRIs are resolved against the
+    prologue and `default_prefixes`; None when one cannot be."""
+
+    kind: str
+    prologue: str
+    body: str = ""  # insert_data / delete_data: the text from the keyword to the end
+    with_iri: str | None = None
+    delete: str | None = None
+    insert: str | None = None
+    using: tuple[str, ...] = ()
+    using_named: tuple[str, ...] = ()
+    where: str = ""
+
+
+def _group_end(tokens: list[Token], i: int) -> int | None:
+    """Index of the `}` closing the `{` at tokens[i]."""
+    if i >= len(tokens) or tokens[i].text != "{" or tokens[i].kind != "punct":
+        return None
+    depth = tokens[i].depth
+    for j in range(i + 1, len(tokens)):
+        if tokens[j].kind == "punct" and tokens[j].text == "}" and tokens[j].depth == depth + 1:
+            return j
+    return None
+
+
+def update_parts(text: str, default_prefixes: dict[str, str] | None = None,
+                 base_iri: str | None = None) -> UpdateParts | None:
+    """The parts of a single-operation INSERT DATA, DELETE DATA, DELETE WHERE or
+    [WITH] DELETE/INSERT … WHERE update; None for anything else (several operations, LOAD, CLEAR,
+    graph management, something this scanner cannot take apart safely)."""
+    tokens = tokenize(text)
+    i, n = 0, len(tokens)
+    while i < n and tokens[i].is_word("PREFIX", "BASE"):
+        i += 3 if tokens[i].is_word("PREFIX") else 2
+    if i >= n:
+        return None
+    prologue = text[:tokens[i].start]
+    declared, base = _prologue(tokens[:i])
+    prefixes = {**(default_prefixes or {}), **declared}
+    base = urljoin(base_iri, base) if base and base_iri else (base or base_iri)
+
+    def last_is(j: int) -> bool:  # the operation ends the text (a trailing ';' is allowed)
+        return j == n - 1 or (j == n - 2 and tokens[n - 1].text == ";")
+
+    if i + 1 < n and tokens[i].is_word("INSERT", "DELETE") and tokens[i + 1].is_word("DATA"):
+        end = _group_end(tokens, i + 2)
+        if end is None or not last_is(end):
+            return None
+        kind = "insert_data" if tokens[i].is_word("INSERT") else "delete_data"
+        return UpdateParts(kind, prologue, body=text[tokens[i].start:tokens[end].end])
+    if i + 1 < n and tokens[i].is_word("DELETE") and tokens[i + 1].is_word("WHERE"):
+        end = _group_end(tokens, i + 2)
+        if end is None or not last_is(end):
+            return None
+        inner = text[tokens[i + 2].end:tokens[end].start]
+        return UpdateParts("modify", prologue, delete=inner, where="{" + inner + "}")
+    with_iri = None
+    if tokens[i].is_word("WITH"):
+        if i + 1 >= n:
+            return None
+        with_iri = _resolve(tokens[i + 1], prefixes, base)
+        if with_iri is None:
+            return None
+        i += 2
+    templates: dict[str, str] = {}
+    for word in ("DELETE", "INSERT"):
+        if i < n and tokens[i].is_word(word):
+            end = _group_end(tokens, i + 1)
+            if end is None:
+                return None
+            templates[word] = text[tokens[i + 1].end:tokens[end].start]
+            i = end + 1
+    if not templates:
+        return None
+    using: list[str] = []
+    named: list[str] = []
+    while i < n and tokens[i].is_word("USING"):
+        into = using
+        if i + 1 < n and tokens[i + 1].is_word("NAMED"):
+            into = named
+            i += 1
+        if i + 1 >= n:
+            return None
+        iri = _resolve(tokens[i + 1], prefixes, base)
+        if iri is None:
+            return None
+        into.append(iri)
+        i += 2
+    if i >= n or not tokens[i].is_word("WHERE"):
+        return None
+    end = _group_end(tokens, i + 1)
+    if end is None or not last_is(end):
+        return None
+    return UpdateParts("modify", prologue, with_iri=with_iri, delete=templates.get("DELETE"),
+                       insert=templates.get("INSERT"), using=tuple(using), using_named=tuple(named),
+                       where=text[tokens[i + 1].start:tokens[end].end])

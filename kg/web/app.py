@@ -29,6 +29,7 @@ from kg.web import cors, limits, ops, security
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.routes import (
     apidocs,
+    changes,
     contributions,
     graphstore,
     linkeddata,
@@ -131,6 +132,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/static/{name}", GET_HEAD, ui.static_file, "static_file"),
     Route("/api/examples", GET_HEAD, ui.examples, "examples", {"tags": ["ui"]}),
     Route("/search", GET_HEAD, search.search_page, "search_page"),
+    # the change history (kg.graph.changes): list, Atom feed, one change, revert
+    Route("/changes", GET_HEAD, changes.changes_page, "changes", changes.CHANGES_DOC),
+    Route("/changes.atom", GET_HEAD, changes.changes_feed, "changes_feed", changes.FEED_DOC),
+    Route("/changes/{change_id}", GET_HEAD, changes.change_detail, "change_detail", changes.CHANGE_DOC),
+    Route("/changes/{change_id}/revert", ("POST",), changes.revert, "change_revert", changes.REVERT_DOC, writes=True),
     # operations
     Route("/health", GET_HEAD, ops_routes.health, "health", ops_routes.HEALTH_DOC),
     Route("/ready", GET_HEAD, ops_routes.ready, "ready", ops_routes.READY_DOC),

@@ -387,3 +387,10 @@ def check_write_token(request: Request, token: str | None = None) -> Response | 
     except KgError as exc:
         return error_response(exc)
     return None
+
+
+def actor(request: Request) -> str:
+    """The name of the token `require` admitted for this request (the actor of the change record);
+    "anonymous" where no check ran."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    return principal.name if isinstance(principal, Principal) else "anonymous"

@@ -22,7 +22,7 @@ KG_SOURCES = sorted((ROOT / "kg").rglob("*.py"))
 
 #: the arguments a command needs besides the flag under test
 REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "backup": ["--output", "o"],
-            "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"]}
+            "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"], "revert": ["20261207T120000000000Z-abcdef"]}
 #: a valid text for each parser, used to try every flag
 SAMPLES = {"integer": "3", "integer ≥ 0": "3", "number": "1.5", "number ≥ 0": "1.5", "text": "x", "path": "p",
            "integer or auto": "2", "comma-separated list": "a,b"}

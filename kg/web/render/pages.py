@@ -601,12 +601,20 @@ def entity_page(
         body.append(f'<section id="tree"><h2>{e(t("concepts", ctx.lang))}</h2>{tree_html(ctx, tree)}</section>')
     body.append(incoming_section(ctx, labels, d, idx, page, page_size))
     body.append(sources_section(ctx, labels, d, idx))
+    body.append(changes_link(ctx, d.iri))
     head = (
         f'<script type="application/ld+json">{script_json(schema_org(d, ctx.vocab, ctx.lang))}</script>'
         f'<link rel="canonical" href="{e(d.iri)}">'
         + "".join(f'<link rel="alternate" type="{e(mt)}" href="{e(href)}">' for href, mt, _ in alternates)
     )
     return layout(ctx, title, "".join(body), head=head)
+
+
+def changes_link(ctx: PageContext, iri: str) -> str:
+    """The link to the recorded changes of this resource (kg.graph.changes; /changes?resource=)."""
+    href = f"{ctx.root}/changes?{urlencode({'resource': iri})}"
+    text = "Änderungen an diesem Eintrag" if ctx.lang == "de" else "Changes to this entry"
+    return f'<p class="muted" id="changes-link"><a href="{e(href)}">{e(text)}</a></p>'
 
 
 def _fallback_title(ctx: PageContext, labels: Labels, d: Description, types: list[str], asserted: set[str],

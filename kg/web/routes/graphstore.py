@@ -27,10 +27,11 @@ from starlette.responses import Response
 
 from kg import formats
 from kg.errors import BadRequest, Forbidden, KgError, UnsupportedMediaType
-from kg.graph.write import apply_update
+from kg.graph.changes import ChangeMeta
+from kg.graph.write import apply_update, graph_store_diff
 from kg.i18n import Msg
 from kg.rdf import PREFIXES
-from kg.web.auth import Principal, admin_only, authenticate, require, tokens
+from kg.web.auth import Principal, actor, admin_only, authenticate, require, tokens
 from kg.web.http import (
     BodyTooLarge,
     error,
@@ -150,10 +151,14 @@ def _read_graph(state: Any, graph: str | None, fmt_key: str) -> bytes:
     return ox.serialize(triples, format=fmt)
 
 
-async def _write(request: Request, state: Any, update: str, graph: str | None) -> Any:
+async def _write(request: Request, state: Any, update: str, graph: str | None, method: str,
+                 triples: list[Any]) -> Any:
     def work() -> Any:
-        # the request changes one graph: only that one is compared to find the change
-        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes, graphs=[graph])
+        # the request says its change (graph_store_diff, computed under the write lock); `update`
+        # is what the general fallback runs, and it changes one graph: only that one is compared
+        diff = graph_store_diff(state.store, method, graph, triples)
+        return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes, graphs=[graph],
+                            meta=ChangeMeta(actor=actor(request), action="graph-store"), diff=diff)
 
     def locked() -> Any:
         with state.write_lock:
@@ -205,7 +210,7 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             if not _exists(state, graph):
                 return error(404, f"No graph <{graph}> in the store.", f"Kein Graph <{graph}> im Store.")
             update = "CLEAR DEFAULT" if graph is None else f"DROP GRAPH <{graph}>"
-            outcome = await _write(request, state, update, graph)
+            outcome = await _write(request, state, update, graph, "DELETE", [])
             return write_outcome_response(request, outcome, Response(status_code=204))
         # PUT / POST
         try:
@@ -232,7 +237,7 @@ async def handle(request: Request, direct_path: str | None = None) -> Response:
             parts.append(data)
         if not parts:
             return Response(status_code=204)
-        outcome = await _write(request, state, " ;\n".join(parts), graph)
+        outcome = await _write(request, state, " ;\n".join(parts), graph, method, triples)
         if created_location is not None:
             success = Response(status_code=201, headers={"Location": created_location})
         elif not existed:

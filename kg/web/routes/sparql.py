@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from kg.errors import KgError, NotAcceptable
+from kg.graph.changes import ChangeMeta
 from kg.graph.write import apply_update
 from kg.i18n import Msg
 from kg.query.cache import CachedAnswer
@@ -47,7 +48,7 @@ from kg.query.messages import QueryAnswer, QueryJob
 from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
-from kg.web.auth import admin_only, require, tokens
+from kg.web.auth import actor, admin_only, require, tokens
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
@@ -714,7 +715,8 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
 
     def work() -> Any:
         with state.write_lock:
-            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes)
+            return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
+                                meta=ChangeMeta(actor=actor(request), action="update"))
 
     # the update is parsed in this process: on a parser-sized stack (see nesting_refusal)
     outcome = await asyncio.get_running_loop().run_in_executor(None, run_with_parser_stack, work)

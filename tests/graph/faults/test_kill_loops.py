@@ -24,7 +24,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from kg.rdf import GRAPH_BUILD
+from kg.graph import changes
+from kg.rdf import GRAPH_BUILD, GRAPH_CHANGES
 from tests.serving import start_server, stop_server
 from tests.web.sparql.conftest import TOKEN, make_small_store
 
@@ -46,8 +47,8 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=30)
 
 
-def store_lines(path: Path, graph: str | None = None, skip: str | None = None) -> list[str]:
-    """Sorted N-Quads of the store (one graph, or all but `skip`), read after the processes are gone."""
+def store_lines(path: Path, graph: str | None = None, skip: str | tuple[str, ...] | None = None) -> list[str]:
+    """Sorted N-Quads of the store (one graph, or all but the graph(s) `skip`), read after the processes are gone."""
     store = ox.Store(str(path))  # read-write open: RocksDB replays its write-ahead log like a restart
     if graph is not None:
         data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
@@ -56,8 +57,25 @@ def store_lines(path: Path, graph: str | None = None, skip: str | None = None) -
     del store
     lines = sorted(data.decode().splitlines())
     if skip is not None:
-        lines = [line for line in lines if not line.rstrip(" .").endswith(f"<{skip}>")]
+        ends = tuple(f"<{g}>" for g in ((skip,) if isinstance(skip, str) else skip))
+        lines = [line for line in lines if not line.rstrip(" .").endswith(ends)]
     return lines
+
+
+def recorded_versions(path: Path) -> list[str]:
+    """The versions of the target graph the change history recorded (kg.graph.changes), in order:
+    one per committed write, read from each record's added N-Quads."""
+    store = ox.Store(str(path))
+    versions = []
+    try:
+        for info in reversed(changes.history(store, graph=TARGET, limit=10_000)):
+            added, _ = changes.quads_of(store, info.id)
+            found = {q.object.value for q in added}
+            assert len(found) == 1 and info.added == WRITE_TRIPLES, f"a record that is a mix: {info}"
+            versions.append(found.pop())
+    finally:
+        del store
+    return versions
 
 
 _BNODE = re.compile(r"_:[A-Za-z0-9]+")
@@ -110,6 +128,9 @@ def kill_loop_writes(tmp: Path, runs: int, seed: int) -> dict[str, int]:
     kill_group(server.process)
     for run in range(runs):
         assert store_lines(store, TARGET) == version_lines(version), f"seed {seed} run {run}: lost a committed write"
+        # the change record is committed with the data: one record per committed version, no more, no less
+        assert recorded_versions(store) == [f"v{i}" for i in range(1, version + 1)], \
+            f"seed {seed} run {run}: the change history does not match the committed writes"
         server = start_server(store, tmp, "--workers", "1", token=TOKEN, extra_env={"HILFENETZ_RATE_LIMIT": "off"})
         res = {}
         writer = threading.Thread(target=_put, args=(server.url, version + 1, res))
@@ -130,7 +151,9 @@ def kill_loop_writes(tmp: Path, runs: int, seed: int) -> dict[str, int]:
                 counts[line.rsplit(" ", 2)[-2]] = counts.get(line.rsplit(" ", 2)[-2], 0) + 1
             pytest.fail(f"seed {seed} run {run}: the target graph is a mix after SIGKILL: {counts}")
         # the rest of the store is untouched
-        assert store_lines(store, skip=TARGET) == others, f"seed {seed} run {run}: other graphs changed"
+        assert store_lines(store, skip=(TARGET, GRAPH_CHANGES)) == others, \
+            f"seed {seed} run {run}: other graphs changed"
+    assert recorded_versions(store) == [f"v{i}" for i in range(1, version + 1)], "history and data disagree"
     leftovers = [p.name for p in tmp.iterdir() if ".snapshots-" in p.name]
     print(f"snapshot directories left behind by killed servers: {len(leftovers)}")
     # and it serves the final state

@@ -1,0 +1,255 @@
+"""Write-path benchmark: one-entity writes end to end over HTTP against `kg serve` with a write
+token, on a copy of a built store (validation, inference and — where the code has it — the change
+record included, exactly as a curator's client sees it).
+
+Why end to end: the write path's cost was the staging copy (a RocksDB checkpoint) and the
+snapshot the readers get after every commit; both are outside the validation itself, so only a
+measurement through the server shows them.
+
+Per run (a fresh copy of the store, a fresh `kg serve --replicas 1`):
+- `--writes` writes, cycling through four kinds, each touching one existing entity:
+  `store_put` (PUT of a 3-triple graph), `store_post` (POST of one triple into a graph),
+  `insert_data` (SPARQL INSERT DATA), `delete_insert_where` (WITH <g> DELETE/INSERT WHERE on one
+  entity); p50 and p99 latency of each kind and of all;
+- lookups (SPARQL point lookups of distinct entities, so the answer cache does not answer them),
+  `lookup` of one triple pattern and `graph_lookup` of the same inside `GRAPH ?g` (a worker
+  query): p50/p99 while idle, then while a writer thread sends 10 writes per second (same run;
+  the writer sends them one after another, so it reaches 10/s only when a write takes < 100 ms).
+Cells are medians over `--runs`. Run by hand, not in the suite:
+
+    python bench/bench_write.py --store var/store --runs 3 --label before
+    python bench/bench_write.py --store bench/data/synthetic-10M.store --runs 1 --label after
+
+Results are appended to bench/results/write.json (one record per run set, stamped with the commit
+and the load average); a Markdown table goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "write.json"
+TOKEN = "bench-write-token"
+HN = "https://w3id.org/hilfenetz/ontology#"
+BENCH_GRAPH = "https://w3id.org/hilfenetz/id/graph/bench/write"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+KINDS = ("store_put", "store_post", "insert_data", "delete_insert_where")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k] * 1000
+
+
+def start(store: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, BENCH_TOKEN=TOKEN)
+    cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), "--replicas", "1",
+           "--no-build", "--log-level", "warning", "--write-token-env", "BENCH_TOKEN", "--rate-limit", "0"]
+    fh = open(log, "wb")  # noqa: SIM115 - the server keeps its own descriptor
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("server did not come up")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def entities(client: httpx.Client, url: str, n: int) -> list[str]:
+    """`n` distinct subjects of the store (offers first: the entities curators change)."""
+    q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} FILTER(isIRI(?s)) }} LIMIT {n}")
+    r = client.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    r.raise_for_status()
+    return [b["s"]["value"] for b in r.json()["results"]["bindings"]]
+
+
+def offer(client: httpx.Client, url: str, prefix: str = "") -> str:
+    """The entity every write touches: the first offer (under `prefix`, e.g. the synthetic ones)."""
+    where = f'FILTER(STRSTARTS(STR(?s), "{prefix}"))' if prefix else ""
+    q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{HN}Offer> }} {where} }} ORDER BY ?s LIMIT 1"
+    r = client.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    r.raise_for_status()
+    rows = r.json()["results"]["bindings"]
+    if rows:
+        return str(rows[0]["s"]["value"])
+    return entities(client, url, 1)[0]
+
+
+def one_write(client: httpx.Client, url: str, kind: str, entity: str, i: int) -> float:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    text = f"bench write {i} {uuid.uuid4().hex[:6]}"
+    t = time.perf_counter()
+    if kind == "store_put":
+        body = (f'<{entity}> <{RDFS_COMMENT}> "{text}"@de , "{text} (en)"@en .\n'
+                f'<{entity}> <{HN}benchNote> "{i}" .\n').encode()
+        r = client.put(url + "/store", params={"graph": f"{BENCH_GRAPH}/put"}, content=body,
+                       headers={**auth, "Content-Type": "text/turtle"})
+    elif kind == "store_post":
+        body = f'<{entity}> <{RDFS_COMMENT}> "{text}"@de .\n'.encode()
+        r = client.post(url + "/store", params={"graph": f"{BENCH_GRAPH}/post"}, content=body,
+                        headers={**auth, "Content-Type": "text/turtle"})
+    elif kind == "insert_data":
+        u = f'INSERT DATA {{ GRAPH <{BENCH_GRAPH}/update> {{ <{entity}> <{RDFS_COMMENT}> "{text}"@de }} }}'
+        r = client.post(url + "/sparql", data={"update": u}, headers=auth)
+    else:
+        u = (f'WITH <{BENCH_GRAPH}/update> DELETE {{ <{entity}> <{RDFS_COMMENT}> ?o }} '
+             f'INSERT {{ <{entity}> <{RDFS_COMMENT}> "{text}"@de }} '
+             f'WHERE {{ OPTIONAL {{ <{entity}> <{RDFS_COMMENT}> ?o }} }}')
+        r = client.post(url + "/sparql", data={"update": u}, headers=auth)
+    elapsed = time.perf_counter() - t
+    if r.status_code >= 300:
+        raise RuntimeError(f"{kind} answered {r.status_code}: {r.text[:500]}")
+    return elapsed
+
+
+def lookup(client: httpx.Client, url: str, entity: str, graph: bool = False) -> float:
+    """A point lookup: one triple pattern (`graph` False; the server may answer it from its own
+    handle) or the same inside GRAPH ?g (always a worker query)."""
+    q = f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ <{entity}> ?p ?o }} }}" if graph else \
+        f"SELECT ?p ?o WHERE {{ <{entity}> ?p ?o }}"
+    t = time.perf_counter()
+    r = client.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+    elapsed = time.perf_counter() - t
+    r.raise_for_status()
+    return elapsed
+
+
+def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = "") -> dict[str, Any]:
+    copy = work / "store"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(store, copy)
+    proc, url = start(copy, work / "server.log")
+    try:
+        with httpx.Client(timeout=60) as client:
+            entity = offer(client, url, prefix)
+            pool = entities(client, url, lookups * 4 + 10)
+            for k in KINDS:  # warm-up: shapes parsed, caches filled
+                one_write(client, url, k, entity, -1)
+            times: dict[str, list[float]] = {k: [] for k in KINDS}
+            for i in range(writes):
+                kind = KINDS[i % len(KINDS)]
+                times[kind].append(one_write(client, url, kind, entity, i))
+            idle = [lookup(client, url, e) for e in pool[:lookups]]
+            idle_g = [lookup(client, url, e, True) for e in pool[lookups:lookups * 2]]
+            stop_flag = threading.Event()
+            done: list[float] = []
+
+            def writer() -> None:
+                with httpx.Client(timeout=60) as wc:
+                    i = 0
+                    next_at = time.perf_counter()
+                    while not stop_flag.is_set():
+                        done.append(one_write(wc, url, KINDS[i % len(KINDS)], entity, 10_000 + i))
+                        i += 1
+                        next_at += 0.1
+                        time.sleep(max(0.0, next_at - time.perf_counter()))
+
+            th = threading.Thread(target=writer)
+            t0 = time.perf_counter()
+            th.start()
+            time.sleep(0.3)
+            busy, busy_g = [], []
+            for n, e in enumerate(pool[lookups * 2:lookups * 4]):
+                (busy_g if n % 2 else busy).append(lookup(client, url, e, bool(n % 2)))
+            stop_flag.set()
+            th.join()
+            span = time.perf_counter() - t0
+    finally:
+        stop(proc)
+    every = [t for ts in times.values() for t in ts]
+    out: dict[str, Any] = {"all_p50": pct(every, 50), "all_p99": pct(every, 99)}
+    for k, ts in times.items():
+        out[f"{k}_p50"], out[f"{k}_p99"] = pct(ts, 50), pct(ts, 99)
+    out.update(lookup_idle_p50=pct(idle, 50), lookup_idle_p99=pct(idle, 99),
+               lookup_busy_p50=pct(busy, 50), lookup_busy_p99=pct(busy, 99),
+               graph_lookup_idle_p50=pct(idle_g, 50), graph_lookup_idle_p99=pct(idle_g, 99),
+               graph_lookup_busy_p50=pct(busy_g, 50), graph_lookup_busy_p99=pct(busy_g, 99),
+               writes_per_s_during_lookups=len(done) / span, busy_write_p50=pct(done, 50))
+    return out
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path, required=True, help="a built store (copied per run, never written)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--writes", type=int, default=200)
+    ap.add_argument("--lookups", type=int, default=400)
+    ap.add_argument("--label", default="")
+    ap.add_argument("--entity-prefix", default="", help="write to the first offer whose IRI starts so "
+                    "(e.g. https://w3id.org/hilfenetz/id/synthetic/ on a store with the synthetic graph)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-write-", dir=str(args.store.parent)) as tmp:
+        for n in range(args.runs):
+            r = one_run(args.store, args.writes, args.lookups, Path(tmp), args.entity_prefix)
+            print(f"run {n + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in r.items()), file=sys.stderr)
+            runs.append(r)
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    record = {"label": args.label, "commit": commit(), "store": str(args.store), "runs": runs, "median": med,
+              "entity_prefix": args.entity_prefix,
+              "writes": args.writes, "lookups": args.lookups, "loadavg": os.getloadavg(),
+              "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+    print(f"| {args.label} ({record['when']}, commit {record['commit']}, load {record['loadavg'][0]:.1f}) | "
+          + " | ".join(f"{k} {v:.1f}" for k, v in med.items()) + " |")
+
+
+if __name__ == "__main__":
+    main()

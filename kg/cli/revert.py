@@ -1,0 +1,45 @@
+"""`kg revert CHANGE`: undo one recorded change, as a validated and recorded write of its own."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kg.cli.common import add_settings, store_path
+from kg.errors import KgError
+from kg.graph import changes
+from kg.graph.write import LocalState, revert_change
+from kg.store import is_store
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "revert", help="undo a recorded change (see kg history)",
+        description="Restore what a recorded change altered: the triples it added are removed, those it removed "
+                    "are added back, validated against the shapes like any write and recorded as a change "
+                    "itself. Refused, with the list, when later changes built on it (revert those first), and "
+                    "when it no longer applies. While a writable `kg serve` runs on the store, use its "
+                    "POST /changes/{id}/revert instead (the store is locked by the server).",
+    )
+    add_settings(p, "revert")
+    p.add_argument("change", metavar="CHANGE", help="the change id (or IRI) as `kg history` lists it")
+    p.add_argument("--comment", help="why (recorded with the revert)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = store_path(args)
+    if not is_store(path):
+        raise KgError(f"no store at {path}", de=f"kein Store unter {path}")
+    try:
+        state = LocalState(path)
+    except OSError as exc:
+        raise KgError(f"cannot open {path} for writing ({exc}); if a writable server runs on it, use "
+                      "POST /changes/{id}/revert", de=f"{path} kann nicht zum Schreiben geöffnet werden; läuft "
+                      "ein schreibender Server darauf, POST /changes/{id}/revert verwenden") from None
+    try:
+        new = revert_change(state, args.change, actor="cli", comment=args.comment)
+    finally:
+        state.close()
+    sys.stdout.write(f"reverted {changes.id_of(args.change)}: recorded as change {new}\n")
+    return 0
