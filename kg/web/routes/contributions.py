@@ -26,7 +26,6 @@ import datetime as dt
 import email.parser
 import email.policy
 import importlib
-import inspect
 import json
 import logging
 import tempfile
@@ -41,6 +40,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from kg.errors import BadRequest, BodyTooLarge, Forbidden, KgError, NotFound, UnsupportedMediaType
 from kg.graph import write
+from kg.graph.changes import ChangeMeta
 from kg.graph.contributions import (
     RDF_EXTENSIONS,
     SPREADSHEET_EXTENSIONS,
@@ -241,16 +241,12 @@ def dry_run(state: Any, graph: str, triples: list[ox.Triple]) -> list[Problem]:
 
 def commit_contribution(state: Any, record: Record, triples: list[ox.Triple], actor: str) -> None:
     """Make the target graph the pending graph through the write path (validated, with its
-    inferences, one transaction); raises the write's error if it is refused. Passes the change
-    record's metadata where the write path takes it (kg.graph.changes.ChangeMeta)."""
-    kwargs: dict[str, Any] = {}
-    if "meta" in inspect.signature(write.apply_update).parameters:
-        changes = importlib.import_module("kg.graph.changes")
-        kwargs["meta"] = changes.ChangeMeta(actor=actor, action="contribution", source=record.pending_graph,
-                                            comment=record.decision_comment)
+    inferences and its change record, one transaction); raises the write's error if refused."""
+    meta = ChangeMeta(actor=actor, action="contribution", source=record.pending_graph,
+                      comment=record.decision_comment)
     with state.write_lock:
         outcome = write.apply_update(state, replace_graph_update(record.graph, triples), base_iri=None,
-                                     validate=state.settings.validate_writes, graphs=[record.graph], **kwargs)
+                                     validate=state.settings.validate_writes, graphs=[record.graph], meta=meta)
     if not outcome.ok:
         err = outcome.error()
         if outcome.kind == "violation":

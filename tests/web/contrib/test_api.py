@@ -17,6 +17,12 @@ def _kept(s: ContribServer) -> set[str]:
     return s.kept()
 
 
+def _changes_about(s: ContribServer, resource: str) -> list[dict[str, object]]:
+    r = httpx.get(s.url + "/changes", params={"resource": resource, "format": "json"})
+    assert r.status_code == 200, r.text
+    return list(r.json()["changes"])
+
+
 def test_check_keeps_nothing_and_reports_the_violation(contrib_server: ContribServer) -> None:
     s = contrib_server
     before, kept = s.dump(), _kept(s)
@@ -46,6 +52,7 @@ def test_pending_is_not_served_until_approved(contrib_server: ContribServer) -> 
     assert not s.ask(f"ASK {{ GRAPH ?g {{ <{ORG}pending-probe> ?p ?o }} }}")
     assert not s.ask('ASK { ?s ?p "Beratungsstelle Kinder Pending-Probe"@de }')
     assert httpx.get(s.url + "/id/org/pending-probe", headers={"Accept": "text/turtle"}).status_code == 404
+    assert _changes_about(s, ORG + "pending-probe") == []  # nothing committed, nothing recorded
     # the reviewer sees it with the change in words
     r = httpx.get(s.url + f"/api/contributions/{sub['id']}", headers=s.auth("redaktion"))
     assert r.status_code == 200
@@ -63,6 +70,10 @@ def test_pending_is_not_served_until_approved(contrib_server: ContribServer) -> 
     assert s.ask(f"ASK {{ GRAPH <{CONTRIB}kreis-a/main> {{ <{ORG}pending-probe> ?p ?o }} }}")
     assert s.ask(f"ASK {{ GRAPH <https://w3id.org/hilfenetz/id/graph/inferred> {{ <{ORG}pending-probe> ?p ?o }} }}")
     assert httpx.get(s.url + "/id/org/pending-probe", headers={"Accept": "text/turtle"}).status_code == 200
+    # recorded as a change: the reviewer's token name, the action, the pending graph as its source
+    [change] = _changes_about(s, ORG + "pending-probe")
+    assert (change["actor"], change["action"], change["source"]) == ("redaktion", "contribution", sub["pending_graph"])
+    assert CONTRIB + "kreis-a/main" in change["graphs"] and change["triplesAdded"] == 4
     # a replayed approval: 409, nothing changes
     after = s.dump()
     r = httpx.post(s.url + f"/api/contributions/{sub['id']}/approve", headers=s.auth("redaktion"), json={})

@@ -171,3 +171,6 @@ def test_admin_and_the_legacy_write_token(tmp_path_factory: pytest.TempPathFacto
         r = httpx.post(url + f"/api/contributions/{cid}/approve", headers={"Authorization": "Bearer " + legacy},
                        json={"comment": "ok"})
         assert r.status_code == 200 and r.json()["decided_by"] == "write-token"
+        actors = {(c["actor"], c["action"]) for c in httpx.get(url + "/changes", params={"format": "json"}).json()[
+            "changes"]}
+        assert {("write-token", "update"), ("betrieb", "update"), ("write-token", "contribution")} <= actors
