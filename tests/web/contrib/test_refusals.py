@@ -174,3 +174,19 @@ def test_admin_and_the_legacy_write_token(tmp_path_factory: pytest.TempPathFacto
         actors = {(c["actor"], c["action"]) for c in httpx.get(url + "/changes", params={"format": "json"}).json()[
             "changes"]}
         assert {("write-token", "update"), ("betrieb", "update"), ("write-token", "contribution")} <= actors
+        # revert over HTTP: admin only; refused (409, with the later change) once a later change built on it
+        g = CONTRIB + "x/revert"
+        ins = f"INSERT DATA {{ GRAPH <{g}> {{ <{HNID}org/r> <http://www.w3.org/2000/01/rdf-schema#label> 'r' }} }}"
+        assert httpx.post(url + "/sparql", data={"update": ins}, headers=s.auth("betrieb")).status_code == 200
+        first = httpx.get(url + "/changes", params={"format": "json", "resource": HNID + "org/r"}).json()["changes"][0]
+        for name, status in (("kreis-a", 403), ("redaktion", 403)):
+            r = httpx.post(url + f"/changes/{first['id']}/revert", headers=s.auth(name))
+            assert r.status_code == status and "Scope admin" in r.text and "admin scope" in r.text
+        assert httpx.post(url + f"/changes/{first['id']}/revert").status_code == 401
+        upd = (f"DELETE DATA {{ GRAPH <{g}> {{ <{HNID}org/r> <http://www.w3.org/2000/01/rdf-schema#label> 'r' }} }} ; "
+               f"INSERT DATA {{ GRAPH <{g}> {{ <{HNID}org/r> <http://www.w3.org/2000/01/rdf-schema#label> 'r2' }} }}")
+        assert httpx.post(url + "/sparql", data={"update": upd}, headers=s.auth("betrieb")).status_code == 200
+        later = httpx.get(url + "/changes", params={"format": "json", "resource": HNID + "org/r"}).json()["changes"][0]
+        r = httpx.post(url + f"/changes/{first['id']}/revert", headers=s.auth("betrieb"))
+        assert r.status_code == 409, r.text
+        assert later["id"] in str(r.json()["dependents"])
