@@ -235,6 +235,17 @@ class Settings:
     write_token: str | None = _row(None, "bearer token that enables SPARQL Update and the Graph Store Protocol; "
                                          "unset = read-only. Read from the environment only (another variable: "
                                          "--write-token-env)", env="HILFENETZ_WRITE_TOKEN", repr=False)
+    #: kg.web.auth.TokenTable: names, scopes and HMAC digests of the tokens, never the tokens themselves.
+    tokens_file: Path | None = _row(None, "TOML file of named write tokens with scopes (contribute:PATTERN, "
+                                          "review, admin), stored as salted HMAC-SHA256 digests; written by "
+                                          "`kg token add`; enables writes (docs/security.md)",
+                                    env="HILFENETZ_TOKENS_FILE", flag="--tokens-file", metavar="FILE", parse=Path,
+                                    commands=("serve", "token"))
+    contributions_dir: Path | None = _row(None, "directory of the submitted contributions and their pending "
+                                                "graphs (default: .STORE.contributions next to the store)",
+                                          env="HILFENETZ_CONTRIBUTIONS_DIR", parse=Path)
+    max_upload_bytes: int = _row(8 * MiB, "largest uploaded contribution file in bytes (spreadsheet, Turtle, TriG)",
+                                 env="HILFENETZ_MAX_UPLOAD_BYTES", parse=int)
     service_allow: tuple[str, ...] = _row((), "host that SERVICE and LOAD may contact (repeatable; none by default)",
                                           flag="--allow-service", metavar="HOST", repeat=True, commands=SERVE)
     public_base_url: str | None = _row(None, "base URL the service is reachable at (service description, graph "
@@ -334,8 +345,9 @@ class Settings:
 
     @property
     def writable(self) -> bool:
-        """Writes (update, graph store) are enabled only with a token."""
-        return bool(self.write_token)
+        """Writes (update, graph store, contributions) are enabled only with a token: the single
+        write token, or a tokens file (kg.web.auth)."""
+        return bool(self.write_token) or self.tokens_file is not None
 
     def base_url(self) -> str:
         """Public base URL without trailing slash."""
@@ -354,6 +366,8 @@ class Settings:
             self,
             store_path=Path(self.store_path).expanduser().resolve(),
             project_root=Path(self.project_root).expanduser().resolve() if self.project_root else None,
+            tokens_file=Path(self.tokens_file).expanduser().resolve() if self.tokens_file else None,
+            contributions_dir=Path(self.contributions_dir).expanduser().resolve() if self.contributions_dir else None,
             service_allow=tuple(sorted({h.strip().lower() for h in self.service_allow if h.strip()})),
         )
 

@@ -286,6 +286,28 @@ class NotFound(KgError):
     http_status = 404
 
 
+class Unauthorized(KgError):
+    """No credentials, or credentials nobody issued (401: the client should authenticate)."""
+
+    http_status = 401
+
+    def __init__(self, *args: Any, de: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(*args, de=de, headers={"WWW-Authenticate": 'Bearer realm="hilfenetz"', **(headers or {})})
+
+
+class Forbidden(KgError):
+    """Known credentials that do not allow this operation (a scope or graph the token lacks)."""
+
+    http_status = 403
+
+
+class Conflict(KgError):
+    """The request came too late for the resource's state (an approval of a submission that is
+    no longer pending: replayed, or a second reviewer was quicker)."""
+
+    http_status = 409
+
+
 class UnsupportedMediaType(KgError):
     """A request body in a media type the endpoint does not read."""
 

@@ -33,13 +33,14 @@ from kg.cli import (
     shacl,
     stats,
     template,
+    token,
     validate,
 )
 from kg.errors import BuildValidationError, KgError
 
 #: Every command, in the order of `kg --help` (kg.cli.backup registers `backup` and `restore`).
 COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, hsds, report, backup, shacl, config,
-            history, revert)
+            history, revert, token)
 
 
 def make_parser() -> argparse.ArgumentParser:

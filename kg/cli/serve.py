@@ -47,7 +47,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     else:
         store = store_path(args).resolve()
     settings = Settings.from_sources(vars(args), store_path=store, store_url=store_url, project_root=root)
-    if store_url and settings.write_token:
+    if store_url and settings.writable:
         raise KgError(
             "writes are not offered over a remote store (the server cannot validate and commit "
             "in one transaction on a store it does not control); serve it read-only and publish with "

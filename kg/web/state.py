@@ -27,6 +27,7 @@ from kg.graph.dump import Manifest, cached_dump
 from kg.query.describe import VocabularyCache
 from kg.query.service import ServiceState
 from kg.store.fingerprint import last_modified as files_last_modified
+from kg.web.auth import TokenTable, token_table
 from kg.web.metrics import METRICS, MetricsRegistry
 from kg.web.ops import Probes
 from kg.web.render.jsonld import ContextCache
@@ -47,6 +48,8 @@ class WebState(ServiceState):
     def __init__(self, settings: Settings, *, registry: MetricsRegistry = METRICS,
                  render_metrics: Callable[[], str] | None = None) -> None:
         super().__init__(settings)
+        #: who may write (kg.web.auth): read once at start, a broken tokens file stops the start
+        self.tokens: TokenTable = token_table(settings)
         self.linked_data = LinkedDataCaches(settings.store_path)
         self.probes = Probes(self.ready, self.triple_count, registry, render_metrics)
 

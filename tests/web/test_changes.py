@@ -66,7 +66,8 @@ def test_history_feed_revert_and_entity_link(server: Server) -> None:
     got = history(server)
     assert [(c["action"], c["triplesAdded"], c["triplesRemoved"]) for c in got] == [
         ("update", 1, 0), ("update", 1, 1), ("graph-store", 2, 0)]
-    assert got[1]["graphs"] == [GRAPH] and got[1]["actor"] == "anonymous"
+    # the single write token is the admin token named write-token (kg.web.auth)
+    assert got[1]["graphs"] == [GRAPH] and got[1]["actor"] == "write-token"
     assert [c["id"] for c in history(server, resource=ENTITY)] == [got[1]["id"], got[2]["id"]]
     assert [c["id"] for c in history(server, graph=f"{HNID}graph/fixture/other")] == [got[0]["id"]]
     assert labels(server) == {"zwei", "one"}

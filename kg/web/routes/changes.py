@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.errors import KgError, RevertRefused
 from kg.graph import changes
 from kg.graph.write import revert_change
-from kg.web.auth import check_write_token
+from kg.web.auth import actor, check_write_token
 from kg.web.http import error, error_response
 from kg.web.render import pages
 from kg.web.routes.linkeddata import base_url, page_context
@@ -182,12 +182,13 @@ async def change_detail(request: Request, change_id: str) -> Response:
 async def revert(request: Request, change_id: str) -> Response:
     """Revert one change (write token): 200 with the new change's id, 409 when refused."""
     state = service(request)
-    denied = check_write_token(request, state.settings.write_token)
+    denied = check_write_token(request)
     if denied is not None:
         return denied
+    who = actor(request)
 
     def work() -> str:
-        return revert_change(state, change_id, actor="anonymous",
+        return revert_change(state, change_id, actor=who,
                              comment=request.query_params.get("comment"), validate=state.settings.validate_writes)
 
     try:

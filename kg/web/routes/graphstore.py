@@ -4,7 +4,8 @@ Indirect identification: `/store?graph=<IRI>` or `/store?default`; direct identi
 path below `/store/`, whose graph IRI is the public base URL + the path. GET/HEAD read a graph
 (404 if it does not exist), PUT replaces it (201 if new), POST merges into it (or, on `/store`
 itself, creates a new graph: 201 + Location), DELETE drops it (404 if it does not exist).
-Every method requires the bearer token. Every change goes through kg.graph.write as one
+Every method requires a bearer token: writes the admin scope (kg.web.auth), reads admin, review or
+a contributor's own graph. Every change goes through kg.graph.write as one
 SPARQL Update (validated against the shapes before commit; 422 and no change on violation).
 Bodies: Turtle, N-Triples, RDF/XML, JSON-LD, or multipart/form-data of those; malformed RDF is a
 400 naming line and column; other media types are 415.
@@ -25,11 +26,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kg import formats
-from kg.errors import BadRequest, KgError, UnsupportedMediaType
+from kg.errors import BadRequest, Forbidden, KgError, UnsupportedMediaType
 from kg.graph.changes import ChangeMeta
 from kg.graph.write import apply_update, graph_store_diff
+from kg.i18n import Msg
 from kg.rdf import PREFIXES
-from kg.web.auth import check_write_token
+from kg.web.auth import Principal, actor, admin_only, authenticate, require, tokens
 from kg.web.http import (
     BodyTooLarge,
     error,
@@ -156,7 +158,7 @@ async def _write(request: Request, state: Any, update: str, graph: str | None, m
         # is what the general fallback runs, and it changes one graph: only that one is compared
         diff = graph_store_diff(state.store, method, graph, triples)
         return apply_update(state, update, base_iri=None, validate=state.settings.validate_writes, graphs=[graph],
-                            meta=ChangeMeta(actor="anonymous", action="graph-store"), diff=diff)
+                            meta=ChangeMeta(actor=actor(request), action="graph-store"), diff=diff)
 
     def locked() -> Any:
         with state.write_lock:
@@ -165,17 +167,29 @@ async def _write(request: Request, state: Any, update: str, graph: str | None, m
     return await asyncio.get_running_loop().run_in_executor(None, locked)
 
 
+_WRITE_WHAT = Msg("Schreiben über das Graph Store Protocol", "Writing through the Graph Store Protocol")
+
+
+def _check_read(principal: Principal, graph: str | None) -> None:
+    """Admins and reviewers read every graph; a contributor only the graphs it may contribute to."""
+    if principal.reviewer or (graph and principal.may_contribute_to(graph)):
+        return
+    raise Forbidden(f"The token {principal.name!r} may read only its own contribution graphs here.",
+                    de=f"Das Token {principal.name!r} darf hier nur seine eigenen Beitragsgraphen lesen.")
+
+
 async def handle(request: Request, direct_path: str | None = None) -> Response:
     """One Graph Store Protocol request."""
 
     state = service(request)
-    denied = check_write_token(request, state.settings.write_token)
-    if denied is not None:
-        return denied
     try:
-        graph = _target(request, direct_path)
         method = request.method
-        if method in ("GET", "HEAD"):
+        reading = method in ("GET", "HEAD")
+        principal = authenticate(request, tokens(state)) if reading else \
+            require(request, tokens(state), admin_only(_WRITE_WHAT))
+        graph = _target(request, direct_path)
+        if reading:
+            _check_read(principal, graph)
             if graph == "":
                 return error(400, "Name a graph with ?graph=<IRI> or ?default.",
                              "Graph mit ?graph=<IRI> oder ?default angeben.")

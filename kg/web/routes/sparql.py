@@ -38,16 +38,17 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from kg.errors import NotAcceptable
+from kg.errors import KgError, NotAcceptable
 from kg.graph.changes import ChangeMeta
 from kg.graph.write import apply_update
+from kg.i18n import Msg
 from kg.query.cache import CachedAnswer
 from kg.query.execute import execute_inline, run_with_parser_stack
 from kg.query.messages import QueryAnswer, QueryJob
 from kg.query.pool import ClientGone, QueryTimeout, WorkerCrashed
 from kg.rdf import PREFIXES
 from kg.sparql import text as sparql_text
-from kg.web.auth import check_write_token
+from kg.web.auth import actor, admin_only, require, tokens
 from kg.web.http import (
     BodyTooLarge,
     charset_ok,
@@ -673,6 +674,9 @@ def _failure(answer: Any, form: str | None) -> Response:
 # updates
 
 
+_UPDATE_WHAT = Msg("SPARQL Update", "SPARQL Update")
+
+
 async def run_update(request: Request, text: str, params: Params) -> Response:
     """Apply one SPARQL Update (only with a write token), validated before commit."""
     state = service(request)
@@ -684,9 +688,10 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
             "SPARQL Update ist auf diesem Server nicht aktiviert (nur lesend).",
             headers={"Allow": "GET, HEAD, POST"},
         )
-    denied = check_write_token(request, settings.write_token)
-    if denied is not None:
-        return denied
+    try:
+        require(request, tokens(state), admin_only(_UPDATE_WHAT))
+    except KgError as exc:
+        return error_response(exc)
     if not text.strip():
         return error(400, "The update is empty.", "Das Update ist leer.")
     deep = await nesting_refusal(text, "update")
@@ -711,7 +716,7 @@ async def run_update(request: Request, text: str, params: Params) -> Response:
     def work() -> Any:
         with state.write_lock:
             return apply_update(state, update, base_iri=settings.endpoint_url(), validate=settings.validate_writes,
-                                meta=ChangeMeta(actor="anonymous", action="update"))
+                                meta=ChangeMeta(actor=actor(request), action="update"))
 
     # the update is parsed in this process: on a parser-sized stack (see nesting_refusal)
     outcome = await asyncio.get_running_loop().run_in_executor(None, run_with_parser_stack, work)

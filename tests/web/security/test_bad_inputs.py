@@ -150,7 +150,7 @@ BAD_INPUTS: tuple[Bad, ...] = (
         body=b"DROP GRAPH <http://example.org/no-such-graph>", headers=SU),
     Bad("write without token", "rw", "PUT", "/store", 401, "needs a bearer token", {"graph": G},
         b"<http://example.org/a> <http://example.org/b> 'c' .", {"Content-Type": "text/turtle"}),
-    Bad("write with wrong token", "rw", "POST", "/sparql", 403, "not valid for writes", body=b"CLEAR ALL",
+    Bad("write with wrong token", "rw", "POST", "/sparql", 401, "bearer token is not valid", body=b"CLEAR ALL",
         headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer nope"}),
     Bad("relative graph IRI", "rw", "PUT", "/store", 400, "must be an absolute IRI", {"graph": "people"},
         b"<http://example.org/a> <http://example.org/b> 'c' .", TTL),
