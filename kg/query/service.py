@@ -36,6 +36,7 @@ from typing import Any
 from kg.config import Settings
 from kg.query import named
 from kg.query.cache import AnswerCache
+from kg.query.hsds import HsdsCache
 from kg.query.network import NetworkCache
 from kg.query.pool import WorkerPool, default_memory_limit
 from kg.query.search import SearchService
@@ -125,6 +126,7 @@ class ServiceState:
         self._watch_task: asyncio.Task[None] | None = None
         self.search = SearchService(lambda: self.store, lambda: self.version)
         self.network = NetworkCache(lambda: self.store, lambda: self.version)
+        self.hsds = HsdsCache(lambda: self.store, lambda: self.version)
 
     # snapshots ----------------------------------------------------------------------------
 
