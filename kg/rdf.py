@@ -82,6 +82,19 @@ def source_document(slug: str) -> str:
     return f"{HNID}source/{slug}"
 
 
+#: Terms of spreadsheet contributions (kg/graph/tabular, docs/import.md).
+HN_SOURCE_ROW = HN + "sourceRow"  # the spreadsheet row a resource was imported from
+HN_TOOL_VERSION = HN + "toolVersion"  # the importing tool and its version, on the source node
+HN_CONTRIBUTION_KIND = HN + "contributionKind"  # the template kind a contribution was imported as
+HN_SPREADSHEET_CONTRIBUTION = HN + "SpreadsheetContribution"  # a source document that is an imported table
+DCT_PUBLISHER = DCT + "publisher"
+DCT_ISSUED = DCT + "issued"
+DCT_LICENSE = DCT + "license"
+HN_FILE_NAME = HN + "fileName"
+HN_SHA256 = HN + "sha256"
+HN_STATED_IN = HN + "statedIn"
+
+
 def area(key: str) -> str:
     """IRI of an administrative unit by its official key (AGS of 2, 3, 5 or 8 digits)."""
     return f"{HNID}area/{key}"

@@ -17,11 +17,26 @@ import sys
 from collections.abc import Sequence
 
 from kg import __version__
-from kg.cli import backup, build, config, dump, export, hsds, query, report, serve, shacl, stats, validate
+from kg.cli import (
+    backup,
+    build,
+    config,
+    dump,
+    export,
+    hsds,
+    import_,
+    query,
+    report,
+    serve,
+    shacl,
+    stats,
+    template,
+    validate,
+)
 from kg.errors import BuildValidationError, KgError
 
 #: Every command, in the order of `kg --help` (kg.cli.backup registers `backup` and `restore`).
-COMMANDS = (build, validate, query, stats, serve, dump, export, hsds, report, backup, shacl, config)
+COMMANDS = (build, validate, query, stats, serve, dump, template, import_, export, hsds, report, backup, shacl, config)
 
 
 def make_parser() -> argparse.ArgumentParser:

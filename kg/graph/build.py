@@ -428,6 +428,18 @@ def _count_sources(parsed: Iterable[ParsedSource]) -> int:
 # --------------------------------------------------------------------------- the build
 
 
+def _replay(project_root: Path, store: ox.Store, with_reference: bool) -> str:
+    """The spreadsheet contributions kept under data/contributions/ (kg import), replayed into the
+    store after the curated and reference data they refer to; validated with everything else."""
+    from kg.graph.tabular.importer import kept_contributions, replay_contributions
+
+    if not kept_contributions(project_root):
+        return ""
+    if not with_reference:
+        return " (contributions skipped: they refer to the areas of the reference data)"
+    return f", {replay_contributions(project_root, store)} contributed triples"
+
+
 def build(
     project_root: Path,
     store_path: Path,
@@ -487,6 +499,7 @@ def build(
             detail += " (no reference data found)"
         else:
             detail += " (reference data skipped)"
+        detail += _replay(project_root, store, with_reference)
         timer.step("load", t, detail)
 
         # 3. validate
@@ -562,6 +575,7 @@ def validate_project(
     key = validation_cache_key(project_root, engine) if cache_dir is not None and with_reference else None
     if with_reference:
         store.bulk_extend(_reference_quads(project_root, {s.graph for s in sources}))
+    _replay(project_root, store, with_reference)
     return validate_store(store, engine=engine, sources=sources, progress=progress, reference_loaded=with_reference,
                           cache_dir=cache_dir, cache_key=key)
 

@@ -14,4 +14,11 @@ door between their files and the graph:
 
 Readers chosen on measurement (bench/bench_tabular.py, bench/results/tabular-read.md):
 python-calamine for xlsx and ODS, the standard library's csv for CSV; openpyxl writes xlsx.
+
+Built on them (issue 17, the model side):
+
+- `templates.py`: the template kinds, their columns generated from the shapes and schemes;
+- `resolve.py`: what a cell names (areas, organisations, concepts), with candidates;
+- `mapping.py`: rows ↔ RDF; `importer.py`: plan and commit an import, kept contributions;
+- `sheets.py`, `csvw.py`: templates and exports as files, their CSVW metadata.
 """
