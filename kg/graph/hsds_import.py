@@ -165,7 +165,7 @@ class _Converter:
             value = s.get(_FIELD_OF[key])
             if value not in (None, ""):
                 cells[key] = _number(value) if key in ("minAge", "maxAge") else str(value)
-        org = s.get("organization") if isinstance(s.get("organization"), dict) else {}
+        org: dict[str, Any] = s["organization"] if isinstance(s.get("organization"), dict) else {}
         org_id = s.get("organization_id") or org.get("id")
         if org_id or org:
             iri = self.orgs.get(str(org_id)) if org_id else None
@@ -175,7 +175,7 @@ class _Converter:
                                      self.resolver.entity(str(value), {HN + "Agent", HN + "Organisation"}))
             if iri:
                 cells["provider"] = iri
-        prog = s.get("program") if isinstance(s.get("program"), dict) else {}
+        prog: dict[str, Any] = s["program"] if isinstance(s.get("program"), dict) else {}
         prog_id = s.get("program_id") or prog.get("id")
         if prog_id or prog:
             iri = self.programmes.get(str(prog_id)) if prog_id else None

@@ -142,7 +142,8 @@ def test_round_trip_notices_an_edit(store: ox.Store, resolver: Resolver, tmp_pat
     by_source = _offers_by_source(store)
     slug, offers = next((s, o) for s, o in sorted(by_source.items()) if len(o) == 1)
     offer = next(iter(offers))
-    service: dict[str, Any] = copy.deepcopy(next(s for s in export.json_objects["services"] if s["id"] == hsds_id(offer)))
+    service: dict[str, Any] = copy.deepcopy(
+        next(s for s in export.json_objects["services"] if s["id"] == hsds_id(offer)))
     service["maximum_age"] = 17
     service["service_areas"] = [{"id": "0b9d1a3e-0000-4000-8000-000000000003", "name": "Gladbeck", "ags": "05562014"}]
     path = tmp_path / "edited.json"
