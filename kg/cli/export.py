@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         k.add_argument("--area", default=None, help="only entries in this area (official key or name) and below")
         k.add_argument("--source", default=None, help="only what this source (its slug) states")
         k.add_argument("--output", type=Path, default=None, help="file to write (default: KIND.FORMAT)")
-        add_settings(k, "export KIND")
+        add_settings(k, f"export {name}")
         k.set_defaults(func=run_kind, kind=name)
 
 

@@ -23,9 +23,9 @@ KG_SOURCES = sorted((ROOT / "kg").rglob("*.py"))
 #: the arguments a command needs besides the flag under test
 REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "hsds export": ["--output", "o"],
             "hsds import": ["h.json", "--source-title", "t", "--publisher", "p"],
-            "import": ["f.csv", "--kind", "offers", "--source-title", "t", "--publisher", "p"], "template": ["offers"],
             "backup": ["--output", "o"],
-            "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"]}
+            "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"], "template": ["offers"],
+            "import": ["f.csv", "--kind", "offers", "--source-title", "t", "--publisher", "p"]}
 #: a valid text for each parser, used to try every flag
 SAMPLES = {"integer": "3", "integer ≥ 0": "3", "number": "1.5", "number ≥ 0": "1.5", "text": "x", "path": "p",
            "integer or auto": "2", "comma-separated list": "a,b"}
@@ -54,7 +54,7 @@ def test_every_hilfenetz_variable_in_kg_is_in_the_table_and_read_only_through_it
 
 
 def _argv(command: str, *extra: str) -> list[str]:
-    return [*command.replace("KIND", "offers").split(), *REQUIRED.get(command, []), *extra]  # `export KIND`
+    return [*command.split(), *REQUIRED.get(command, []), *extra]
 
 
 @pytest.mark.parametrize("row", [r for r in SETTINGS if r.flag], ids=lambda r: r.name)

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import pyoxigraph as ox
 
 from kg.i18n import Msg
-from kg.rdf import HN, HNID, RDF, RDFS, SKOS
+from kg.rdf import HN, HNID, PREFIXES, RDF, RDFS, SKOS
 
 _AREA = HNID + "area/"
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
@@ -297,6 +297,9 @@ class Resolver:
         """An entity of one of `classes` by IRI, prefixed name (hnorg:lvr) or name; areas count as
         agents (a municipality or Kreis is also its local authority)."""
         v = value.strip()
+        prefix, _, local = v.partition(":")
+        if local and prefix in PREFIXES and not local.startswith("//"):  # hnorg:lvr, prog:kips-praevention-nrw
+            v = PREFIXES[prefix] + local
         area_ok = bool(classes & {HN + "Agent", HN + "Organisation", HN + "AdministrativeArea"})
         if v.startswith(("http://", "https://")):
             if self.has_class(v, classes) or (area_ok and v in self.area_iris):

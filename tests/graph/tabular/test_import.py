@@ -244,3 +244,64 @@ def test_validation_against_the_whole_graph_names_row_and_column(
     [err] = plan.errors  # type: ignore[attr-defined]
     assert err.row == 2 and err.column == "Mindestalter (minimum age)"
     assert "Mindestalter (hn:minAge) darf nicht über dem Höchstalter" in err.message.de
+
+
+def test_a_date_that_does_not_exist_names_row_and_column(
+        pristine_store: Path, pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
+    rows = [list(TWO_ROWS[0])]
+    rows[0][9] = "31.02.2024"
+    f = write_csv(tmp_path / "a.csv", OFFER_HEADERS, rows)
+    _, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
+    [err] = plan.errors  # type: ignore[attr-defined]
+    assert (err.row, err.column, err.letter) == (2, "Beginn (start date)", "J")
+    assert "31.02.2024" in err.message.de
+
+
+def test_html_and_script_are_stored_as_text(pristine_handle: ox.Store, pristine_resolver: object,
+                                            tmp_path: Path) -> None:
+    rows = [list(TWO_ROWS[0])]
+    rows[0][1] = '<script>alert("x")</script> Elterncafé <b>neu</b>'
+    f = write_xlsx(tmp_path / "a.xlsx", OFFER_HEADERS, rows)
+    plan = plan_import(pristine_handle, f, "offers", META, resolver=pristine_resolver,  # type: ignore[arg-type]
+                       validate=False)
+    assert plan.ok, plan.report()
+    labels = [q.object for q in plan.quads if q.predicate.value.endswith("#label") and "offer/" in q.subject.value]
+    assert [(lbl.value, lbl.language) for lbl in labels] == [(rows[0][1], "de")]
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused(pristine_store: Path, pristine_handle: ox.Store,
+                                                     pristine_resolver: object, tmp_path: Path) -> None:
+    f = tmp_path / "angebote.xlsx"
+    f.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    report, plan = _refused(pristine_store, f, handle=pristine_handle, resolver=pristine_resolver)
+    assert len(plan.errors) == 1  # type: ignore[attr-defined]
+    assert "PDF" in report
+
+
+def test_grants_with_amount(pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
+    """A grant row: funder and recipient by name, the funded project by its abbreviation, the
+    amount with German thousands and decimal separators (fixture data, not a fact)."""
+    headers = ["Fördermittelgeber", "Zuwendungsempfänger", "gefördertes Vorhaben", "Betrag", "Beginn"]
+    f = write_csv(tmp_path / "z.csv", headers, [["LVR", "Kreis Recklinghausen", "KAP-DO", "12.500,50", "2025"]])
+    plan = plan_import(pristine_handle, f, "grants", SourceMeta("Testdaten Zuwendungen", "Testfixture"),
+                       resolver=pristine_resolver)  # type: ignore[arg-type]
+    assert plan.ok, plan.report()
+    grant = HNID + "grant/lvr-kreis-recklinghausen-kap-do"
+    got = {(q.subject.value, q.predicate.value.rsplit("#", 1)[-1], q.object.value) for q in plan.quads}
+    assert {(grant, "funder", HNID + "org/lvr"), (grant, "recipient", HNID + "area/05562"),
+            (grant, "fundedItem", HNID + "project/kap-do"), (grant, "amount", grant + "/amount"),
+            (grant + "/amount", "amountValue", "12500.50"), (grant + "/amount", "currency", "EUR")} <= got
+    assert plan.added == [grant]
+
+
+def test_headers_match_in_english_german_any_case_with_or_without_marker(
+        pristine_handle: ox.Store, pristine_resolver: object, tmp_path: Path) -> None:
+    headers = ["label (Bezeichnung) *", "LIFE PHASE", "einzugsgebiet *", "Provider (Anbieter)"]
+    f = write_csv(tmp_path / "a.csv", headers, [["Elterncafé (Testfixture)", "infancy", "05562014", "hnorg:lvr"]])
+    plan = plan_import(pristine_handle, f, "offers", META, resolver=pristine_resolver,  # type: ignore[arg-type]
+                       validate=False)
+    assert plan.ok and not plan.problems, plan.report()
+    got = {(q.predicate.value.rsplit("#", 1)[-1], q.object.value) for q in plan.quads
+           if q.subject.value == HNID + "offer/elterncafe-testfixture"}
+    assert {("lifePhase", HNID + "concept/life-phase/infancy"), ("areaServed", HNID + "area/05562014"),
+            ("provider", HNID + "org/lvr")} <= got
