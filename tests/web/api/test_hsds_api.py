@@ -111,8 +111,8 @@ def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fx(fixture_store: Path) -> Iterator[httpx.Client]:
-    """A client of a server over the fixture store."""
-    with serve(fixture_store) as url, httpx.Client(base_url=url, timeout=60) as c:
+    """A client of a server over the fixture store (no rate limit: paging at per_page=1 is ~400 requests)."""
+    with serve(fixture_store, rate_limit=0.0) as url, httpx.Client(base_url=url, timeout=60) as c:
         yield c
 
 
