@@ -76,7 +76,7 @@ def hsds_id(iri: str, role: str = "") -> str:
 class HsdsExport:
     """What export_hsds wrote: the objects per HSDS table (tabular rows) and the JSON lists."""
 
-    out_dir: Path
+    out_dir: Path | None = None
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     json_objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -182,8 +182,16 @@ _LABEL_PROPS = (RDFS_LABEL, SKOS_PREFLABEL, SCHEMA + "name", DCT + "title", DCT 
 def export_hsds(store: QueryStore | ox.Store, out_dir: Path) -> HsdsExport:
     """Write the HSDS JSON objects and the tabular data package of the graph in `store` to
     `out_dir` (created; files of an earlier export are replaced). Returns what was written."""
-    out_dir = Path(out_dir)
-    result = HsdsExport(out_dir)
+    result = build_hsds(store)
+    result.out_dir = Path(out_dir)
+    _write(result)
+    return result
+
+
+def build_hsds(store: QueryStore | ox.Store) -> HsdsExport:
+    """The HSDS objects of the graph in `store`, written nowhere: what `export_hsds` writes and
+    what the HSDS API (kg.query.hsds) serves, so both are one mapping."""
+    result = HsdsExport()
     t: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     class_labels = _class_labels(store)
@@ -335,7 +343,6 @@ def export_hsds(store: QueryStore | ox.Store, out_dir: Path) -> HsdsExport:
         "taxonomies": [_compact(dict(r)) for r in t["taxonomy"]],
         "taxonomy_terms": [_compact(dict(r)) for r in t["taxonomy_term"]],
     }
-    _write(result)
     return result
 
 
@@ -592,6 +599,7 @@ def _cell(value: Any) -> str:
 
 def _write(result: HsdsExport) -> None:
     out = result.out_dir
+    assert out is not None
     (out / "json").mkdir(parents=True, exist_ok=True)
     for name, objects in result.json_objects.items():
         (out / "json" / f"{name}.json").write_text(json.dumps(objects, ensure_ascii=False, indent=2) + "\n",

@@ -46,6 +46,7 @@ from typing import Any
 from kg.config import Settings
 from kg.query import named
 from kg.query.cache import AnswerCache
+from kg.query.hsds import HsdsCache
 from kg.query.network import NetworkCache
 from kg.query.pool import WorkerPool, default_memory_limit
 from kg.query.reconcile import ReconcileService
@@ -141,6 +142,7 @@ class ServiceState:
         self.search = SearchService(lambda: self.store, lambda: self.version)
         self.reconcile = ReconcileService(lambda: self.store, lambda: self.version)
         self.network = NetworkCache(lambda: self.store, lambda: self.version)
+        self.hsds = HsdsCache(lambda: self.store, lambda: self.version)
 
     # snapshots ----------------------------------------------------------------------------
 

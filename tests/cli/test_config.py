@@ -22,6 +22,7 @@ KG_SOURCES = sorted((ROOT / "kg").rglob("*.py"))
 
 #: the arguments a command needs besides the flag under test
 REQUIRED = {"dump": ["--output", "o"], "export network": ["--output", "o"], "hsds export": ["--output", "o"],
+            "hsds import": ["h.json", "--source-title", "t", "--publisher", "p"],
             "backup": ["--output", "o"],
             "restore": ["backup.tgz"], "shacl": ["d.ttl", "s.ttl"], "template": ["offers"],
             "import": ["f.csv", "--kind", "offers", "--source-title", "t", "--publisher", "p"],
