@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.remote import STAGING_PREFIX, RemoteError, RemoteStore, post_update, redact
+from kg.store.remote import EMPTY_GRAPH, STAGING_PREFIX, RemoteError, RemoteStore, post_update, redact
 
 
 @dataclass
@@ -184,7 +184,7 @@ def staged_publish(store: ox.Store, remote: RemoteStore, target: str, limit: int
             by_graph.setdefault(q.graph_name.value, []).append(q)
         for quads_of_graph in by_graph.values():  # one graph per request: see _insert_data
             batch: list[ox.Quad] = []
-            for group in blank_node_groups(quads_of_graph) + [[]]:  # the empty group flushes the last batch
+            for group in [*blank_node_groups(quads_of_graph), []]:  # the empty group flushes the last batch
                 if batch and (not group or len(batch) + len(group) > max_statements):
                     send(_insert_data(batch, staging))
                     batch = []
@@ -206,16 +206,22 @@ def staged_publish(store: ox.Store, remote: RemoteStore, target: str, limit: int
 
 
 def switch_update(current: list[str], staging: dict[str, str]) -> str:
-    """The one update *operation* that replaces the graphs `current` by the staging graphs: a
-    single DELETE/INSERT, because Virtuoso applies the operations of one request one by one
+    """The one update *operation* that replaces the graphs `current` by the staging graphs.
+
+    One operation, because Virtuoso applies the operations of one request one by one
     (`INSERT DATA …; DROP GRAPH <missing>` keeps the insert after the drop failed), while one
-    operation is one transaction there as everywhere. Bound blank nodes keep their identity."""
-    values = " ".join(f"(<{st}> <{g}>)" for g, st in sorted(staging.items()))
-    dropped = ", ".join(f"<{g}>" for g in current)
-    old = f"{{ GRAPH ?old {{ ?s ?p ?o }} FILTER(?old IN ({dropped})) }}" if current else ""
-    union = " UNION " if current else ""
+    operation is one transaction there as everywhere. And the quads it deletes and inserts are
+    disjoint (an old quad that the new data has again is neither deleted nor inserted), because
+    Virtuoso does not apply all deletions before the insertions, as SPARQL Update says: a quad
+    deleted and inserted by one DELETE/INSERT was lost (a republish kept 1 of 6 statements of a
+    participation). Bound blank nodes keep their identity."""
+    values_new = " ".join(f"(<{st}> <{g}>)" for g, st in sorted(staging.items()))
+    values_old = " ".join(f"(<{g}> <{staging.get(g, EMPTY_GRAPH)}>)" for g in current)
+    old = (f"{{ VALUES (?old ?oldNew) {{ {values_old} }} GRAPH ?old {{ ?s ?p ?o }} "
+           f"FILTER NOT EXISTS {{ GRAPH ?oldNew {{ ?s ?p ?o }} }} }} UNION ") if current else ""
     return (f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }}\nINSERT {{ GRAPH ?new {{ ?s ?p ?o }} }}\nWHERE {{\n"
-            f"  {old}{union}{{ VALUES (?staging ?new) {{ {values} }} GRAPH ?staging {{ ?s ?p ?o }} }}\n}}")
+            f"  {old}{{ VALUES (?staging ?new) {{ {values_new} }} GRAPH ?staging {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?new {{ ?s ?p ?o }} }} }}\n}}")
 
 
 def _insert_data(quads: list[ox.Quad], staging: dict[str, str]) -> str:
