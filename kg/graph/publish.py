@@ -16,12 +16,22 @@ for the real graph (467k quads, ~90 MB of request) is fine; see docs/remote-stor
 `kg.store.remote.Dialect.max_update_bytes`): the graphs are first loaded, in requests under the
 limit, into staging graphs (`urn:x-hilfenetz:staging:<run>:<graph>`) that are no part of the store
 as hilfenetz sees it (`RemoteStore.named_graphs` skips them, and every query is confined to the
-store's own graphs there); then **one small request** drops the old graphs and moves the staging
-graphs in (`DROP SILENT GRAPH … ; MOVE …`), which the engine applies as one transaction. A publish
-that fails or is killed before that request leaves the remote's graphs as they were (left-over
-staging graphs are dropped by the next publish). Blank nodes: INSERT DATA gives every request's
-blank nodes fresh identities, so statements that share a blank node (OWL restrictions and lists,
-SHACL property shapes: 1,015 quads of the real graph in 137 groups) go into one request together.
+store's own graphs there); then **one small request** moves the staging graphs in (`MOVE SILENT
+<staging> TO <graph> ; …`, and drops graphs the new data no longer has). A publish that fails or
+is killed before that request leaves the remote's graphs exactly as they were (left-over staging
+graphs are dropped by the next publish). **The switch itself is atomic only where the engine makes
+a request atomic, as SPARQL 1.1 Update requires; Virtuoso 7.2 does not**: it applies the
+operations of a request one by one (`INSERT DATA {…} ; DROP GRAPH <missing>` keeps the insert after
+the drop failed), so readers may see some graphs old and some new while the MOVEs run (the real
+graph: see docs/remote-store.md for the measured seconds), and a switch that fails half way is
+reported by the count check below and repaired by the next publish. A single DELETE/INSERT
+operation was tried for the switch and dropped: Virtuoso does not apply all deletions before the
+insertions (a republish lost 5 of 6 statements of a participation), and with `FILTER NOT EXISTS`
+to keep deletions and insertions apart it lost 15,455 of 467,066 quads on the real graph.
+
+Blank nodes: INSERT DATA gives every request's blank nodes fresh identities, so statements that
+share a blank node (OWL restrictions and lists, SHACL property shapes: 1,015 quads of the real
+graph in 137 groups) go into one request together.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store.remote import EMPTY_GRAPH, STAGING_PREFIX, RemoteError, RemoteStore, post_update, redact
+from kg.store.remote import STAGING_PREFIX, RemoteError, RemoteStore, post_update, redact
 
 
 @dataclass
@@ -193,35 +203,20 @@ def staged_publish(store: ox.Store, remote: RemoteStore, target: str, limit: int
                                       f"{max_statements} in one request")
                 batch += group
         current = [g.value for g in RemoteStore(remote.url, update_url=target).named_graphs()]
+        switch = [f"DROP SILENT GRAPH <{g}>" for g in current if g not in staging]
+        switch += [f"MOVE SILENT <{staging[g.value]}> TO <{g.value}>" for g in graphs]
         if progress is not None:
-            progress(f"publish: switching {len(graphs)} graphs in (one update operation)")
-        send(switch_update(current, staging))
-        send(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in staging.values()))  # invisible; now empty
+            progress(f"publish: switching {len(graphs)} graphs in (one request)")
+        switched = time.perf_counter()
+        send(" ;\n".join(switch))
+        if progress is not None:
+            progress(f"publish: switched in {time.perf_counter() - switched:.1f} s")
     except BaseException:
         try:
             send(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in staging.values()))
         except Exception:  # noqa: BLE001 - best effort: the original error is the one to report
             pass
         raise
-
-
-def switch_update(current: list[str], staging: dict[str, str]) -> str:
-    """The one update *operation* that replaces the graphs `current` by the staging graphs.
-
-    One operation, because Virtuoso applies the operations of one request one by one
-    (`INSERT DATA …; DROP GRAPH <missing>` keeps the insert after the drop failed), while one
-    operation is one transaction there as everywhere. And the quads it deletes and inserts are
-    disjoint (an old quad that the new data has again is neither deleted nor inserted), because
-    Virtuoso does not apply all deletions before the insertions, as SPARQL Update says: a quad
-    deleted and inserted by one DELETE/INSERT was lost (a republish kept 1 of 6 statements of a
-    participation). Bound blank nodes keep their identity."""
-    values_new = " ".join(f"(<{st}> <{g}>)" for g, st in sorted(staging.items()))
-    values_old = " ".join(f"(<{g}> <{staging.get(g, EMPTY_GRAPH)}>)" for g in current)
-    old = (f"{{ VALUES (?old ?oldNew) {{ {values_old} }} GRAPH ?old {{ ?s ?p ?o }} "
-           f"FILTER NOT EXISTS {{ GRAPH ?oldNew {{ ?s ?p ?o }} }} }} UNION ") if current else ""
-    return (f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }}\nINSERT {{ GRAPH ?new {{ ?s ?p ?o }} }}\nWHERE {{\n"
-            f"  {old}{{ VALUES (?staging ?new) {{ {values_new} }} GRAPH ?staging {{ ?s ?p ?o }} "
-            f"FILTER NOT EXISTS {{ GRAPH ?new {{ ?s ?p ?o }} }} }}\n}}")
 
 
 def _insert_data(quads: list[ox.Quad], staging: dict[str, str]) -> str:

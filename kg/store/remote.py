@@ -55,11 +55,14 @@ import pyoxigraph as ox
 from kg.config import SETTING, env_setting
 from kg.errors import RemoteError
 from kg.rdf import BUILD_NODE, GRAPH_BUILD
+from kg.sparql.text import query_form
 
 #: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
 DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
+_RESULTS_ACCEPT = f"{_RESULTS_JSON}, application/sparql-results+xml;q=0.7"
+_GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8"
 #: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
 EMPTY_GRAPH = "urn:x-hilfenetz:empty-graph"
 #: Graphs a publish fills before it switches them in (kg.graph.publish, staged publish): never
@@ -85,6 +88,7 @@ standard empty `GRAPH ?g { }` is Oxigraph's fast path). `chunked_bodies`: whethe
     max_update_bytes: int | None = None
     max_update_statements: int | None = None
     graphs_query: str = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+    accept_by_form: bool = False
 
     def is_system(self, graph: str) -> bool:
         """True for a graph that is not part of the store as hilfenetz sees it."""
@@ -104,6 +108,7 @@ VIRTUOSO = Dialect(
     max_update_bytes=4 * 1024 * 1024,
     max_update_statements=2_000,
     graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    accept_by_form=True,
 )
 
 
@@ -347,11 +352,15 @@ class RemoteStore:
         substitutions: dict[Any, Any] | None = None,
     ) -> Any:
         """Evaluate `query` remotely; QuerySolutions, QueryBoolean or QueryTriples as pyoxigraph's."""
+        _check_syntax(query, base_iri, prefixes)
         head = prologue(query, base_iri, prefixes)
         text = with_substitutions(head + query, substitutions)
         dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        accept = _ACCEPT
+        if self.dialect.accept_by_form:
+            accept = _GRAPH_ACCEPT if query_form(query) in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT
         try:
-            r = self._post(self.url, [("query", text), *dataset], _ACCEPT)
+            r = self._post(self.url, [("query", text), *dataset], accept)
         except SyntaxError as exc:
             raise SyntaxError(unshift_position(str(exc), len(head))) from None
         media = r.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -676,6 +685,17 @@ def endpoint_hint(url: str) -> str:
                 f"(Oxigraph server: {redact(base)}/query, Fuseki: {redact(base)}/DATASET/query, "
                 f"Virtuoso and QLever: {redact(base)}/sparql)")
     return ""
+
+
+def _check_syntax(query: str, base_iri: str | None, prefixes: dict[str, str] | None) -> None:
+    """Raise SyntaxError as the embedded store would for a query pyoxigraph cannot parse.
+
+    Why: the one parser decides what is SPARQL, so every backend answers a broken query with the
+    same message and position (Virtuoso's own say "SP030: SPARQL compiler, line 1: syntax error at
+    'SELEC'" and echo the query with our dataset prologue). pyoxigraph parses in `query()` and
+    evaluates only when the answer is read, so asking an empty store evaluates nothing (SERVICE
+    included): microseconds."""
+    ox.Store().query(query, base_iri=base_iri, prefixes=prefixes)
 
 
 def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str] | str]:

@@ -249,6 +249,30 @@ def scratch_oxigraph(tmp_path: Path) -> Iterator[OxigraphServer]:
         server.stop()
 
 
+#: Named queries whose answers an engine gets wrong, with what it does (docs/remote-store.md, "Virtuoso").
+#: The tests check that each still differs (a fixed engine turns the test red: take it off the
+#: list) and that every other query agrees.
+KNOWN_WRONG: dict[str, dict[str, str]] = {
+    "oxigraph": {},
+    "virtuoso": {
+        "actor-cooperation-partners": "no rows (18 expected)",
+        "cross-sector-links": "500: SQ156 Internal Optimized compiler error (sqldf.c:1528)",
+        "event-actors": "7 of 23 rows",
+        "municipality-programmes": "YEAR() of an xsd:gYear is unbound",
+        "population-in-programme-municipalities": "500: SQ200 Aggregate function not allowed in context",
+        "prevention-chain-gaps": "a comparison's result is \"1\"^^xsd:integer, not true",
+        "programme-municipalities": "no rows (7 expected)",
+        "youth-welfare-and-health": "no rows (5 expected)",
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def remote_engine(remote_server: RemoteServer) -> str:
+    """The name of the engine behind `backends["remote"]`."""
+    return "virtuoso" if isinstance(remote_server, VirtuosoServer) else "oxigraph"
+
+
 @pytest.fixture(scope="module")
 def scratch_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
     """One Virtuoso per test module for the tests that write (emptied before each by `scratch_remote`)."""
