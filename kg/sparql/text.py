@@ -147,6 +147,11 @@ def _form_of(tokens: list[Token]) -> str | None:
     return None
 
 
+def has_dataset_clause(text: str) -> bool:
+    """True if a query names its own dataset (`FROM` / `FROM NAMED` at depth 0)."""
+    return any(tok.depth == 0 and tok.is_word("FROM") for tok in tokenize(text))
+
+
 def looks_like_update(text: str) -> bool:
     """True if the text starts (after the prologue) with an update keyword rather than a query form."""
     return _starts_like_update(tokenize(text))

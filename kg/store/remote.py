@@ -55,7 +55,7 @@ import pyoxigraph as ox
 from kg.config import SETTING, env_setting
 from kg.errors import RemoteError
 from kg.rdf import BUILD_NODE, GRAPH_BUILD
-from kg.sparql.text import query_form
+from kg.sparql.text import has_dataset_clause, query_form
 
 #: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
 DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
@@ -356,6 +356,8 @@ class RemoteStore:
         head = prologue(query, base_iri, prefixes)
         text = with_substitutions(head + query, substitutions)
         dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        if default_graph is None and named_graphs is None and has_dataset_clause(query):
+            dataset = []  # the query's FROM / FROM NAMED: protocol parameters would override them
         accept = _ACCEPT
         if self.dialect.accept_by_form:
             accept = _GRAPH_ACCEPT if query_form(query) in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT
