@@ -12,7 +12,7 @@ Dataset semantics: `default_graph`/`named_graphs` become the protocol's `default
 `named-graph-uri`. `use_default_graph_as_union=True` (what every hilfenetz query asks for) depends
 on the server, detected once per instance (`union_default_graph`): if the server's default graph
 already is the union of its graphs (Oxigraph server `--union-default-graph`, Fuseki
-`unionDefaultGraph`, GraphDB, Virtuoso), nothing is sent and the server takes its own fast path;
+`unionDefaultGraph`, GraphDB), nothing is sent and the server takes its own fast path;
 otherwise `default-graph-uri` lists every named graph, which is exact but, for Oxigraph server at
 least, far slower on property paths (one named query: 4 s vs more than 120 s). Queries without a
 dataset see the real default graph and all named graphs, as in pyoxigraph; on a union-default
@@ -55,7 +55,7 @@ import pyoxigraph as ox
 from kg.config import SETTING, env_setting
 from kg.errors import RemoteError
 from kg.rdf import BUILD_NODE, GRAPH_BUILD
-from kg.sparql.text import has_dataset_clause, query_form
+from kg.sparql.text import query_dataset, query_form
 
 #: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
 DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
@@ -355,9 +355,12 @@ class RemoteStore:
         _check_syntax(query, base_iri, prefixes)
         head = prologue(query, base_iri, prefixes)
         text = with_substitutions(head + query, substitutions)
-        dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
-        if default_graph is None and named_graphs is None and has_dataset_clause(query):
-            dataset = []  # the query's FROM / FROM NAMED: protocol parameters would override them
+        own = query_dataset(query, prefixes) if default_graph is None and named_graphs is None else None
+        if own is not None:  # the query's FROM / FROM NAMED, sent as the protocol dataset (see query_dataset)
+            dataset = [("default-graph-uri", g) for g in own[0] or [EMPTY_GRAPH]] + \
+                      [("named-graph-uri", g) for g in own[1] or [EMPTY_GRAPH]]
+        else:
+            dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
         accept = _ACCEPT
         if self.dialect.accept_by_form:
             accept = _GRAPH_ACCEPT if query_form(query) in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT
@@ -377,7 +380,8 @@ class RemoteStore:
     @property
     def union_default_graph(self) -> bool:
         """True if the server's default graph is the union of its graphs (Oxigraph server with
-        `--union-default-graph`, Fuseki with `unionDefaultGraph`, GraphDB and Virtuoso by default).
+        `--union-default-graph`, Fuseki with `unionDefaultGraph`, GraphDB by default; Virtuoso's
+        holds its own graphs too, see `Dialect`).
 
         Detected once per instance: a triple of some named graph is asked for without GRAPH. (A
         hilfenetz store keeps nothing in the real default graph, so the answer is unambiguous.)"""

@@ -163,9 +163,13 @@ def test_ask_with_sparqlwrapper(backends: dict[str, str], query: str, expected: 
 
 @pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE, BNODES], ids=["construct", "describe", "blank-nodes"])
 @pytest.mark.parametrize("fmt", [TURTLE, JSONLD], ids=["turtle", "jsonld"])
-def test_graphs_every_format_with_sparqlwrapper(backends: dict[str, str], query: str, fmt: str) -> None:
+def test_graphs_every_format_with_sparqlwrapper(backends: dict[str, str], query: str, fmt: str,
+                                               remote_engine: str) -> None:
     graphs = via_sparqlwrapper(backends, query, fmt, graph)
     assert len(graphs["embedded"]) > 5
+    if query == DESCRIBE and remote_engine == "virtuoso":
+        assert not same_graph(graphs["embedded"], graphs["remote"]), "Virtuoso's DESCRIBE now equals Oxigraph's"
+        pytest.xfail("DESCRIBE is implementation-defined (SPARQL 1.1, 16.4): Virtuoso describes otherwise")
     assert same_graph(graphs["embedded"], graphs["remote"]), graph_diff(graphs["embedded"], graphs["remote"])
 
 
