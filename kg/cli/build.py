@@ -83,7 +83,9 @@ def _build_remote(args: argparse.Namespace, url: str) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _print_build(args, result, redact(url), start)
-    print(f"published {pub.quads} quads in {pub.graphs} graphs ({pub.bytes / 1e6:.1f} MB, one atomic update) "
+    how = ("one atomic update" if pub.requests == 1
+           else f"staged in {pub.requests} requests, then switched in by one")
+    print(f"published {pub.quads} quads in {pub.graphs} graphs ({pub.bytes / 1e6:.1f} MB, {how}) "
           f"in {pub.seconds:.1f} s; remote version {pub.version}")
     return 0
 

@@ -23,7 +23,7 @@ from kg.config import env_setting
 from kg.errors import AnswerTooLarge
 from kg.query.cache import body_digest, body_hasher
 from kg.query.messages import QueryAnswer, QueryJob
-from kg.sparql.text import syntax_error_messages
+from kg.sparql.text import query_dataset, syntax_error_messages
 
 if TYPE_CHECKING:
     from kg.store.protocol import QueryStore
@@ -138,7 +138,12 @@ def execute_job(store: QueryStore, job: QueryJob, *, max_rows: int | None = None
         elif job.default_graph is not None:
             kwargs["named_graphs"] = []
     elif job.union_default_graph:
-        kwargs["use_default_graph_as_union"] = True
+        own = query_dataset(job.query, job.default_prefixes)
+        if own is None:
+            kwargs["use_default_graph_as_union"] = True
+        else:  # FROM / FROM NAMED of the query: pyoxigraph's union flag would override them
+            kwargs["default_graph"] = _graph_terms(own[0])
+            kwargs["named_graphs"] = _graph_terms(own[1])
     if job.substitutions:
         kwargs["substitutions"] = {ox.Variable(name): term for name, term in job.substitutions.items()}
     try:

@@ -147,6 +147,33 @@ def _form_of(tokens: list[Token]) -> str | None:
     return None
 
 
+def query_dataset(text: str, default_prefixes: dict[str, str] | None = None
+                  ) -> tuple[list[str], list[str]] | None:
+    """The dataset a query names itself: (FROM graphs, FROM NAMED graphs) as absolute IRIs, or
+    None if it has no `FROM` at depth 0 (or names a graph this scanner cannot resolve).
+
+    Why: a store asked for the union default graph must still give a query with `FROM <g>` the
+    default graph `<g>` (SPARQL 1.1 §13.2); pyoxigraph's union flag and union-default servers
+    override it, so callers pass these graphs as the dataset instead."""
+    tokens = tokenize(text)
+    prefixes, base = _prologue(tokens)
+    prefixes = {**(default_prefixes or {}), **prefixes}
+    default: list[str] = []
+    named: list[str] = []
+    found = False
+    for i, tok in enumerate(tokens):
+        if tok.depth != 0 or not tok.is_word("FROM"):
+            continue
+        found = True
+        is_named = i + 1 < len(tokens) and tokens[i + 1].is_word("NAMED")
+        target = tokens[i + 2] if is_named and i + 2 < len(tokens) else tokens[i + 1] if i + 1 < len(tokens) else None
+        iri = _resolve(target, prefixes, base) if target is not None else None
+        if iri is None:
+            return None
+        (named if is_named else default).append(iri)
+    return (default, named) if found else None
+
+
 def looks_like_update(text: str) -> bool:
     """True if the text starts (after the prologue) with an update keyword rather than a query form."""
     return _starts_like_update(tokenize(text))

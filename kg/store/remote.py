@@ -12,7 +12,7 @@ Dataset semantics: `default_graph`/`named_graphs` become the protocol's `default
 `named-graph-uri`. `use_default_graph_as_union=True` (what every hilfenetz query asks for) depends
 on the server, detected once per instance (`union_default_graph`): if the server's default graph
 already is the union of its graphs (Oxigraph server `--union-default-graph`, Fuseki
-`unionDefaultGraph`, GraphDB, Virtuoso), nothing is sent and the server takes its own fast path;
+`unionDefaultGraph`, GraphDB), nothing is sent and the server takes its own fast path;
 otherwise `default-graph-uri` lists every named graph, which is exact but, for Oxigraph server at
 least, far slower on property paths (one named query: 4 s vs more than 120 s). Queries without a
 dataset see the real default graph and all named graphs, as in pyoxigraph; on a union-default
@@ -46,6 +46,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import httpx
@@ -54,13 +55,66 @@ import pyoxigraph as ox
 from kg.config import SETTING, env_setting
 from kg.errors import RemoteError
 from kg.rdf import BUILD_NODE, GRAPH_BUILD
+from kg.sparql.text import query_dataset, query_form
 
 #: Seconds to wait for a remote answer (connect: 5 s): the process setting remote_timeout.
 DEFAULT_TIMEOUT: float = SETTING["remote_timeout"].default
 _RESULTS_JSON = "application/sparql-results+json"
 _ACCEPT = f"{_RESULTS_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8, application/sparql-results+xml;q=0.7"
+_RESULTS_ACCEPT = f"{_RESULTS_JSON}, application/sparql-results+xml;q=0.7"
+_GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8"
 #: A graph IRI no store holds: makes an explicitly empty default graph expressible in the protocol.
 EMPTY_GRAPH = "urn:x-hilfenetz:empty-graph"
+#: Graphs a publish fills before it switches them in (kg.graph.publish, staged publish): never
+#: part of the store as the project sees it, on any engine.
+STAGING_PREFIX = "urn:x-hilfenetz:staging:"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one SPARQL engine does differently, so that callers never ask which engine it is.
+
+    Found by running tests/store/remote/ against each engine; docs/remote-store.md lists the
+    differences. `system_graphs`: IRI prefixes of graphs the engine keeps for itself (they are
+    not part of the store as hilfenetz sees it, and they are in the engine's default graph, which
+    is therefore not the union of *our* graphs). `max_update_bytes`: the largest update request
+    the engine takes (None: no limit, so a publish is one request), `max_update_statements` the most
+statements its update parser takes in one request. `graphs_query` lists the named graphs (the
+standard empty `GRAPH ?g { }` is Oxigraph's fast path). `chunked_bodies`: whether the
+    engine reads a request body sent with chunked transfer encoding."""
+
+    name: str
+    system_graphs: tuple[str, ...] = ()
+    max_update_bytes: int | None = None
+    max_update_statements: int | None = None
+    graphs_query: str = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+    accept_by_form: bool = False
+
+    def is_system(self, graph: str) -> bool:
+        """True for a graph that is not part of the store as hilfenetz sees it."""
+        return graph.startswith(STAGING_PREFIX) or graph.startswith(self.system_graphs)
+
+
+#: Any SPARQL 1.1 server (Oxigraph server, Fuseki, GraphDB, …): standard behaviour.
+GENERIC = Dialect("generic")
+#: Virtuoso Open Source 7.2 (Debian's virtuoso-opensource, tested): its default graph also holds
+#: its own graphs (2,496 quads of virtrdf#, ldp# and the URIQA graph in a fresh database), it
+#: refuses a request string over 10 MB ("HT057: The STRING session … is longer than 10Mb") and it
+#: answers 200 to a chunked request body it did not read, executing nothing.
+VIRTUOSO = Dialect(
+    "virtuoso",
+    system_graphs=("http://www.openlinksw.com/", "http://www.w3.org/ns/ldp#", "http://localuriqaserver/",
+                   "urn:activitystreams-owl:map", "virtrdf-label", "http://localhost:8890/"),
+    max_update_bytes=4 * 1024 * 1024,
+    max_update_statements=2_000,
+    graphs_query="SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    accept_by_form=True,
+)
+
+
+def dialect_for(server_header: str) -> Dialect:
+    """The dialect of an engine from its HTTP `Server` header (`Virtuoso/07.20.3229 (Linux) …`)."""
+    return VIRTUOSO if server_header.lower().startswith("virtuoso") else GENERIC
 #: How long and up to how many bytes whole-graph answers are kept (see `_graph_triples`).
 GRAPH_CACHE_SECONDS = 300.0
 GRAPH_CACHE_BYTES = 256 * 1024 * 1024
@@ -245,12 +299,30 @@ class RemoteStore:
         self._bnodes: dict[ox.BlankNode, list[ox.Quad]] = {}
         self._graph_cache: dict[str, tuple[float, bytes]] = {}
         self._union: bool | None = None
+        self._dialect: Dialect | None = None
         self._patterns: OrderedDict[tuple[Any, ...], list[ox.Quad]] = OrderedDict()
         self._pattern_quads = 0
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RemoteStore({redact(self.url)!r})"
+
+    @property
+    def dialect(self) -> Dialect:
+        """The engine's `Dialect`, from the `Server` header of one `ASK {}` (once per instance)."""
+        if self._dialect is None:
+            r = self._post(self.url, [("query", "ASK { }")], _RESULTS_JSON)
+            self._dialect = dialect_for(r.headers.get("server", ""))
+        return self._dialect
+
+    def _scope(self) -> list[tuple[str, str]]:
+        """The protocol dataset that confines a query to the store's own graphs: nothing on an
+        engine without graphs of its own; on one with them (Virtuoso), an empty default graph and
+        our named graphs, so `GRAPH ?g` and the default graph never reach the engine's graphs."""
+        if not self.dialect.system_graphs:
+            return []
+        graphs = [g.value for g in self.named_graphs()]
+        return [("default-graph-uri", EMPTY_GRAPH)] + [("named-graph-uri", g) for g in graphs or [EMPTY_GRAPH]]
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -280,11 +352,20 @@ class RemoteStore:
         substitutions: dict[Any, Any] | None = None,
     ) -> Any:
         """Evaluate `query` remotely; QuerySolutions, QueryBoolean or QueryTriples as pyoxigraph's."""
+        _check_syntax(query, base_iri, prefixes)
         head = prologue(query, base_iri, prefixes)
         text = with_substitutions(head + query, substitutions)
-        dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        own = query_dataset(query, prefixes) if default_graph is None and named_graphs is None else None
+        if own is not None:  # the query's FROM / FROM NAMED, sent as the protocol dataset (see query_dataset)
+            dataset = [("default-graph-uri", g) for g in own[0] or [EMPTY_GRAPH]] + \
+                      [("named-graph-uri", g) for g in own[1] or [EMPTY_GRAPH]]
+        else:
+            dataset = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        accept = _ACCEPT
+        if self.dialect.accept_by_form:
+            accept = _GRAPH_ACCEPT if query_form(query) in ("CONSTRUCT", "DESCRIBE") else _RESULTS_ACCEPT
         try:
-            r = self._post(self.url, [("query", text), *dataset], _ACCEPT)
+            r = self._post(self.url, [("query", text), *dataset], accept)
         except SyntaxError as exc:
             raise SyntaxError(unshift_position(str(exc), len(head))) from None
         media = r.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -299,10 +380,13 @@ class RemoteStore:
     @property
     def union_default_graph(self) -> bool:
         """True if the server's default graph is the union of its graphs (Oxigraph server with
-        `--union-default-graph`, Fuseki with `unionDefaultGraph`, GraphDB and Virtuoso by default).
+        `--union-default-graph`, Fuseki with `unionDefaultGraph`, GraphDB by default; Virtuoso's
+        holds its own graphs too, see `Dialect`).
 
         Detected once per instance: a triple of some named graph is asked for without GRAPH. (A
         hilfenetz store keeps nothing in the real default graph, so the answer is unambiguous.)"""
+        if self._union is None and self.dialect.system_graphs:
+            self._union = False  # its default graph is the union of *all* graphs, the engine's too
         if self._union is None:
             sols = list(self._select(
                 "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) } } LIMIT 1"))
@@ -319,7 +403,7 @@ class RemoteStore:
             if union and self.union_default_graph:
                 return []  # the server's own union default graph: its fastest path by far
             if not union:
-                if not self.union_default_graph:
+                if not self.union_default_graph and not self.dialect.system_graphs:
                     return []  # the server's dataset: its default graph and all named graphs
                 # the real default graph (empty in a hilfenetz store) and all named graphs
                 graphs = [g.value for g in self.named_graphs()]
@@ -343,8 +427,11 @@ class RemoteStore:
     def named_graphs(self) -> Iterator[ox.NamedNode]:
         """The named graphs of the store (cached for the life of this instance)."""
         if self._named is None:
-            sols = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-            self._named = sorted((s["g"] for s in sols if isinstance(s["g"], ox.NamedNode)), key=lambda n: n.value)
+            dialect = self.dialect
+            sols = self._select(dialect.graphs_query)
+            self._named = sorted((s["g"] for s in sols
+                                  if isinstance(s["g"], ox.NamedNode) and not dialect.is_system(s["g"].value)),
+                                 key=lambda n: n.value)
         return iter(list(self._named))
 
     def contains_named_graph(self, graph: Any) -> bool:
@@ -356,7 +443,8 @@ class RemoteStore:
         """Number of quads in all graphs (cached for the life of this instance)."""
         if self._len is None:
             default = "" if self.union_default_graph else "{ ?s ?p ?o } UNION "
-            sols = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {default}{{ GRAPH ?g {{ ?s ?p ?o }} }} }}")
+            sols = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {default}{{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
+                                self._scope())
             self._len = int(next(iter(sols))["n"].value)
         return self._len
 
@@ -410,7 +498,8 @@ class RemoteStore:
                 f"{{ GRAPH {gpat} {{ {pat} FILTER(isBlank(?o)) "
                 f"?o (<urn:x-hilfenetz:any>|!<urn:x-hilfenetz:any>)* ?bs . "
                 f"?bs ?bp ?bo FILTER(isBlank(?bs)) }}{bind} }}")
-        rows = self._select("SELECT ?s ?p ?o ?g ?bs ?bp ?bo WHERE { " + " UNION ".join(branches) + " }")
+        rows = self._select("SELECT ?s ?p ?o ?g ?bs ?bp ?bo WHERE { " + " UNION ".join(branches) + " }",
+                            self._scope())
         fresh: dict[str, ox.BlankNode] = {}
         out: list[ox.Quad] = []
         seen_island: set[ox.Quad] = set()
@@ -477,7 +566,7 @@ class RemoteStore:
         if hit is not None:
             raw = hit[1]
         else:
-            if isinstance(graph, ox.DefaultGraph) and self.union_default_graph:
+            if isinstance(graph, ox.DefaultGraph) and (self.union_default_graph or self.dialect.system_graphs):
                 return []  # not addressable on a union-default server (empty in hilfenetz stores)
             where = ("{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph)
                      else f"{{ GRAPH {term_sparql(graph)} {{ ?s ?p ?o }} }}")
@@ -511,7 +600,7 @@ class RemoteStore:
         q = (f"SELECT ?t ?n WHERE {{ {{ GRAPH <{_BUILD_GRAPH}> {{ <{_BUILD_NODE}> "
              "<http://www.w3.org/ns/prov#endedAtTime> ?t } } UNION "
              "{ SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } } }")
-        raw = self._select_raw(q)
+        raw = self._select_raw(q, self._scope())
         parts = sorted(str(v) for sol in ox.parse_query_results(raw, format=ox.QueryResultsFormat.JSON)
                        for v in (sol["t"], sol["n"]) if v is not None)
         return "x" + hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
@@ -527,6 +616,19 @@ class RemoteStore:
     def update(self, update: str) -> None:
         """Send one SPARQL Update request (atomic by SPARQL 1.1 Update; used by kg.graph.publish)."""
         post_update(self.update_url, update.encode())
+
+    def all_graph_names(self) -> list[str]:
+        """Every named graph the engine holds, its own and staging graphs included (not cached)."""
+        sols = self._select(self.dialect.graphs_query)
+        return sorted(s["g"].value for s in sols if isinstance(s["g"], ox.NamedNode))
+
+    def system_quads(self) -> int:
+        """How many quads the engine keeps in graphs of its own (0 on most engines)."""
+        if not self.dialect.system_graphs:
+            return 0
+        sols = self._select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return sum(int(s["n"].value) for s in sols
+                   if isinstance(s["g"], ox.NamedNode) and self.dialect.is_system(s["g"].value))
 
 
 def post_update(update_url: str, body: bytes | Iterable[bytes], timeout: float | None = None) -> None:
@@ -589,6 +691,17 @@ def endpoint_hint(url: str) -> str:
                 f"(Oxigraph server: {redact(base)}/query, Fuseki: {redact(base)}/DATASET/query, "
                 f"Virtuoso and QLever: {redact(base)}/sparql)")
     return ""
+
+
+def _check_syntax(query: str, base_iri: str | None, prefixes: dict[str, str] | None) -> None:
+    """Raise SyntaxError as the embedded store would for a query pyoxigraph cannot parse.
+
+    Why: the one parser decides what is SPARQL, so every backend answers a broken query with the
+    same message and position (Virtuoso's own say "SP030: SPARQL compiler, line 1: syntax error at
+    'SELEC'" and echo the query with our dataset prologue). pyoxigraph parses in `query()` and
+    evaluates only when the answer is read, so asking an empty store evaluates nothing (SERVICE
+    included): microseconds."""
+    ox.Store().query(query, base_iri=base_iri, prefixes=prefixes)
 
 
 def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str] | str]:

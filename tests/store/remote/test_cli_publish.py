@@ -1,6 +1,7 @@
 """`kg build --store URL` and `kg serve --store URL` end to end, on the small fixture project and
-a private in-memory `oxigraph serve`: the remote gets exactly what a local build holds; a build
-that fails validation, and a publish killed half way, leave the remote exactly as it was."""
+a private server of each engine (in-memory `oxigraph serve`; Virtuoso): the remote gets exactly
+what a local build holds; a build that fails validation, and a publish killed half way, leave
+the remote exactly as it was."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 from tests.serving import free_port, serve_app
 
-from .conftest import PROJECT_ROOT, OxigraphServer, kill_process_group
+from .conftest import PROJECT_ROOT, OxigraphServer, RemoteServer, VirtuosoServer, kill_process_group
 
 GRAPH_BUILD = "https://w3id.org/hilfenetz/id/graph/build"
 _BNODE = re.compile(r"_:[A-Za-z0-9]+")
@@ -43,18 +44,19 @@ def without_build_graph(lines: list[str]) -> list[str]:
 
 
 def test_kg_build_store_url_publishes_what_a_local_build_holds(
-        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
+        run_kg, mini_project: Path, scratch_remote: RemoteServer, tmp_path: Path) -> None:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    res = run_kg("build", "--project", str(mini_project), "--store", scratch_oxigraph.query_url, "--no-reference",
+    res = run_kg("build", "--project", str(mini_project), "--store", scratch_remote.query_url, "--no-reference",
                  env={"TMPDIR": str(tmpdir)})
     assert res.returncode == 0, res.stderr
-    assert "published" in res.stdout and "one atomic update" in res.stdout
+    how = "staged in" if isinstance(scratch_remote, VirtuosoServer) else "one atomic update"
+    assert "published" in res.stdout and how in res.stdout
     assert list(tmpdir.iterdir()) == []  # the temporary local store is gone
     local = tmp_path / "local"
     res2 = run_kg("build", "--project", str(mini_project), "--store", str(local), "--no-reference")
     assert res2.returncode == 0, res2.stderr
-    remote, here = remote_lines(scratch_oxigraph.query_url), local_lines(local)
+    remote, here = remote_lines(scratch_remote.query_url), local_lines(local)
     assert len(remote) == len(here) > 50
     # two builds differ only in the build metadata (end time)
     assert without_build_graph(remote) == without_build_graph(here)
@@ -62,10 +64,10 @@ def test_kg_build_store_url_publishes_what_a_local_build_holds(
 
 
 def test_failing_build_leaves_the_remote_unchanged(
-        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer) -> None:
+        run_kg, mini_project: Path, scratch_remote: RemoteServer) -> None:
     from kg.store.remote import RemoteStore
 
-    url = scratch_oxigraph.query_url
+    url = scratch_remote.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
     before, version = remote_lines(url), RemoteStore(url).version()
     seed = mini_project / "data" / "seeds" / "demo.ttl"
@@ -100,13 +102,14 @@ def test_server_base_url_names_the_query_endpoint(
 
 
 def test_killed_publish_leaves_the_remote_unchanged(
-        built_store: Path, run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer,
+        built_store: Path, run_kg, mini_project: Path, scratch_remote: RemoteServer,
         tmp_path: Path) -> None:
     """The publisher streams the real store (~65 MB) and is SIGKILLed after its third graph:
-    the remote saw a truncated request and must keep the small project published before."""
+    the remote saw a truncated request (Oxigraph) or only staging requests (Virtuoso) and must
+    keep the small project published before."""
     from kg.store.remote import RemoteStore
 
-    url = scratch_oxigraph.query_url
+    url = scratch_remote.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
     before, version = remote_lines(url), RemoteStore(url).version()
     code = ("import sys\nfrom kg.graph.publish import publish\n"
@@ -118,26 +121,30 @@ def test_killed_publish_leaves_the_remote_unchanged(
         assert proc.stdout is not None
         for line in proc.stdout:
             seen.append(line)
-            if len([s for s in seen if "sending graph" in s]) == 3:
+            if len([s for s in seen if "sending graph" in s or "staging graph" in s]) == 3:
                 break
     finally:
         kill_process_group(proc)
-    assert len([s for s in seen if "sending graph" in s]) == 3, "".join(seen)
+    assert len([s for s in seen if "sending graph" in s or "staging graph" in s]) == 3, "".join(seen)
     deadline = time.monotonic() + 30
     while not RemoteStore(url).ping() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert remote_lines(url) == before
     assert RemoteStore(url).version() == version
+    # the next publish clears what the killed one left (Virtuoso: its staging graphs)
+    assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
+    assert not [g for g in RemoteStore(url).all_graph_names() if g.startswith("urn:x-hilfenetz:staging:")]
+    assert without_build_graph(remote_lines(url)) == without_build_graph(before)
 
 
 def test_remote_server_follows_a_republish(
-        run_kg, mini_project: Path, scratch_oxigraph: OxigraphServer, tmp_path: Path) -> None:
+        run_kg, mini_project: Path, scratch_remote: RemoteServer, tmp_path: Path) -> None:
     """A hilfenetz server in remote mode polls the remote's version: after `kg build --store URL`
     publishes changed data, it answers the new data (new version, new ETag) without a restart."""
     from kg.config import Settings
     from kg.web.app import create_app
 
-    url = scratch_oxigraph.query_url
+    url = scratch_remote.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
     settings = Settings(store_path=tmp_path / "cache" / "store", store_url=url, project_root=PROJECT_ROOT,
                         workers=1, rate_limit=0.0, watch_interval=0.2)
@@ -161,11 +168,11 @@ def test_remote_server_follows_a_republish(
         assert r.headers.get("etag") != first.headers.get("etag")
 
 
-def test_kg_serve_store_url(scratch_oxigraph: OxigraphServer, run_kg, mini_project: Path,
+def test_kg_serve_store_url(scratch_remote: RemoteServer, run_kg, mini_project: Path,
                             tmp_path: Path) -> None:
     """`kg serve --store URL` as a process: serves the remote's data read-only, and refuses a
     write token with a message saying why and what to do instead."""
-    url = scratch_oxigraph.query_url
+    url = scratch_remote.query_url
     assert run_kg("build", "--project", str(mini_project), "--store", url, "--no-reference", "-q").returncode == 0
     env = {k: v for k, v in os.environ.items() if k not in ("HILFENETZ_WRITE_TOKEN", "HILFENETZ_STORE")}
     refused = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--store", url, "--no-warm"],

@@ -1,5 +1,7 @@
-"""The same test suite of queries on both backends: every answer of the hilfenetz server over the
-remote Oxigraph server must equal the answer over the embedded store (the reference).
+"""The same test suite of queries on both backends: every answer of the hilfenetz server over a
+remote engine (Oxigraph server, Virtuoso) must equal the answer over the embedded store (the
+reference) — except the named queries an engine is known to answer wrongly (`KNOWN_WRONG` in
+conftest.py), which must still differ, so that the list stays true.
 
 Compared, never hard-coded: SELECT answers as solution multisets, graphs by isomorphism (rdflib),
 JSON documents as canonical JSON. Each test also checks that the answer is not trivially empty
@@ -19,6 +21,7 @@ import rdflib
 from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
 from .compare import graph, graph_diff, json_canonical, same_graph, solutions
+from .conftest import KNOWN_WRONG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 QUERIES = sorted((PROJECT_ROOT / "queries").glob("*.rq"))
@@ -64,19 +67,33 @@ def _rows(client: httpx.Client, name: str, params: dict[str, str]) -> Counter[st
         page += 1
 
 
-def test_every_named_query_through_the_rest_api(clients: dict[str, httpx.Client]) -> None:
+def _rows_or_error(client: httpx.Client, name: str, params: dict[str, str]) -> Counter[str] | str:
+    try:
+        return _rows(client, name, params)
+    except AssertionError as exc:
+        return str(exc)
+
+
+def test_every_named_query_through_the_rest_api(clients: dict[str, httpx.Client], remote_engine: str) -> None:
     catalog = _catalog(clients)
     assert {q["name"] for q in catalog} == {p.stem for p in QUERIES}
+    known = KNOWN_WRONG[remote_engine]
     nonempty = 0
+    differ: dict[str, str] = {}
     for q in catalog:
         # with the header examples bound as typed parameters where the query has some (the
         # defaults run below, through /sparql): one request per query keeps the suite cheap
         params = {p["name"]: _plain(p["example"]) for p in q["params"] if p.get("example")}
         e = _rows(clients["embedded"], q["name"], params)
-        r = _rows(clients["remote"], q["name"], params)
-        assert e == r, f"{q['name']} {params}: embedded {len(e)} rows, remote {len(r)} rows; " \
-                       f"only embedded {list(e - r)[:3]}; only remote {list(r - e)[:3]}"
+        r = _rows_or_error(clients["remote"], q["name"], params)
+        if e != r:
+            differ[q["name"]] = (f"{q['name']} {params}: embedded {len(e)} rows, remote "
+                                 f"{len(r) if isinstance(r, Counter) else r[:300]}")
         nonempty += bool(e)
+    unexpected = {n: m for n, m in differ.items() if n not in known}
+    assert not unexpected, unexpected
+    # a known-wrong query may agree with these example parameters, but not all of them may
+    assert set(differ) & set(known) or not known, f"no query on {remote_engine}'s known-wrong list differs"
     assert nonempty >= len(catalog) // 3  # many answer rows on the real data (the examples filter)
 
 
@@ -90,10 +107,16 @@ def ui_examples(clients: dict[str, httpx.Client]) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
 def test_every_query_file_through_sparql(clients: dict[str, httpx.Client], ui_examples: dict[str, str],
-                                         path: Path) -> None:
+                                         path: Path, remote_engine: str) -> None:
     text = ui_examples[path.stem]  # what the query UI sends for this file
     e, r = both(clients, "POST", "/sparql", data={"query": text},
                 headers={"Accept": "application/sparql-results+json"})
+    wrong = KNOWN_WRONG[remote_engine].get(path.stem)
+    same = e.status_code == r.status_code == 200 and \
+        solutions(e.content, e.headers["content-type"]) == solutions(r.content, r.headers["content-type"])
+    if wrong is not None:
+        assert not same, f"{remote_engine} now answers {path.stem} right: take it off KNOWN_WRONG"
+        pytest.xfail(f"{remote_engine} answers {path.stem} wrongly: {wrong}")
     assert e.status_code == r.status_code == 200, (e.text[:300], r.text[:300])
     assert solutions(e.content, e.headers["content-type"]) == solutions(r.content, r.headers["content-type"])
 
@@ -140,9 +163,13 @@ def test_ask_with_sparqlwrapper(backends: dict[str, str], query: str, expected: 
 
 @pytest.mark.parametrize("query", [CONSTRUCT, DESCRIBE, BNODES], ids=["construct", "describe", "blank-nodes"])
 @pytest.mark.parametrize("fmt", [TURTLE, JSONLD], ids=["turtle", "jsonld"])
-def test_graphs_every_format_with_sparqlwrapper(backends: dict[str, str], query: str, fmt: str) -> None:
+def test_graphs_every_format_with_sparqlwrapper(backends: dict[str, str], query: str, fmt: str,
+                                               remote_engine: str) -> None:
     graphs = via_sparqlwrapper(backends, query, fmt, graph)
     assert len(graphs["embedded"]) > 5
+    if query == DESCRIBE and remote_engine == "virtuoso":
+        assert not same_graph(graphs["embedded"], graphs["remote"]), "Virtuoso's DESCRIBE now equals Oxigraph's"
+        pytest.xfail("DESCRIBE is implementation-defined (SPARQL 1.1, 16.4): Virtuoso describes otherwise")
     assert same_graph(graphs["embedded"], graphs["remote"]), graph_diff(graphs["embedded"], graphs["remote"])
 
 
