@@ -130,8 +130,8 @@ _UNSET: Any = object()  # "no value": distinct from None, which is a real defaul
 SERVE = ("serve",)
 STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "export network", "hsds export",
                   "hsds import", "report", "backup", "restore", "template", "import", "export offers",
-                  "export organisations", "export projects", "export cooperations", "export participations", "export events",
-                  "export grants", "history", "revert")
+                  "export organisations", "export projects", "export cooperations", "export participations",
+                  "export events", "export grants", "history", "revert")
 PROJECT_COMMANDS = ("build", "validate", "query", "serve", "import")
 
 
