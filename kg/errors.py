@@ -423,3 +423,31 @@ class SpreadsheetLimitError(SpreadsheetError):
     refused before it is unpacked or parsed (HTTP 413, like any too-large body)."""
 
     http_status = 413
+
+
+# ------------------------------------------------------------------------------ contributions and imports
+
+
+class ContributionRefused(KgError):
+    """An approval the write path refused (the store changed since the check and the pending
+    graph no longer validates, or the disk is full): the submission stays pending."""
+
+    http_status = 422
+
+
+class HsdsInputError(KgError):
+    """An HSDS file that is not HSDS JSON (not JSON, or no services in it)."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class ImportRefused(KgError):
+    """The file has errors (or the store refused the write): nothing was written."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class TokenFileError(KgError):
+    """The tokens file cannot be read or holds something that is not a token table."""

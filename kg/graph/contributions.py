@@ -45,7 +45,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import BadRequest, Conflict, KgError, NotFound, UnsupportedMediaType
+from kg.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
 from kg.i18n import Msg
 from kg.rdf import HNID, RDFS_LABEL, SKOS_PREFLABEL
 
@@ -439,8 +439,3 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class ContributionRefused(KgError):
-    """An approval the write path refused (the store changed since the check and the pending
-    graph no longer validates, or the disk is full): the submission stays pending."""
-
-    http_status = 422

@@ -40,7 +40,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import KgError
+from kg.errors import HsdsInputError
 from kg.graph.hsds import hsds_id
 from kg.graph.tabular.importer import ImportPlan, SourceMeta, plan_import
 from kg.graph.tabular.mapping import CellProblem
@@ -57,13 +57,6 @@ _FIELD_OF = {"id": "id", "label": "name", "label@en": "alternate_name", "descrip
              "minAge": "minimum_age", "maxAge": "maximum_age", "provider": "organization_id",
              "withinProgramme": "program_id", "areaServed": "service_areas", **{c: "attributes" for c in
                                                                                _ATTRIBUTE_COLUMNS}}
-
-
-class HsdsInputError(KgError):
-    """An HSDS file that is not HSDS JSON (not JSON, or no services in it)."""
-
-    exit_code = 2
-    http_status = 422
 
 
 @dataclass

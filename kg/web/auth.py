@@ -45,7 +45,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kg.errors import Forbidden, KgError, Unauthorized
+from kg.errors import Forbidden, KgError, TokenFileError, Unauthorized
 from kg.i18n import Msg
 from kg.rdf import HNID
 from kg.web.http import error_response
@@ -61,10 +61,6 @@ LEGACY_NAME = "write-token"
 PRINCIPAL_KEY = "hilfenetz.principal"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]/-]+$")
-
-
-class TokenFileError(KgError):
-    """The tokens file cannot be read or holds something that is not a token table."""
 
 
 def check_scope(scope: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.errors import KgError, SpreadsheetError, column_letter
+from kg.errors import ImportRefused, KgError, SpreadsheetError, column_letter
 from kg.graph.tabular.mapping import (
     AMOUNT_PREDICATES,
     PARTICIPATION_PREDICATES,
@@ -79,13 +79,6 @@ __all__ = ["CellProblem", "ImportPlan", "ImportRefused", "SourceMeta", "commit_i
 
 TOOL = f"kg {__version__}"
 _SOURCE_GRAPH_PREFIX = HNID + "graph/source/"
-
-
-class ImportRefused(KgError):
-    """The file has errors (or the store refused the write): nothing was written."""
-
-    exit_code = 2
-    http_status = 422
 
 
 @dataclass
