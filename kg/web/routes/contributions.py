@@ -46,7 +46,7 @@ from kg.graph.contributions import (
     SPREADSHEET_EXTENSIONS,
     STATUSES,
     Checked,
-    ContributionRefused,
+
     Contributions,
     Problem,
     Record,
