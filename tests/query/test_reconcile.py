@@ -134,7 +134,7 @@ def test_concept_extension_and_preview(index: ReconcileIndex) -> None:
     facts = dict(preview_facts(index, AREA + "05562014") or [])
     population = next(int(r["population"]) for r in reference("gemeinden.csv") if r["ags"] == "05562014")
     assert facts["Einwohnerzahl"] == f"{population:,}".replace(",", ".")
-    assert facts["Kreis"] == "Recklinghausen" and facts["Land"] == "Nordrhein-Westfalen"
+    assert facts["Kreis"] == "Kreis Recklinghausen" and facts["Land"] == "Nordrhein-Westfalen"  # display labels
     assert preview_facts(index, AREA + "00000000") is None
 
 
