@@ -46,7 +46,6 @@ from kg.graph.contributions import (
     SPREADSHEET_EXTENSIONS,
     STATUSES,
     Checked,
-
     Contributions,
     Problem,
     Record,
