@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from kg.errors import BadRequest, BodyTooLarge, Forbidden, KgError, NotFound, UnsupportedMediaType
+from kg.errors import BadRequest, BodyTooLarge, ContributionRefused, Forbidden, KgError, NotFound, UnsupportedMediaType
 from kg.graph import write
 from kg.graph.changes import ChangeMeta
 from kg.graph.contributions import (
