@@ -23,6 +23,7 @@ SPARQL Update gives inserted blank nodes new identities): `hn:revertible false`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,9 +81,17 @@ def change_iri(change_id: str) -> str:
     return CHANGE_BASE + change_id
 
 
+#: What `new_id` makes: anything else names no change (and may not even make an IRI).
+_ID = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{6}")
+
+
 def id_of(ref: str) -> str:
-    """The id of a change given as id or IRI."""
-    return ref[len(CHANGE_BASE):] if ref.startswith(CHANGE_BASE) else ref
+    """The id of a change given as id or IRI; ChangeNotFound for text that is no change id."""
+    change_id = ref[len(CHANGE_BASE):] if ref.startswith(CHANGE_BASE) else ref
+    if not _ID.fullmatch(change_id):
+        raise ChangeNotFound(f"No recorded change {ref!r}: not a change id.",
+                             de=f"Keine aufgezeichnete Änderung {ref!r}: keine Änderungskennung.")
+    return change_id
 
 
 def _nquads(quads: Sequence[ox.Quad]) -> str:

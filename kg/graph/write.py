@@ -43,6 +43,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -563,6 +564,22 @@ def _record(diff: Diff, meta: ChangeMeta, reverts: str | None) -> tuple[str | No
     return change_id, changes.record_quads(change_id, meta, added, removed, reverts=reverts)
 
 
+#: `DROP ALL`, `CLEAR NAMED` and the like: operations on every graph at once.
+_WHOLE_STORE = re.compile(r"\b(?:DROP|CLEAR)\s+(?:SILENT\s+)?(?:ALL|NAMED)\b", re.IGNORECASE)
+
+
+def _keep_history(live: Any, staging: Any) -> None:
+    """Put the change history back into the staging store after `DROP ALL` / `CLEAR ALL`.
+
+    Why: "all graphs" of a client's update means the data; the history is the server's record of
+    the writes (that one included), not a graph a client writes, and a targeted `DROP GRAPH` of it
+    is still refused (`_refuse_history`). Without this, the W3C protocol suite's `DROP ALL` reset
+    was refused as soon as the store held one recorded change."""
+    quads = list(live.quads_for_pattern(None, None, None, _CHANGES))
+    if quads:
+        staging.extend(quads)
+
+
 def _refuse_history(diff: Diff) -> WriteOutcome | None:
     """The changes graph is written by the write path only: a write that touches it is refused."""
     if any(q.graph_name == _CHANGES for q in (*diff.added, *diff.removed)) or \
@@ -725,6 +742,8 @@ def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. DROP of a missing graph without SILENT
             return WriteOutcome(False, "error", f"{type(exc).__name__}: {exc}", timings=timings)
+        if _WHOLE_STORE.search(update):
+            _keep_history(store, staging)
         t = time.perf_counter()
         scope = graphs if graphs is not None else graphs_of_update(update, store, base_iri)
         diff = diff_stores(store, staging, scope)

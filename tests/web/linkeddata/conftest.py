@@ -69,11 +69,14 @@ class LdState:
 
 
 def ld_app(store: ox.Store, settings: LdSettings, cache_dir: Path, **state_kw: Any) -> FastAPI:
-    """An app with the real linked-data routes, (for the pages' home link) the query UI's, and
+    """An app with the real linked-data routes, (for the pages' home link) the query UI's, the
+    change history's list, and
     the service's CORS middleware (portals fetch the documents from the browser)."""
     app = FastAPI()
     app.state.kg = LdState(store, settings, cache_dir, **state_kw)
-    mount(app, tuple(r for r in ROUTES if r.handler.__module__ in (linkeddata.__name__, ui.__name__)))
+    # the entity pages link to a resource's change history: its list is mounted too
+    mount(app, tuple(r for r in ROUTES if r.handler.__module__ in (linkeddata.__name__, ui.__name__)
+                     or r.name == "changes"))
     cors.install(app)
     return app
 
