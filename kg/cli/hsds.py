@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 from pathlib import Path
 
 from kg.cli.common import add_settings, store_path
@@ -62,33 +61,16 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from kg.cli.import_ import _summary
+    from kg.cli.import_ import plan_report_commit
     from kg.graph.hsds_import import plan_hsds_import
-    from kg.graph.tabular.importer import ImportRefused, SourceMeta, commit_import
+    from kg.graph.tabular.importer import SourceMeta
     from kg.rdf import source_graph
-    from kg.store.fingerprint import store_version
 
     if not args.path.exists():
         raise KgError(f"{args.path}: no such file or directory", de=f"{args.path}: Datei oder Verzeichnis fehlt")
     meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
-    path = store_path(args)
-    version = store_version(path)
-    store = open_read_only(path)
-    plan = plan_hsds_import(store, args.path, meta, graph=source_graph(args.into_source) if args.into_source else None,
-                            source=args.into_source).plan
-    plan.store_version = version
-    del store
-    gc.collect()  # the read-only handle must be gone before the store is opened for writing
-    if plan.problems:
-        print(plan.report(args.lang))
-    if not plan.ok:
-        raise ImportRefused(f"{len(plan.errors)} Fehler / error(s) in {args.path}; "
-                            "nichts wurde geschrieben / nothing was written.",
-                            de=f"{len(plan.errors)} Fehler in {args.path}; nichts wurde geschrieben.")
-    print(_summary(plan))
-    if args.dry_run:
-        print("--dry-run: nichts geschrieben / nothing written")
-        return 0
-    result = commit_import(path, plan)
-    print("imported" if result.changed else "no change")
-    return 0
+    graph = source_graph(args.into_source) if args.into_source else None
+    # not kept under data/contributions/: kg build replays spreadsheets only (module docstring)
+    return plan_report_commit(
+        args, args.path, lambda store: plan_hsds_import(store, args.path, meta, graph=graph,
+                                                        source=args.into_source).plan, keep=False)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kg.cli.common import add_settings, project, store_path
 from kg.errors import KgError
@@ -52,29 +54,39 @@ def _summary(plan: ImportPlan) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        raise KgError(f"{args.file}: no such file", de=f"{args.file}: Datei nicht gefunden")
-    meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
+def plan_report_commit(args: argparse.Namespace, source: Path, make_plan: Callable[[Any], ImportPlan], *,
+                       keep: bool) -> int:
+    """The steps `kg import` and `kg hsds import` share: plan on the store opened read-only
+    (`make_plan(store)`), print the problems, refuse on an error (nothing written), print what
+    would change, and — unless `--dry-run` — commit; with `keep`, the file is kept under
+    data/contributions/ for `kg build`."""
     path = store_path(args)
     version = store_version(path)
     store = open_read_only(path)
-    plan = plan_import(store, args.file, args.kind, meta,
-                       graph=source_graph(args.into_source) if args.into_source else None)
+    plan = make_plan(store)
     plan.store_version = version
     del store
     gc.collect()  # the read-only handle must be gone before the store is opened for writing
     if plan.problems:
         print(plan.report(args.lang))
     if not plan.ok:
-        raise ImportRefused(f"{len(plan.errors)} Fehler / error(s) in {args.file}; "
+        raise ImportRefused(f"{len(plan.errors)} Fehler / error(s) in {source}; "
                             "nichts wurde geschrieben / nothing was written.",
-                            de=f"{len(plan.errors)} Fehler in {args.file}; nichts wurde geschrieben.")
+                            de=f"{len(plan.errors)} Fehler in {source}; nichts wurde geschrieben.")
     print(_summary(plan))
     if args.dry_run:
         print("--dry-run: nichts geschrieben / nothing written")
         return 0
-    result = commit_import(path, plan, project_root=project(args))
+    result = commit_import(path, plan, project_root=project(args) if keep else None)
     kept = f"; kept as {result.kept}" if result.kept else ""
     print(("imported" if result.changed else "no change") + kept)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise KgError(f"{args.file}: no such file", de=f"{args.file}: Datei nicht gefunden")
+    meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
+    graph = source_graph(args.into_source) if args.into_source else None
+    return plan_report_commit(
+        args, args.file, lambda store: plan_import(store, args.file, args.kind, meta, graph=graph), keep=True)
