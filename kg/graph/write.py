@@ -612,11 +612,7 @@ def apply_update(
         if not is_disk_full(exc):
             raise
         detail = str(exc)
-    # outside the except block: the traceback (and the store handles its frames hold) is gone,
-    # so the broken writable handle can really be closed
-    log.error("write refused, disk full: %s", detail)
-    reopen_store(state)
-    return WriteOutcome(False, "disk_full", f"{DISK_FULL_EN} ({detail})", timings=timings)
+    return _disk_full(state, detail, timings)
 
 
 def apply_change(state: Any, added: Sequence[ox.Quad], removed: Sequence[ox.Quad], *, validate: bool = True,
@@ -644,6 +640,13 @@ def apply_change(state: Any, added: Sequence[ox.Quad], removed: Sequence[ox.Quad
         if not is_disk_full(exc):
             raise
         detail = str(exc)
+    return _disk_full(state, detail, timings)
+
+
+def _disk_full(state: Any, detail: str, timings: dict[str, float]) -> WriteOutcome:
+    """The answer to a write that hit a full disk. Called after the `except` block, so the
+    traceback (and the store handles its frames hold) is gone and the broken writable handle can
+    really be closed and reopened."""
     log.error("write refused, disk full: %s", detail)
     reopen_store(state)
     return WriteOutcome(False, "disk_full", f"{DISK_FULL_EN} ({detail})", timings=timings)
