@@ -18,7 +18,7 @@ from typing import Any
 
 from kg import rdf as ns
 from kg.i18n import Msg
-from kg.web.render.pages import PageContext, e, layout, local_href
+from kg.web.render.pages import PageContext, e, format_date, layout, local_href
 
 CONTRIBUTE = "/beitragen"
 
@@ -133,13 +133,6 @@ KIND_NAMES: dict[str, Msg] = {
     "area": Msg("Gebiet", "Area"),
 }
 
-MONTHS: dict[str, tuple[str, ...]] = {
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
-
 CSS_LINK = ('<link rel="stylesheet" href="{root}/static/profile.css">'
             '<script src="{root}/static/sortable.js" defer></script>')
 
@@ -171,21 +164,10 @@ def fmt_decimal(value: Any, lang: str, digits: int = 2) -> str:
 
 def fmt_date(value: Any, lang: str) -> str:
     """ISO dates as people write them: "2013-07-15" → "15. Juli 2013" / "15 July 2013";
-    "2019-09" → "September 2019"; "2012" stays "2012"."""
+    "2019-09" → "September 2019"; "2012" stays "2012" (pages.format_date, without a time)."""
     if not isinstance(value, str) or not value:
         return ""
-    parts = value[:10].split("-")
-    months = MONTHS["de" if lang == "de" else "en"]
-    try:
-        if len(parts) == 3:
-            day = int(parts[2])
-            return f"{day}. {months[int(parts[1]) - 1]} {parts[0]}" if lang == "de" else \
-                f"{day} {months[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{months[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        return value
-    return parts[0]
+    return format_date(value[:10], "", lang)
 
 
 # --- small pieces ----------------------------------------------------------------------------------------
