@@ -147,6 +147,9 @@ def _form_of(tokens: list[Token]) -> str | None:
     return None
 
 
+_FROM_WORD = re.compile(r"\bfrom\b", re.IGNORECASE)
+
+
 def query_dataset(text: str, default_prefixes: dict[str, str] | None = None
                   ) -> tuple[list[str], list[str]] | None:
     """The dataset a query names itself: (FROM graphs, FROM NAMED graphs) as absolute IRIs, or
@@ -154,7 +157,10 @@ def query_dataset(text: str, default_prefixes: dict[str, str] | None = None
 
     Why: a store asked for the union default graph must still give a query with `FROM <g>` the
     default graph `<g>` (SPARQL 1.1 §13.2); pyoxigraph's union flag and union-default servers
-    override it, so callers pass these graphs as the dataset instead."""
+    override it, so callers pass these graphs as the dataset instead. Runs for every query on the
+    union default graph: a text without the word FROM anywhere is answered without tokenising."""
+    if not _FROM_WORD.search(text):
+        return None
     tokens = tokenize(text)
     prefixes, base = _prologue(tokens)
     prefixes = {**(default_prefixes or {}), **prefixes}
