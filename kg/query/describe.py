@@ -313,13 +313,7 @@ class Vocabulary:
 
     def inverse_label(self, iri: str, lang: str) -> str | None:
         """How property `iri` reads from its object ("hat Teilnehmer"); None if the ontology says not."""
-        by_lang = self.inverse.get(iri)
-        if not by_lang:
-            return None
-        for candidate in (lang, "de", "en", ""):
-            if candidate in by_lang:
-                return by_lang[candidate]
-        return next(iter(by_lang.values()))
+        return _in_lang(self.inverse.get(iri), lang)
 
     def ancestors(self, cls: str) -> set[str]:
         """Every superclass of `cls` (transitively, without `cls`)."""
@@ -344,13 +338,17 @@ class Vocabulary:
 
     def label(self, iri: str, lang: str) -> str | None:
         """Label in `lang`, else German, else English, else any; None if the term has none."""
-        by_lang = self.labels.get(iri)
-        if not by_lang:
-            return None
-        for candidate in (lang, "de", "en", ""):
-            if candidate in by_lang:
-                return by_lang[candidate]
-        return next(iter(by_lang.values()))
+        return _in_lang(self.labels.get(iri), lang)
+
+
+def _in_lang(by_lang: dict[str, str] | None, lang: str) -> str | None:
+    """The text in `lang`, else German, else English, else untagged, else any; None if there is none."""
+    if not by_lang:
+        return None
+    for candidate in (lang, "de", "en", ""):
+        if candidate in by_lang:
+            return by_lang[candidate]
+    return next(iter(by_lang.values()))
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
