@@ -31,7 +31,8 @@ def store_version(path: Path | str) -> str:
     h = hashlib.blake2b(digest_size=8)
     try:
         h.update(str(os.stat(path).st_ino).encode())
-        entries = sorted(os.scandir(path), key=lambda e: e.name)
+        with os.scandir(path) as it:  # closed also when a stat fails halfway (a compaction removed a file)
+            entries = sorted(it, key=lambda e: e.name)
         if not any(e.name == "CURRENT" for e in entries):
             return MISSING
         for entry in entries:
@@ -47,7 +48,8 @@ def last_modified(path: Path | str) -> float | None:
     """The newest modification time (seconds since the epoch) of the files in the store
     directory, for HTTP `Last-Modified`; None if there is no readable directory or no file."""
     try:
-        newest = max((e.stat().st_mtime for e in os.scandir(path) if e.is_file()), default=0.0)
+        with os.scandir(path) as it:  # closed also when a stat fails halfway (a compaction removed a file)
+            newest = max((e.stat().st_mtime for e in it if e.is_file()), default=0.0)
     except OSError:
         return None
     return newest or None

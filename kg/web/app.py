@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -289,7 +290,12 @@ def install_openapi(app: Any) -> None:
 
     def openapi() -> dict[str, Any]:
         if not app.openapi_schema:
-            app.openapi_schema = unique_operation_ids(generate())
+            # FastAPI warns of the duplicates it generates for a route with several methods; they
+            # are made unique right here. (One route per method would give unique ids but break
+            # 405's Allow header: Starlette lists only the first matching route's methods.)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
+                app.openapi_schema = unique_operation_ids(generate())
         return app.openapi_schema
 
     app.openapi = openapi
