@@ -287,6 +287,7 @@ def split_multi(value: CellValue, cell: Cell | None = None) -> list[str]:
 #: and English, longest first where one starts another ("bis zu" before "bis"). The scheme's own
 #: labels are among them (tests/graph/tabular/test_values.py checks that against the scheme file).
 PRECISIONS: dict[str, tuple[str, ...]] = {
+    "exact": ("exakt", "genau", "exactly", "exact"),
     "approximately": ("rund", "ca.", "ca", "circa", "zirka", "etwa", "ungefähr", "ungefaehr", "annähernd",
                       "approximately", "approx.", "approx", "about", "around", "roughly", "~", "≈"),
     "more-than": ("mehr als", "über", "ueber", "more than", "over", ">"),
