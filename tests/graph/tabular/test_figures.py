@@ -26,7 +26,8 @@ from kg.graph.tabular.mapping import figure_evidence_iri, figure_iri
 from kg.graph.tabular.read import Cell
 from kg.graph.tabular.resolve import Resolver
 from kg.graph.tabular.sheets import export_kind, write_template
-from kg.graph.tabular.templates import FIGURE_MEASURES, kind as make_kind
+from kg.graph.tabular.templates import FIGURE_MEASURES
+from kg.graph.tabular.templates import kind as make_kind
 from kg.graph.tabular.values import PRECISIONS, figure_text, parse_figure
 from kg.rdf import GRAPH_SCHEMES, HN, HNID, SKOS, source_document, source_graph
 from tests.graph.tabular.conftest import write_csv, write_xlsx
@@ -380,3 +381,17 @@ def test_an_edited_curated_figure_becomes_the_contributions_own(store: ox.Store,
     assert not [q for q in plan.removed_quads if "/figure/" in q.subject.value]
     seed_fig = HNID + "figure/fachtag-fruehe-hilfen-2013-anmeldungen"
     assert not [q for q in (*plan.quads, *plan.removed_quads) if q.subject.value == seed_fig]
+
+
+def test_csvw_metadata_leaves_the_figure_columns_out(store: ox.Store) -> None:
+    """CSVW cannot read the precision from the words nor split a range (docs/import.md, CSV on the
+    Web): the events metadata suppresses the figure columns and maps every other column."""
+    from kg.graph.tabular.csvw import metadata
+
+    k = make_kind(store, "events")
+    cols = {c["titles"]: c for c in metadata(k, "events.csv")["tableSchema"]["columns"] if "titles" in c}
+    figure_headers = [c.header() for c in k.columns if c.value == "figure"]
+    assert figure_headers
+    for h in figure_headers:
+        assert cols[h].get("suppressOutput") is True and "propertyUrl" not in cols[h]
+    assert cols["Beginn (start date)"]["propertyUrl"] == HN + "startDate"
