@@ -174,8 +174,8 @@ def _existing_kind(store: Any, graph: str, source: str) -> str | None:
     return None
 
 
-def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set[str]) -> set[ox.Quad]:
-    """The quads of `graph` an import of `kind` owns for `subjects`, and every quad of `gone`."""
+def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set[str], source: str) -> set[ox.Quad]:
+    """The quads of `graph` an import of `kind` from `source` owns for `subjects`, and every quad of `gone`."""
     g = ox.NamedNode(graph)
     preds = managed_predicates(kind)
     classes = set(kind.subclasses.values()) | {kind.definition.cls}
@@ -191,7 +191,7 @@ def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set
             for q in store.quads_for_pattern(ox.NamedNode(n), None, None, g):
                 if s in gone or q.predicate.value in own:
                     out.add(q)
-        for n in figure_nodes(kind, s):  # made by a figure column: every quad of theirs
+        for n in figure_nodes(kind, s, source):  # made by a figure column: every quad of theirs
             out.update(store.quads_for_pattern(ox.NamedNode(n), None, None, g))
     return out
 
@@ -292,7 +292,7 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
     subjects = {m.iri for m in mapped}
     before = _imported_before(store, graph, k) if contribution else set()
     gone = before - subjects
-    old = _old_quads(store, graph, k, subjects, gone)
+    old = _old_quads(store, graph, k, subjects, gone, source)
     if contribution:
         old |= set(store.quads_for_pattern(ox.NamedNode(source), None, None, ox.NamedNode(graph)))
     plan.quads = sorted(new - old, key=str)

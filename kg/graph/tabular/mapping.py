@@ -16,15 +16,20 @@ IRIs are stable: the identifier column if filled, else one made from the label (
 funder names for kinds without a label), so the same file always gives the same IRIs.
 
 Figures (the figure columns of the events template): a filled cell becomes a hn:StatedFigure whose IRI
-is derived from the row's resource and the column (`figure_iri`), so re-importing the cell changes
-nothing, an edited cell updates it and a cleared cell removes it. Its hn:value/hn:maxValue and
-hn:precision come from the cell (kg.graph.tabular.values.parse_figure), hn:measure and hn:unitText
-(de, en) from the column's concept, hn:statedIn the graph's source, and its hn:Evidence quotes the
-cell as written, hn:inSource the same source. A figure of the resource that this import did not make
-(a seed document's "rund 160 Anmeldungen") is never changed or removed by it: it is exported as a
-text rebuilt from value and precision ("rund 160"), and a cell that states the same figure as such a
-figure (same value, maximum and precision) adds nothing, so exporting and re-importing neither
-duplicates nor rewrites it. Only a cell that states something else adds the import's own figure.
+is derived from the graph's source, the row's resource and the column (`figure_iri`), so re-importing
+the cell changes nothing, an edited cell updates it and a cleared cell removes it, and two
+contributions stating a figure of one event make two figures, each with its own source. Its
+hn:value/hn:maxValue and hn:precision come from the cell (kg.graph.tabular.values.parse_figure),
+hn:measure and hn:unitText (de, en) from the column's concept, hn:statedIn the graph's source, and its
+hn:Evidence quotes the cell as written, hn:inSource the same source.
+
+A figure that no spreadsheet made (a seed document's "rund 160 Anmeldungen", with its own evidence)
+is never changed or removed by an import. It is exported as a text rebuilt from value and precision
+("rund 160"), and a cell that states what such a figure of the resource states (same value, maximum
+and precision) adds nothing, so export → import neither duplicates nor rewrites it; only a cell that
+states something else adds the import's own figure. The rule looks at curated figures only, not at
+other contributions', so that `kg build` (curated data first, then the kept contributions in order)
+replays every import to the same figures whatever the order.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from kg.graph.tabular.read import Row, Table
 from kg.graph.tabular.resolve import Resolution, Resolver, norm
 from kg.graph.tabular.templates import Column, Kind
 from kg.i18n import Msg
-from kg.rdf import HN, HNID, PREFIXES, RDF_TYPE, RDFS, XSD
+from kg.rdf import HN, HN_SPREADSHEET_CONTRIBUTION, HNID, PREFIXES, RDF_TYPE, RDFS, XSD
 
 STATED_IN = HN + "statedIn"
 SOURCE_ROW = HN + "sourceRow"
@@ -106,27 +111,34 @@ def slugify(text: str) -> str:
     return s[:80].strip("-") or "x"
 
 
-def figure_iri(subject: str, measure: str) -> str:
-    """The IRI of the figure a figure column states about `subject`: hnid:figure/{subject's path}-{measure},
-    e.g. hnid:figure/event-fachtag-2025-participants (an IRI outside hnid: by its SHA-1)."""
+def figure_iri(subject: str, measure: str, source: str) -> str:
+    """The IRI of the figure a figure column of a file from `source` states about `subject`:
+    hnid:figure/{source slug}/{subject's path}-{measure}, e.g.
+    hnid:figure/testdaten-fachtag/event-fachtag-2025-participants (a subject outside hnid: by its SHA-1)."""
     if subject.startswith(HNID):
         name = slugify(subject[len(HNID):].replace("/", " "))
     else:
         name = "x-" + hashlib.sha1(subject.encode("utf-8")).hexdigest()[:16]
-    return f"{HNID}figure/{name}-{measure.rstrip('/').rsplit('/', 1)[-1]}"
+    return f"{HNID}figure/{_last(source)}/{name}-{_last(measure)}"
 
 
 def figure_evidence_iri(figure: str) -> str:
-    """The evidence node of a figure made by an import: hnid:evidence/figure/{figure's local name}."""
-    return f"{HNID}evidence/figure/{figure.rsplit('/', 1)[-1]}"
+    """The evidence node of a figure made by an import: hnid:evidence/{source slug}/figure-{name}, beside
+    the curated evidence of that source (hnid:evidence/{source slug}/…)."""
+    source, name = figure.rstrip("/").rsplit("/", 2)[-2:]
+    return f"{HNID}evidence/{source}/figure-{name}"
 
 
-def figure_nodes(kind: Kind, subject: str) -> list[str]:
-    """The figure and evidence nodes an import of `kind` may make for `subject` (and so owns)."""
+def _last(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def figure_nodes(kind: Kind, subject: str, source: str) -> list[str]:
+    """The figure and evidence nodes an import of `kind` from `source` may make for `subject` (and so owns)."""
     out = []
     for c in kind.columns:
         if c.value == "figure" and c.measure:
-            f = figure_iri(subject, c.measure)
+            f = figure_iri(subject, c.measure, source)
             out += [f, figure_evidence_iri(f)]
     return out
 
@@ -331,9 +343,9 @@ class Mapper:
     def _figure(self, row: Row, subject: str, raw: Any, col: Column, where: tuple[str, str | None], nodes: set[str],
                 node_columns: dict[str, tuple[str, str | None]]) -> list[ox.Quad]:
         """The quads of one figure cell (none for an empty cell, or for one that states exactly what a
-        figure of the resource that this import did not make already states: see the module docstring)."""
+        curated figure of the resource states: see the module docstring)."""
         assert col.measure is not None
-        own = figure_iri(subject, col.measure)
+        own = figure_iri(subject, col.measure, self.source.value)
         ev = figure_evidence_iri(own)
         nodes.update((own, ev))
         node_columns[own] = node_columns[ev] = where
@@ -346,7 +358,7 @@ class Mapper:
             return []
         if fig is None:
             return []
-        if not self._exists(own) and self._stated_elsewhere(subject, col.measure, own, fig):
+        if self._stated_by_curated_data(subject, col.measure, own, fig):
             return []
         out = [self._q(own, RDF_TYPE, ox.NamedNode(FIGURE_CLASS)),
                self._q(own, HN + "value", _decimal_literal(fig.value)),
@@ -370,13 +382,13 @@ class Mapper:
             out.append(self._q(own, SOURCE_ROW, ox.Literal(str(row.number), datatype=ox.NamedNode(XSD + "integer"))))
         return out
 
-    def _exists(self, node: str) -> bool:
-        return bool(self.store.query(f"ASK {{ GRAPH {self.graph} {{ <{node}> ?p ?o }} }}"))
-
-    def _stated_elsewhere(self, subject: str, measure: str, own: str, fig: values.Figure) -> bool:
-        """Whether a figure of `subject` counting `measure`, other than `own`, states `fig` (any graph)."""
+    def _stated_by_curated_data(self, subject: str, measure: str, own: str, fig: values.Figure) -> bool:
+        """Whether a figure of `subject` counting `measure` in a graph that holds no spreadsheet
+        contribution (a seed document's), other than `own` (the round trip into a seed's graph
+        makes its own figures there), states `fig`."""
         q = (f"SELECT ?v ?max ?p WHERE {{ GRAPH ?g {{ ?f <{HN}figureOf> <{subject}> ; <{HN}measure> <{measure}> ; "
-             f"<{HN}value> ?v ; <{HN}precision> ?p OPTIONAL {{ ?f <{HN}maxValue> ?max }} }} FILTER(?f != <{own}>) }}")
+             f"<{HN}value> ?v ; <{HN}precision> ?p OPTIONAL {{ ?f <{HN}maxValue> ?max }} }} "
+             f"FILTER(?f != <{own}>) FILTER NOT EXISTS {{ GRAPH ?g {{ ?c a <{HN_SPREADSHEET_CONTRIBUTION}> }} }} }}")
         for r in self.store.query(q):
             other = values.Figure(Decimal(r["v"].value), Decimal(r["max"].value) if r["max"] is not None else None,
                                   r["p"].value.rsplit("/", 1)[-1], "")
@@ -588,9 +600,10 @@ class Exporter:
         return sep.join(str(p) for p in sorted(parts, key=str))
 
     def _figure_cell(self, s: str, col: Column) -> str:
-        """The figure of `s` counting the column's measure in the exported graphs: the import's own
-        (figure_iri) if there is one, else the first by IRI; its evidence quote if that parses back
-        to the same figure, else figure_text's rebuilt "rund 160". Empty if there is none."""
+        """The figure of `s` counting the column's measure in the exported graphs — one a spreadsheet
+        made (its evidence quote reads back as itself) before a curated one, then the first by IRI —
+        written as its evidence quote if that reads back as the same figure, else as figure_text's
+        rebuilt "rund 160". Empty if there is none."""
         assert col.measure is not None
         q = (f"SELECT ?f ?v ?max ?p ?quote {self._from()} WHERE {{ ?f <{HN}figureOf> <{s}> ; "
              f"<{HN}measure> <{col.measure}> ; <{HN}value> ?v ; <{HN}precision> ?p "
@@ -605,16 +618,10 @@ class Exporter:
                 quotes.append(str(r["quote"].value))
         if not found:
             return ""
-        own = figure_iri(s, col.measure)
-        fig, quotes = found[own] if own in found else found[min(found)]
-        for quote in sorted(quotes):
-            try:
-                back = values.parse_figure(quote, whole=True)
-            except SpreadsheetError:
-                continue
-            if back is not None and back.same(fig):
-                return back.text
-        return values.figure_text(fig.value, fig.max_value, fig.precision)
+        cells = {f: _cell_quote(fig, quotes) for f, (fig, quotes) in found.items()}
+        f = min(found, key=lambda f: (cells[f] is None, f))
+        fig = found[f][0]
+        return cells[f] or values.figure_text(fig.value, fig.max_value, fig.precision)
 
     def _partner_cells(self, s: str, col: Column) -> list[str]:
         out = []
@@ -626,6 +633,18 @@ class Exporter:
             labels = sorted(self.resolver.concept_labels.get(col.scheme or "", {}).get(r.value, r.value) for r in roles)
             out.append(f"{self.ref(who[0].value, col)} [{', '.join(labels)}]")
         return sorted(out)
+
+
+def _cell_quote(fig: values.Figure, quotes: list[str]) -> str | None:
+    """The first of `quotes` that parse_figure reads back as `fig` (the cell an import quoted), or None."""
+    for quote in sorted(quotes):
+        try:
+            back = values.parse_figure(quote, whole=True)
+        except SpreadsheetError:
+            continue
+        if back is not None and back.same(fig):
+            return back.text
+    return None
 
 
 def managed_predicates(kind: Kind) -> set[str]:

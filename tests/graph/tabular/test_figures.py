@@ -221,7 +221,7 @@ def test_events_with_figures_import_reimport_edit_and_clear(work_store: Path, tm
     assert set(a) == {"participants", "municipalities"} and set(b) == {"participants", "municipalities",
                                                                        "registrations"}
     p = a["participants"]
-    assert p["iri"] == figure_iri(EV_A, FM + "participants")
+    assert p["iri"] == figure_iri(EV_A, FM + "participants", SOURCE)
     assert (p["value"].value, p["value"].datatype.value) == ("160", "http://www.w3.org/2001/XMLSchema#integer")
     assert p["precision"] == "approximately" and p["max"] is None
     assert p["unit"] == ("Teilnehmende", "participants")
@@ -251,7 +251,7 @@ def test_events_with_figures_import_reimport_edit_and_clear(work_store: Path, tm
     assert (a2["participants"]["value"].value, a2["participants"]["precision"], a2["participants"]["quote"]) == (
         "170", "more-than", "mehr als 170")
     assert set(b2) == {"participants", "municipalities"}
-    gone = figure_iri(EV_B, FM + "registrations")
+    gone = figure_iri(EV_B, FM + "registrations", SOURCE)
     s = ox.Store.read_only(str(work_store))
     assert not list(s.quads_for_pattern(ox.NamedNode(gone), None, None, None))
     assert not list(s.quads_for_pattern(ox.NamedNode(figure_evidence_iri(gone)), None, None, None))
@@ -374,7 +374,7 @@ def test_an_edited_curated_figure_becomes_the_contributions_own(store: ox.Store,
     plan = plan_import(store, out, "events", SourceMeta("Testdaten Fachtag Korrektur", "Testfixture"),
                        resolver=resolver)
     assert plan.ok, plan.report()
-    own = figure_iri(FACHTAG, FM + "registrations")
+    own = figure_iri(FACHTAG, FM + "registrations", source_document("testdaten-fachtag-korrektur"))
     mine = {(q.subject.value, q.predicate.value, q.object.value) for q in plan.quads}
     assert (own, HN + "value", "170") in mine and (own, HN + "precision", FP + "approximately") in mine
     assert (figure_evidence_iri(own), HN + "quote", "rund 170") in mine
@@ -395,3 +395,68 @@ def test_csvw_metadata_leaves_the_figure_columns_out(store: ox.Store) -> None:
     for h in figure_headers:
         assert cols[h].get("suppressOutput") is True and "propertyUrl" not in cols[h]
     assert cols["Beginn (start date)"]["propertyUrl"] == HN + "startDate"
+
+
+def _set_cell(path: Path, iri_local: str, header: str, value: str) -> None:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    col = rows[0].index(header)
+    for r in rows[1:]:
+        if r[0] == iri_local:
+            r[col] = value
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+
+
+@pytest.mark.slow
+def test_contributions_beside_a_curated_figure(work_store: Path, tmp_path: Path) -> None:
+    """A contribution's "rund 170" beside the seed's "rund 160": exported first (a cell a spreadsheet
+    made), restated by a second contribution without a clash (figures are per source), and dropped
+    again when the first contribution's cell comes back to what the seed states; the seed's figure
+    and its evidence never change."""
+    reg = "Anmeldungen (registrations)"
+    seed_fig = HNID + "figure/fachtag-fruehe-hilfen-2013-anmeldungen"
+
+    def seed_state() -> set[str]:
+        s = ox.Store.read_only(str(work_store))
+        out = {str(q) for n in (seed_fig, HNID + "evidence/fachtag-fruehe-hilfen-2013/fig-registrations")
+               for q in s.quads_for_pattern(ox.NamedNode(n), None, None, None)}
+        del s
+        gc.collect()
+        return out
+
+    def export(name: str) -> Path:
+        s = ox.Store.read_only(str(work_store))
+        out = tmp_path / name
+        export_kind(s, "events", out, fmt="csv")
+        del s
+        gc.collect()
+        return out
+
+    before = seed_state()
+    assert any('"160"' in q for q in before)
+    meta_a = SourceMeta("Testdaten Fachtag Nachmeldung", "Testfixture")
+    f = export("a.csv")
+    _set_cell(f, "fachtag-fruehe-hilfen-koeln-2013", reg, "rund 170")
+    plan = _plan(work_store, f, meta_a)
+    assert plan.ok, plan.report()
+    _commit(work_store, plan)
+    own_a = figure_iri(FACHTAG, FM + "registrations", source_document("testdaten-fachtag-nachmeldung"))
+    assert _rows(export("all.csv"))["fachtag-fruehe-hilfen-koeln-2013"][reg] == "rund 170"
+
+    # a second contribution restating the export: its own figure, no clash with the first's
+    plan_b = _plan(work_store, tmp_path / "all.csv", SourceMeta("Testdaten Fachtag Abschrift", "Testfixture"))
+    assert plan_b.ok, plan_b.report()
+    own_b = figure_iri(FACHTAG, FM + "registrations", source_document("testdaten-fachtag-abschrift"))
+    assert own_b != own_a and any(q.subject.value == own_b for q in plan_b.quads)
+
+    # the first contribution's cell back at the seed's figure: its own figure goes, the seed's stays
+    _set_cell(f, "fachtag-fruehe-hilfen-koeln-2013", reg, "ca. 160")
+    plan = _plan(work_store, f, meta_a)
+    assert plan.ok, plan.report()
+    assert FACHTAG in plan.changed
+    assert [q for q in plan.quads if q.subject.value != plan.source_iri] == []  # only the file's checksum
+    assert {q.subject.value for q in plan.removed_quads} - {plan.source_iri} == {own_a, figure_evidence_iri(own_a)}
+    _commit(work_store, plan)
+    assert _rows(export("after.csv"))["fachtag-fruehe-hilfen-koeln-2013"][reg] == "rund 160"
+    assert seed_state() == before
