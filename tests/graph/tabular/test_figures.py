@@ -150,6 +150,17 @@ def test_events_xlsx_template_explains_the_figure_cells(store: ox.Store, tmp_pat
     instructions = {r[0]: r[1] for r in wb["Anleitung (instructions)"].iter_rows(values_only=True) if r[0]}
     text = instructions["Teilnehmende (participants)"]
     assert "rund 160" in text and "100–120" in text and "Beleg" in text
+    general = instructions["Zahlenangaben"]
+    assert "„Teilnehmende“" in general and "„Kommunen“" in general and "geleerte Zelle entfernt" in general
+    out_en = tmp_path / "events-en.xlsx"
+    write_template(store, "events", out_en, fmt="xlsx", lang="en")
+    rows_en = openpyxl.load_workbook(out_en)["Anleitung (instructions)"].iter_rows(values_only=True)
+    assert "“participants”" in {r[0]: r[1] for r in rows_en if r[0]}["Figures"]
+    # no such paragraph where there are no figure columns
+    offers = tmp_path / "offers.xlsx"
+    write_template(store, "offers", offers, fmt="xlsx")
+    rows_offers = openpyxl.load_workbook(offers)["Anleitung (instructions)"].iter_rows(values_only=True)
+    assert "Zahlenangaben" not in {r[0] for r in rows_offers}
 
 
 # --------------------------------------------------------------------------------- the import
