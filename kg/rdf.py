@@ -161,6 +161,7 @@ PREFIXES: dict[str, str] = {
     "cf": HNID + "concept/cooperation-form/",
     "ef": HNID + "concept/event-format/",
     "fp": HNID + "concept/figure-precision/",
+    "fm": HNID + "concept/figure-measure/",
     "topic": HNID + "concept/topic/",
     "sector": HNID + "concept/sector/",
     "otype": HNID + "concept/offer-type/",

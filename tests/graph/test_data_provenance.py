@@ -306,7 +306,7 @@ def test_concepts_are_complete(schemes: rdflib.Graph) -> None:
 def test_scheme_inventory(schemes: rdflib.Graph) -> None:
     expected = {
         "target-group", "life-phase", "offer-type", "sector", "role", "organisation-type",
-        "cooperation-form", "event-format", "figure-precision", "topic",
+        "cooperation-form", "event-format", "figure-precision", "figure-measure", "topic",
     }
     found = {str(s).rsplit("/", 1)[1] for s in schemes.subjects(RDF.type, SKOS.ConceptScheme)}
     assert found == expected
@@ -314,6 +314,10 @@ def test_scheme_inventory(schemes: rdflib.Graph) -> None:
         str(c).rsplit("/", 1)[1] for c in schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/figure-precision"))
     }
     assert precision == {"exact", "more-than", "approximately", "up-to", "at-least"}
+    measure = {
+        str(c).rsplit("/", 1)[1] for c in schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/figure-measure"))
+    }
+    assert {"participants", "municipalities", "registrations"} <= measure
     ORG_ROLE = URIRef("http://www.w3.org/ns/org#Role")
     roles = set(schemes.subjects(SKOS.inScheme, URIRef(ID + "concept/role")))
     assert roles and all((r, RDF.type, ORG_ROLE) in schemes for r in roles)

@@ -8,7 +8,8 @@ door between their files and the graph:
   their row and column; the format detected by content; limits (size, cells, zip bomb) checked
   before anything is unpacked.
 - `values.py`: the cell value parsers the mapping uses: dates (`31.12.2024`, `1.9.24`, ISO), years,
-  decimals with comma, integers, yes/no, several values in one cell, text normalisation.
+  decimals with comma, integers, yes/no, stated figures ("rund 160", "100–120"), several values
+  in one cell, text normalisation.
 - `write.py`: `write_xlsx` (drop-down lists, notes, required columns marked, instructions sheet)
   and `write_csv` (as Excel-DE saves it); `escape_formula`, so no exported cell runs as a formula.
 

@@ -14,7 +14,11 @@ becomes the RDF term:
   kg import, which one CSVW column datatype cannot choose);
 - the kind column of organisations, a cooperation's partners and a grant's amount are left out
   (`suppressOutput`), as are `hn:sourceRow` and the contribution's source node, which come from
-  the import, not from the cells. `hn:statedIn` is stated when the metadata names the source.
+  the import, not from the cells. `hn:statedIn` is stated when the metadata names the source;
+- the figure columns of events ("rund 160" → a hn:StatedFigure) are left out (`suppressOutput`):
+  a figure is a node of its own pointing to the event (CSVW describes one subject per row, or per
+  column by `aboutUrl`, but cannot read the precision from the words, split a range into value and
+  maximum, or drop the words from the number); docs/import.md says what a processor can express.
 
 tests/graph/tabular/test_csvw.py runs the PyPI `csvw` processor on a filled CSV and compares.
 """
@@ -40,7 +44,7 @@ def column_name(c: Column) -> str:
 def _column(c: Column, lang: str) -> dict[str, Any]:
     name = column_name(c)
     d: dict[str, Any] = {"name": name, "titles": c.header(lang)}
-    if c.value in ("id", "type", "partners", "amount", "currency"):
+    if c.value in ("id", "type", "partners", "amount", "currency", "figure"):
         d["suppressOutput"] = True
         return d
     d["propertyUrl"] = c.predicate

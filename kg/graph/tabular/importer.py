@@ -11,10 +11,11 @@ Importing the same data from another file (an export, the rows in another order)
 the graph keeps describing the file the data came from (its rows, name and checksum) until the data
 themselves change. What an import owns, and so can change: in its graph, the resources of its kind that the file names
 (the properties the template has columns for, their type, hn:statedIn and hn:sourceRow), the nodes
-they own (a cooperation's participations, a grant's amount), the resources of its kind it imported
-before (hn:sourceRow) and the graph's source node. Everything else in the graph (evidence, figures,
-types of other kinds) stays. So importing the same file twice changes nothing, a changed row updates
-its resource, and a row gone from the file is gone from the graph.
+they own (a cooperation's participations, a grant's amount, an event's figures with the IRIs the
+figure columns derive, and their evidence), the resources of its kind it imported
+before (hn:sourceRow) and the graph's source node. Everything else in the graph (evidence, figures
+of a seed document, types of other kinds) stays. So importing the same file twice changes nothing,
+a changed row updates its resource, and a row gone from the file is gone from the graph.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from kg.graph.tabular.mapping import (
     CellProblem,
     MappedRow,
     Mapper,
+    figure_nodes,
     is_comment,
     managed_predicates,
     match_columns,
@@ -172,8 +174,8 @@ def _existing_kind(store: Any, graph: str, source: str) -> str | None:
     return None
 
 
-def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set[str]) -> set[ox.Quad]:
-    """The quads of `graph` an import of `kind` owns for `subjects`, and every quad of `gone`."""
+def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set[str], source: str) -> set[ox.Quad]:
+    """The quads of `graph` an import of `kind` from `source` owns for `subjects`, and every quad of `gone`."""
     g = ox.NamedNode(graph)
     preds = managed_predicates(kind)
     classes = set(kind.subclasses.values()) | {kind.definition.cls}
@@ -189,6 +191,8 @@ def _old_quads(store: Any, graph: str, kind: Kind, subjects: set[str], gone: set
             for q in store.quads_for_pattern(ox.NamedNode(n), None, None, g):
                 if s in gone or q.predicate.value in own:
                     out.add(q)
+        for n in figure_nodes(kind, s, source):  # made by a figure column: every quad of theirs
+            out.update(store.quads_for_pattern(ox.NamedNode(n), None, None, g))
     return out
 
 
@@ -288,7 +292,7 @@ def plan_import(store: Any, path: Path, kind: str, meta: SourceMeta, *, graph: s
     subjects = {m.iri for m in mapped}
     before = _imported_before(store, graph, k) if contribution else set()
     gone = before - subjects
-    old = _old_quads(store, graph, k, subjects, gone)
+    old = _old_quads(store, graph, k, subjects, gone, source)
     if contribution:
         old |= set(store.quads_for_pattern(ox.NamedNode(source), None, None, ox.NamedNode(graph)))
     plan.quads = sorted(new - old, key=str)
@@ -406,6 +410,7 @@ def validate_plan(store: Any, plan: ImportPlan, mapped: list[MappedRow], kind: K
     if not fresh:
         return []
     row_of = {n: m.row for m in mapped for n in m.nodes}
+    column_of = {n: where for m in mapped for n, where in m.node_columns.items()}
     by_pred: dict[str, list[Any]] = {}
     for c in kind.columns:
         if c.predicate:
@@ -416,12 +421,13 @@ def validate_plan(store: Any, plan: ImportPlan, mapped: list[MappedRow], kind: K
         pred = str(r.path) if r.path is not None else ""
         cols = by_pred.get(pred, [])
         col = cols[0] if cols else None
+        header = col.header() if col else column_of.get(focus, (None, None))[0]
         de = next((str(m) for m in r.shape.messages if getattr(m, "language", None) == "de"), "")
         en = next((str(m) for m in r.shape.messages if getattr(m, "language", None) == "en"), "")
         comp = str(r.component).rsplit("#", 1)[-1]
         value = f" (Wert / value: {getattr(r.value, 'value', r.value)})" if r.value is not None else ""
         msg = Msg((de or f"Verstoß gegen {comp}") + value, (en or f"violates {comp}") + value)
-        out.append(CellProblem(row_of.get(focus), col.header() if col else None, None, msg))
+        out.append(CellProblem(row_of.get(focus), header, None, msg))
     return out
 
 

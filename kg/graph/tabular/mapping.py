@@ -1,21 +1,41 @@
 """Rows ↔ RDF, both ways, for the kinds of kg.graph.tabular.templates.
 
 Rows → RDF (`map_rows`): each row becomes its resource (and, for a cooperation, one participation
-node per partner; for a grant, its amount node) in one named graph, with `hn:statedIn` the graph's
+node per partner; for a grant, its amount node; for an event, one hn:StatedFigure with its
+hn:Evidence per filled figure cell) in one named graph, with `hn:statedIn` the graph's
 source and `hn:sourceRow` the row. Every cell that cannot be read or resolved becomes a
 `CellProblem` naming row and column; the mapping goes on so that one run reports every problem.
 
 RDF → rows (`export_rows`): the same columns read back from the store, written so that importing
 them again gives the same triples (areas as "Name (Schlüssel)", entities by a name that resolves
-back to them or else by IRI, concepts by their German label, dates at their precision).
+back to them or else by IRI, concepts by their German label, dates at their precision, a figure
+by its evidence quote where that reads back as the same figure — the cell as it was imported —
+else by a text rebuilt from value and precision).
 
 IRIs are stable: the identifier column if filled, else one made from the label (plus partner or
 funder names for kinds without a label), so the same file always gives the same IRIs.
+
+Figures (the figure columns of the events template): a filled cell becomes a hn:StatedFigure whose IRI
+is derived from the graph's source, the row's resource and the column (`figure_iri`), so re-importing
+the cell changes nothing, an edited cell updates it and a cleared cell removes it, and two
+contributions stating a figure of one event make two figures, each with its own source. Its
+hn:value/hn:maxValue and hn:precision come from the cell (kg.graph.tabular.values.parse_figure),
+hn:measure and hn:unitText (de, en) from the column's concept, hn:statedIn the graph's source, and its
+hn:Evidence quotes the cell as written, hn:inSource the same source.
+
+A figure that no spreadsheet made (a seed document's "rund 160 Anmeldungen", with its own evidence)
+is never changed or removed by an import. It is exported as a text rebuilt from value and precision
+("rund 160"), and a cell that states what such a figure of the resource states (same value, maximum
+and precision) adds nothing, so export → import neither duplicates nor rewrites it; only a cell that
+states something else adds the import's own figure. The rule looks at curated figures only, not at
+other contributions', so that `kg build` (curated data first, then the kept contributions in order)
+replays every import to the same figures whatever the order.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +50,7 @@ from kg.graph.tabular.read import Row, Table
 from kg.graph.tabular.resolve import Resolution, Resolver, norm
 from kg.graph.tabular.templates import Column, Kind
 from kg.i18n import Msg
-from kg.rdf import HN, HNID, PREFIXES, RDF_TYPE, XSD
+from kg.rdf import HN, HN_SPREADSHEET_CONTRIBUTION, HNID, PREFIXES, RDF_TYPE, RDFS, XSD
 
 STATED_IN = HN + "statedIn"
 SOURCE_ROW = HN + "sourceRow"
@@ -39,6 +59,10 @@ _AMOUNT_CLASS = HN + "MonetaryAmount"
 #: Properties of the nodes a row owns besides its resource (participations, amounts).
 PARTICIPATION_PREDICATES = (RDF_TYPE, HN + "participant", HN + "role", HN + "participationIn", STATED_IN, SOURCE_ROW)
 AMOUNT_PREDICATES = (RDF_TYPE, HN + "amountValue", HN + "currency", STATED_IN, SOURCE_ROW)
+FIGURE_CLASS = HN + "StatedFigure"
+EVIDENCE_CLASS = HN + "Evidence"
+PRECISION_SCHEME = HNID + "concept/figure-precision"
+RDFS_LABEL = RDFS + "label"
 #: A row whose first cell starts with this is a comment (the example row of a CSV template).
 COMMENT_MARK = "#"
 _PARTNER_RE = re.compile(r"^(?P<name>.*?)\s*\[(?P<roles>[^\]]*)\]\s*$")
@@ -73,7 +97,8 @@ class MappedRow:
     row: int
     iri: str
     quads: list[ox.Quad]
-    nodes: set[str]  # every subject this row describes (resource, participations, amount)
+    nodes: set[str]  # every subject this row describes (resource, participations, amount, figures, evidence)
+    node_columns: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # figure node → (header, letter)
 
 
 def is_comment(row: Row) -> bool:
@@ -84,6 +109,44 @@ def is_comment(row: Row) -> bool:
 def slugify(text: str) -> str:
     s = norm(text).replace(" ", "-")
     return s[:80].strip("-") or "x"
+
+
+def figure_iri(subject: str, measure: str, source: str) -> str:
+    """The IRI of the figure a figure column of a file from `source` states about `subject`:
+    hnid:figure/{source slug}/{subject's path}-{measure}, e.g.
+    hnid:figure/testdaten-fachtag/event-fachtag-2025-participants (a subject outside hnid: by its SHA-1)."""
+    if subject.startswith(HNID):
+        name = slugify(subject[len(HNID):].replace("/", " "))
+    else:
+        name = "x-" + hashlib.sha1(subject.encode("utf-8")).hexdigest()[:16]
+    return f"{HNID}figure/{_last(source)}/{name}-{_last(measure)}"
+
+
+def figure_evidence_iri(figure: str) -> str:
+    """The evidence node of a figure made by an import: hnid:evidence/{source slug}/figure-{name}, beside
+    the curated evidence of that source (hnid:evidence/{source slug}/…)."""
+    source, name = figure.rstrip("/").rsplit("/", 2)[-2:]
+    return f"{HNID}evidence/{source}/figure-{name}"
+
+
+def _last(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def figure_nodes(kind: Kind, subject: str, source: str) -> list[str]:
+    """The figure and evidence nodes an import of `kind` from `source` may make for `subject` (and so owns)."""
+    out = []
+    for c in kind.columns:
+        if c.value == "figure" and c.measure:
+            f = figure_iri(subject, c.measure, source)
+            out += [f, figure_evidence_iri(f)]
+    return out
+
+
+def _decimal_literal(d: Decimal) -> ox.Literal:
+    if d == d.to_integral_value():
+        return ox.Literal(str(int(d)), datatype=ox.NamedNode(XSD + "integer"))
+    return ox.Literal(str(d.normalize()), datatype=ox.NamedNode(XSD + "decimal"))
 
 
 def expand(value: str, namespace: str) -> str:
@@ -224,7 +287,7 @@ class Mapper:
         cls = self.kind.definition.cls
         for key, (col, _h, _l) in columns.items():
             raw = cells.get(key)
-            parts = _split(raw, col) if col.value not in ("id", "partners", "amount", "currency") else []
+            parts = _split(raw, col) if col.value not in ("id", "partners", "amount", "currency", "figure") else []
             if col.required and not _text(raw):
                 self._problem(row.number, where[key], Msg("Pflichtangabe fehlt.", "Required value is missing."))
                 continue
@@ -248,9 +311,13 @@ class Mapper:
             quads += self._partners(row, iri, cells.get("partners"), columns["partners"][0], where["partners"], nodes)
         if "amount" in columns and _text(cells.get("amount")):
             quads += self._amount(row, iri, cells.get("amount"), cells.get("currency"), where, nodes)
+        node_columns: dict[str, tuple[str, str | None]] = {}
+        for key, (col, _h, _l) in columns.items():
+            if col.value == "figure":
+                quads += self._figure(row, iri, cells.get(key), col, where[key], nodes, node_columns)
         if len(self.problems) > start and any(p.severity == "error" for p in self.problems[start:]):
-            return MappedRow(row.number, iri, [], nodes)
-        return MappedRow(row.number, iri, quads, nodes)
+            return MappedRow(row.number, iri, [], nodes, node_columns)
+        return MappedRow(row.number, iri, quads, nodes, node_columns)
 
     def _object(self, row: Row, where: tuple[str, str | None], col: Column, part: Any) -> Any:
         if not isinstance(part, str) and col.value not in ("date", "number"):
@@ -272,6 +339,62 @@ class Mapper:
             self._problem(row.number, where, r.message or Msg("unbekannt", "unknown"), r.candidates)
             return None
         return ox.NamedNode(r.iri)
+
+    def _figure(self, row: Row, subject: str, raw: Any, col: Column, where: tuple[str, str | None], nodes: set[str],
+                node_columns: dict[str, tuple[str, str | None]]) -> list[ox.Quad]:
+        """The quads of one figure cell (none for an empty cell, or for one that states exactly what a
+        curated figure of the resource states: see the module docstring)."""
+        assert col.measure is not None
+        own = figure_iri(subject, col.measure, self.source.value)
+        ev = figure_evidence_iri(own)
+        nodes.update((own, ev))
+        node_columns[own] = node_columns[ev] = where
+        if isinstance(raw, str):
+            raw = values.unescape_formula(raw)
+        try:
+            fig = values.parse_figure(raw, whole=True)
+        except SpreadsheetError as exc:
+            self._problem(row.number, where, exc.msg)
+            return []
+        if fig is None:
+            return []
+        if self._stated_by_curated_data(subject, col.measure, own, fig):
+            return []
+        out = [self._q(own, RDF_TYPE, ox.NamedNode(FIGURE_CLASS)),
+               self._q(own, HN + "value", _decimal_literal(fig.value)),
+               self._q(own, HN + "precision", ox.NamedNode(f"{PRECISION_SCHEME}/{fig.precision}")),
+               self._q(own, HN + "measure", ox.NamedNode(col.measure)),
+               self._q(own, HN + "unitText", ox.Literal(col.de, language="de")),
+               self._q(own, HN + "unitText", ox.Literal(col.en, language="en")),
+               self._q(own, RDFS_LABEL, ox.Literal(f"{fig.text} {col.de}", language="de")),
+               self._q(own, RDFS_LABEL, ox.Literal(
+                   f"{values.figure_text(fig.value, fig.max_value, fig.precision, 'en')} {col.en}", language="en")),
+               self._q(own, HN + "figureOf", ox.NamedNode(subject)),
+               self._q(own, STATED_IN, self.source),
+               self._q(own, HN + "evidence", ox.NamedNode(ev)),
+               self._q(ev, RDF_TYPE, ox.NamedNode(EVIDENCE_CLASS)),
+               self._q(ev, HN + "quote", ox.Literal(fig.text)),
+               self._q(ev, HN + "inSource", self.source),
+               self._q(ev, HN + "supports", ox.NamedNode(HN + "value"))]
+        if fig.max_value is not None:
+            out.append(self._q(own, HN + "maxValue", _decimal_literal(fig.max_value)))
+        if self.record_rows:
+            out.append(self._q(own, SOURCE_ROW, ox.Literal(str(row.number), datatype=ox.NamedNode(XSD + "integer"))))
+        return out
+
+    def _stated_by_curated_data(self, subject: str, measure: str, own: str, fig: values.Figure) -> bool:
+        """Whether a figure of `subject` counting `measure` in a graph that holds no spreadsheet
+        contribution (a seed document's), other than `own` (the round trip into a seed's graph
+        makes its own figures there), states `fig`."""
+        q = (f"SELECT ?v ?max ?p WHERE {{ GRAPH ?g {{ ?f <{HN}figureOf> <{subject}> ; <{HN}measure> <{measure}> ; "
+             f"<{HN}value> ?v ; <{HN}precision> ?p OPTIONAL {{ ?f <{HN}maxValue> ?max }} }} "
+             f"FILTER(?f != <{own}>) FILTER NOT EXISTS {{ GRAPH ?g {{ ?c a <{HN_SPREADSHEET_CONTRIBUTION}> }} }} }}")
+        for r in self.store.query(q):
+            other = values.Figure(Decimal(r["v"].value), Decimal(r["max"].value) if r["max"] is not None else None,
+                                  r["p"].value.rsplit("/", 1)[-1], "")
+            if other.same(fig):
+                return True
+        return False
 
     def _existing_participation(self, coop: str, participant: str) -> str | None:
         q = (f"SELECT ?p WHERE {{ GRAPH {self.graph} {{ ?p <{HN}participationIn> <{coop}> ; "
@@ -447,6 +570,8 @@ class Exporter:
             return labels[0] if labels else ""
         if col.value == "partners":
             return "; ".join(self._partner_cells(s, col))
+        if col.value == "figure":
+            return self._figure_cell(s, col)
         if col.value in ("amount", "currency"):
             for node in self._values(s, HN + "amount"):
                 vals = self._values(node.value, col.predicate or "")
@@ -474,6 +599,30 @@ class Exporter:
         sep = "\n" if col.value == "text" else "; "
         return sep.join(str(p) for p in sorted(parts, key=str))
 
+    def _figure_cell(self, s: str, col: Column) -> str:
+        """The figure of `s` counting the column's measure in the exported graphs — one a spreadsheet
+        made (its evidence quote reads back as itself) before a curated one, then the first by IRI —
+        written as its evidence quote if that reads back as the same figure, else as figure_text's
+        rebuilt "rund 160". Empty if there is none."""
+        assert col.measure is not None
+        q = (f"SELECT ?f ?v ?max ?p ?quote {self._from()} WHERE {{ ?f <{HN}figureOf> <{s}> ; "
+             f"<{HN}measure> <{col.measure}> ; <{HN}value> ?v ; <{HN}precision> ?p "
+             f"OPTIONAL {{ ?f <{HN}maxValue> ?max }} OPTIONAL {{ ?f <{HN}evidence>/<{HN}quote> ?quote }} }}")
+        found: dict[str, tuple[values.Figure, list[str]]] = {}
+        for r in self.store.query(q):
+            f = str(r["f"].value)
+            fig = values.Figure(Decimal(r["v"].value), Decimal(r["max"].value) if r["max"] is not None else None,
+                                r["p"].value.rsplit("/", 1)[-1], "")
+            quotes = found.setdefault(f, (fig, []))[1]
+            if r["quote"] is not None:
+                quotes.append(str(r["quote"].value))
+        if not found:
+            return ""
+        cells = {f: _cell_quote(fig, quotes) for f, (fig, quotes) in found.items()}
+        f = min(found, key=lambda f: (cells[f] is None, f))
+        fig = found[f][0]
+        return cells[f] or values.figure_text(fig.value, fig.max_value, fig.precision)
+
     def _partner_cells(self, s: str, col: Column) -> list[str]:
         out = []
         for p in self._values(s, HN + "hasParticipation"):
@@ -484,6 +633,18 @@ class Exporter:
             labels = sorted(self.resolver.concept_labels.get(col.scheme or "", {}).get(r.value, r.value) for r in roles)
             out.append(f"{self.ref(who[0].value, col)} [{', '.join(labels)}]")
         return sorted(out)
+
+
+def _cell_quote(fig: values.Figure, quotes: list[str]) -> str | None:
+    """The first of `quotes` that parse_figure reads back as `fig` (the cell an import quoted), or None."""
+    for quote in sorted(quotes):
+        try:
+            back = values.parse_figure(quote, whole=True)
+        except SpreadsheetError:
+            continue
+        if back is not None and back.same(fig):
+            return back.text
+    return None
 
 
 def managed_predicates(kind: Kind) -> set[str]:

@@ -51,6 +51,25 @@ def instructions(kind: Kind, lang: str, sample: list[Any] | None) -> list[tuple[
          "One row per entry. Required columns are marked *. Rows whose first cell starts with # are skipped. "
          "Import: kg import FILE --kind " + kind.name + " --source-title … --publisher …"),
     ]
+    figures = [c for c in kind.columns if c.value == "figure"]
+    if figures:
+        names = ", ".join(f"„{c.de}“" if de else f"“{c.en}”" for c in figures)
+        out.append(("Zahlenangaben" if de else "Figures",
+                    f"Die Spalten {names} nehmen Zahlen so auf, wie sie genannt werden: „120“, „rund 160“, "
+                    "„ca. 150“, „mehr als 200“, „über 200“, „bis zu 80“, „mindestens 30“ oder eine Spanne "
+                    "„100–120“. Die Genauigkeit ergibt sich aus den Worten, der Wert aus der Zahl (ganze Zahlen, "
+                    "„1.000“ ist tausend). Jede gefüllte Zelle wird eine Zahlenangabe zur Veranstaltung, mit dem "
+                    "Zelltext als wörtlichem Beleg und dieser Datei als Quelle; eine geleerte Zelle entfernt sie. "
+                    "Zahlen aus den Quelldokumenten erscheinen im Export als „rund 160“ usw. und bleiben beim "
+                    "erneuten Einlesen unverändert."
+                    if de else
+                    f"The columns {names} take numbers as they are stated: \"120\", \"about 160\", \"ca. 150\", "
+                    "\"more than 200\", \"up to 80\", \"at least 30\" or a range \"100–120\" (German words work "
+                    "too). The precision comes from the words, the value from the number (whole numbers; "
+                    "\"1.000\" is a thousand). Every filled cell becomes a stated figure of the event, with the "
+                    "cell's text as its verbatim evidence and this file as its source; clearing the cell removes "
+                    "it. Figures from the source documents export as \"rund 160\" etc. and stay unchanged when "
+                    "the export is imported again."))
     for c in kind.columns:
         text = c.help_de if de else c.help_en
         if c.choices and c.value != "partners":

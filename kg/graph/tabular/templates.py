@@ -7,6 +7,11 @@ column is one property shape of the node shapes targeting the class or a supercl
 the property's rdfs:label (de and en), `required` its sh:minCount, `multi` the absence of
 sh:maxCount 1, the allowed values the German prefLabels of the concept scheme its sh:node names.
 Language-tagged text (rdfs:label, dct:description, hn:goal) gets one column per language.
+
+A kind with `figures` (events) gets one column per concept of the scheme hnid:concept/figure-measure
+(Teilnehmende, Kommunen, Anmeldungen, in the scheme's hn:order), headed by the concept's labels:
+a filled cell ("rund 160") becomes a hn:StatedFigure of the row's resource (kg.graph.tabular.mapping),
+so a concept added to the scheme is a column of the template the next time it is generated.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ _DATES = {XSD + "date", XSD + "gYearMonth", XSD + "gYear"}
 _NUMBERS = {XSD + "integer", XSD + "decimal"}
 _AREA = HN + "AdministrativeArea"
 _AGENTS = {HN + "Agent", HN + "Organisation", HN + "Person"}
+#: The scheme whose concepts are the figure columns (what a stated figure counts: hn:measure).
+FIGURE_MEASURES = HNID + "concept/figure-measure"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Column:
     de: str
     en: str
     #: id | type | text | string | date | number | concept | area | agent | entity | partners | amount | currency
+    #: | figure (a hn:StatedFigure of the row's resource; `measure` says what it counts)
     value: str
     predicate: str | None = None
     lang: str | None = None  # for text: the language tag of the values
@@ -44,6 +52,7 @@ class Column:
     choices: tuple[str, ...] = ()
     help_de: str = ""
     help_en: str = ""
+    measure: str | None = None  # figure columns: the concept of hnid:concept/figure-measure
 
     def header(self, lang: str = "de") -> str:
         """"Deutsch (English)" (or the other way round for lang "en"), " *" if required."""
@@ -72,6 +81,7 @@ class KindDef:
     order: tuple[str, ...] = ()  # predicates (local names) shown first, in this order
     subclass_column: bool = False  # a "type" column offering the subclasses of `cls`
     extra: tuple[str, ...] = ()  # special columns: partners, amount
+    figures: bool = False  # one column per concept of FIGURE_MEASURES (hn:StatedFigure of the row's resource)
 
 
 KINDS: dict[str, KindDef] = {k.name: k for k in (
@@ -91,7 +101,8 @@ KINDS: dict[str, KindDef] = {k.name: k for k in (
             ("participant", "role", "participationIn", "startDate", "endDate")),
     KindDef("events", HN + "Event", "Veranstaltungen", "Events", HNID + "event/",
             ("label", "startDate", "endDate", "location", "eventFormat", "attendanceMode", "organiser",
-             "coOrganiser", "speaker", "moderator", "participantOrganisation", "inSeries", "subEventOf")),
+             "coOrganiser", "speaker", "moderator", "participantOrganisation", "inSeries", "subEventOf"),
+            figures=True),
     KindDef("grants", HN + "Grant", "Zuwendungen", "Grants", HNID + "grant/",
             ("funder", "recipient", "fundedItem", "underProgramme", "startDate", "endDate"),
             extra=("amount", "currency")),
@@ -260,8 +271,32 @@ def kind(store: Any, name: str) -> Kind:
         cols.append(Column("currency", "Währung", "currency", "currency", HN + "currency",
                            help_de="ISO 4217, z. B. EUR (Vorgabe, wenn ein Betrag angegeben ist).",
                            help_en="ISO 4217, e.g. EUR (the default when an amount is given)."))
+    if d.figures:
+        cols.extend(figure_columns(store))
     cols = [_with_help(c) for c in cols]
     return Kind(d, tuple(cols), subclasses)
+
+
+def figure_columns(store: Any) -> list[Column]:
+    """One column per concept of hnid:concept/figure-measure, in hn:order, headed by its prefLabels."""
+    q = f"""PREFIX skos: <{SKOS}> PREFIX hn: <{HN}> SELECT ?c ?de ?en WHERE {{ GRAPH <{GRAPH_SCHEMES}> {{
+        ?c skos:inScheme <{FIGURE_MEASURES}> ; skos:prefLabel ?de FILTER(lang(?de) = "de")
+        OPTIONAL {{ ?c skos:prefLabel ?en FILTER(lang(?en) = "en") }} OPTIONAL {{ ?c hn:order ?o }} }} }}
+        ORDER BY ?o ?de"""
+    out = []
+    for r in _rows(store, q):
+        c, de = r["c"].value, r["de"].value
+        en = r["en"].value if r["en"] is not None else de
+        out.append(Column(f"figure:{_local(c)}", de, en, "figure", measure=c,
+                          help_de=f"Anzahl „{de}“, wie sie genannt wird: 120, rund 160, ca. 150, mehr als 200, "
+                                  "über 200, bis zu 80, mindestens 30 oder eine Spanne 100–120 (ganze Zahlen; "
+                                  "„1.000“ ist tausend). Gespeichert als Zahlenangabe mit dem Zelltext als Beleg; "
+                                  "eine geleerte Zelle entfernt sie.",
+                          help_en=f"Number of “{en}” as stated: 120, about 160, ca. 150, more than 200, up to 80, "
+                                  "at least 30, or a range 100–120 (whole numbers; “1.000” is a thousand). Stored "
+                                  "as a stated figure with the cell's text as its evidence; clearing the cell "
+                                  "removes it."))
+    return out
 
 
 def _with_help(c: Column) -> Column:

@@ -16,6 +16,10 @@ Accepted forms, decided on what Excel-DE and LibreOffice-DE write and what peopl
   decimal mark), number cells; `1.234` alone is read as German thousands (1234) — what Excel-DE shows;
 - integers: as decimals, but the value must be whole;
 - booleans: ja/nein, yes/no, x (and empty = None), wahr/falsch, true/false, 1/0;
+- stated figures (the figure columns of the events template): `120`, `rund 160`, `ca. 150`, `mehr
+  als 200`, `über 200`, `bis zu 80`, `mindestens 30`, `100–120` / `100-120` / `100 bis 120` (a
+  range: value and maximum), in German or English (`about 150`, `more than 200`, `up to 80`, `at
+  least 30`); the precision comes from the words, the value from the number (`1.000` is a thousand);
 - several values in one cell: separated by `;` or line breaks (not `,`, which names contain);
 - text: stripped, Unicode NFC, inner runs of blanks collapsed to one space; line breaks kept where
   the column is multi-line; HTML or script stays verbatim (it is stored as a literal and escaped
@@ -27,6 +31,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from kg.errors import SpreadsheetError
@@ -34,8 +39,8 @@ from kg.graph.tabular.read import Cell, CellValue
 from kg.i18n import Msg
 
 __all__ = [
-    "FORMULA_TRIGGERS", "normalize_text", "parse_bool", "parse_date", "parse_decimal", "parse_integer",
-    "parse_text", "parse_year", "split_multi", "unescape_formula",
+    "FORMULA_TRIGGERS", "PRECISIONS", "Figure", "figure_text", "normalize_text", "parse_bool", "parse_date",
+    "parse_decimal", "parse_figure", "parse_integer", "parse_text", "parse_year", "split_multi", "unescape_formula",
 ]
 
 
@@ -274,3 +279,136 @@ def split_multi(value: CellValue, cell: Cell | None = None) -> list[str]:
         return [text] if text else []
     parts = (normalize_text(p) for p in _MULTI_SPLIT_RE.split(value))
     return [p for p in parts if p]
+
+
+# --------------------------------------------------------------------------- stated figures
+
+#: The precisions of hnid:concept/figure-precision (local names) and the words that say them, German
+#: and English, longest first where one starts another ("bis zu" before "bis"). The scheme's own
+#: labels are among them (tests/graph/tabular/test_values.py checks that against the scheme file).
+PRECISIONS: dict[str, tuple[str, ...]] = {
+    "exact": ("exakt", "genau", "exactly", "exact"),
+    "approximately": ("rund", "ca.", "ca", "circa", "zirka", "etwa", "ungefähr", "ungefaehr", "annähernd",
+                      "approximately", "approx.", "approx", "about", "around", "roughly", "~", "≈"),
+    "more-than": ("mehr als", "über", "ueber", "more than", "over", ">"),
+    "up-to": ("bis zu", "höchstens", "hoechstens", "maximal", "max.", "up to", "at most", "≤", "<="),
+    "at-least": ("mindestens", "wenigstens", "min.", "at least", "≥", ">="),
+}
+_WORD_OF = sorted(((w, p) for p, ws in PRECISIONS.items() for w in ws), key=lambda x: -len(x[0]))
+_NUM = r"\d(?:[\d.,]*\d)?"
+_RANGE_RE = re.compile(rf"(?:zwischen|between)?\s*(?P<a>{_NUM})\s*(?:–|—|-|bis|to|und|and)\s*(?P<b>{_NUM})",
+                       re.IGNORECASE)
+_OPEN_RANGE_RE = re.compile(rf"(?:zwischen|between)?\s*{_NUM}\s*(?:–|—|-|bis|to|und|and)\s*", re.IGNORECASE)
+_SPACE_THOUSANDS_RE = re.compile(r"(?<=\d)[ \u202f\u00a0](?=\d{3}(?!\d))")
+_NEGATIVE_RE = re.compile(r"^[-−–]\s*\d")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A stated figure as a cell gives it: `value` (the lower bound of a range), `max_value` (a range's
+    upper bound, else None), `precision` (a local name of hnid:concept/figure-precision) and `text`,
+    the cell as written (normalised blanks) — the evidence quote of the figure."""
+
+    value: Decimal
+    max_value: Decimal | None
+    precision: str
+    text: str
+
+    def same(self, other: Figure) -> bool:
+        """The same statement, whatever the wording ("ca. 150" and "rund 150")."""
+        return (self.value, self.max_value, self.precision) == (other.value, other.max_value, other.precision)
+
+
+def _figure_examples() -> Msg:
+    return Msg("erwartet wird eine Zahl, wahlweise mit Genauigkeit: 120, rund 160, ca. 150, mehr als 200, über 200, "
+               "bis zu 80, mindestens 30 oder eine Spanne 100–120 (was gezählt wird, sagt die Spalte)",
+               "expected a number, optionally with its precision: 120, about 160, ca. 150, more than 200, "
+               "up to 80, at least 30, or a range 100–120 (what is counted is the column's meaning)")
+
+
+def parse_figure(value: CellValue, cell: Cell | None = None, *, whole: bool = True) -> Figure | None:
+    """A figure cell → Figure; empty → None. `whole`: the column counts things (participants,
+    municipalities), so `1,5` is an error; `1.000` is read as German thousands (1000) either way.
+    A negative number, words without a number ("viele"), an open range ("200 bis"), a range whose
+    upper bound is below its lower one, or words after the number are errors that say what is expected."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, datetime.date)):
+        ex = _figure_examples()
+        raise _fail(Msg(f"„{_shown(value)}“ ist keine Zahlenangabe; {ex.de}",
+                        f"“{_shown(value)}” is not a figure; {ex.en}"), cell)
+    if isinstance(value, (int, float)):
+        text = str(int(value)) if isinstance(value, int) or value.is_integer() else repr(value)
+        number = parse_decimal(value, cell)
+        assert number is not None
+        return _checked(Figure(number, None, "exact", text), value, cell, whole)
+    text = normalize_text(str(value))
+    if not text:
+        return None
+    if _NEGATIVE_RE.match(text):
+        raise _fail(Msg(f"„{_shown(text)}“: eine Zahlenangabe kann nicht negativ sein",
+                        f"“{_shown(text)}”: a figure cannot be negative"), cell)
+    rest = _SPACE_THOUSANDS_RE.sub("", text)
+    precision = "exact"
+    low = rest.casefold()
+    for word, p in _WORD_OF:
+        if low.startswith(word) and (not word[-1].isalpha() or len(low) == len(word) or not low[len(word)].isalpha()):
+            precision, rest = p, rest[len(word):].strip()
+            break
+    ex = _figure_examples()
+    m = _RANGE_RE.fullmatch(rest)
+    if m and precision in ("exact", "approximately"):
+        low_value = parse_decimal(m["a"], cell)
+        high_value = parse_decimal(m["b"], cell)
+        assert low_value is not None and high_value is not None
+        if high_value < low_value:
+            raise _fail(Msg(f"„{_shown(text)}“: die Obergrenze der Spanne ist kleiner als die Untergrenze",
+                            f"“{_shown(text)}”: the range's upper bound is below its lower bound"), cell)
+        return _checked(Figure(low_value, high_value, precision, text), text, cell, whole)
+    if _OPEN_RANGE_RE.fullmatch(rest):
+        raise _fail(Msg(f"„{_shown(text)}“: der Spanne fehlt die Obergrenze; {ex.de}",
+                        f"“{_shown(text)}”: the range has no upper bound; {ex.en}"), cell)
+    if not re.fullmatch(_NUM, rest):
+        raise _fail(Msg(f"„{_shown(text)}“ ist keine Zahlenangabe; {ex.de}",
+                        f"“{_shown(text)}” is not a figure; {ex.en}"), cell)
+    if whole and re.fullmatch(r"\d{1,3}(?:,\d{3})+", rest):
+        raise _fail(Msg(f"„{_shown(text)}“ ist mehrdeutig: tausend wird „1.000“ oder „1000“ geschrieben, "
+                        "das Komma trennt Nachkommastellen",
+                        f"“{_shown(text)}” is ambiguous: write a thousand as “1.000” or “1000”; the comma is "
+                        "the decimal mark"), cell)
+    number = parse_decimal(rest, cell)
+    assert number is not None
+    return _checked(Figure(number, None, precision, text), text, cell, whole)
+
+
+def _checked(figure: Figure, shown: CellValue, cell: Cell | None, whole: bool) -> Figure:
+    for n in (figure.value, figure.max_value):
+        if n is not None and n < 0:
+            raise _fail(Msg(f"„{_shown(shown)}“: eine Zahlenangabe kann nicht negativ sein",
+                            f"“{_shown(shown)}”: a figure cannot be negative"), cell)
+        if whole and n is not None and n != n.to_integral_value():
+            raise _fail(Msg(f"„{_shown(shown)}“ ist keine ganze Zahl; gezählt wird hier in ganzen Zahlen "
+                            "(„1.000“ ist tausend)",
+                            f"“{_shown(shown)}” is not a whole number; this column counts in whole numbers "
+                            "(“1.000” is a thousand)"), cell)
+    return figure
+
+
+_REBUILT = {"de": {"approximately": "rund ", "more-than": "mehr als ", "up-to": "bis zu ", "at-least": "mindestens "},
+            "en": {"approximately": "about ", "more-than": "more than ", "up-to": "up to ", "at-least": "at least "}}
+
+
+def _number_text(n: Decimal, lang: str) -> str:
+    if n == n.to_integral_value():
+        return str(int(n))
+    s = str(n.normalize())
+    return s.replace(".", ",") if lang == "de" else s
+
+
+def figure_text(value: Decimal, max_value: Decimal | None, precision: str, lang: str = "de") -> str:
+    """A cell text that parse_figure reads back as the same figure: "rund 160", "100–120",
+    "mehr als 200" (or in English "about 160", …); for a figure whose evidence is not a cell."""
+    number = _number_text(value, lang)
+    if max_value is not None:
+        number += "–" + _number_text(max_value, lang)
+    return _REBUILT.get(lang, _REBUILT["de"]).get(precision, "") + number

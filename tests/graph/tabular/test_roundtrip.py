@@ -1,7 +1,9 @@
 """Export → import without edits changes nothing, on the real graph: the offers, projects,
 cooperations and participations the source documents state (KIPS counselling and funding, KAP-DO
 in Dortmund, "Lückenlos" in the Oberbergischer Kreis, the Präventionsketten cooperation in Kreis
-Recklinghausen), each exported from its source's graph and imported back into it; and a
+Recklinghausen), the events of the Vernetzungstagungen 2021 and the Fachtag Frühe Hilfen 2013 with
+their stated figures ("mehr als 200" participants, "rund 160" registrations; see also
+test_figures.py), each exported from its source's graph and imported back into it; and a
 contribution exported and imported again."""
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ CASES = [
     ("participations", "praeventionsketten-recklinghausen",
      HNID + "participation/gladbeck-kommunale-praeventionsketten", "Modellkommune"),
     ("events", "vernetzung-jugendhilfe", HNID + "event/vernetzungstagungen-2021-06-15", "15.06.2021"),
+    # figures from the seed, with the seed's evidence: exported rebuilt ("mehr als 200", "rund 160")
+    ("events", "vernetzung-jugendhilfe", HNID + "event/vernetzungstagungen-2021-06-15", "mehr als 200"),
+    ("events", "fachtag-fruehe-hilfen-2013", HNID + "event/fachtag-fruehe-hilfen-koeln-2013", "rund 160"),
     ("organisations", "fachtag-fruehe-hilfen-2013", HNID + "org/lvr", "LVR"),
 ]
 
