@@ -99,5 +99,14 @@ def _print_build(args: argparse.Namespace, result: object, where: str, start: fl
     print(f"built {where} in {time.perf_counter() - start:.1f} s "
           f"({len(r.sources)} source files, reference data {'included' if r.reference_included else 'not included'}, "
           f"{r.inferred.total} inferred triples, {warn} SHACL warnings/infos)")
+    if r.change_id:
+        print(f"recorded as change {r.change_id} (kg history)")
+    if r.unkept_changes:
+        n = len(r.unkept_changes)
+        print(f"Warnung: {n} aufgezeichnete Änderung(en) seit dem letzten Build sind nicht unter data/ gespeichert "
+              f"und wurden durch diesen Build ersetzt (SPARQL Update / Graph Store, oder nicht gespeicherte "
+              f"Beiträge; docs/data-changes.md): {', '.join(r.unkept_changes)}\n"
+              f"warning: {n} recorded change(s) since the last build are not kept in data/ and were replaced by "
+              f"this build: {', '.join(r.unkept_changes)}", file=sys.stderr)
     if warn and not args.quiet:
         print(r.report.to_text(lang="both"), file=sys.stderr)
