@@ -5,7 +5,7 @@ clone rebuilds the same graphs (same IRIs, same source nodes) as the live store 
 
 **Layout.** One metadata file per contribution graph, `<slug>.json` (slug: the graph IRI's last
 segment), listing the graph's *versions* in the order they were accepted; each version's file is
-`<slug>-<sha256[:12]><ext>`. A version records its format (`spreadsheet`, `hsds`, `rdf`), template
+`files/<slug>-<sha256[:12]><ext>` (a folder of its own: an HSDS file is JSON too). A version records its format (`spreadsheet`, `hsds`, `rdf`), template
 kind, graph, the kept file and the original file name, its SHA-256, the source (title, publisher,
 licence, date, URL, comment), the tool version, who approved it (the token's name, `cli` for the
 command line) and who submitted it, the id of the change that committed it (kg.graph.changes),
@@ -71,7 +71,7 @@ class Version:
     format: str                  # spreadsheet | hsds | rdf
     kind: str                    # the template kind (offers, …), "rdf" for an RDF file
     graph: str
-    file: str                    # the kept file's name in data/contributions/
+    file: str                    # the kept file, relative to data/contributions/ (files/…)
     original_file_name: str      # the name it had (part of the source node of spreadsheets)
     sha256: str                  # of the kept file
     source: dict[str, Any]       # title, publisher, licence, date (ISO), url, comment
@@ -202,14 +202,15 @@ def keep(project_root: Path, data: bytes, *, format: str, kind: str, graph: str,
     sha = hashlib.sha256(data).hexdigest()
     slug = _slug(graph)
     with _locked(project_root) as d:
-        target = d / f"{slug}-{sha[:12]}{suffix.lower()}"
+        target = d / "files" / f"{slug}-{sha[:12]}{suffix.lower()}"
         if not target.exists():
+            target.parent.mkdir(exist_ok=True)
             _write_atomic(target, data)
         meta_path = d / f"{slug}.json"
         kept = _read(meta_path) if meta_path.exists() else Kept(graph)
         seq = 1 + max((v.sequence for k in all_kept(project_root) for v in k.versions), default=0)
         kept.versions.append(Version(
-            format=format, kind=kind, graph=graph, file=target.name, original_file_name=original_file_name,
+            format=format, kind=kind, graph=graph, file=f"files/{target.name}", original_file_name=original_file_name,
             sha256=sha, source=source, tool_version=tool_version, sequence=seq,
             accepted_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), approved_by=approved_by,
             via=via, change_id=change_id, submitted_by=submitted_by, into_source=into_source,
