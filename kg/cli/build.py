@@ -101,6 +101,11 @@ def _print_build(args: argparse.Namespace, result: object, where: str, start: fl
           f"{r.inferred.total} inferred triples, {warn} SHACL warnings/infos)")
     if r.change_id:
         print(f"recorded as change {r.change_id} (kg history)")
+    if r.skipped_contributions:
+        n = len(r.skipped_contributions)
+        print(f"{n} gespeicherte(r) Beitrag/Beiträge übersprungen: sie brauchen die Referenzdaten / {n} kept "
+              f"contribution(s) skipped: they need the reference data ({', '.join(r.skipped_contributions)})",
+              file=sys.stderr)
     if r.unkept_changes:
         n = len(r.unkept_changes)
         print(f"Warnung: {n} aufgezeichnete Änderung(en) seit dem letzten Build sind nicht unter data/ gespeichert "

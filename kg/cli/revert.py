@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from kg.cli.common import add_settings, project, store_path
-from kg.errors import KgError
+from kg.errors import KgError, RevertRefused
 from kg.graph import changes
 from kg.graph.kept import contributions_dir, mark_reverted
 from kg.graph.write import LocalState, revert_change
@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
                       "ein schreibender Server darauf, POST /changes/{id}/revert verwenden") from None
     try:
         new = revert_change(state, args.change, actor="cli", comment=args.comment)
+    except RevertRefused as exc:
+        if exc.de:  # the English text follows as the command's error line
+            sys.stderr.write(f"kg: {exc.de}\n")
+        raise
     finally:
         state.close()
     reverted = changes.id_of(args.change)

@@ -55,6 +55,8 @@ class BuildResult:
     change_id: str | None = None
     #: recorded changes since the last build that this build replaced (not kept in data/)
     unkept_changes: list[str] = field(default_factory=list)
+    #: kept contributions not replayed because they need the reference data (`--no-reference`)
+    skipped_contributions: list[str] = field(default_factory=list)
 
     @property
     def total_triples(self) -> int:
@@ -432,7 +434,7 @@ def _count_sources(parsed: Iterable[ParsedSource]) -> int:
 # --------------------------------------------------------------------------- the build
 
 
-def _replay(project_root: Path, store: ox.Store, with_reference: bool) -> str:
+def _replay(project_root: Path, store: ox.Store, with_reference: bool, skipped: list[str] | None = None) -> str:
     """The contributions kept under data/contributions/ (kg.graph.kept: kg import, kg hsds import,
     approvals on the web), replayed into the store after the curated and reference data they
     refer to, in the order accepted; validated with everything else.
@@ -447,6 +449,8 @@ def _replay(project_root: Path, store: ox.Store, with_reference: bool) -> str:
         return ""
     result = replay(project_root, store, skip_unresolved=not with_reference)
     out = f", {len(result.applied)} kept contributions ({result.quads} triples)"
+    if skipped is not None:
+        skipped += [v.file for v, _ in result.skipped]
     if result.skipped:
         names = ", ".join(v.file for v, _ in result.skipped)
         out += (f", {len(result.skipped)} skipped: they need the reference data, which is not loaded ({names}) / "
@@ -592,7 +596,8 @@ def build(
             detail += " (no reference data found)"
         else:
             detail += " (reference data skipped)"
-        detail += _replay(project_root, store, with_reference)
+        skipped: list[str] = []
+        detail += _replay(project_root, store, with_reference, skipped)
         timer.step("load", t, detail)
 
         # 3. validate
@@ -663,6 +668,7 @@ def build(
         timings=timer.timings,
         change_id=change_id,
         unkept_changes=unkept,
+        skipped_contributions=skipped,
     )
 
 

@@ -298,16 +298,21 @@ def _replay_one(project_root: Path, store: Any, v: Version) -> int:
         # the original file name is part of the source node: replay under that name
         f = Path(tmp) / v.original_file_name
         shutil.copyfile(path, f)
-        if v.format == "hsds":
-            from kg.graph.hsds_import import plan_hsds_import
+        try:
+            if v.format == "hsds":
+                from kg.graph.hsds_import import plan_hsds_import
 
-            described = (v.original_file_name, "" if v.original_is_directory else v.sha256)
-            plan = plan_hsds_import(store, f, _meta(v), graph=v.graph, source=v.into_source, validate=False,
-                                    described_as=described, tool=v.tool_version).plan
-        else:
-            from kg.graph.tabular.importer import plan_import
+                described = (v.original_file_name, "" if v.original_is_directory else v.sha256)
+                plan = plan_hsds_import(store, f, _meta(v), graph=v.graph, source=v.into_source, validate=False,
+                                        described_as=described, tool=v.tool_version).plan
+            else:
+                from kg.graph.tabular.importer import plan_import
 
-            plan = plan_import(store, f, v.kind, _meta(v), graph=v.graph, tool=v.tool_version, validate=False)
+                plan = plan_import(store, f, v.kind, _meta(v), graph=v.graph, tool=v.tool_version, validate=False)
+        except _NoLongerPlans:
+            raise
+        except KgError as exc:  # e.g. a template kind the model of this build does not have
+            raise _NoLongerPlans(f"{path}: {exc}", de=f"{path}: {exc.de or exc}") from None
     return _apply_plan(store, plan, v, project_root)
 
 

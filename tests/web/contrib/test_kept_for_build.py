@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -53,7 +54,7 @@ class Scenario:
     project: Path
     approvals: dict[str, dict[str, object]] = field(default_factory=dict)
     reverts: dict[str, dict[str, object]] = field(default_factory=dict)
-    build_output: str = ""
+    no_reference: Any = None  # the BuildResult of `kg build --no-reference` of the clone
 
     def quads(self, store: Path, graph: str) -> set[str]:
         s = ox.Store.read_only(str(store))
@@ -133,8 +134,8 @@ def scenario(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     shutil.copytree(project, clone)
     from kg.graph.build import build
 
-    result = build(clone, sc.rebuilt)
-    sc.build_output = f"{result.graph_counts}"
+    build(clone, sc.rebuilt)
+    sc.no_reference = build(clone, tmp / "no-reference", include_reference=False)
     yield sc
 
 
@@ -177,3 +178,15 @@ def test_reverting_a_replacement_rebuilds_the_version_before(scenario: Scenario)
     live = scenario.quads(scenario.live, VERSIONS_GRAPH)
     assert any('"Version 1 (Testdaten)"@de' in q for q in live) and not any("Version 2" in q for q in live)
     assert scenario.quads(scenario.rebuilt, VERSIONS_GRAPH) == live
+
+
+def test_no_reference_replays_what_needs_no_reference_data_and_counts_the_rest(scenario: Scenario) -> None:
+    """`kg build --no-reference`: the RDF uploads replay (their area links are warnings then); the
+    spreadsheet and the HSDS import name areas, which are reference data: skipped and named."""
+    result = scenario.no_reference
+    assert sorted(Path(f).name.rsplit("-", 1)[0] for f in result.skipped_contributions) == \
+        ["angebote-testdaten", "testdaten-hsds-build"]
+    noref = scenario.no_reference.store_path
+    assert scenario.quads(noref, RDF_GRAPH) == scenario.quads(scenario.live, RDF_GRAPH)
+    assert scenario.quads(noref, VERSIONS_GRAPH) == scenario.quads(scenario.live, VERSIONS_GRAPH)
+    assert scenario.quads(noref, SHEET_GRAPH) == set() and scenario.quads(noref, HSDS_GRAPH) == set()
