@@ -7,9 +7,10 @@ clone rebuilds the same graphs (same IRIs, same source nodes) as the live store 
 segment), listing the graph's *versions* in the order they were accepted; each version's file is
 `files/<slug>-<sha256[:12]><ext>` (a folder of its own: an HSDS file is JSON too). A version
 records its format (`spreadsheet`, `hsds`, `rdf`), template kind, graph, the kept file and the
-original file name, its SHA-256, the source (title, publisher, licence, date, URL, comment), the tool version, who approved it (the token's name, `cli` for the
-command line) and who submitted it, the id of the change that committed it (kg.graph.changes),
-when, and — once reverted — the id of the revert.
+original file name, its SHA-256, the source (title, publisher, licence, date, URL, comment), the
+tool version, who approved it (the token's name, `cli` for the command line) and who submitted it,
+the id of the change that committed it (kg.graph.changes), when, and — once reverted — the id of
+the revert.
 
 **Why content-addressed files and the JSON as the commit point.** A new version's file is
 written first under its own name (nothing reads it yet), then the JSON is replaced in one
