@@ -70,7 +70,8 @@ def _wants_json(request: Request) -> bool:
 
 def _label(action: str, lang: str) -> str:
     de = {"update": "SPARQL-Update", "graph-store": "Graph-Store-Schreibvorgang", "import": "Import",
-          "contribution": "Beitrag", "revert": "Rücknahme"}
+          "hsds-import": "HSDS-Import", "contribution": "Beitrag", "revert": "Rücknahme",
+          "build": "Neuaufbau (kg build)"}
     return de.get(action, action) if lang == "de" else action
 
 
