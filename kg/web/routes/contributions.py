@@ -296,8 +296,8 @@ def keep_approved(state: Any, record: Record, upload: Path, change_id: str | Non
               "url": record.source.url or None, "comment": record.source.comment or None}
     try:
         if root is None:
-            raise OSError("the server has no project root (setting project_root: kg serve --project or "
-                          "HILFENETZ_PROJECT)")
+            raise OSError("the server has no project root (setting project_root: kg serve --project, or its "
+                          "environment variable)")
         path = keeping.keep(Path(root), upload.read_bytes(), format=fmt, kind=record.kind if fmt != "rdf" else "rdf",
                             graph=record.graph, original_file_name=record.filename, suffix=ext, source=source,
                             approved_by=actor, via="web", change_id=change_id, submitted_by=record.submitter,
