@@ -86,6 +86,8 @@ class Version:
     into_source: str | None = None       # `--into-source SLUG`: the seed source whose graph it went into
     original_is_directory: bool = False  # HSDS read from a directory: kept as one JSON of its services
     reverted_by: str | None = None
+    #: every change that reverted this version or undid such a revert (the build accounts for them)
+    reverts: list[str] = field(default_factory=list)
 
     @property
     def live(self) -> bool:
@@ -178,7 +180,7 @@ def kept_change_ids(project_root: Path) -> set[str]:
     ids: set[str] = set()
     for k in all_kept(project_root):
         for v in k.versions:
-            ids |= {i for i in (v.change_id, v.reverted_by) if i}
+            ids |= {i for i in (v.change_id, v.reverted_by, *v.reverts) if i}
     return ids
 
 
@@ -235,8 +237,10 @@ def mark_reverted(project_root: Path, reverted: str, revert: str) -> str | None:
             for v in kept.versions:
                 if v.change_id == reverted and v.reverted_by is None:
                     v.reverted_by, hit = revert, True
+                    v.reverts.append(revert)
                 elif v.reverted_by == reverted:  # the revert itself was reverted: the version is back
                     v.reverted_by, hit = None, True
+                    v.reverts.append(revert)
             if hit:
                 _save(meta_path, kept)
                 return kept.graph
