@@ -48,6 +48,7 @@ def test_approval_without_a_writable_project_warns_and_stands(mini_project_sourc
         again = httpx.get(url + f"/api/contributions/{cid}", timeout=60,
                           headers={"Authorization": "Bearer " + secrets["redaktion"]}).json()
         assert again["kept_for_build"]["kept"] is False
+        assert "baut ihn nicht wieder auf" in again["html"]  # the review page shows it (escaped HTML)
         ask = f"ASK {{ GRAPH <{graph}> {{ <{HNID}org/beratung-kinder-dortmund> ?p ?o }} }}"
         res = httpx.get(url + "/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"})
         assert res.json()["boolean"] is True
