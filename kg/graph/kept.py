@@ -153,12 +153,12 @@ def _locked(project_root: Path) -> Iterator[Path]:
     keep at once; the sequence numbers and a graph's metadata file must not interleave)."""
     d = contributions_dir(project_root)
     d.mkdir(parents=True, exist_ok=True)
-    with open(d / ".lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield d
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(str(d), os.O_RDONLY)  # the directory itself: no lock file to end up in git
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield d
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def all_kept(project_root: Path) -> list[Kept]:
