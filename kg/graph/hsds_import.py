@@ -85,6 +85,12 @@ def read_services(path: Path) -> list[dict[str, Any]]:
     return _services_of(_load(path), path)
 
 
+def services_json(services: list[dict[str, Any]]) -> bytes:
+    """The services read from a directory as one JSON file: what is kept of an HSDS directory under
+    data/contributions/ (kg.graph.kept), and what its source node's SHA-256 is computed over."""
+    return json.dumps(services, ensure_ascii=False, indent=1).encode("utf-8")
+
+
 def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -297,10 +303,13 @@ def _name_the_objects(plan: ImportPlan, services: list[dict[str, Any]], k: Any) 
 
 
 def _describe_the_file(plan: ImportPlan, path: Path, described_as: tuple[str, str] | None = None) -> None:
-    """The source node names the HSDS file (name, SHA-256 of a file), not the private table;
-    `described_as` gives name and SHA-256 instead (a replay of a kept import)."""
+    """The source node names the HSDS file (name, SHA-256 of a file), not the private table; a
+    directory by its name and the SHA-256 of its services as one JSON file (`services_json`: what
+    kg.graph.kept keeps of it; the source shape requires a checksum). `described_as` gives name and
+    SHA-256 instead (a replay of a kept import)."""
     plan.file = path
-    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    data = path.read_bytes() if path.is_file() else services_json(read_services(path))
+    sha = hashlib.sha256(data).hexdigest()
     name = path.name
     if described_as is not None:
         name, sha = described_as

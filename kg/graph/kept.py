@@ -307,7 +307,7 @@ def _replay_one(project_root: Path, store: Any, v: Version) -> int:
             if v.format == "hsds":
                 from kg.graph.hsds_import import plan_hsds_import
 
-                described = (v.original_file_name, "" if v.original_is_directory else v.sha256)
+                described = (v.original_file_name, v.sha256)  # a directory: the SHA-256 of its services
                 plan = plan_hsds_import(store, f, _meta(v), graph=v.graph, source=v.into_source, validate=False,
                                         described_as=described, tool=v.tool_version).plan
             else:

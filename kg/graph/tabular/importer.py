@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Iterable
@@ -475,10 +474,9 @@ def kept_file_bytes(plan: ImportPlan, fmt: str) -> tuple[bytes, str, bool]:
     directory, one JSON file of the services read from it (kg.graph.kept)."""
     assert plan.file is not None
     if plan.file.is_dir():
-        from kg.graph.hsds_import import read_services
+        from kg.graph.hsds_import import read_services, services_json
 
-        data = json.dumps(read_services(plan.file), ensure_ascii=False, indent=1).encode("utf-8")
-        return data, ".json", True
+        return services_json(read_services(plan.file)), ".json", True
     return plan.file.read_bytes(), plan.file.suffix, False
 
 

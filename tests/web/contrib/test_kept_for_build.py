@@ -36,6 +36,7 @@ RDF_GRAPH = CONTRIB + "rdf-testdaten"
 REVERTED_GRAPH = CONTRIB + "zurueckgenommen-testdaten"
 VERSIONS_GRAPH = CONTRIB + "versionen-testdaten"
 HSDS_GRAPH = HNID + "graph/source/testdaten-hsds-build"
+HSDS_DIR_GRAPH = HNID + "graph/source/testdaten-hsds-verzeichnis"
 
 
 def org_ttl(slug: str, label: str) -> str:
@@ -97,6 +98,14 @@ def scenario(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     assert main(["hsds", "import", str(hsds), "--store", str(live), "--project", str(project),
                  "--source-title", "Testdaten HSDS Build", "--publisher", "Testfixture",
                  "--date", "2026-12-01"]) == 0
+    # … and from a directory (as an export writes it), another service (fixture edit)
+    service = json.loads(hsds.read_text(encoding="utf-8"))
+    service.update(id="0b9d1a3e-0000-4000-8000-0000000000d1", name="Beratung im Verzeichnis (Testdaten)")
+    folder = tmp / "hsds-verzeichnis"
+    folder.mkdir()
+    (folder / "services.json").write_text(json.dumps([service], ensure_ascii=False), encoding="utf-8")
+    assert main(["hsds", "import", str(folder), "--store", str(live), "--project", str(project),
+                 "--source-title", "Testdaten HSDS Verzeichnis", "--publisher", "Testfixture"]) == 0
     # 2. on the web: a spreadsheet, RDF files, a revert, a replaced graph with its newest version reverted
     tokens = tmp / "tokens.toml"
     secrets = {"kreis-re": add_token(tokens, "kreis-re", ["contribute:kreis-re/*"]),
@@ -160,11 +169,16 @@ def test_an_rdf_upload_approved_on_the_web_is_rebuilt(scenario: Scenario) -> Non
 
 
 def test_an_hsds_import_is_rebuilt(scenario: Scenario) -> None:
-    live = scenario.quads(scenario.live, HSDS_GRAPH)
-    assert len(live) > 10
-    assert scenario.quads(scenario.rebuilt, HSDS_GRAPH) == live
+    for graph in (HSDS_GRAPH, HSDS_DIR_GRAPH):
+        live = scenario.quads(scenario.live, graph)
+        assert len(live) > 10
+        assert scenario.quads(scenario.rebuilt, graph) == live
     meta = json.loads((scenario.project / "data" / "contributions" / "testdaten-hsds-build.json").read_text())
     assert meta["versions"][-1]["format"] == "hsds" and meta["versions"][-1]["via"] == "kg hsds import"
+    # a directory is kept as one JSON file of its services; the source node still names the directory
+    meta = json.loads((scenario.project / "data" / "contributions" / "testdaten-hsds-verzeichnis.json").read_text())
+    assert meta["versions"][-1]["original_is_directory"] is True
+    assert any('"hsds-verzeichnis"' in q for q in scenario.quads(scenario.rebuilt, HSDS_DIR_GRAPH))
 
 
 def test_a_reverted_contribution_is_not_rebuilt(scenario: Scenario) -> None:
@@ -185,8 +199,9 @@ def test_no_reference_replays_what_needs_no_reference_data_and_counts_the_rest(s
     spreadsheet and the HSDS import name areas, which are reference data: skipped and named."""
     result = scenario.no_reference
     assert sorted(Path(f).name.rsplit("-", 1)[0] for f in result.skipped_contributions) == \
-        ["angebote-testdaten", "testdaten-hsds-build"]
+        ["angebote-testdaten", "testdaten-hsds-build", "testdaten-hsds-verzeichnis"]
     noref = scenario.no_reference.store_path
     assert scenario.quads(noref, RDF_GRAPH) == scenario.quads(scenario.live, RDF_GRAPH)
     assert scenario.quads(noref, VERSIONS_GRAPH) == scenario.quads(scenario.live, VERSIONS_GRAPH)
     assert scenario.quads(noref, SHEET_GRAPH) == set() and scenario.quads(noref, HSDS_GRAPH) == set()
+    assert scenario.quads(noref, HSDS_DIR_GRAPH) == set()
