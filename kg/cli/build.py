@@ -72,6 +72,7 @@ def _build_remote(args: argparse.Namespace, url: str) -> int:
             project(args), tmp / "store",
             include_reference=not args.no_reference, engine=args.engine, progress=progress(args.quiet),
             use_cache=not args.no_cache, cache_dir=cache_parent / ".cache" / "validation",
+            history=_remote_history(url),
         )
         try:
             pub = publish(tmp / "store", url, update_url=args.update_url, progress=progress(args.quiet))
@@ -88,6 +89,19 @@ def _build_remote(args: argparse.Namespace, url: str) -> int:
     print(f"published {pub.quads} quads in {pub.graphs} graphs ({pub.bytes / 1e6:.1f} MB, {how}) "
           f"in {pub.seconds:.1f} s; remote version {pub.version}")
     return 0
+
+
+def _remote_history(url: str) -> tuple[list[Any], int]:
+    """The remote's change history, carried into what is published (kg.graph.build.history_of): the
+    builds published before stay listed. An empty or unreachable remote has none (publishing then
+    fails on its own if it is unreachable)."""
+    from kg.graph.build import history_of
+    from kg.store.remote import RemoteStore
+
+    try:
+        return history_of(RemoteStore(url))
+    except (OSError, RemoteError, SyntaxError, ValueError):
+        return [], 0
 
 
 def _print_build(args: argparse.Namespace, result: object, where: str, start: float) -> None:

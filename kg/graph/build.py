@@ -470,12 +470,18 @@ def _old_history(store_path: Path) -> tuple[list[ox.Quad], int]:
         return [], 0
     old = ox.Store.read_only(str(store_path))
     try:
-        history = list(old.quads_for_pattern(None, None, None, ox.NamedNode(ns.GRAPH_CHANGES)))
-        meta = sum(1 for _ in old.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_BUILD)))
-        return history, len(old) - len(history) - meta
+        return history_of(old)
     finally:
         del old
         gc.collect()
+
+
+def history_of(old: Any) -> tuple[list[ox.Quad], int]:
+    """(the history quads, the other triples) of a store handle: the local store being replaced,
+    or the remote one `kg build --store URL` publishes to (kg.store.remote.RemoteStore)."""
+    history = list(old.quads_for_pattern(None, None, None, ox.NamedNode(ns.GRAPH_CHANGES)))
+    meta = sum(1 for _ in old.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_BUILD)))
+    return history, max(0, len(old) - len(history) - meta)
 
 
 def unkept_changes(history_store: ox.Store, project_root: Path) -> list[str]:
@@ -546,8 +552,13 @@ def build(
     progress: Progress | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    history: tuple[list[ox.Quad], int] | None = None,
 ) -> BuildResult:
     """Build the store at `store_path` from the project's sources, atomically.
+
+    `history`: the change history to carry over and the data triples it replaces (`history_of`),
+    when the store being replaced is not `store_path` (`kg build --store URL`: the remote's);
+    default: the history of the store at `store_path`.
 
     `use_cache`: reuse the validation result of the bulk reference data when none of its inputs
     changed (kept in `cache_dir`, default `.cache/validation` next to the store; see validate_store).
@@ -623,7 +634,7 @@ def build(
         t = time.perf_counter()
         with store_lock(store_path):
             check_target(store_path)
-            old_history, before = _old_history(store_path)
+            old_history, before = history if history is not None else _old_history(store_path)
             unkept: list[str] = []
             if old_history:
                 mem = ox.Store()

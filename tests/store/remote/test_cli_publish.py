@@ -66,6 +66,13 @@ def test_kg_build_store_url_publishes_what_a_local_build_holds(
     # two builds differ only in the build metadata (end time) and their change records
     assert without_build_graph(remote) == without_build_graph(here)
     assert any(line.endswith(f"<{GRAPH_BUILD}> .") for line in remote)
+    # the remote's history is carried over: a second publish lists both builds
+    res3 = run_kg("build", "--project", str(mini_project), "--store", scratch_remote.query_url, "--no-reference",
+                  env={"TMPDIR": str(tmpdir)})
+    assert res3.returncode == 0, res3.stderr
+    builds = [line for line in remote_lines(scratch_remote.query_url)
+              if f"<{GRAPH_CHANGES}>" in line and '"build"' in line]
+    assert len(builds) == 2, builds
 
 
 def test_failing_build_leaves_the_remote_unchanged(
