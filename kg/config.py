@@ -132,7 +132,7 @@ STORE_COMMANDS = ("build", "validate", "query", "stats", "serve", "dump", "expor
                   "hsds import", "report", "backup", "restore", "template", "import", "export offers",
                   "export organisations", "export projects", "export cooperations", "export participations",
                   "export events", "export grants", "history", "revert")
-PROJECT_COMMANDS = ("build", "validate", "query", "serve", "import")
+PROJECT_COMMANDS = ("build", "validate", "query", "serve", "import", "hsds import", "revert")
 
 
 @dataclass(frozen=True)
@@ -215,8 +215,10 @@ class Settings:
 
     store_path: Path = _row(_UNSET, "directory of the embedded store (from --store, else HILFENETZ_STORE, "
                                     "else var/store)", parse=Path)
-    project_root: Path | None = _row(None, "project root with ontology/, data/ and queries/ (from --project)",
-                                     parse=Path)
+    project_root: Path | None = _row(None, "project root with ontology/, data/ and queries/ (from --project or "
+                                           "HILFENETZ_PROJECT); a writable server keeps every approved "
+                                           "contribution under its data/contributions/ for `kg build` "
+                                           "(docs/contributing-data.md)", parse=Path)
     #: Remote mode: kg.store.remote instead of the embedded store at `store_path`. Read-only.
     store_url: str | None = _row(None, "query endpoint of a remote SPARQL 1.1 store to serve from, read-only "
                                        "(from --store URL)")
@@ -391,9 +393,10 @@ OPTION_ROWS: tuple[Setting, ...] = (
             "query endpoint URL of a SPARQL 1.1 server (docs/remote-store.md; the variable is always a directory)",
             kind="option", env="HILFENETZ_STORE",
             flag="--store", metavar="PATH", commands=STORE_COMMANDS),
-    Setting("project", None, "project root with ontology/ and data/ (default: found from the current directory "
+    Setting("project", None, "project root with ontology/ and data/; imports, HSDS imports and approved "
+            "contributions are kept under its data/contributions/ (default: found from the current directory "
             "upwards, else the checkout kg is installed from)", kind="option", parse=Path, flag="--project",
-            metavar="DIR", commands=PROJECT_COMMANDS),
+            env="HILFENETZ_PROJECT", metavar="DIR", commands=PROJECT_COMMANDS),
     Setting("replicas", "auto", "server processes sharing the port (read-only). auto: one per usable CPU "
             "(affinity mask and cgroup CPU quota), at most 4, and one with a write token; 1 = a single process",
             kind="option", parse=parse_replicas, flag="--replicas", metavar="N|auto", commands=SERVE),

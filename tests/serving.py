@@ -58,6 +58,21 @@ def serve_app(app: Any, port: int | None = None, name: str = "test-uvicorn") -> 
         thread.join()
 
 
+def copy_project(source: Path, dst: Path) -> Path:
+    """A copy of a project root (ontology/, data/ without data/contributions/, queries/,
+    pyproject.toml) for a writable server or a build: approvals keep their files under the
+    server's project root (kg.graph.kept), which must never be the checkout or a fixture folder."""
+    import shutil
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for d in ("ontology", "data", "queries"):
+        if (source / d).is_dir():
+            shutil.copytree(source / d, dst / d, ignore=shutil.ignore_patterns("contributions"))
+    if (source / "pyproject.toml").is_file():
+        shutil.copy(source / "pyproject.toml", dst)
+    return dst
+
+
 def make_app(store: Path, port: int = 0, *, project_root: Path = PROJECT_ROOT, **settings_kw: Any) -> Any:
     """The service's app (`kg.web.app.create_app`) over `store`; nothing runs until it is served."""
     from kg.config import Settings

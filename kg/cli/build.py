@@ -72,6 +72,7 @@ def _build_remote(args: argparse.Namespace, url: str) -> int:
             project(args), tmp / "store",
             include_reference=not args.no_reference, engine=args.engine, progress=progress(args.quiet),
             use_cache=not args.no_cache, cache_dir=cache_parent / ".cache" / "validation",
+            history=_remote_history(url),
         )
         try:
             pub = publish(tmp / "store", url, update_url=args.update_url, progress=progress(args.quiet))
@@ -90,6 +91,19 @@ def _build_remote(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _remote_history(url: str) -> tuple[list[Any], int]:
+    """The remote's change history, carried into what is published (kg.graph.build.history_of): the
+    builds published before stay listed. An empty or unreachable remote has none (publishing then
+    fails on its own if it is unreachable)."""
+    from kg.graph.build import history_of
+    from kg.store.remote import RemoteStore
+
+    try:
+        return history_of(RemoteStore(url))
+    except (OSError, RemoteError, SyntaxError, ValueError):
+        return [], 0
+
+
 def _print_build(args: argparse.Namespace, result: object, where: str, start: float) -> None:
     r: Any = result
     rows = [[short_iri(g) if g else "(default)", n] for g, n in sorted(r.graph_counts.items())]
@@ -99,5 +113,19 @@ def _print_build(args: argparse.Namespace, result: object, where: str, start: fl
     print(f"built {where} in {time.perf_counter() - start:.1f} s "
           f"({len(r.sources)} source files, reference data {'included' if r.reference_included else 'not included'}, "
           f"{r.inferred.total} inferred triples, {warn} SHACL warnings/infos)")
+    if r.change_id:
+        print(f"recorded as change {r.change_id} (kg history)")
+    if r.skipped_contributions:
+        n = len(r.skipped_contributions)
+        print(f"{n} gespeicherte(r) Beitrag/Beiträge übersprungen: sie brauchen die Referenzdaten / {n} kept "
+              f"contribution(s) skipped: they need the reference data ({', '.join(r.skipped_contributions)})",
+              file=sys.stderr)
+    if r.unkept_changes:
+        n = len(r.unkept_changes)
+        print(f"Warnung: {n} aufgezeichnete Änderung(en) seit dem letzten Build sind nicht unter data/ gespeichert "
+              f"und wurden durch diesen Build ersetzt (SPARQL Update / Graph Store, oder nicht gespeicherte "
+              f"Beiträge; docs/data-changes.md): {', '.join(r.unkept_changes)}\n"
+              f"warning: {n} recorded change(s) since the last build are not kept in data/ and were replaced by "
+              f"this build: {', '.join(r.unkept_changes)}", file=sys.stderr)
     if warn and not args.quiet:
         print(r.report.to_text(lang="both"), file=sys.stderr)

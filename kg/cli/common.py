@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kg.config import SETTING, SETTINGS, default_store
+from kg.config import SETTING, SETTINGS, default_store, resolve
 from kg.store import is_remote
 
 #: The checkout this package lives in (kg/cli/common.py → the folder that holds kg/).
@@ -92,5 +92,6 @@ def remote_store(args: argparse.Namespace) -> str | None:
 
 
 def project(args: argparse.Namespace) -> Path:
-    """The project root: --project, else found from the current directory."""
-    return args.project.resolve() if args.project is not None else find_project_root()
+    """The project root: --project, else $HILFENETZ_PROJECT, else found from the current directory."""
+    given = resolve("project", getattr(args, "project", None))
+    return Path(given).resolve() if given is not None else find_project_root()

@@ -3,7 +3,8 @@ data package; kg/graph/hsds.py, docs/hsds.md). Opens the store read-only and nev
 
 `kg hsds import DIR|FILE.json --source-title … --publisher …`: HSDS services as offers into a
 contribution graph through the spreadsheet import (kg/graph/hsds_import.py); `--dry-run` plans only.
-The HSDS file is not kept under data/contributions/ (kg build replays spreadsheets only).
+The HSDS file (a directory: its services as one JSON file) is kept under data/contributions/
+(kg.graph.kept), so that `kg build` rebuilds the graph.
 
 A command of its own until `kg export` (issue 17) takes it over as `kg export hsds`; the library
 function `kg.graph.hsds.export_hsds(store, out_dir)` is what either calls."""
@@ -70,7 +71,6 @@ def run_import(args: argparse.Namespace) -> int:
         raise KgError(f"{args.path}: no such file or directory", de=f"{args.path}: Datei oder Verzeichnis fehlt")
     meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
     graph = source_graph(args.into_source) if args.into_source else None
-    # not kept under data/contributions/: kg build replays spreadsheets only (module docstring)
     return plan_report_commit(
         args, args.path, lambda store: plan_hsds_import(store, args.path, meta, graph=graph,
-                                                        source=args.into_source).plan, keep=False)
+                                                        source=args.into_source).plan, fmt="hsds")

@@ -3,7 +3,7 @@
 Plans the import on the store opened read-only (parse, resolve, map, validate against the whole
 graph), prints every problem by row and column in German and English, and — unless `--dry-run` or
 there is an error — commits it through the validated write path and keeps the file under
-data/contributions/ so that `kg build` rebuilds the same graph. Exit code 2 when the file has
+data/contributions/ (kg.graph.kept) so that `kg build` rebuilds the same graph. Exit code 2 when the file has
 errors (nothing written)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,11 @@ def _summary(plan: ImportPlan) -> str:
 
 
 def plan_report_commit(args: argparse.Namespace, source: Path, make_plan: Callable[[Any], ImportPlan], *,
-                       keep: bool) -> int:
+                       fmt: str = "spreadsheet") -> int:
     """The steps `kg import` and `kg hsds import` share: plan on the store opened read-only
     (`make_plan(store)`), print the problems, refuse on an error (nothing written), print what
-    would change, and — unless `--dry-run` — commit; with `keep`, the file is kept under
-    data/contributions/ for `kg build`."""
+    would change, and — unless `--dry-run` — commit and keep the file under the project's
+    data/contributions/ for `kg build` (kg.graph.kept; `fmt` "spreadsheet" or "hsds")."""
     path = store_path(args)
     version = store_version(path)
     store = open_read_only(path)
@@ -77,9 +78,14 @@ def plan_report_commit(args: argparse.Namespace, source: Path, make_plan: Callab
     if args.dry_run:
         print("--dry-run: nichts geschrieben / nothing written")
         return 0
-    result = commit_import(path, plan, project_root=project(args) if keep else None)
+    result = commit_import(path, plan, project_root=project(args), fmt=fmt,
+                           into_source=getattr(args, "into_source", None))
     kept = f"; kept as {result.kept}" if result.kept else ""
+    if result.change_id:
+        kept += f"; change {result.change_id}"
     print(("imported" if result.changed else "no change") + kept)
+    if result.keep_warning is not None:
+        print(f"Warnung: {result.keep_warning.de}\nwarning: {result.keep_warning.en}", file=sys.stderr)
     return 0
 
 
@@ -89,4 +95,4 @@ def run(args: argparse.Namespace) -> int:
     meta = SourceMeta(args.source_title, args.publisher, args.date, args.licence)
     graph = source_graph(args.into_source) if args.into_source else None
     return plan_report_commit(
-        args, args.file, lambda store: plan_import(store, args.file, args.kind, meta, graph=graph), keep=True)
+        args, args.file, lambda store: plan_import(store, args.file, args.kind, meta, graph=graph))

@@ -51,6 +51,12 @@ class BuildResult:
     sources: list[str]
     reference_included: bool
     timings: dict[str, float] = field(default_factory=dict)
+    #: the build's own record in the change history (kg.graph.changes, action "build")
+    change_id: str | None = None
+    #: recorded changes since the last build that this build replaced (not kept in data/)
+    unkept_changes: list[str] = field(default_factory=list)
+    #: kept contributions not replayed because they need the reference data (`--no-reference`)
+    skipped_contributions: list[str] = field(default_factory=list)
 
     @property
     def total_triples(self) -> int:
@@ -428,16 +434,113 @@ def _count_sources(parsed: Iterable[ParsedSource]) -> int:
 # --------------------------------------------------------------------------- the build
 
 
-def _replay(project_root: Path, store: ox.Store, with_reference: bool) -> str:
-    """The spreadsheet contributions kept under data/contributions/ (kg import), replayed into the
-    store after the curated and reference data they refer to; validated with everything else."""
-    from kg.graph.tabular.importer import kept_contributions, replay_contributions
+def _replay(project_root: Path, store: ox.Store, with_reference: bool, skipped: list[str] | None = None) -> str:
+    """The contributions kept under data/contributions/ (kg.graph.kept: kg import, kg hsds import,
+    approvals on the web), replayed into the store after the curated and reference data they
+    refer to, in the order accepted; validated with everything else.
+
+    Without the reference data (`--no-reference`, or none found) every contribution is tried:
+    an RDF upload or a spreadsheet naming no area replays, one that names an area does not map
+    and is skipped — counted in the message, never silently. With the reference data a
+    contribution that does not map fails the build."""
+    from kg.graph.kept import kept_contributions, replay
 
     if not kept_contributions(project_root):
         return ""
-    if not with_reference:
-        return " (contributions skipped: they refer to the areas of the reference data)"
-    return f", {replay_contributions(project_root, store)} contributed triples"
+    result = replay(project_root, store, skip_unresolved=not with_reference)
+    out = f", {len(result.applied)} kept contributions ({result.quads} triples)"
+    if skipped is not None:
+        skipped += [v.file for v, _ in result.skipped]
+    if result.skipped:
+        names = ", ".join(v.file for v, _ in result.skipped)
+        out += (f", {len(result.skipped)} skipped: they need the reference data, which is not loaded ({names}) / "
+                f"{len(result.skipped)} übersprungen: sie brauchen die Referenzdaten")
+    return out
+
+
+# --------------------------------------------------------------------------- the history
+
+
+def _old_history(store_path: Path) -> tuple[list[ox.Quad], int]:
+    """The change history (graph/changes) of the store being replaced, if there is one, and how
+    many other triples (not the history, not the build metadata) it holds: the history is carried
+    into the new store, so `kg history` and /changes go on across builds. Read through a
+    read-only handle (a server may hold the store open)."""
+    if not kstore.is_store(store_path):
+        return [], 0
+    old = ox.Store.read_only(str(store_path))
+    try:
+        return history_of(old)
+    finally:
+        del old
+        gc.collect()
+
+
+def history_of(old: Any) -> tuple[list[ox.Quad], int]:
+    """(the history quads, the other triples) of a store handle: the local store being replaced,
+    or the remote one `kg build --store URL` publishes to (kg.store.remote.RemoteStore)."""
+    history = list(old.quads_for_pattern(None, None, None, ox.NamedNode(ns.GRAPH_CHANGES)))
+    meta = sum(1 for _ in old.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH_BUILD)))
+    return history, max(0, len(old) - len(history) - meta)
+
+
+def unkept_changes(history_store: ox.Store, project_root: Path) -> list[str]:
+    """The recorded changes since the last build that the build does not rebuild: not an accepted
+    contribution kept under data/contributions/ (nor a revert of one) — SPARQL Updates and Graph
+    Store writes by an admin, and contributions that could not be kept. Oldest first."""
+    from kg.graph import changes
+    from kg.graph.kept import kept_change_ids
+
+    infos = changes.history(history_store, limit=1_000_000)
+    since: list[changes.ChangeInfo] = []
+    for c in infos:  # newest first
+        if c.action == "build":
+            break
+        since.append(c)
+    kept = kept_change_ids(project_root)
+    return [c.id for c in reversed(since) if c.id not in kept]
+
+
+def _build_change(counts: dict[str, int], before: int, unkept: list[str]) -> tuple[str, list[ox.Quad]]:
+    """The build as a recorded change (kg.graph.changes): action "build", the data triples before
+    and after, per graph how many it holds now (prov:generated → sd:NamedGraph with sd:name and
+    void:triples), no quads — not revertible: a build is undone by building again."""
+    from kg.graph import changes
+
+    change_id = changes.new_id()
+    comment = None
+    if unkept:
+        comment = (f"replaced {len(unkept)} recorded change(s) since the last build that are not kept in data/: "
+                   + ", ".join(unkept))
+    meta = changes.ChangeMeta("cli", "build", comment=comment)
+    quads = changes.record_quads(change_id, meta, [], [])
+    g = ox.NamedNode(ns.GRAPH_CHANGES)
+    node = ox.NamedNode(changes.change_iri(change_id))
+    data = {k: n for k, n in counts.items() if k and k not in _NOT_RECORDED}
+    fixed = []
+    for q in quads:
+        if q.predicate.value == changes.P_REVERTIBLE:
+            q = ox.Quad(q.subject, q.predicate, ox.Literal("false", datatype=ox.NamedNode(ns.XSD + "boolean")), g)
+        elif q.predicate.value == changes.P_ADDED:
+            q = ox.Quad(q.subject, q.predicate, ox.Literal(str(sum(data.values())),
+                                                           datatype=ox.NamedNode(ns.XSD_INTEGER)), g)
+        elif q.predicate.value == changes.P_REMOVED:
+            q = ox.Quad(q.subject, q.predicate, ox.Literal(str(before), datatype=ox.NamedNode(ns.XSD_INTEGER)), g)
+        fixed.append(q)
+    for i, (graph, n) in enumerate(sorted(data.items()), 1):
+        part = ox.NamedNode(f"{node.value}/graph/{i}")
+        fixed += [ox.Quad(node, ox.NamedNode(changes.P_GRAPH), ox.NamedNode(graph), g),
+                  ox.Quad(node, ox.NamedNode(ns.PROV + "generated"), part, g),
+                  ox.Quad(part, ox.NamedNode(ns.RDF_TYPE), ox.NamedNode(ns.SD + "NamedGraph"), g),
+                  ox.Quad(part, ox.NamedNode(ns.SD + "name"), ox.NamedNode(graph), g),
+                  ox.Quad(part, ox.NamedNode(ns.VOID + "triples"),
+                          ox.Literal(str(n), datatype=ox.NamedNode(ns.XSD_INTEGER)), g)]
+    return change_id, fixed
+
+
+#: graphs a build's change record does not count: not data (the model's graphs are counted: a
+#: build replaces them too), and its own bookkeeping
+_NOT_RECORDED = {ns.GRAPH_CHANGES, GRAPH_BUILD}
 
 
 def build(
@@ -449,8 +552,13 @@ def build(
     progress: Progress | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    history: tuple[list[ox.Quad], int] | None = None,
 ) -> BuildResult:
     """Build the store at `store_path` from the project's sources, atomically.
+
+    `history`: the change history to carry over and the data triples it replaces (`history_of`),
+    when the store being replaced is not `store_path` (`kg build --store URL`: the remote's);
+    default: the history of the store at `store_path`.
 
     `use_cache`: reuse the validation result of the bulk reference data when none of its inputs
     changed (kept in `cache_dir`, default `.cache/validation` next to the store; see validate_store).
@@ -499,7 +607,8 @@ def build(
             detail += " (no reference data found)"
         else:
             detail += " (reference data skipped)"
-        detail += _replay(project_root, store, with_reference)
+        skipped: list[str] = []
+        detail += _replay(project_root, store, with_reference, skipped)
         timer.step("load", t, detail)
 
         # 3. validate
@@ -520,23 +629,41 @@ def build(
         timer.step("infer", t, f"{inferred.total} triples (types {inferred.types}, properties {inferred.properties}, "
                                f"cooperatesWith {inferred.cooperates_with}, participatesIn {inferred.participates_in})")
 
-        # 5. metadata, compact, flush, close
+        # 5. history, metadata, compact, flush, close — under the store's lock up to the swap, so
+        # that no `kg import` commits to the old store between reading its history and the swap
         t = time.perf_counter()
-        counts = kstore.graph_counts(store)
-        store.extend(_metadata_quads(project_root, counts))
-        counts = kstore.graph_counts(store)
-        store.flush()
-        # compacted SST files: queries on the served store cost 15-30 % less CPU (measured on
-        # GROUP BY and 2-hop joins against the same data uncompacted, bench/bench_sparql.py)
-        store.optimize()
-        store = None
-        gc.collect()
-
-        # 6. swap
         with store_lock(store_path):
             check_target(store_path)
+            old_history, before = history if history is not None else _old_history(store_path)
+            unkept: list[str] = []
+            if old_history:
+                mem = ox.Store()
+                mem.extend(old_history)
+                unkept = unkept_changes(mem, project_root)
+                del mem
+                store.extend(old_history)
+            if unkept:
+                timer.progress(f"warning: {len(unkept)} recorded change(s) since the last build are not kept in "
+                               f"data/ and are replaced by this build (SPARQL Update / Graph Store writes, or "
+                               f"contributions that could not be kept): {', '.join(unkept)} / Warnung: "
+                               f"{len(unkept)} Änderung(en) seit dem letzten Build sind nicht in data/ gespeichert "
+                               "und werden durch diesen Build ersetzt")
+            counts = kstore.graph_counts(store)
+            change_id, record = _build_change(counts, before, unkept)
+            store.extend(record)
+            store.extend(_metadata_quads(project_root, kstore.graph_counts(store)))
+            counts = kstore.graph_counts(store)
+            store.flush()
+            # compacted SST files: queries on the served store cost 15-30 % less CPU (measured on
+            # GROUP BY and 2-hop joins against the same data uncompacted, bench/bench_sparql.py)
+            store.optimize()
+            store = None
+            gc.collect()
+
+            # 6. swap
             swap_into_place(work, store_path)
-        timer.step("swap", t, f"{sum(counts.values())} triples in {len(counts)} graphs → {store_path}")
+        timer.step("swap", t, f"{sum(counts.values())} triples in {len(counts)} graphs → {store_path}; "
+                              f"recorded as change {change_id} ({len(old_history)} history triples carried over)")
     except BaseException:
         store = None
         gc.collect()
@@ -550,6 +677,9 @@ def build(
         sources=[s.display for s in sources],
         reference_included=with_reference,
         timings=timer.timings,
+        change_id=change_id,
+        unkept_changes=unkept,
+        skipped_contributions=skipped,
     )
 
 

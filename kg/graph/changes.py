@@ -63,7 +63,8 @@ class ChangeMeta:
     """Who and what a write is, as the caller knows it (the web layer: the token's name)."""
 
     actor: str                 # the token's name ("cli" for the command line)
-    action: str                # "update" | "graph-store" | "import" | "contribution" | "revert" | …
+    action: str                # "update" | "graph-store" | "import" | "hsds-import" | "contribution" | "revert"
+    #                            | "build" (kg.graph.build: recorded by the build itself, never revertible)
     source: str | None = None  # IRI of the source/contribution graph, where there is one
     comment: str | None = None
 
@@ -252,6 +253,14 @@ def plan_revert(store: Any, ref: str) -> tuple[ChangeInfo, list[ox.Quad], list[o
     the same quads or subjects (listed; revert those first), or the store no longer holds what
     the change left (it no longer applies)."""
     info = get(store, ref)
+    if info.action == "build":
+        raise RevertRefused(
+            f"Change {info.id} is a `kg build`: it replaced the whole store from the project's files and "
+            "recorded no triples, so it cannot be reverted; to undo it, restore a backup (`kg restore`) or "
+            "build again from the earlier files.",
+            de=f"Änderung {info.id} ist ein `kg build`: er hat den ganzen Store aus den Dateien des Projekts "
+               "neu aufgebaut und keine Tripel aufgezeichnet, daher lässt er sich nicht zurücknehmen; rückgängig "
+               "machen: eine Sicherung wiederherstellen (`kg restore`) oder aus den früheren Dateien neu bauen.")
     if not info.revertible:
         raise RevertRefused(f"Change {info.id} has blank nodes and cannot be reverted exactly.",
                             de=f"Änderung {info.id} enthält leere Knoten und kann nicht exakt zurückgenommen werden.")

@@ -107,6 +107,9 @@ class Record:
     decided_at: str | None = None
     decision_comment: str | None = None
     history: list[dict[str, str]] = field(default_factory=list)
+    #: after approval: whether the file was kept under the project's data/contributions/ for
+    #: `kg build` (kg.graph.kept), where, or why not (de, en)
+    kept_for_build: dict[str, Any] | None = None
 
     @property
     def pending_graph(self) -> str:
@@ -342,6 +345,10 @@ class Contributions:
             return Record.from_json(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise NotFound(f"No contribution {cid!r}.", de=f"Keinen Beitrag {cid!r}.") from None
+
+    def upload_path(self, record: Record) -> Path:
+        """The uploaded file as it was submitted."""
+        return self._path(record.id) / ("upload" + Path(record.filename).suffix.lower())
 
     def pending_triples(self, cid: str) -> list[ox.Triple]:
         data = (self._path(cid) / "pending.nt").read_bytes()

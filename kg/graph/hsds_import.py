@@ -42,7 +42,7 @@ import pyoxigraph as ox
 
 from kg.errors import HsdsInputError
 from kg.graph.hsds import hsds_id
-from kg.graph.tabular.importer import ImportPlan, SourceMeta, plan_import
+from kg.graph.tabular.importer import TOOL, ImportPlan, SourceMeta, plan_import
 from kg.graph.tabular.mapping import CellProblem
 from kg.graph.tabular.resolve import Resolution, Resolver
 from kg.graph.tabular.templates import kind as make_kind
@@ -83,6 +83,12 @@ def read_services(path: Path) -> list[dict[str, Any]]:
                     s["organization"] = orgs[s["organization_id"]]
         return services
     return _services_of(_load(path), path)
+
+
+def services_json(services: list[dict[str, Any]]) -> bytes:
+    """The services read from a directory as one JSON file: what is kept of an HSDS directory under
+    data/contributions/ (kg.graph.kept), and what its source node's SHA-256 is computed over."""
+    return json.dumps(services, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _load(path: Path) -> Any:
@@ -238,10 +244,16 @@ def _current_rows(store: Any, resolver: Resolver, source: str | None, tmp: Path)
 
 
 def plan_hsds_import(store: Any, path: Path, meta: SourceMeta, *, graph: str | None = None,
-                     source: str | None = None, resolver: Resolver | None = None) -> HsdsImport:
+                     source: str | None = None, resolver: Resolver | None = None, validate: bool = True,
+                     described_as: tuple[str, str] | None = None, tool: str = TOOL) -> HsdsImport:
     """Plan the import of the HSDS services in `path` (file or directory) as offers into one
     contribution graph (or into `graph`, e.g. a seed source's graph for a round trip; `source` is
-    that source's slug, whose offers are the starting cells). Writes nothing to the store."""
+    that source's slug, whose offers are the starting cells). Writes nothing to the store.
+
+    For `kg build`'s replay of a kept import (kg.graph.kept): `validate=False` (the build validates
+    everything at once), `described_as` the (file name, SHA-256) the source node had — a directory
+    is kept as one JSON file of its services, but the node keeps naming the directory — and `tool`
+    the tool version it was imported with."""
     path = Path(path)
     services = read_services(path)
     resolver = resolver or Resolver(store)
@@ -263,13 +275,13 @@ def plan_hsds_import(store: Any, path: Path, meta: SourceMeta, *, graph: str | N
             writer.writerows([[r.get(c.key, "") for c in k.columns] for r in rows])
         errors = [p for p in conv.problems if p[2] == "error"]
         plan = plan_import(store, table, KIND, meta, graph=graph, resolver=resolver,
-                           validate=not errors)
+                           validate=validate and not errors, tool=tool)
     _name_the_objects(plan, services, k)
     plan.problems = [CellProblem(None, None, None, msg, severity) for _, msg, severity in conv.problems] + \
         plan.problems
     if errors:  # the rows with unresolved values were mapped without them: nothing may be written
         plan.quads, plan.removed_quads = [], []
-    _describe_the_file(plan, path)
+    _describe_the_file(plan, path, described_as)
     return HsdsImport(plan, services)
 
 
@@ -290,15 +302,22 @@ def _name_the_objects(plan: ImportPlan, services: list[dict[str, Any]], k: Any) 
     plan.problems = out
 
 
-def _describe_the_file(plan: ImportPlan, path: Path) -> None:
-    """The source node names the HSDS file (name, SHA-256 of a file), not the private table."""
+def _describe_the_file(plan: ImportPlan, path: Path, described_as: tuple[str, str] | None = None) -> None:
+    """The source node names the HSDS file (name, SHA-256 of a file), not the private table; a
+    directory by its name and the SHA-256 of its services as one JSON file (`services_json`: what
+    kg.graph.kept keeps of it; the source shape requires a checksum). `described_as` gives name and
+    SHA-256 instead (a replay of a kept import)."""
     plan.file = path
-    sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    data = path.read_bytes() if path.is_file() else services_json(read_services(path))
+    sha = hashlib.sha256(data).hexdigest()
+    name = path.name
+    if described_as is not None:
+        name, sha = described_as
     plan.sha256 = sha
     fixed = []
     for q in plan.quads:
         if q.predicate.value == HN_FILE_NAME:
-            q = ox.Quad(q.subject, q.predicate, ox.Literal(path.name), q.graph_name)
+            q = ox.Quad(q.subject, q.predicate, ox.Literal(name), q.graph_name)
         elif q.predicate.value == HN_SHA256:
             if not sha:
                 continue

@@ -73,10 +73,12 @@ def test_template_fill_dry_run_fix_import_query_export(run_kg, built_store: Path
     assert store_version(store) == before  # a dry run writes nothing
     res = run_kg(*args)
     assert res.returncode == 0, res.stdout + res.stderr
-    kept = project / "data" / "contributions" / "testdaten-angebote-kreis-re.csv"
+    meta = json.loads((project / "data" / "contributions" / "testdaten-angebote-kreis-re.json").read_text())
+    version = meta["versions"][-1]
+    kept = project / "data" / "contributions" / version["file"]
     assert kept.read_bytes() == template.read_bytes()
-    meta = json.loads(kept.with_suffix(".json").read_text())
-    assert meta["kind"] == "offers" and meta["source"]["publisher"] == "Testfixture"
+    assert version["kind"] == "offers" and version["source"]["publisher"] == "Testfixture"
+    assert version["original_file_name"] == template.name and version["change_id"] in res.stdout
     # find the offers with kg query and in the prevention-chain queries
     res = run_kg("query", "--store", str(store), "--format", "csv",
                  "SELECT ?o WHERE { ?o a hn:Offer ; hn:areaServed area:05562014 }")

@@ -22,21 +22,18 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.errors import ImportRefused, KgError, SpreadsheetError, column_letter
+from kg.errors import ImportRefused, SpreadsheetError, column_letter
+from kg.graph.changes import ChangeMeta
 from kg.graph.tabular.mapping import (
     AMOUNT_PREDICATES,
     PARTICIPATION_PREDICATES,
@@ -473,16 +470,33 @@ class CommitResult:
     changed: bool
     kept: Path | None
     timings: dict[str, float]
+    change_id: str | None = None
+    #: why the contribution was not kept although a project root was given (the write stands)
+    keep_warning: Msg | None = None
+
+
+def kept_file_bytes(plan: ImportPlan, fmt: str) -> tuple[bytes, str, bool]:
+    """(content, suffix, is a directory) of what is kept for `plan`: the file itself; for an HSDS
+    directory, one JSON file of the services read from it (kg.graph.kept)."""
+    assert plan.file is not None
+    if plan.file.is_dir():
+        from kg.graph.hsds_import import read_services, services_json
+
+        return services_json(read_services(plan.file)), ".json", True
+    return plan.file.read_bytes(), plan.file.suffix, False
 
 
 def commit_import(store_path: Path, plan: ImportPlan, *, project_root: Path | None = None,
-                  store: Any | None = None) -> CommitResult:
+                  store: Any | None = None, fmt: str = "spreadsheet", into_source: str | None = None) -> CommitResult:
     """Write `plan` to the store at `store_path`, all or nothing, through kg.graph.write.apply_update
     (validated again there: the store may have changed since the plan). With `project_root`, the
-    file and a metadata file beside it are kept under data/contributions/ so that `kg build`
-    rebuilds the same graph. `store`: an open writable handle (a server's), else the store is opened.
-    The change is validated again (kg.graph.write) unless `plan.store_version` says the store is
-    still the one the plan was validated on."""
+    file and its metadata are kept under data/contributions/ (kg.graph.kept; `fmt` "spreadsheet"
+    or "hsds", `into_source` the seed source of `--into-source`) so that `kg build` rebuilds the
+    same graph: refused before anything is written if that directory cannot be written; a failure
+    after the commit leaves the write and says so in `keep_warning`. `store`: an open writable
+    handle (a server's), else the store is opened. The change is validated again (kg.graph.write)
+    unless `plan.store_version` says the store is still the one the plan was validated on."""
+    from kg.graph import kept as keeping
     from kg.graph.write import apply_update
     from kg.store.fingerprint import store_version
     from kg.store.swap import store_lock
@@ -492,117 +506,50 @@ def commit_import(store_path: Path, plan: ImportPlan, *, project_root: Path | No
                             de="Die Datei hat Fehler; nichts wurde geschrieben.\n" + plan.report("de"))
     store_path = Path(store_path)
     text = update_text(plan)
-    staged: tuple[Path, Path] | None = None
-    if project_root is not None and plan.file is not None:
-        staged = _stage_kept_file(Path(project_root), plan)
+    keep = project_root is not None and plan.file is not None
+    if keep:
+        assert project_root is not None
+        try:
+            keeping.check_writable(project_root)
+        except OSError as exc:
+            where = keeping.contributions_dir(project_root)
+            raise ImportRefused(f"{where} cannot be written ({exc}); nothing was written (kg build would not "
+                                "rebuild the import)",
+                                de=f"{where} ist nicht beschreibbar ({exc}); nichts wurde geschrieben.") from None
+    if not text:  # nothing changes; the file is kept only if it is new
+        return CommitResult(False, None, {})
+    data, suffix, is_dir = kept_file_bytes(plan, fmt) if keep else (b"", "", False)
+    with store_lock(store_path):
+        # the plan validated exactly this change on this store; validate again only if the store
+        # changed since (another write between plan and commit). Taken before opening the store
+        # for writing, which itself changes its files.
+        validate = not plan.store_version or plan.store_version != store_version(store_path)
+        handle = store if store is not None else ox.Store(str(store_path))
+        state = _WriteState(handle, store_path)
+        meta = ChangeMeta("cli", "hsds-import" if fmt == "hsds" else "import", source=plan.graph)
+        with state.write_lock:
+            outcome = apply_update(state, text, base_iri=None, validate=validate, graphs={plan.graph}, meta=meta)
+        handle.flush()
+        del handle, state
+    if not outcome.ok:
+        raise ImportRefused(f"The store refused the import ({outcome.kind}); nothing was written.\n"
+                            f"{outcome.report_text or outcome.message}",
+                            de="Der Store hat den Import abgelehnt; nichts wurde geschrieben.")
+    if not keep:
+        return CommitResult(True, None, outcome.timings, outcome.change_id)
+    assert project_root is not None and plan.file is not None and plan.meta is not None
+    m = plan.meta
+    source = {"title": m.title, "publisher": m.publisher, "licence": m.licence,
+              "date": m.date.isoformat() if m.date else None}
     try:
-        if not text:
-            if staged:
-                _keep(staged)
-            return CommitResult(False, staged[0] if staged else None, {})
-        with store_lock(store_path):
-            # the plan validated exactly this change on this store; validate again only if the store
-            # changed since (another write between plan and commit). Taken before opening the store
-            # for writing, which itself changes its files.
-            validate = not plan.store_version or plan.store_version != store_version(store_path)
-            handle = store if store is not None else ox.Store(str(store_path))
-            state = _WriteState(handle, store_path)
-            with state.write_lock:
-                outcome = apply_update(state, text, base_iri=None, validate=validate, graphs={plan.graph})
-            handle.flush()
-            del handle, state
-        if not outcome.ok:
-            raise ImportRefused(f"The store refused the import ({outcome.kind}); nothing was written.\n"
-                                f"{outcome.report_text or outcome.message}",
-                                de="Der Store hat den Import abgelehnt; nichts wurde geschrieben.")
-        kept = _keep(staged) if staged else None
-        return CommitResult(True, kept, outcome.timings)
-    except BaseException:
-        if staged:
-            for p in staged:
-                p.with_name(p.name + ".part").unlink(missing_ok=True)
-        raise
-
-
-def contributions_dir(project_root: Path) -> Path:
-    return Path(project_root) / "data" / "contributions"
-
-
-def _stage_kept_file(project_root: Path, plan: ImportPlan) -> tuple[Path, Path]:
-    assert plan.file is not None and plan.meta is not None
-    d = contributions_dir(project_root)
-    d.mkdir(parents=True, exist_ok=True)
-    slug = plan.graph.rsplit("/", 1)[-1]
-    target = d / f"{slug}{plan.file.suffix.lower()}"
-    meta_path = d / f"{slug}.json"
-    seq = 1 + max((json.loads(p.read_text()).get("sequence", 0) for p in d.glob("*.json")
-                   if p != meta_path), default=0)
-    if meta_path.exists():
-        seq = json.loads(meta_path.read_text()).get("sequence", seq)
-    meta = {
-        "kind": plan.kind, "graph": plan.graph, "file": target.name, "original_file_name": plan.file.name,
-        "sha256": plan.sha256, "tool_version": TOOL, "sequence": seq,
-        "source": {**asdict(plan.meta), "date": plan.meta.date.isoformat() if plan.meta.date else None},
-    }
-    part = target.with_name(target.name + ".part")
-    shutil.copyfile(plan.file, part)
-    meta_part = meta_path.with_name(meta_path.name + ".part")
-    meta_part.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return target, meta_path
-
-
-def _keep(staged: tuple[Path, Path]) -> Path:
-    for p in staged:
-        os.replace(p.with_name(p.name + ".part"), p)
-    return staged[0]
-
-
-# ---------------------------------------------------------------------------------- kg build
-
-
-@dataclass
-class KeptContribution:
-    path: Path
-    kind: str
-    graph: str
-    meta: SourceMeta
-    tool: str
-    original_name: str
-    sequence: int
-
-
-def kept_contributions(project_root: Path) -> list[KeptContribution]:
-    """The contributions kept under data/contributions/, in the order they were imported."""
-    out = []
-    for m in contributions_dir(project_root).glob("*.json"):
-        d = json.loads(m.read_text(encoding="utf-8"))
-        s = d["source"]
-        date = datetime.date.fromisoformat(s["date"]) if s.get("date") else None
-        out.append(KeptContribution(m.with_name(d["file"]), d["kind"], d["graph"],
-                                    SourceMeta(s["title"], s["publisher"], date, s.get("licence")),
-                                    d.get("tool_version", TOOL), d.get("original_file_name", d["file"]),
-                                    int(d.get("sequence", 0))))
-    return sorted(out, key=lambda c: (c.sequence, c.path.name))
-
-
-def replay_contributions(project_root: Path, store: Any) -> int:
-    """Apply every kept contribution to `store` (kg build, before validation): the same quads the
-    imports committed. Returns the number of quads added; raises KgError if one no longer maps."""
-    n = 0
-    for c in kept_contributions(project_root):
-        with tempfile.TemporaryDirectory() as tmp:
-            # the original file name is part of the source node: replay under that name
-            f = Path(tmp) / c.original_name
-            shutil.copyfile(c.path, f)
-            plan = plan_import(store, f, c.kind, c.meta, graph=c.graph, tool=c.tool, validate=False)
-        if not plan.ok:
-            raise KgError(f"{c.path}: the kept contribution no longer imports:\n{plan.report('en')}",
-                          de=f"{c.path}: der gespeicherte Beitrag lässt sich nicht mehr einlesen:\n{plan.report('de')}")
-        for q in plan.removed_quads:
-            store.remove(q)
-        store.extend(plan.quads)
-        n += len(plan.quads)
-    return n
+        kept = keeping.keep(project_root, data, format=fmt, kind=plan.kind, graph=plan.graph,
+                            original_file_name=plan.file.name, suffix=suffix, source=source, approved_by="cli",
+                            via="kg hsds import" if fmt == "hsds" else "kg import", change_id=outcome.change_id,
+                            into_source=into_source, original_is_directory=is_dir)
+    except OSError as exc:
+        return CommitResult(True, None, outcome.timings, outcome.change_id,
+                            keeping.not_kept_message(str(exc), project_root))
+    return CommitResult(True, kept, outcome.timings, outcome.change_id)
 
 
 _ = GRAPH_ONTOLOGY

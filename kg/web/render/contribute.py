@@ -65,6 +65,7 @@ T: dict[str, Msg] = {
     "file_name": Msg("Datei", "File"),
     "source": Msg("Quelle", "Source"),
     "decision": Msg("Entscheidung", "Decision"),
+    "kept_for_build": Msg("Für kg build gespeichert", "Kept for kg build"),
     "candidates": Msg("Meinten Sie", "Did you mean"),
 }
 
@@ -209,6 +210,10 @@ def submission_html(record: dict[str, Any], changes: list[dict[str, Any]], lang:
     if record.get("decided_by"):
         facts.append(("decision", f"{record.get('decided_by')} ({record.get('decided_at')}): "
                                   f"{record.get('decision_comment') or ''}"))
+    kept_for_build = record.get("kept_for_build")
+    if isinstance(kept_for_build, dict):  # after approval: the file under data/contributions/, or why not
+        facts.append(("kept_for_build", kept_for_build.get("path") if kept_for_build.get("kept")
+                      else str(kept_for_build.get(lang) or kept_for_build.get("en") or "")))
     dl = "".join(f"<dt>{e(t(k, lang))}</dt><dd>{e(v)}</dd>" for k, v in facts if v)
     controls = ""
     if review and record.get("status") == "pending":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape as xml_escape
@@ -28,6 +29,8 @@ from kg.web.http import error, error_response
 from kg.web.render import pages
 from kg.web.routes.linkeddata import base_url, page_context
 from kg.web.state import service
+
+log = logging.getLogger("hilfenetz.changes")
 
 MAX_LIMIT = 500
 ATOM = "application/atom+xml; charset=utf-8"
@@ -67,7 +70,8 @@ def _wants_json(request: Request) -> bool:
 
 def _label(action: str, lang: str) -> str:
     de = {"update": "SPARQL-Update", "graph-store": "Graph-Store-Schreibvorgang", "import": "Import",
-          "contribution": "Beitrag", "revert": "Rücknahme"}
+          "hsds-import": "HSDS-Import", "contribution": "Beitrag", "revert": "Rücknahme",
+          "build": "Neuaufbau (kg build)"}
     return de.get(action, action) if lang == "de" else action
 
 
@@ -198,4 +202,28 @@ async def revert(request: Request, change_id: str) -> Response:
         return Response(json.dumps(body, ensure_ascii=False), status_code=409, media_type="application/json")
     except KgError as exc:
         return error_response(exc, request.headers.get("accept", ""))
-    return Response(json.dumps({"reverted": changes.id_of(change_id), "change": new}), media_type="application/json")
+    reverted = changes.id_of(change_id)
+    answer = {"reverted": reverted, "change": new, "kept_for_build": _mark_kept_reverted(state, reverted, new)}
+    return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
+
+
+def _mark_kept_reverted(state: object, reverted: str, revert: str) -> dict[str, object]:
+    """Mark the kept contribution (kg.graph.kept) that `reverted` committed as reverted, so `kg build`
+    does not bring it back. As with approvals, a project directory the server cannot write only
+    warns (log and answer): the revert is committed and recorded either way."""
+    from kg.graph.kept import contributions_dir, mark_reverted
+
+    root = getattr(getattr(state, "settings", None), "project_root", None)
+    try:
+        if root is None:
+            raise OSError("the server has no project root")
+        graph = mark_reverted(root, reverted, revert)
+    except OSError as exc:
+        where = contributions_dir(root) if root else "(no project root)"
+        log.warning("revert %s of %s: %s not updated (%s)", revert, reverted, where, exc)
+        return {"updated": False, "graph": None,
+                "de": f"{where} wurde nicht aktualisiert ({exc}): war {reverted} ein gespeicherter Beitrag, bringt "
+                      "`kg build` ihn zurück.",
+                "en": f"{where} was not updated ({exc}): if {reverted} was a kept contribution, `kg build` brings "
+                      "it back."}
+    return {"updated": graph is not None, "graph": graph, "de": None, "en": None}

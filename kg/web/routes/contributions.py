@@ -238,9 +238,10 @@ def dry_run(state: Any, graph: str, triples: list[ox.Triple]) -> list[Problem]:
         shutil.rmtree(staging_dir, ignore_errors=True)
 
 
-def commit_contribution(state: Any, record: Record, triples: list[ox.Triple], actor: str) -> None:
+def commit_contribution(state: Any, record: Record, triples: list[ox.Triple], actor: str) -> str | None:
     """Make the target graph the pending graph through the write path (validated, with its
-    inferences and its change record, one transaction); raises the write's error if refused."""
+    inferences and its change record, one transaction); raises the write's error if refused.
+    Returns the id of the recorded change (None if the graph already held exactly this)."""
     meta = ChangeMeta(actor=actor, action="contribution", source=record.pending_graph,
                       comment=record.decision_comment)
     g = ox.NamedNode(record.graph)
@@ -264,6 +265,49 @@ def commit_contribution(state: Any, record: Record, triples: list[ox.Triple], ac
                 de="Die Freigabe wurde abgelehnt: der Beitrag ist gegen den aktuellen Stand nicht mehr gültig; er "
                    "bleibt offen.")
         raise err
+    return outcome.change_id
+
+
+def keep_approved(state: Any, record: Record, upload: Path, change_id: str | None, actor: str) -> dict[str, Any]:
+    """Keep an approved contribution under the project's data/contributions/ (kg.graph.kept) so
+    that `kg build` rebuilds it: the uploaded file, its kind and graph, the source as the importer
+    used it, who submitted and who approved it, and the change id.
+
+    Why a failure warns and does not refuse: the reviewer's decision is made and committed (the
+    store and its change history hold the contribution, and the submission directory keeps the
+    file); refusing after the commit could not undo it, and refusing every approval up front would
+    make a deployment from a read-only checkout (the usual container image) unable to accept
+    contributions at all. So the approval stands, and the log (WARNING) and the API answer
+    (`kept_for_build.kept` false with a German and English reason) say that `kg build` will not
+    rebuild it — and `kg build` itself names such changes when it replaces them."""
+    from kg.graph import kept as keeping
+
+    root = getattr(state.settings, "project_root", None)
+    ext = Path(record.filename).suffix.lower()
+    if record.kind != "rdf" and ext in SPREADSHEET_EXTENSIONS:
+        fmt = "spreadsheet"
+        mod = _importer()
+        title = record.source.title or Path(record.filename).stem
+        publisher = record.source.publisher or record.submitter
+        tool = mod.TOOL if mod is not None else keeping.TOOL
+    else:
+        fmt, title, publisher, tool = "rdf", record.source.title, record.source.publisher, keeping.TOOL
+    source = {"title": title, "publisher": publisher, "licence": None, "date": record.source.date or None,
+              "url": record.source.url or None, "comment": record.source.comment or None}
+    try:
+        if root is None:
+            raise OSError("the server has no project root (setting project_root: kg serve --project, or its "
+                          "environment variable)")
+        path = keeping.keep(Path(root), upload.read_bytes(), format=fmt, kind=record.kind if fmt != "rdf" else "rdf",
+                            graph=record.graph, original_file_name=record.filename, suffix=ext, source=source,
+                            approved_by=actor, via="web", change_id=change_id, submitted_by=record.submitter,
+                            tool_version=tool)
+    except OSError as exc:
+        msg = keeping.not_kept_message(str(exc), Path(root) if root else None)
+        log.warning("contribution %s approved but not kept: %s", record.id, msg.en)
+        return {"kept": False, "path": None, "de": msg.de, "en": msg.en}
+    log.info("contribution %s approved and kept as %s", record.id, path)
+    return {"kept": True, "path": str(path), "de": None, "en": None}
 
 
 # ------------------------------------------------------------------------------- answers
@@ -426,9 +470,13 @@ async def _decide(request: Request, approve: bool) -> Response:
         store = contributions_of(state)
         cid = request.path_params["cid"]
 
+        kept: dict[str, Any] = {}
+
         def commit(record: Record, triples: list[ox.Triple]) -> None:
             record.decision_comment = comment
-            commit_contribution(state, record, triples, principal.name)
+            change_id = commit_contribution(state, record, triples, principal.name)
+            kept.update(keep_approved(state, record, store.upload_path(record), change_id, principal.name))
+            record.kept_for_build = dict(kept)
 
         record = await _run(store.decide, cid, principal.name, comment, approve, commit)
         payload = await _run(lambda: _payload(state, record, request, review=True))

@@ -189,10 +189,17 @@ def _build_cmd(project: Path, store: Path) -> list[str]:
     return [sys.executable, "-m", "kg.cli", "build", "--project", str(project), "--store", str(store), "--no-reference"]
 
 
+#: what differs between two builds of the same sources: the build metadata, and the history
+#: (each build carries the old store's history over and records itself in it)
+_BUILD_SKIP = (GRAPH_BUILD, GRAPH_CHANGES)
+_BUILD_ENDS = tuple(f"<{g}>" for g in _BUILD_SKIP)
+
+
 def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
     """`runs` times: start `kg build` of a changed project over an existing store, SIGKILL it after
     a random progress line plus a random delay; the store must be the old one or the new one
-    (build metadata aside), and the next `kg build` and `kg serve` must work."""
+    (build metadata and the change history aside: every build records itself in the history it
+    carries over), and the next `kg build` and `kg serve` must work."""
     rng = random.Random(seed)
     store = tmp / "store"
     old_project = _mini_project(tmp / "old", "old")
@@ -201,8 +208,8 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
     old = store_lines(store)
     ref = tmp / "ref"
     assert subprocess.run(_build_cmd(new_project, ref), capture_output=True, timeout=300, check=False).returncode == 0
-    new = shape(store_lines(ref, skip=GRAPH_BUILD))
-    assert new != shape(store_lines(store, skip=GRAPH_BUILD))
+    new = shape(store_lines(ref, skip=_BUILD_SKIP))
+    assert new != shape(store_lines(store, skip=_BUILD_SKIP))
     outcomes = {"old": 0, "new": 0}
     for run in range(runs):
         stop_after = rng.choice(["parse", "load", "validate", "infer", "swap", None])
@@ -225,7 +232,7 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
         recover(store)
         if store_lines(store) == old:
             outcomes["old"] += 1
-        elif shape(store_lines(store, skip=GRAPH_BUILD)) == new:
+        elif shape(store_lines(store, skip=_BUILD_SKIP)) == new:
             outcomes["new"] += 1
         else:
             pytest.fail(f"seed {seed} run {run} (killed after {stop_after!r}): store is neither old nor new")
@@ -233,8 +240,8 @@ def kill_loop_builds(tmp: Path, runs: int, seed: int) -> dict[str, int]:
         # put the old state back for the next round (through a normal build of the old project)
         built = subprocess.run(_build_cmd(old_project, store), capture_output=True, timeout=300, check=False)
         assert built.returncode == 0
-        assert shape(store_lines(store, skip=GRAPH_BUILD)) == shape(
-            [x for x in old if not x.rstrip(" .").endswith(f"<{GRAPH_BUILD}>")])
+        assert shape(store_lines(store, skip=_BUILD_SKIP)) == shape(
+            [x for x in old if not x.rstrip(" .").endswith(_BUILD_ENDS)])
         old = store_lines(store)
     server = start_server(store, tmp, "--workers", "1", extra_env={"HILFENETZ_RATE_LIMIT": "off"})
     try:

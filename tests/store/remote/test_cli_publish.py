@@ -39,8 +39,13 @@ def local_lines(store: Path) -> list[str]:
     return sorted(_BNODE.sub("_:b", line) for line in data.decode().splitlines())
 
 
+GRAPH_CHANGES = "https://w3id.org/hilfenetz/id/graph/changes"
+
+
 def without_build_graph(lines: list[str]) -> list[str]:
-    return [line for line in lines if not line.rstrip(" .").endswith(f"<{GRAPH_BUILD}>")]
+    """Without the build metadata and the change history (each build records itself there with
+    its own id and time)."""
+    return [line for line in lines if not line.rstrip(" .").endswith((f"<{GRAPH_BUILD}>", f"<{GRAPH_CHANGES}>"))]
 
 
 def test_kg_build_store_url_publishes_what_a_local_build_holds(
@@ -58,9 +63,16 @@ def test_kg_build_store_url_publishes_what_a_local_build_holds(
     assert res2.returncode == 0, res2.stderr
     remote, here = remote_lines(scratch_remote.query_url), local_lines(local)
     assert len(remote) == len(here) > 50
-    # two builds differ only in the build metadata (end time)
+    # two builds differ only in the build metadata (end time) and their change records
     assert without_build_graph(remote) == without_build_graph(here)
     assert any(line.endswith(f"<{GRAPH_BUILD}> .") for line in remote)
+    # the remote's history is carried over: a second publish lists both builds
+    res3 = run_kg("build", "--project", str(mini_project), "--store", scratch_remote.query_url, "--no-reference",
+                  env={"TMPDIR": str(tmpdir)})
+    assert res3.returncode == 0, res3.stderr
+    builds = [line for line in remote_lines(scratch_remote.query_url)
+              if f"<{GRAPH_CHANGES}>" in line and '"build"' in line]
+    assert len(builds) == 2, builds
 
 
 def test_failing_build_leaves_the_remote_unchanged(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from kg.web.auth import add_token
-from tests.serving import serve_kg
+from tests.serving import copy_project, serve_kg
 
 HNID = "https://w3id.org/hilfenetz/id/"
 CONTRIB = HNID + "graph/contrib/"
@@ -45,6 +45,7 @@ class ContribServer:
     secrets: dict[str, str]
     store: Path
     contributions: Path
+    project: Path
 
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": "Bearer " + self.secrets[name]}
@@ -93,7 +94,9 @@ def contrib_server(tmp_path_factory: pytest.TempPathFactory, mini_project_source
     store = tmp / "store"
     build(mini_project_source, store)
     secrets = write_tokens(tmp / "tokens.toml")
-    with serve_kg(store, workers=1, tokens_file=tmp / "tokens.toml", project_root=mini_project_source,
+    # approvals keep their files under the project root (kg.graph.kept): a copy, never the fixture
+    project = copy_project(mini_project_source, tmp / "project")
+    with serve_kg(store, workers=1, tokens_file=tmp / "tokens.toml", project_root=project,
                   contributions_dir=tmp / "contributions", max_upload_bytes=64 * 1024, rate_limit=0.0,
                   name="contrib-uvicorn") as url:
-        yield ContribServer(url, secrets, store, tmp / "contributions")
+        yield ContribServer(url, secrets, store, tmp / "contributions", project)

@@ -153,7 +153,7 @@ def test_admin_and_the_legacy_write_token(tmp_path_factory: pytest.TempPathFacto
     from pathlib import Path
 
     from kg.graph.build import build
-    from tests.serving import serve_kg
+    from tests.serving import copy_project, serve_kg
     from tests.web.contrib.conftest import write_tokens
 
     tmp = tmp_path_factory.mktemp("legacy")
@@ -161,8 +161,9 @@ def test_admin_and_the_legacy_write_token(tmp_path_factory: pytest.TempPathFacto
     secrets = write_tokens(tmp / "tokens.toml")
     legacy = "legacy-token-of-earlier-versions-0123456789"
     with serve_kg(tmp / "store", workers=1, tokens_file=tmp / "tokens.toml", write_token=legacy,
-                  contributions_dir=tmp / "c", rate_limit=0.0) as url:
-        s = ContribServer(url, secrets, tmp / "store", tmp / "c")
+                  contributions_dir=tmp / "c", rate_limit=0.0,
+                  project_root=copy_project(Path(str(mini_project_source)), tmp / "project")) as url:
+        s = ContribServer(url, secrets, tmp / "store", tmp / "c", tmp / "project")
         r = _update(CONTRIB + "x/y")(s, {"Authorization": "Bearer " + legacy})
         assert r.status_code == 200, r.text
         r = _update(CONTRIB + "x/z")(s, s.auth("betrieb"))

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from kg.web.auth import add_token
-from tests.serving import serve_kg
+from tests.serving import copy_project, serve_kg
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +62,10 @@ def writable_real(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -
     tokens = tmp / "tokens.toml"
     secrets = {"kreis-re": add_token(tokens, "kreis-re", ["contribute:kreis-re/*"]),
                "redaktion": add_token(tokens, "redaktion", ["review"])}
+    # the approval keeps its file under the project root (kg.graph.kept): a copy, never the checkout
+    project = copy_project(PROJECT_ROOT, tmp / "project")
     with serve_kg(store, workers=1, tokens_file=tokens, contributions_dir=tmp / "contributions",
-                  project_root=PROJECT_ROOT, rate_limit=0.0, name="contribute-ui-uvicorn") as url:
+                  project_root=project, rate_limit=0.0, name="contribute-ui-uvicorn") as url:
         yield url, secrets
 
 
