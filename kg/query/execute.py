@@ -478,7 +478,11 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[..., Any], own_copy
                     store_key = key
                 if job.replay:
                     store.update(job.replay)
-            except Exception as exc:  # noqa: BLE001 - reported; an own copy is no longer trustworthy: dropped
+            except Exception as exc:  # noqa: BLE001 - reported; an own copy is given up (see below)
+                # a copy that does not open, or that failed to replay the writes (a full disk:
+                # RocksDB then refuses every further write on the handle), would answer without
+                # them: an error instead (a stale answer would also be cached under the new
+                # version), and the pool brings a fresh copy with the next job
                 store, store_key = None, None
                 answer = QueryAnswer(False, kind="store", message=f"{type(exc).__name__}: {exc}",
                                      copy_lost=job.own_copy)

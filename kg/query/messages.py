@@ -73,7 +73,8 @@ class QueryAnswer:
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
     message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
-    #: the job's `replay` failed: the worker dropped its copy, the next job brings a fresh one
+    #: the worker's own copy did not open or failed to replay the job's writes: it gave the copy
+    #: up (this answer is an error), the next job brings a fresh one
     copy_lost: bool = False
 
     def error(self) -> KgError:

@@ -310,19 +310,23 @@ class WorkerPool:
         `position` or in a copy made now, so the worker answers after applying it."""
         assert self.replicas is not None
         journal = self.replicas.journal
-        step = journal.since(worker.copy.position) if worker.copy is not None else None
-        if step is None:
+        copy = worker.copy
+        step = journal.since(copy.position) if copy is not None else None
+        if step is None or (copy is not None and copy.due(step.position, time.monotonic())):
             try:
                 fresh = await asyncio.get_running_loop().run_in_executor(self._executor, self.replicas.checkpoint)
-            except OSError as exc:
-                log.error("no copy of the store for a query worker: %s", exc)
-                return None
-            if worker.copy is not None:
-                worker.retired.append(worker.copy.path)
-            worker.copy = fresh
-            # a write that cannot be replayed may have landed since the copy: the copy holds every
-            # write answered before this query came, so it answers it; the next job copies again
-            step = journal.since(fresh.position) or CatchUp(fresh.position, "")
+            except OSError as exc:  # e.g. the disk is full (then writes are refused too)
+                if copy is None or step is None:  # an answer without writes it lacks: not given
+                    log.error("no copy of the store for a query worker: %s", exc)
+                    return None
+                log.error("no fresh copy of the store for a query worker, it keeps its old one: %s", exc)
+            else:
+                if copy is not None:
+                    worker.retired.append(copy.path)
+                worker.copy = fresh
+                # a write that cannot be replayed may have landed since the copy: the copy holds
+                # every write answered before this query came, so it answers it; the next job copies again
+                step = journal.since(fresh.position) or CatchUp(fresh.position, "")
         assert worker.copy is not None
         job.store_path = worker.copy.path
         job.store_generation = 0
@@ -332,13 +336,16 @@ class WorkerPool:
 
     def _caught_up(self, worker: _Worker, step: CatchUp, answer: QueryAnswer) -> None:
         """After the worker answered: it holds `step.position` now, unless it reports its copy lost
-        (a replay failed: the next job gets a fresh one). Copies it has closed are deleted."""
+        (it did not open or failed to replay: the next job brings a fresh one). Copies it has
+        closed are deleted."""
         assert worker.copy is not None
         if answer.copy_lost:
+            log.error("a query worker gave up its copy of the store (its next query gets a fresh one): %s",
+                      answer.message)
             worker.retired.append(worker.copy.path)
             worker.copy = None
         else:
-            worker.copy = Copy(worker.copy.path, step.position)
+            worker.copy = Copy(worker.copy.path, step.position, worker.copy.made)
         if worker.retired and self.replicas is not None:
             paths, worker.retired = worker.retired, []
             for path in paths:

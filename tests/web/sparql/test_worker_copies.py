@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.graph.faults.test_full_disk import fill, small_disk  # noqa: F401 - small_disk is a fixture
 from tests.serving import Server, start_server, stop_server
 
 from .conftest import EX, TOKEN, make_small_store
@@ -228,5 +229,34 @@ def test_a_write_over_the_journal_bound_is_not_replayed(tmp_path: Path) -> None:
         answers = on_both_workers(srv)
         assert all(a == want for a in answers), answers
         assert max(copies(srv)) > max(made), "the worker behind the journal's bound did not copy anew"
+    finally:
+        stop_server(srv.process)
+
+
+def test_a_worker_that_cannot_replay_on_a_full_disk_answers_an_error_not_an_old_state(
+        small_disk: Path, tmp_path: Path) -> None:  # noqa: F811 - the imported fixture
+    """A write committed, then the disk fills before a worker query: the worker cannot replay the
+    write on its copy (RocksDB appends to its log first) nor get a fresh copy. It must not answer
+    without the write (that answer would even be cached under the new version): an error while
+    the disk is full, and the current state once space is freed."""
+    srv = start_server(make_small_store(small_disk / "store"), tmp_path, "--workers", "1", token=TOKEN,
+                       extra_env=ENV)
+    try:
+        update(srv, f'INSERT DATA {{ GRAPH <{G}> {{ <{S}> <{P}> "one" }} }}')
+        assert notes(srv) == [(G, "one")]
+        update(srv, f'INSERT DATA {{ GRAPH <{G}> {{ <{S}> <{P}> "two" }} }}')
+        filler = fill(small_disk)
+        q = f"SELECT ?g ?o WHERE {{ GRAPH ?g {{ <{S}> <{P}> ?o }} }} ORDER BY ?g ?o"
+        for _ in range(3):
+            r = httpx.get(srv.sparql, params={"query": q}, headers={"Accept": "text/tab-separated-values"})
+            assert r.status_code in (200, 503), r.text
+            if r.status_code == 200:  # a fresh copy after all (space freed by deleting the old one)
+                assert '"two"' in r.text, r.text
+            else:
+                assert "could not be read" in r.text or "konnte nicht gelesen" in r.text, r.text
+        filler.unlink()
+        assert notes(srv) == [(G, "one"), (G, "two")]
+        update(srv, f'INSERT DATA {{ GRAPH <{G}> {{ <{S}> <{P}> "three" }} }}')
+        assert notes(srv) == [(G, "one"), (G, "three"), (G, "two")]
     finally:
         stop_server(srv.process)
