@@ -16,9 +16,10 @@ Per run (a fresh copy of the store, a fresh `kg serve --replicas 1`):
   query): p50/p99 while idle, then while a writer thread sends 10 writes per second (same run;
   the writer sends them one after another, so it reaches 10/s only when a write takes < 100 ms).
 With `--cpu`, also the CPU time the query workers spent per `graph_lookup` (idle and during
-writes; replaying writes or reopening snapshots included) and the server process's CPU time per
-write during the busy phase (a checkpoint it makes for the workers included): on a loaded shared
-machine wall-clock latencies mostly measure the queue for the CPU, CPU time does not.
+writes; replaying writes or reopening snapshots included; the workers run nothing else): on a
+loaded shared machine wall-clock latencies mostly measure the queue for the CPU, CPU time does
+not. (The server process's CPU is not split this way: in the busy phase it serves writes and
+lookups in a mix that differs between versions.)
 Cells are medians over `--runs`. Run by hand, not in the suite:
 
     python bench/bench_write.py --store var/store --runs 3 --label before
@@ -139,6 +140,7 @@ def cpu_split(server_pid: int) -> tuple[float, float]:
     return cpu_seconds(server_pid), sum(cpu_seconds(p) for p in worker_pids(server_pid))
 
 
+
 def entities(client: httpx.Client, url: str, n: int) -> list[str]:
     """`n` distinct subjects of the store (offers first: the entities curators change)."""
     q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} FILTER(isIRI(?s)) }} LIMIT {n}")
@@ -239,7 +241,6 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
             for n, e in enumerate(pool[lookups * 2:lookups * 4]):
                 (busy_g if n % 2 else busy).append(lookup(client, url, e, bool(n % 2)))
             c2 = cpu_split(proc.pid)
-            writes_busy = len(done)
             stop_flag.set()
             th.join()
             span = time.perf_counter() - t0
@@ -256,8 +257,7 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                writes_per_s_during_lookups=len(done) / span, busy_write_p50=pct(done, 50))
     if cpu:
         out.update(worker_cpu_ms_per_graph_lookup_idle=(c1[1] - c0[1]) * 1000 / max(1, len(idle_g)),
-                   worker_cpu_ms_per_graph_lookup_busy=(c2[1] - c1[1]) * 1000 / max(1, len(busy_g)),
-                   server_cpu_ms_per_write_busy=(c2[0] - c1[0]) * 1000 / max(1, writes_busy))
+                   worker_cpu_ms_per_graph_lookup_busy=(c2[1] - c1[1]) * 1000 / max(1, len(busy_g)))
     return out
 
 

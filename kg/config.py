@@ -257,7 +257,7 @@ class Settings:
                                                 "bytes) kept for the query workers to replay on their copies of "
                                                 "the store; a worker further behind, or a bigger write, gets a "
                                                 "fresh copy instead", parse=non_negative_int,
-                                    env="HILFENETZ_WORKER_REPLAY_BYTES")
+                                    flag="--worker-replay-bytes", metavar="BYTES", commands=SERVE)
     queue_timeout: float = _row(10.0, "seconds a request may wait for a free worker before 503 + Retry-After "
                                       "(within its deadline)")
     cache_entries: int = _row(2048, "answers kept in the answer cache, keyed by query, format and graph version "

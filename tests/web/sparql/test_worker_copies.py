@@ -82,9 +82,9 @@ SLOW = (f"SELECT ?g ?o (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ <{S}> <{P}> ?o }} "
         f"GRAPH <{EX}g/bulk> {{ ?a ?b ?c }} }} GROUP BY ?g ?o ORDER BY ?g ?o LIMIT ")
 
 
-def on_both_workers(server: Server, times: int = 8) -> list[list[tuple[str, str, str]]]:
-    """Send SLOW `times` times at once; check that both workers answered some (their CPU time
-    grew); return the answers."""
+def on_both_workers(server: Server, times: int = 8, bursts: int = 5) -> list[list[tuple[str, str, str]]]:
+    """Send SLOW `times` times at once, in up to `bursts` bursts until both workers answered some
+    (their CPU time grew: on a loaded machine one burst may not overlap); return the answers."""
     pids = sorted(server.worker_pids())
     assert len(pids) == 2, pids
     before = [cpu_ns(p) for p in pids]
@@ -95,11 +95,15 @@ def on_both_workers(server: Server, times: int = 8) -> list[list[tuple[str, str,
         assert r.status_code == 200, r.text
         return [(b["g"]["value"], b["o"]["value"], b["n"]["value"]) for b in r.json()["results"]["bindings"]]
 
-    with ThreadPoolExecutor(times) as ex:
-        answers = list(ex.map(ask, range(times)))
-    used = [cpu_ns(p) - b for p, b in zip(pids, before, strict=True)]
-    assert all(u > 2_000_000 for u in used), f"not both workers answered (CPU ns {used})"
-    return answers
+    answers: list[list[tuple[str, str, str]]] = []
+    used: list[int] = []
+    for burst in range(bursts):
+        with ThreadPoolExecutor(times) as ex:
+            answers += ex.map(ask, range(burst * times, (burst + 1) * times))
+        used = [cpu_ns(p) - b for p, b in zip(pids, before, strict=True)]
+        if all(u > 2_000_000 for u in used):
+            return answers
+    pytest.fail(f"not both workers answered in {bursts} bursts (CPU ns {used})")
 
 
 @pytest.fixture
@@ -202,8 +206,8 @@ def test_a_write_over_the_journal_bound_is_not_replayed(tmp_path: Path) -> None:
     """With a journal of 6 KiB: one-entity writes replay, a 300-triple PUT (about 40 KB of
     update text) does not fit and the workers copy anew; a worker left behind by more than the
     journal holds copies anew too. Every answer is the current state."""
-    srv = start_server(make_small_store(tmp_path / "store"), tmp_path, "--workers", "2", token=TOKEN,
-                       extra_env={**ENV, "HILFENETZ_WORKER_REPLAY_BYTES": str(6 * 1024)})
+    srv = start_server(make_small_store(tmp_path / "store"), tmp_path, "--workers", "2",
+                       "--worker-replay-bytes", str(6 * 1024), token=TOKEN, extra_env=ENV)
     try:
         update(srv, f'INSERT DATA {{ GRAPH <{G}> {{ <{S}> <{P}> "small" }} }}')
         assert notes(srv) == [(G, "small")]
