@@ -143,12 +143,15 @@ class ServiceState:
     def committed(self, update: str | None = None) -> None:
         """Call after every committed write (holding the write lock), with the SPARQL Update it
         ran when that replays it exactly on a copy (else None: the workers copy the store anew).
-        A new version (cache keys, ETags); the workers apply the write before their next job."""
+        A new version (cache keys, ETags); the workers apply the write before their next job.
+
+        The journal first, the version after: a query that reads the new version must get a
+        worker that applies the write, or its answer would be cached under that version without it."""
+        if self.replicas is not None:
+            self.replicas.committed(update)
         self._counter += 1
         self.version = f"w{self._boot}-{self._counter}"
         self._description_cache.clear()
-        if self.replicas is not None:
-            self.replicas.committed(update)
 
     # life cycle ---------------------------------------------------------------------------
 
