@@ -1,4 +1,4 @@
-"""The running service's state: the store handle, the snapshot workers read, the version, the pool.
+"""The running service's state: the store handle, what the workers read, the version, the pool.
 
 Who reads what: point lookups and the pages read the writable handle itself in this process
 (each pyoxigraph read runs on a RocksDB snapshot of its own, consistent with the committed
