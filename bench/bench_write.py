@@ -15,6 +15,11 @@ Per run (a fresh copy of the store, a fresh `kg serve --replicas 1`):
   `lookup` of one triple pattern and `graph_lookup` of the same inside `GRAPH ?g` (a worker
   query): p50/p99 while idle, then while a writer thread sends 10 writes per second (same run;
   the writer sends them one after another, so it reaches 10/s only when a write takes < 100 ms).
+With `--cpu`, also the CPU time the query workers spent per `graph_lookup` (idle and during
+writes; replaying writes or reopening snapshots included; the workers run nothing else): on a
+loaded shared machine wall-clock latencies mostly measure the queue for the CPU, CPU time does
+not. (The server process's CPU is not split this way: in the busy phase it serves writes and
+lookups in a mix that differs between versions.)
 Cells are medians over `--runs`. Run by hand, not in the suite:
 
     python bench/bench_write.py --store var/store --runs 3 --label before
@@ -100,6 +105,42 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process so far (all its threads; /proc schedstat, nanoseconds), 0 if gone."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's query workers: its children started by multiprocessing spawn."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == server_pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return pids
+
+
+def cpu_split(server_pid: int) -> tuple[float, float]:
+    """(server process, its query workers) CPU seconds so far."""
+    return cpu_seconds(server_pid), sum(cpu_seconds(p) for p in worker_pids(server_pid))
+
+
+
 def entities(client: httpx.Client, url: str, n: int) -> list[str]:
     """`n` distinct subjects of the store (offers first: the entities curators change)."""
     q = (f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} FILTER(isIRI(?s)) }} LIMIT {n}")
@@ -159,7 +200,7 @@ def lookup(client: httpx.Client, url: str, entity: str, graph: bool = False) -> 
     return elapsed
 
 
-def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = "") -> dict[str, Any]:
+def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = "", cpu: bool = False) -> dict[str, Any]:
     copy = work / "store"
     if copy.exists():
         shutil.rmtree(copy)
@@ -176,7 +217,9 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                 kind = KINDS[i % len(KINDS)]
                 times[kind].append(one_write(client, url, kind, entity, i))
             idle = [lookup(client, url, e) for e in pool[:lookups]]
+            c0 = cpu_split(proc.pid)
             idle_g = [lookup(client, url, e, True) for e in pool[lookups:lookups * 2]]
+            c1 = cpu_split(proc.pid)
             stop_flag = threading.Event()
             done: list[float] = []
 
@@ -197,6 +240,7 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
             busy, busy_g = [], []
             for n, e in enumerate(pool[lookups * 2:lookups * 4]):
                 (busy_g if n % 2 else busy).append(lookup(client, url, e, bool(n % 2)))
+            c2 = cpu_split(proc.pid)
             stop_flag.set()
             th.join()
             span = time.perf_counter() - t0
@@ -211,6 +255,9 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                graph_lookup_idle_p50=pct(idle_g, 50), graph_lookup_idle_p99=pct(idle_g, 99),
                graph_lookup_busy_p50=pct(busy_g, 50), graph_lookup_busy_p99=pct(busy_g, 99),
                writes_per_s_during_lookups=len(done) / span, busy_write_p50=pct(done, 50))
+    if cpu:
+        out.update(worker_cpu_ms_per_graph_lookup_idle=(c1[1] - c0[1]) * 1000 / max(1, len(idle_g)),
+                   worker_cpu_ms_per_graph_lookup_busy=(c2[1] - c1[1]) * 1000 / max(1, len(busy_g)))
     return out
 
 
@@ -232,11 +279,12 @@ def main() -> None:
     ap.add_argument("--entity-prefix", default="", help="write to the first offer whose IRI starts so "
                     "(e.g. https://w3id.org/hilfenetz/id/synthetic/ on a store with the synthetic graph)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--cpu", action="store_true", help="also CPU time per worker query and per write (Linux /proc)")
     args = ap.parse_args()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-write-", dir=str(args.store.parent)) as tmp:
         for n in range(args.runs):
-            r = one_run(args.store, args.writes, args.lookups, Path(tmp), args.entity_prefix)
+            r = one_run(args.store, args.writes, args.lookups, Path(tmp), args.entity_prefix, args.cpu)
             print(f"run {n + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in r.items()), file=sys.stderr)
             runs.append(r)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}

@@ -19,8 +19,10 @@ the store:
    recomputed on the same two states;
 4. **commit** data change, inferred-graph patch and the change record as *one* SPARQL Update
    (`DELETE DATA`/`CLEAR`/`INSERT DATA`; pyoxigraph applies one update as one transaction).
-   `state.committed()` then only moves the version on: readers get a consistent view without
-   a snapshot per write (kg.query.service).
+   `state.committed(update)` then hands that update over to the readers: the query workers
+   replay it on their copies of the store (kg.query.replicas), so no write and no reader waits
+   for a snapshot of the store. A commit that would not replay exactly (blank nodes in it get
+   fresh identities wherever `INSERT DATA` runs) is handed over as None: the workers copy anew.
 
 **The general fallback** (`_apply_staged`, marked in the timings as `staged`), the path every
 write took before: the update runs on a staging copy of the store (a RocksDB checkpoint), the
@@ -704,21 +706,23 @@ def _fast(state: Any, diff: Diff, validate: bool, meta: ChangeMeta, timings: dic
     store.update(sparql)
     _shapes_changed(diff)
     timings["commit"] = time.perf_counter() - t
-    _published(state, timings)
+    _published(state, _replayable(sparql, diff, inf_added))
     timings["total"] = time.perf_counter() - t0
     log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
     return WriteOutcome(True, timings=timings, change_id=change_id)
 
 
-def _published(state: Any, timings: dict[str, float]) -> None:
-    try:
-        state.committed()
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        # the change is in the store (its log); readers get it with the next snapshot
-        log.error("write committed, but no snapshot for the readers could be written: %s", exc)
-        timings["snapshot_failed"] = 1.0
+def _replayable(sparql: str, diff: Diff, inf_added: Sequence[ox.Quad]) -> str | None:
+    """The committed update if running it elsewhere gives the same quads (no blank nodes added:
+    `INSERT DATA` gives them fresh identities), else None."""
+    return None if _blank_nodes([*diff.added, *inf_added]) else sparql
+
+
+def _published(state: Any, update: str | None) -> None:
+    """Tell the state (the server's readers) about a committed write: `update` is the SPARQL
+    Update that made it if it replays exactly (`_replayable`), else None. Writes nothing to disk
+    (a full disk shows at the next copy of the store, which a worker query then reports)."""
+    state.committed(update)
 
 
 def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
@@ -774,8 +778,10 @@ def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
         change_id, record = _record(diff, meta, reverts)
         sparql = commit_text(store, diff, inf_added, inf_removed, record)
         del staging
+        replay: str | None = None
         if sparql is not None:
             store.update(sparql)
+            replay = _replayable(sparql, diff, inf_added)
         else:
             timings["commit_rerun"] = 1.0
             _commit_by_rerun(state, update, base_iri, staging_dir, scope, record)
@@ -783,7 +789,7 @@ def _apply_staged(state: Any, update: str, base_iri: str | None, validate: bool,
         timings["commit"] = time.perf_counter() - t
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)  # an open staging handle keeps its files until dropped
-    _published(state, timings)
+    _published(state, replay)
     timings["total"] = time.perf_counter() - t0
     log.info("write committed: %s", {k: round(v, 4) for k, v in timings.items()})
     return WriteOutcome(True, timings=timings, change_id=change_id)
@@ -818,7 +824,7 @@ class LocalState:
         self.write_lock = threading.Lock()
         self.snapshot_root: Path | None = None
 
-    def committed(self) -> None:
+    def committed(self, update: str | None = None) -> None:
         """Nobody reads through this handle but the caller."""
 
     def close(self) -> None:

@@ -2,9 +2,11 @@
 answer under its row and byte limits (`execute_job`), the worker's job loop (`_worker_main`,
 `_serve_jobs`), and inline execution in the server for single-pattern queries (`execute_inline`).
 
-Each worker opens the store read-only (`Store.read_only`), runs one job at a time and serialises
-the answer itself with pyoxigraph's serialisers, under a row and a byte limit, so a huge answer
-never crosses the pipe. The processes themselves are managed by kg.query.pool.
+Each worker opens the store read-only (`Store.read_only`) — in a writable server its own copy
+of the store read-write, to which it first applies the writes the job carries (kg.query.replicas)
+— runs one job at a time and serialises the answer itself with pyoxigraph's serialisers, under a
+row and a byte limit, so a huge answer never crosses the pipe. The processes themselves are
+managed by kg.query.pool.
 """
 
 from __future__ import annotations
@@ -402,8 +404,9 @@ def run_with_parser_stack(fn: Callable[[], Any]) -> Any:
     return outcome.get("value")
 
 
-def _worker_main(conn: Connection, memory_limit: int | None) -> None:
+def _worker_main(conn: Connection, memory_limit: int | None, own_copy: str | None = None) -> None:
     """Entry of one worker process: the job loop runs in a thread with a parser-sized stack.
+    `own_copy`: the path of this worker's copy of a writable store, opened before the first job.
 
     The thread has a second reason: glibc's malloc gives every thread but the main one its own
     arena, and pyoxigraph evaluates about twice as fast there as in the main arena, which the
@@ -420,7 +423,7 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
     # imported here, after the memory limit: the store library loads inside it (embedded path or remote URL)
     from kg.store import open_query_store
 
-    loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store), name="kg-query-loop")
+    loop = threading.Thread(target=_serve_jobs, args=(conn, open_query_store, own_copy), name="kg-query-loop")
     _start_with_parser_stack(loop)
     loop.join()
 
@@ -449,11 +452,16 @@ def worker_spin_seconds() -> float:
     return float(env_setting("worker_spin_ms")) / 1000
 
 
-def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> None:
+def _serve_jobs(conn: Connection, open_query_store: Callable[..., Any], own_copy: str | None = None) -> None:
     """Loop of one worker: receive a job, answer it, repeat until the pipe closes."""
     spin = worker_spin_seconds()
     store: Any = None
     store_key: tuple[str, int] | None = None
+    if own_copy is not None:  # opened now, while the worker waits for its first job (~120 ms read-write)
+        try:
+            store, store_key = open_query_store(own_copy, own_copy=True), (own_copy, 0)
+        except Exception:  # noqa: BLE001 - the first job opens it again and reports what fails
+            store = None
     while True:
         try:
             job = conn.recv()
@@ -463,12 +471,24 @@ def _serve_jobs(conn: Connection, open_query_store: Callable[[str], Any]) -> Non
             return
         try:
             key = (job.store_path, job.store_generation)
-            if store is None or store_key != key:
-                store = None
-                store = open_query_store(job.store_path)
-                store_key = key
-            emit = conn.send if job.stream_after else None  # a part of the answer: pickled bytes
-            answer = execute_job(store, job, emit=emit)
+            try:
+                if store is None or store_key != key:
+                    store = None
+                    store = open_query_store(job.store_path, own_copy=job.own_copy)
+                    store_key = key
+                if job.replay:
+                    store.update(job.replay)
+            except Exception as exc:  # noqa: BLE001 - reported; an own copy is given up (see below)
+                # a copy that does not open, or that failed to replay the writes (a full disk:
+                # RocksDB then refuses every further write on the handle), would answer without
+                # them: an error instead (a stale answer would also be cached under the new
+                # version), and the pool brings a fresh copy with the next job
+                store, store_key = None, None
+                answer = QueryAnswer(False, kind="store", message=f"{type(exc).__name__}: {exc}",
+                                     copy_lost=job.own_copy)
+            else:
+                emit = conn.send if job.stream_after else None  # a part of the answer: pickled bytes
+                answer = execute_job(store, job, emit=emit)
         except (BrokenPipeError, ConnectionResetError):
             return  # the parent went away while parts of an answer were being sent
         except Exception as exc:  # noqa: BLE001 - never die on a bad job

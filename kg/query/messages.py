@@ -34,8 +34,12 @@ class QueryJob:
     base_iri: str | None = None
     max_rows: int = 100_000
     max_bytes: int = 64 * 1024 * 1024
-    store_path: str = ""  # filled in by the pool (the current snapshot)
+    store_path: str = ""  # filled in by the pool (the store, or the worker's own copy of it)
     store_generation: int = 0  # changes when the same path holds a rebuilt store
+    #: writable server (kg.query.replicas): `store_path` is the worker's own copy, opened
+    #: read-write, and `replay` the committed writes it lacks (one SPARQL Update, run first)
+    own_copy: bool = False
+    replay: str = ""
     prefixes: dict[str, str] = field(default_factory=dict)  # for Turtle/TriG/RDF-XML output
     default_prefixes: dict[str, str] = field(default_factory=dict)  # usable without PREFIX in the query
     #: variable name -> pyoxigraph term (picklable), bound with `Store.query(substitutions=)`:
@@ -69,6 +73,9 @@ class QueryAnswer:
     #: parts of the answer sent before this message (QueryJob.stream_after); `body` is the rest
     streamed: int = 0
     message_de: str = ""  # the German of `message`, where there is one (kg.sparql.text.syntax_error_messages)
+    #: the worker's own copy did not open or failed to replay the job's writes: it gave the copy
+    #: up (this answer is an error), the next job brings a fresh one
+    copy_lost: bool = False
 
     def error(self) -> KgError:
         """The exception an error reply stands for (kg.web.http.error_response answers it).

@@ -9,12 +9,18 @@ other workers and the async server keep answering.
 
 `WorkerPool` is asyncio-friendly: it hands jobs (kg.query.messages) to idle workers and waits
 for the answer without blocking the event loop. What runs inside a worker is kg.query.execute.
+
+Which store a worker reads: in read-only and remote mode the store itself (`store_path`, the
+same for all). In a writable server each worker has a private copy of the live store that it
+brings up to date before each job by replaying the writes it has not seen (kg.query.replicas:
+why, and what falls back to a fresh copy); the pool tracks each worker's copy and position.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import select
@@ -23,7 +29,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler as _ForkingPickler
 from typing import Any
@@ -33,6 +39,9 @@ from kg.config import env_setting
 from kg.errors import ClientGone, QueryTimeout, WorkerCrashed
 from kg.query.execute import _worker_main
 from kg.query.messages import QueryAnswer, QueryJob
+from kg.query.replicas import CatchUp, Copy, Replicas
+
+log = logging.getLogger("hilfenetz.server")
 
 
 @dataclass(eq=False)
@@ -41,6 +50,10 @@ class _Worker:
     conn: Connection
     store_path: str | None = None
     jobs: int = 0
+    #: writable server: the worker's own copy of the store and the journal position it holds
+    copy: Copy | None = None
+    #: copies the worker had open before moving to `copy`: deleted once it answered from the new one
+    retired: list[str] = field(default_factory=list)
 
 
 class WorkerPool:
@@ -53,6 +66,7 @@ class WorkerPool:
         *,
         memory_limit: int | None = None,
         on_event: Callable[[str], None] | None = None,
+        replicas: Replicas | None = None,
     ) -> None:
         self.size = max(1, int(size))
         self.store_path = str(store_path)
@@ -69,27 +83,40 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self.generation = 0
         self._reaper: asyncio.Task[None] | None = None
-        #: run (in a pool thread) before every job: the writable service's on-demand snapshot
-        self.before_job: Callable[[], None] | None = None
+        #: writable server: every worker reads a copy of its own, kept current from the journal
+        self.replicas = replicas
         #: preloaded into every worker (kg.allocator: mimalloc unless HILFENETZ_ALLOCATOR says otherwise)
         self.allocator = allocator.library()
 
     # life cycle -------------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
+        copy = self._new_copy()
         parent, child = self._ctx.Pipe(duplex=True)
         _widen_buffers(parent, child)
         proc = self._ctx.Process(
-            target=_worker_main, args=(child, self.memory_limit), name="kg-query-worker", daemon=True
+            target=_worker_main, args=(child, self.memory_limit, copy.path if copy else None),
+            name="kg-query-worker", daemon=True,
         )
         with allocator.for_children(self.allocator):  # a spawned worker is a fresh interpreter: exec'd with it
             proc.start()
         child.close()
-        worker = _Worker(proc, parent)
+        worker = _Worker(proc, parent, copy=copy)
         with self._lock:
             self._workers.add(worker)
             self.started += 1
         return worker
+
+    def _new_copy(self) -> Copy | None:
+        """A copy of the live store for a starting worker (opened by it before its first job), or
+        None (read-only/remote mode; or the copy failed, e.g. a full disk: its first job tries again)."""
+        if self.replicas is None:
+            return None
+        try:
+            return self.replicas.checkpoint()
+        except OSError as exc:
+            log.error("no copy of the store for a new query worker (its first query tries again): %s", exc)
+            return None
 
     async def start(self) -> None:
         """Start the workers (call inside the running event loop)."""
@@ -137,6 +164,7 @@ class WorkerPool:
                 w.process.join(timeout=2)
             with contextlib.suppress(Exception):
                 w.conn.close()
+            self._discard_copies(w)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def alive(self) -> int:
@@ -148,14 +176,9 @@ class WorkerPool:
         with self._lock:
             return sorted(w.process.pid for w in self._workers if w.process.pid)
 
-    def paths_in_use(self) -> set[str]:
-        """Store paths some worker may still have open (snapshots that must not be deleted)."""
-        with self._lock:
-            return {w.store_path for w in self._workers if w.store_path} | {self.store_path}
-
     def set_store_path(self, path: str, generation: int = 0) -> None:
-        """Point later jobs at another store (a new snapshot after a write, or the same path
-        after a rebuild: a new `generation` makes the workers reopen it)."""
+        """Point later jobs at another store (read-only and remote mode: the same path after a
+        rebuild, a new `generation` makes the workers reopen it)."""
         self.store_path = str(path)
         self.generation = generation
 
@@ -168,6 +191,16 @@ class WorkerPool:
             worker.process.join(timeout=5)
         with contextlib.suppress(Exception):
             worker.conn.close()
+        self._discard_copies(worker)
+
+    def _discard_copies(self, worker: _Worker) -> None:
+        """Delete the copies of a worker that is gone (its process has exited)."""
+        if self.replicas is None:
+            return
+        paths = [*worker.retired, *([worker.copy.path] if worker.copy is not None else [])]
+        worker.retired, worker.copy = [], None
+        for path in paths:
+            self.replicas.discard(path)
 
     def _background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -208,8 +241,6 @@ class WorkerPool:
         (under the same deadline and disconnect checks) before the final QueryAnswer returns."""
         assert self._idle is not None, "WorkerPool.start() was not called"
         loop = asyncio.get_running_loop()
-        if self.before_job is not None:
-            await loop.run_in_executor(self._executor, self.before_job)
         wait = min(deadline - time.monotonic(), queue_timeout)
         if wait <= 0:
             raise QueryTimeout(limit, queued=True)
@@ -226,12 +257,20 @@ class WorkerPool:
             wait = min(deadline - time.monotonic(), queue_timeout)
             if wait <= 0:
                 raise QueryTimeout(limit, queued=True)
-        job.store_path = self.store_path
-        job.store_generation = self.generation
-        worker.store_path = self.store_path
         worker.jobs += 1
         finished = False
         try:
+            step: CatchUp | None = None
+            if self.replicas is None:
+                job.store_path = self.store_path
+                job.store_generation = self.generation
+            else:
+                step = await self._catch_up(worker, job)
+                if step is None:  # no copy could be made (e.g. the disk is full)
+                    finished = True
+                    return QueryAnswer(False, kind="store", message="no copy of the store for the query worker "
+                                       "could be made (see the server log)")
+            worker.store_path = job.store_path
             payload = _ForkingPickler.dumps(job)
             if len(payload) <= _INLINE_SEND_MAX:
                 # fits the (empty) pipe's buffer: the write cannot block, so no thread hop
@@ -251,6 +290,8 @@ class WorkerPool:
                     raise WorkerCrashed("the worker sent a part of an answer that was not to be streamed")
                 await on_part(message)
             finished = True
+            if step is not None:
+                self._caught_up(worker, step, message)
             return message
         finally:
             if finished:
@@ -260,6 +301,55 @@ class WorkerPool:
                 # with a runaway query, so it is killed and replaced
                 self._background(self._replace(worker))
 
+
+    async def _catch_up(self, worker: _Worker, job: QueryJob) -> CatchUp | None:
+        """Point `job` at the worker's copy with the writes it has not applied yet; first a fresh
+        copy if the journal no longer reaches it (or it has none). None if no copy can be made.
+
+        Read-your-writes: every write answered before this query arrived is in the journal up to
+        `position` or in a copy made now, so the worker answers after applying it."""
+        assert self.replicas is not None
+        journal = self.replicas.journal
+        copy = worker.copy
+        step = journal.since(copy.position) if copy is not None else None
+        if step is None or (copy is not None and copy.due(step.position, time.monotonic())):
+            try:
+                fresh = await asyncio.get_running_loop().run_in_executor(self._executor, self.replicas.checkpoint)
+            except OSError as exc:  # e.g. the disk is full (then writes are refused too)
+                if copy is None or step is None:  # an answer without writes it lacks: not given
+                    log.error("no copy of the store for a query worker: %s", exc)
+                    return None
+                log.error("no fresh copy of the store for a query worker, it keeps its old one: %s", exc)
+            else:
+                if copy is not None:
+                    worker.retired.append(copy.path)
+                worker.copy = fresh
+                # a write that cannot be replayed may have landed since the copy: the copy holds
+                # every write answered before this query came, so it answers it; the next job copies again
+                step = journal.since(fresh.position) or CatchUp(fresh.position, "")
+        assert worker.copy is not None
+        job.store_path = worker.copy.path
+        job.store_generation = 0
+        job.own_copy = True
+        job.replay = step.update
+        return step
+
+    def _caught_up(self, worker: _Worker, step: CatchUp, answer: QueryAnswer) -> None:
+        """After the worker answered: it holds `step.position` now, unless it reports its copy lost
+        (it did not open or failed to replay: the next job brings a fresh one). Copies it has
+        closed are deleted."""
+        assert worker.copy is not None
+        if answer.copy_lost:
+            log.error("a query worker gave up its copy of the store (its next query gets a fresh one): %s",
+                      answer.message)
+            worker.retired.append(worker.copy.path)
+            worker.copy = None
+        else:
+            worker.copy = Copy(worker.copy.path, step.position, worker.copy.made)
+        if worker.retired and self.replicas is not None:
+            paths, worker.retired = worker.retired, []
+            for path in paths:
+                asyncio.get_running_loop().run_in_executor(self._executor, self.replicas.discard, path)
 
     async def _until_readable(
         self,

@@ -1,20 +1,11 @@
-"""The running service's state: the store handle, the snapshot workers read, the version, the pool.
+"""The running service's state: the store handle, what the workers read, the version, the pool.
 
-Why snapshots: pyoxigraph documents that opening a store read-only while another process writes
-it is undefined behaviour. So in write mode the server keeps the only writable handle in the main
-process, and the workers open a RocksDB checkpoint of it (`Store.backup`, hard links) read-only;
-each job names the snapshot it must read, so a worker reopens when it moves on.
-
-Snapshots on demand, not per write: a committed write only moves the version on (`committed`).
-A worker job checks first that its snapshot holds every committed write and otherwise takes a new
-one (`fresh_snapshot`, coalesced under one lock: one snapshot serves every job that waited for
-it), so a query sent after a write's answer reads that write, and writes with no worker query in
-between cost no snapshot. (A background thread snapshotting right after each commit was tried and
-measured worse: under 10 writes/s it snapshotted continuously and worker lookups waited longer.) Measured on
-the real graph (2026-12-07): a checkpoint costs 40-100 ms with its memtable flush and every worker
-then reopens (~30 ms), which per write was most of a one-entity write's latency. Point lookups
-and the pages read the writable handle itself in this process: each pyoxigraph read runs on a
-RocksDB snapshot of its own, consistent with the committed writes. In read-only mode nobody
+Who reads what: point lookups and the pages read the writable handle itself in this process
+(each pyoxigraph read runs on a RocksDB snapshot of its own, consistent with the committed
+writes). The worker processes cannot: pyoxigraph documents that opening a store read-only while
+another process writes it is undefined behaviour. So in write mode each worker reads a private
+copy of the store that replays the committed writes before each job (kg.query.replicas: the
+`Replicas` made here, the journal `committed` feeds, the numbers). In read-only mode nobody
 writes: the workers open the store directory itself.
 
 The store version (part of every cache key and ETag) changes on every committed write; in
@@ -26,8 +17,10 @@ comes from `RemoteStore.version()`, polled like the read-only watcher, so a repu
 (`kg build --store URL`) gives new ETags and cache keys. Writes are refused in remote mode: the
 server cannot validate and commit in one transaction on a store it does not control.
 
-Snapshot directories `.{store}.snapshots-{PID}-{boot}` of writable servers that were killed
-(SIGKILL leaves no chance to clean up) are removed when the next server starts on the store.
+The workers' copies and the write path's staging copies live in the server's snapshot directory
+`.{store}.snapshots-{PID}-{boot}`, removed when the server stops; those of writable servers that
+were killed (SIGKILL leaves no chance to clean up) are removed when the next server starts on the
+store.
 """
 
 from __future__ import annotations
@@ -50,6 +43,7 @@ from kg.query.hsds import HsdsCache
 from kg.query.network import NetworkCache
 from kg.query.pool import WorkerPool, default_memory_limit
 from kg.query.reconcile import ReconcileService
+from kg.query.replicas import Replicas
 from kg.query.search import SearchService
 from kg.store import pid_alive
 from kg.store.fingerprint import MISSING, store_version
@@ -100,10 +94,9 @@ class ServiceState:
         self.write_lock = threading.Lock()
         self._boot = uuid.uuid4().hex[:8]
         self._counter = 0
+        #: the workers' copies and the write path's staging copies (writable mode)
         self.snapshot_root: Path | None = None
-        self.current_snapshot: Path | None = None
-        self._snapshot_lock = threading.Lock()
-        self._snapshot_counter = 0  # the write counter the current snapshot includes
+        self.replicas: Replicas | None = None
         store_path = settings.store_path
         self.remote = settings.remote
         self._remote_ok = False
@@ -125,7 +118,9 @@ class ServiceState:
             self.store = ox.Store(str(store_path))
             self.snapshot_root = store_path.parent / f".{store_path.name}.snapshots-{os.getpid()}-{self._boot}"
             self.snapshot_root.mkdir(parents=True, exist_ok=True)
-            read_path = self._take_snapshot()
+            self.replicas = Replicas(self.snapshot_root, lambda: self.store, self.write_lock,
+                                     settings.worker_replay_bytes)
+            read_path = ""  # each worker reads its own copy
             self.version = f"w{self._boot}-{self._counter}"
         else:
             if not store_path.exists():
@@ -133,9 +128,8 @@ class ServiceState:
             self.store = ox.Store.read_only(str(store_path))
             read_path = store_path
             self.version = f"r{store_version(store_path)}"
-        self.pool = WorkerPool(settings.workers, str(read_path), memory_limit=default_memory_limit())
-        if self.writable:
-            self.pool.before_job = self.fresh_snapshot
+        self.pool = WorkerPool(settings.workers, str(read_path), memory_limit=default_memory_limit(),
+                               replicas=self.replicas)
         self.cache = AnswerCache(settings.cache_entries, settings.cache_bytes, settings.cache_entry_max_bytes)
         self._description_cache: dict[tuple[str, str], bytes] = {}
         self._watch_task: asyncio.Task[None] | None = None
@@ -144,53 +138,20 @@ class ServiceState:
         self.network = NetworkCache(lambda: self.store, lambda: self.version)
         self.hsds = HsdsCache(lambda: self.store, lambda: self.version)
 
-    # snapshots ----------------------------------------------------------------------------
+    # writes ------------------------------------------------------------------------------
 
-    def _take_snapshot(self, counter: int = 0) -> Path:
-        assert self.snapshot_root is not None
-        self.store.flush()
-        target = self.snapshot_root / f"v{counter}"
-        if target.exists():
-            shutil.rmtree(target)
-        self.store.backup(str(target))
-        self.current_snapshot = target
-        return target
+    def committed(self, update: str | None = None) -> None:
+        """Call after every committed write (holding the write lock), with the SPARQL Update it
+        ran when that replays it exactly on a copy (else None: the workers copy the store anew).
+        A new version (cache keys, ETags); the workers apply the write before their next job.
 
-    def committed(self) -> None:
-        """Call after every committed write (holding the write lock): a new version (cache keys,
-        ETags); the workers' snapshot follows on demand (`fresh_snapshot`)."""
+        The journal first, the version after: a query that reads the new version must get a
+        worker that applies the write, or its answer would be cached under that version without it."""
+        if self.replicas is not None:
+            self.replicas.committed(update)
         self._counter += 1
         self.version = f"w{self._boot}-{self._counter}"
         self._description_cache.clear()
-
-    def fresh_snapshot(self) -> None:
-        """Before a worker job (in a pool thread): make sure the workers' snapshot holds every
-        write committed so far. Coalesced: callers that wait for the lock find it done."""
-        if self.snapshot_root is None or self._snapshot_counter == self._counter:
-            return
-        with self._snapshot_lock:
-            target = self._counter
-            if self._snapshot_counter >= target:
-                return
-            try:
-                snap = self._take_snapshot(target)
-            except OSError as exc:  # e.g. the disk is full: the workers keep the last snapshot
-                log.error("no new snapshot for the query workers (they read the previous one): %s", exc)
-                return
-            self.pool.set_store_path(str(snap))
-            self._snapshot_counter = target
-            self.gc_snapshots()
-
-    def gc_snapshots(self) -> None:
-        """Delete snapshots that no worker may still read."""
-        if self.snapshot_root is None:
-            return
-        keep = {str(p) for p in self.pool.paths_in_use()}
-        if self.current_snapshot is not None:
-            keep.add(str(self.current_snapshot))
-        for child in self.snapshot_root.iterdir():
-            if str(child) not in keep:
-                shutil.rmtree(child, ignore_errors=True)
 
     # life cycle ---------------------------------------------------------------------------
 

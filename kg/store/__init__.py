@@ -27,8 +27,10 @@ def is_remote(location: str) -> bool:
     return str(location).startswith(("http://", "https://"))
 
 
-def open_query_store(location: str) -> Any:
-    """Open the store at `location` for queries: embedded (read-only) or remote."""
+def open_query_store(location: str, own_copy: bool = False) -> Any:
+    """Open the store at `location` for queries: embedded (read-only) or remote; `own_copy`: a
+    query worker's private copy of a writable store, opened read-write to replay the writes
+    (kg.query.replicas)."""
     if is_remote(location):
         # only for a remote store: httpx costs ~0.9 s to import, which every `kg` command and
         # every query worker on an embedded store would pay
@@ -37,7 +39,7 @@ def open_query_store(location: str) -> Any:
         return RemoteStore(location)
     import pyoxigraph as ox
 
-    return ox.Store.read_only(location)
+    return ox.Store(location) if own_copy else ox.Store.read_only(location)
 
 
 __all__ = [

@@ -167,7 +167,7 @@ def live(template: Path, tmp_path: Path) -> Iterator[SimpleNamespace]:
     src = ox.Store.read_only(str(template))
     store = _copy(src, tmp_path / "store", writable=False)
     del src
-    yield SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda: None,
+    yield SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda update=None: None,
                           settings=SimpleNamespace(store_path=tmp_path / "store"), tmp=tmp_path, results=None)
 
 
@@ -278,7 +278,7 @@ def test_blank_node_writes(tmp_path: Path) -> None:
     store.load(f"<{ex}Person> <{SUBCLASS}> <{ex}Agent> .", format=ox.RdfFormat.TURTLE,
                to_graph=ox.NamedNode(ns.GRAPH_ONTOLOGY))
     (tmp_path / "snapshots").mkdir()
-    state = SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda: None,
+    state = SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda update=None: None,
                             settings=SimpleNamespace(store_path=path))
     agent_types = f"SELECT ?b WHERE {{ GRAPH <{ns.GRAPH_INFERRED}> {{ ?b a <{ex}Agent> }} }}"
 
@@ -309,7 +309,7 @@ def test_relative_graph_iri_resolved_against_the_base(tmp_path: Path) -> None:
     path = tmp_path / "store"
     store = ox.Store(str(path))
     (tmp_path / "snapshots").mkdir()
-    state = SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda: None,
+    state = SimpleNamespace(store=store, snapshot_root=tmp_path / "snapshots", committed=lambda update=None: None,
                             settings=SimpleNamespace(store_path=path))
     base = "http://example.org/sparql"
     g = ox.NamedNode("http://example.org/g")

@@ -445,7 +445,7 @@ class _WriteState:
         self.snapshot_root = store_path.parent
         self.write_lock = threading.Lock()
 
-    def committed(self) -> None:
+    def committed(self, update: str | None = None) -> None:
         """No readers to tell: a running server notices the changed store directory itself."""
 
 
