@@ -420,13 +420,14 @@ PROCESS_ROWS: tuple[Setting, ...] = (
     Setting("malloc_trim_seconds", 30.0, "seconds between two malloc_trim calls of the server process "
             "(0 = never)", kind="process", parse=non_negative_float, env="HILFENETZ_MALLOC_TRIM_SECONDS"),
     #: Why 0.5 ms and not Python's 5: the server answers point lookups in its event loop thread
-    #: while a write validates in another thread, ~17 ms of Python per one-entity write (30-40 ms
-    #: before 2026-12-07). A thread that wants the GIL back (after every await, socket call and
-    #: store query: several times per request) waits up to one switch interval; with 5 ms a 1 ms
-    #: lookup caught behind a write took 10-25 ms. Measured (bench/results/write.md, 2026-12-07, real
-    #: graph, 10 writes/s): lookup p99 during writes main 47 -> 28 ms, this branch 25 -> 23 ms at
-    #: load ~7 (noisy), write p50 unchanged within noise, the writing thread's CPU per write 15.6 vs
-    #: 13.1 ms (no measurable cost of the extra switches). 0 leaves Python's default.
+    #: while a write validates in another thread (8 ms of Python per one-entity write since
+    #: 2026-12-07, 33 ms before). A thread that wants the GIL back (after every socket call and
+    #: store query: several times per request) waits up to one switch interval. Measured in process
+    #: (a write thread at 10 writes/s, lookups with three GIL-releasing calls each, load 9): lookup
+    #: p99 during writes 3.0-8.8 ms with 5 ms, 0.86-0.88 ms with 0.5 ms; the writing thread's CPU
+    #: per write 15.6 vs 13.1 ms (no cost of the extra switches measurable). Over HTTP on a loaded
+    #: machine the difference drowns in scheduling noise (bench/results/write.md, 2026-12-07).
+    #: 0 leaves Python's default.
     Setting("gil_switch_ms", 0.5, "the server process's GIL switch interval in milliseconds (Python's default is "
             "5): how long a thread waits for the GIL before it asks the running one to hand it over "
             "(0 = leave Python's default)", kind="process", parse=non_negative_float,
