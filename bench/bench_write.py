@@ -20,7 +20,7 @@ Cells are medians over `--runs`. Run by hand, not in the suite:
     python bench/bench_write.py --store var/store --runs 3 --label before
     python bench/bench_write.py --store bench/data/synthetic-10M.store --runs 1 --label after
 
-The 10M synthetic store (`--make-synthetic`, once; ~N min, see bench/README.md): the SYNTHETIC
+The 10M synthetic store (`--make-synthetic`, once; its cost in bench/README.md): the SYNTHETIC
 N-Quads of bench/synthetic.py bulk-loaded into a *copy* of the built real store (so the ontology,
 the shapes and the alignment apply), then the whole inferred graph recomputed (`kg.graph.infer.infer`,
 idempotent: it adds only what the synthetic part implies), then compacted:
