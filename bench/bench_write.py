@@ -83,13 +83,19 @@ def pct(values: list[float], p: float) -> float:
 #: environment for it (`--server-env`, e.g. HILFENETZ_GIL_SWITCH_MS=5)
 CODE: list[Path] = [ROOT]
 SERVER_ENV: dict[str, str] = {}
+#: `--no-warm`: the server skips its background cache warm-up (`kg serve --no-warm`). Without it the
+#: first tens of seconds of every run overlap with the "linkeddata-warm" thread (dumps, JSON-LD
+#: context; py-spy on the 10M store, 2026-12-07), a CPU- and GIL-hungry neighbour of the writes
+#: and lookups being measured. Off by default to keep the method of the earlier tables.
+NO_WARM = [False]
 
 
 def start(store: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, BENCH_TOKEN=TOKEN, **SERVER_ENV)
     cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), "--replicas", "1",
-           "--no-build", "--log-level", "warning", "--write-token-env", "BENCH_TOKEN", "--rate-limit", "0"]
+           "--no-build", "--log-level", "warning", "--write-token-env", "BENCH_TOKEN", "--rate-limit", "0",
+           *(["--no-warm"] if NO_WARM[0] else [])]
     fh = open(log, "wb")  # noqa: SIM115 - the server keeps its own descriptor
     # `-m kg.cli` from the code tree's root imports that tree's kg (an export of main for "before")
     proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=CODE[0])
@@ -371,7 +377,10 @@ def main() -> None:
                     "(0 = skip it)")
     ap.add_argument("--no-graph-lookups", action="store_true", help="no GRAPH ?g lookups (worker queries): "
                     "their columns then hold plain lookups too")
+    ap.add_argument("--no-warm", action="store_true", help="start the server with --no-warm (steady state: no "
+                    "background cache warm-up during the measurement)")
     args = ap.parse_args()
+    NO_WARM[0] = args.no_warm
     GRAPH_LOOKUPS[0] = not args.no_graph_lookups
     CODE[0] = args.code.resolve()
     SERVER_ENV.update(kv.split("=", 1) for kv in args.server_env)
@@ -391,7 +400,7 @@ def main() -> None:
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     record = {"label": args.label, "commit": commit(), "store": str(args.store), "runs": runs, "median": med,
               "entity_prefix": args.entity_prefix, "code": str(CODE[0]), "server_env": SERVER_ENV,
-              "graph_lookups": GRAPH_LOOKUPS[0],
+              "graph_lookups": GRAPH_LOOKUPS[0], "no_warm": NO_WARM[0],
               "writes": args.writes, "lookups": args.lookups, "loadavg": os.getloadavg(),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     args.out.parent.mkdir(parents=True, exist_ok=True)
