@@ -425,8 +425,9 @@ PROCESS_ROWS: tuple[Setting, ...] = (
     #: store query: several times per request) waits up to one switch interval. Measured in process
     #: (a write thread at 10 writes/s, lookups with three GIL-releasing calls each, load 9): lookup
     #: p99 during writes 3.0-8.8 ms with 5 ms, 0.86-0.88 ms with 0.5 ms; the writing thread's CPU
-    #: per write 15.6 vs 13.1 ms (no cost of the extra switches measurable). Over HTTP on a loaded
-    #: machine the difference drowns in scheduling noise (bench/results/write.md, 2026-12-07).
+    #: per write 15.6 vs 13.1 ms (no cost of the extra switches measurable). Over HTTP, quiet machine
+    #: (bench/results/write.md, 2026-12-07 16:17): lookup p99 during 10 writes/s 13.6 ms with 5 ms,
+    #: 5.3 ms with 0.5 ms (6.4x vs 2.7x idle), write p50 15.4 vs 12.6 ms.
     #: 0 leaves Python's default.
     Setting("gil_switch_ms", 0.5, "the server process's GIL switch interval in milliseconds (Python's default is "
             "5): how long a thread waits for the GIL before it asks the running one to hand it over "
