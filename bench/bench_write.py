@@ -25,6 +25,17 @@ Cells are medians over `--runs`. Run by hand, not in the suite:
     python bench/bench_write.py --store var/store --runs 3 --label before
     python bench/bench_write.py --store bench/data/synthetic-10M.store --runs 1 --label after
 
+The 10M synthetic store (`--make-synthetic`, once; its cost in bench/README.md): the SYNTHETIC
+N-Quads of bench/synthetic.py bulk-loaded into a *copy* of the built real store (so the ontology,
+the shapes and the alignment apply), then the whole inferred graph recomputed (`kg.graph.infer.infer`,
+idempotent: it adds only what the synthetic part implies), then compacted:
+
+    python bench/synthetic.py --triples 10000000 --seed 42
+    python bench/bench_write.py --store var/store --make-synthetic bench/data/synthetic-10000000-seed42.nq \
+        --synthetic-store /work/bench-runs/synth10M.store
+    python bench/bench_write.py --store /work/bench-runs/synth10M.store --runs 3 \
+        --entity-prefix https://w3id.org/hilfenetz/id/synthetic/
+
 Results are appended to bench/results/write.json (one record per run set, stamped with the commit
 and the load average); a Markdown table goes to stdout.
 """
@@ -73,13 +84,26 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k] * 1000
 
 
+#: set by main(): the source tree the server runs from (`--code`, default this one) and extra
+#: environment for it (`--server-env`, e.g. HILFENETZ_GIL_SWITCH_MS=5)
+CODE: list[Path] = [ROOT]
+SERVER_ENV: dict[str, str] = {}
+#: `--no-warm`: the server skips its background cache warm-up (`kg serve --no-warm`). Without it the
+#: first tens of seconds of every run overlap with the "linkeddata-warm" thread (dumps, JSON-LD
+#: context; py-spy on the 10M store, 2026-12-07), a CPU- and GIL-hungry neighbour of the writes
+#: and lookups being measured. Off by default to keep the method of the earlier tables.
+NO_WARM = [False]
+
+
 def start(store: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = dict(os.environ, BENCH_TOKEN=TOKEN)
+    env = dict(os.environ, BENCH_TOKEN=TOKEN, **SERVER_ENV)
     cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), "--replicas", "1",
-           "--no-build", "--log-level", "warning", "--write-token-env", "BENCH_TOKEN", "--rate-limit", "0"]
+           "--no-build", "--log-level", "warning", "--write-token-env", "BENCH_TOKEN", "--rate-limit", "0",
+           *(["--no-warm"] if NO_WARM[0] else [])]
     fh = open(log, "wb")  # noqa: SIM115 - the server keeps its own descriptor
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=ROOT)
+    # `-m kg.cli` from the code tree's root imports that tree's kg (an export of main for "before")
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=CODE[0])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -152,7 +176,10 @@ def entities(client: httpx.Client, url: str, n: int) -> list[str]:
 def offer(client: httpx.Client, url: str, prefix: str = "") -> str:
     """The entity every write touches: the first offer (under `prefix`, e.g. the synthetic ones)."""
     where = f'FILTER(STRSTARTS(STR(?s), "{prefix}"))' if prefix else ""
-    q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{HN}Offer> }} {where} }} ORDER BY ?s LIMIT 1"
+    # no ORDER BY with a prefix: sorting 370,000 synthetic offers outlasts the query deadline on
+    # the 10M store; the store's index order is fixed, so the first one is the same every run
+    order = "" if prefix else "ORDER BY ?s"
+    q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <{HN}Offer> }} {where} }} {order} LIMIT 1"
     r = client.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
     r.raise_for_status()
     rows = r.json()["results"]["bindings"]
@@ -200,6 +227,11 @@ def lookup(client: httpx.Client, url: str, entity: str, graph: bool = False) -> 
     return elapsed
 
 
+#: set by main(): `--no-graph-lookups` (on the 10M store a worker query after a write waits for a
+#: snapshot of the whole store and its reopen and ends in 503 at the query deadline)
+GRAPH_LOOKUPS = [True]
+
+
 def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = "", cpu: bool = False) -> dict[str, Any]:
     copy = work / "store"
     if copy.exists():
@@ -209,7 +241,7 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
     try:
         with httpx.Client(timeout=60) as client:
             entity = offer(client, url, prefix)
-            pool = entities(client, url, lookups * 4 + 10)
+            pool = entities(client, url, lookups * 5 + 10)
             for k in KINDS:  # warm-up: shapes parsed, caches filled
                 one_write(client, url, k, entity, -1)
             times: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -218,7 +250,7 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                 times[kind].append(one_write(client, url, kind, entity, i))
             idle = [lookup(client, url, e) for e in pool[:lookups]]
             c0 = cpu_split(proc.pid)
-            idle_g = [lookup(client, url, e, True) for e in pool[lookups:lookups * 2]]
+            idle_g = [lookup(client, url, e, GRAPH_LOOKUPS[0]) for e in pool[lookups:lookups * 2]]
             c1 = cpu_split(proc.pid)
             stop_flag = threading.Event()
             done: list[float] = []
@@ -233,13 +265,24 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                         next_at += 0.1
                         time.sleep(max(0.0, next_at - time.perf_counter()))
 
+            # first point lookups alone during writes (no worker query, so no worker snapshot
+            # in between), then the original mix: lookups and GRAPH lookups alternating
+            th = threading.Thread(target=writer)
+            th.start()
+            time.sleep(0.3)
+            alone = [lookup(client, url, e) for e in pool[lookups * 4:lookups * 5]]
+            stop_flag.set()
+            th.join()
+            alone_writes = list(done)
+            done.clear()
+            stop_flag.clear()
             th = threading.Thread(target=writer)
             t0 = time.perf_counter()
             th.start()
             time.sleep(0.3)
             busy, busy_g = [], []
             for n, e in enumerate(pool[lookups * 2:lookups * 4]):
-                (busy_g if n % 2 else busy).append(lookup(client, url, e, bool(n % 2)))
+                (busy_g if n % 2 else busy).append(lookup(client, url, e, bool(n % 2) and GRAPH_LOOKUPS[0]))
             c2 = cpu_split(proc.pid)
             stop_flag.set()
             th.join()
@@ -254,11 +297,101 @@ def one_run(store: Path, writes: int, lookups: int, work: Path, prefix: str = ""
                lookup_busy_p50=pct(busy, 50), lookup_busy_p99=pct(busy, 99),
                graph_lookup_idle_p50=pct(idle_g, 50), graph_lookup_idle_p99=pct(idle_g, 99),
                graph_lookup_busy_p50=pct(busy_g, 50), graph_lookup_busy_p99=pct(busy_g, 99),
-               writes_per_s_during_lookups=len(done) / span, busy_write_p50=pct(done, 50))
+               writes_per_s_during_lookups=len(done) / span, busy_write_p50=pct(done, 50),
+               lookup_alone_busy_p50=pct(alone, 50), lookup_alone_busy_p99=pct(alone, 99),
+               alone_write_p50=pct(alone_writes, 50))
     if cpu:
         out.update(worker_cpu_ms_per_graph_lookup_idle=(c1[1] - c0[1]) * 1000 / max(1, len(idle_g)),
                    worker_cpu_ms_per_graph_lookup_busy=(c2[1] - c1[1]) * 1000 / max(1, len(busy_g)))
     return out
+
+
+#: Run in a subprocess from the code tree (so "before" measures main's kg): CPU of the writing
+#: thread per write, in process (no HTTP), on a copy of the store. argv: store, writes, prefix.
+_CPU_SCRIPT = r"""
+import statistics, sys, time, uuid
+from pathlib import Path
+from kg.graph.changes import ChangeMeta
+from kg.graph.write import LocalState, apply_update
+store, n, prefix = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+st = LocalState(store)
+flt = f'FILTER(STRSTARTS(STR(?s), "{prefix}"))' if prefix else ""
+order = "" if prefix else "ORDER BY ?s"
+q = f"SELECT ?s WHERE {{ GRAPH ?g {{ ?s a <https://w3id.org/hilfenetz/ontology#Offer> }} {flt} }} {order} LIMIT 1"
+entity = next(iter(st.store.query(q)))["s"].value
+g = "https://w3id.org/hilfenetz/id/graph/bench/write/update"
+c = "http://www.w3.org/2000/01/rdf-schema#comment"
+def one(i):
+    t = uuid.uuid4().hex[:8]
+    if i % 2:
+        u = f'INSERT DATA {{ GRAPH <{g}> {{ <{entity}> <{c}> "cpu {t}"@de }} }}'
+    else:
+        u = (f'WITH <{g}> DELETE {{ <{entity}> <{c}> ?o }} INSERT {{ <{entity}> <{c}> "cpu {t}"@de }} '
+             f'WHERE {{ OPTIONAL {{ <{entity}> <{c}> ?o }} }}')
+    c0, w0 = time.thread_time(), time.perf_counter()
+    with st.write_lock:
+        out = apply_update(st, u, base_iri=None, validate=True, meta=ChangeMeta(actor="bench", action="update"))
+    assert out.ok, out
+    return time.thread_time() - c0, time.perf_counter() - w0
+for i in range(6):
+    one(i)
+got = [one(i) for i in range(n)]
+print(statistics.median(x[0] for x in got) * 1000, statistics.median(x[1] for x in got) * 1000)
+st.close()
+"""
+
+
+def cpu_per_write(store: Path, writes: int, work: Path, prefix: str = "") -> tuple[float, float]:
+    """(CPU ms of the writing thread, wall ms) per one-entity write, medians, in process."""
+    copy = work / "cpu-store"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(store, copy)
+    out = subprocess.run([sys.executable, "-c", _CPU_SCRIPT, str(copy), str(writes), prefix], cwd=CODE[0],
+                         capture_output=True, text=True, check=True, env=dict(os.environ, **SERVER_ENV))
+    cpu, wall = (float(x) for x in out.stdout.split())
+    shutil.rmtree(copy)
+    return cpu, wall
+
+
+def make_synthetic(real: Path, nq: Path, target: Path) -> dict[str, float]:
+    """Real store + SYNTHETIC N-Quads + their inferences in `target` (built beside it, renamed at
+    the end, so a half-built store never sits at `target`). Returns the seconds of each step.
+
+    Why this way: `bulk_load` writes sorted SST files without a transaction log (the fastest
+    way in), a copy of the built store keeps the build's graphs as they are, and the inferred
+    graph must hold what the synthetic part implies (superclass types of every synthetic offer,
+    organisation, cooperation; `participatesIn`, `cooperatesWith` and the property closure),
+    because the write path patches the inferred graph only for the subjects a write touches and
+    compares with what is already there (kg.graph.infer.inferred_about)."""
+    import pyoxigraph as ox
+
+    from kg.graph.infer import infer
+
+    part = target.with_name(target.name + ".part")
+    if part.exists():
+        shutil.rmtree(part)
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    shutil.copytree(real, part)
+    steps["copy_s"] = time.perf_counter() - t
+    store = ox.Store(str(part))
+    t = time.perf_counter()
+    store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    steps["bulk_load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    res = infer(store)
+    steps["infer_s"] = time.perf_counter() - t
+    steps["inferred_added"] = float(res.total)
+    t = time.perf_counter()
+    store.optimize()
+    store.flush()
+    steps["optimize_s"] = time.perf_counter() - t
+    del store
+    if target.exists():
+        shutil.rmtree(target)
+    part.rename(target)
+    return steps
 
 
 def commit() -> str:
@@ -280,16 +413,42 @@ def main() -> None:
                     "(e.g. https://w3id.org/hilfenetz/id/synthetic/ on a store with the synthetic graph)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--cpu", action="store_true", help="also CPU time per worker query and per write (Linux /proc)")
+    ap.add_argument("--make-synthetic", type=Path, default=None, metavar="NQ",
+                    help="instead of measuring: load these SYNTHETIC N-Quads into a copy of --store, infer, "
+                    "and write the result to --synthetic-store")
+    ap.add_argument("--synthetic-store", type=Path, default=Path("/work/bench-runs/synth10M.store"))
+    ap.add_argument("--code", type=Path, default=ROOT, help="source tree the server runs from (e.g. an export "
+                    "of main: `git archive main | tar -x -C /tmp/main`); default this one")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment of the server, e.g. HILFENETZ_GIL_SWITCH_MS=5 (repeatable)")
+    ap.add_argument("--cpu-writes", type=int, default=60, help="writes of the in-process CPU measurement "
+                    "(0 = skip it)")
+    ap.add_argument("--no-graph-lookups", action="store_true", help="no GRAPH ?g lookups (worker queries): "
+                    "their columns then hold plain lookups too")
+    ap.add_argument("--no-warm", action="store_true", help="start the server with --no-warm (steady state: no "
+                    "background cache warm-up during the measurement)")
     args = ap.parse_args()
+    NO_WARM[0] = args.no_warm
+    GRAPH_LOOKUPS[0] = not args.no_graph_lookups
+    CODE[0] = args.code.resolve()
+    SERVER_ENV.update(kv.split("=", 1) for kv in args.server_env)
+    if args.make_synthetic:
+        steps = make_synthetic(args.store, args.make_synthetic, args.synthetic_store)
+        print(json.dumps(steps))
+        return
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-write-", dir=str(args.store.parent)) as tmp:
         for n in range(args.runs):
             r = one_run(args.store, args.writes, args.lookups, Path(tmp), args.entity_prefix, args.cpu)
+            if args.cpu_writes:
+                r["cpu_per_write_ms"], r["inprocess_write_wall_ms"] = cpu_per_write(
+                    args.store, args.cpu_writes, Path(tmp), args.entity_prefix)
             print(f"run {n + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in r.items()), file=sys.stderr)
             runs.append(r)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     record = {"label": args.label, "commit": commit(), "store": str(args.store), "runs": runs, "median": med,
-              "entity_prefix": args.entity_prefix,
+              "entity_prefix": args.entity_prefix, "code": str(CODE[0]), "server_env": SERVER_ENV,
+              "graph_lookups": GRAPH_LOOKUPS[0], "no_warm": NO_WARM[0],
               "writes": args.writes, "lookups": args.lookups, "loadavg": os.getloadavg(),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     args.out.parent.mkdir(parents=True, exist_ok=True)

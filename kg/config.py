@@ -428,6 +428,20 @@ PROCESS_ROWS: tuple[Setting, ...] = (
             parse=non_negative_int, env="HILFENETZ_MALLOC_ARENAS"),
     Setting("malloc_trim_seconds", 30.0, "seconds between two malloc_trim calls of the server process "
             "(0 = never)", kind="process", parse=non_negative_float, env="HILFENETZ_MALLOC_TRIM_SECONDS"),
+    #: Why 0.5 ms and not Python's 5: the server answers point lookups in its event loop thread
+    #: while a write validates in another thread (8 ms of Python per one-entity write since
+    #: 2026-12-07, 33 ms before). A thread that wants the GIL back (after every socket call and
+    #: store query: several times per request) waits up to one switch interval. Measured in process
+    #: (a write thread at 10 writes/s, lookups with three GIL-releasing calls each, load 9): lookup
+    #: p99 during writes 3.0-8.8 ms with 5 ms, 0.86-0.88 ms with 0.5 ms; the writing thread's CPU
+    #: per write 15.6 vs 13.1 ms (no cost of the extra switches measurable). Over HTTP, quiet machine
+    #: (bench/results/write.md, 2026-12-07 16:17): lookup p99 during 10 writes/s 13.6 ms with 5 ms,
+    #: 5.3 ms with 0.5 ms (6.4x vs 2.7x idle), write p50 15.4 vs 12.6 ms.
+    #: 0 leaves Python's default.
+    Setting("gil_switch_ms", 0.5, "the server process's GIL switch interval in milliseconds (Python's default is "
+            "5): how long a thread waits for the GIL before it asks the running one to hand it over "
+            "(0 = leave Python's default)", kind="process", parse=non_negative_float,
+            env="HILFENETZ_GIL_SWITCH_MS"),
     Setting("worker_memory_mb", 4096, "data segment limit of each query worker in MB (0 = none)", kind="process",
             parse=non_negative_int, env="HILFENETZ_WORKER_MEMORY_MB"),
     Setting("worker_spin_ms", 2.0, "milliseconds an idle query worker spins for the next job before it blocks "

@@ -440,7 +440,9 @@ def validate_change(before: Any, after: Any, diff: Diff) -> tuple[bool, str, str
     shapes_after = _shapes_of(after)
     if shapes_after is None:
         return True, "", '{"conforms": true}', "", False
-    shapes_before = _shapes_of(before)
+    # the view of a change that leaves the shapes alone has the live store's shapes (_shapes_of
+    # would raise otherwise): no second key query (a SPARQL COUNT, ~1 ms of a ~9 ms write)
+    shapes_before = shapes_after if isinstance(after, _Overlay) and after.live is before else _shapes_of(before)
     change = Change([q for q in diff.added if q.graph_name not in (_INFERRED, _SHAPES)],
                     [q for q in diff.removed if q.graph_name not in (_INFERRED, _SHAPES)])
     outcome = check_change(before, after, shapes_before, shapes_after, change,

@@ -217,6 +217,8 @@ def create_app(settings: Settings, group: GroupServices | None = None) -> FastAP
     # capped at 2 it stayed flat; bench/results/soak.md). The one place the cap is applied:
     # uvicorn's threads, started later, share the capped arenas as well.
     ops.limit_malloc_arenas(env_setting("malloc_arenas"))
+    # lookups in the event loop must not wait 5 ms for the GIL per step while a write validates
+    ops.set_switch_interval(env_setting("gil_switch_ms"))
     shared = group.shared_metrics(METRICS) if group is not None else None
     state = WebState(settings, registry=METRICS, render_metrics=shared.render if shared is not None else None)
     if settings.warm_caches:  # on the full graph they take tens of seconds on first use
