@@ -449,5 +449,12 @@ class ImportRefused(KgError):
     http_status = 422
 
 
+class KeptContributionStale(KgError):
+    """A contribution kept under data/contributions/ that no longer maps on the store as built so
+    far (kg.graph.kept: `kg build` retries it after the others, then names it)."""
+
+    exit_code = 2
+
+
 class TokenFileError(KgError):
     """The tokens file cannot be read or holds something that is not a token table."""

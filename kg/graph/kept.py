@@ -52,7 +52,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.errors import KgError
+from kg.errors import KeptContributionStale, KgError
 from kg.i18n import Msg
 
 TOOL = f"kg {__version__}"
@@ -257,10 +257,6 @@ class ReplayResult:
     skipped: list[tuple[Version, str]] = field(default_factory=list)
 
 
-class _NoLongerPlans(KgError):
-    """A kept contribution that does not map on the store as built so far."""
-
-
 def _meta(v: Version) -> Any:
     from kg.graph.tabular.importer import SourceMeta
 
@@ -271,9 +267,10 @@ def _meta(v: Version) -> Any:
 
 def _apply_plan(store: Any, plan: Any, v: Version, project_root: Path) -> int:
     if not plan.ok:
-        raise _NoLongerPlans(f"{v.path(project_root)}: the kept contribution no longer imports:\n{plan.report('en')}",
-                             de=f"{v.path(project_root)}: der gespeicherte Beitrag lässt sich nicht mehr "
-                                f"einlesen:\n{plan.report('de')}")
+        where = v.path(project_root)
+        raise KeptContributionStale(f"{where}: the kept contribution no longer imports:\n{plan.report('en')}",
+                                    de=f"{where}: der gespeicherte Beitrag lässt sich nicht mehr "
+                                       f"einlesen:\n{plan.report('de')}")
     for q in plan.removed_quads:
         store.remove(q)
     store.extend(plan.quads)
@@ -314,10 +311,10 @@ def _replay_one(project_root: Path, store: Any, v: Version) -> int:
                 from kg.graph.tabular.importer import plan_import
 
                 plan = plan_import(store, f, v.kind, _meta(v), graph=v.graph, tool=v.tool_version, validate=False)
-        except _NoLongerPlans:
+        except KeptContributionStale:
             raise
         except KgError as exc:  # e.g. a template kind the model of this build does not have
-            raise _NoLongerPlans(f"{path}: {exc}", de=f"{path}: {exc.de or exc}") from None
+            raise KeptContributionStale(f"{path}: {exc}", de=f"{path}: {exc.de or exc}") from None
     return _apply_plan(store, plan, v, project_root)
 
 
@@ -328,12 +325,12 @@ def replay(project_root: Path, store: Any, *, skip_unresolved: bool = False) -> 
     result = ReplayResult()
     todo = kept_contributions(project_root)
     while todo:
-        failed: list[tuple[Version, _NoLongerPlans]] = []
+        failed: list[tuple[Version, KeptContributionStale]] = []
         for v in todo:
             try:
                 result.quads += _replay_one(project_root, store, v)
                 result.applied.append(v)
-            except _NoLongerPlans as exc:
+            except KeptContributionStale as exc:
                 failed.append((v, exc))
         if len(failed) == len(todo):  # no progress: what is left does not map
             if not skip_unresolved:
