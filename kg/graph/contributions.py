@@ -324,10 +324,10 @@ class Contributions:
         """Write a whole submission at once (temporary directory, fsync, rename)."""
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=str(self.dir)))
         try:
-            _write(tmp / ("upload" + Path(record.filename).suffix.lower()), upload)
+            write_atomic(tmp / ("upload" + Path(record.filename).suffix.lower()), upload)
             nt = ox.serialize(pending, format=ox.RdfFormat.N_TRIPLES) if pending else b""
-            _write(tmp / "pending.nt", nt or b"")
-            _write(tmp / "record.json", _dump(record))
+            write_atomic(tmp / "pending.nt", nt or b"")
+            write_atomic(tmp / "record.json", _dump(record))
             os.rename(tmp, self._path(record.id))
             _fsync_dir(self.dir)
         except BaseException:
@@ -355,7 +355,7 @@ class Contributions:
         return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
 
     def save(self, record: Record) -> None:
-        _write(self._path(record.id) / "record.json", _dump(record))
+        write_atomic(self._path(record.id) / "record.json", _dump(record))
 
     def records(self, status: str | None = None, submitter: str | None = None) -> list[Record]:
         """Newest first."""
@@ -424,8 +424,8 @@ def _dump(record: Record) -> bytes:
     return json.dumps(record.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Atomic file write: temporary file in the same directory, fsync, rename."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """Atomic file write: temporary file in the same directory, fsync, rename (also kg.graph.kept's)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as f:

@@ -53,6 +53,7 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import KeptContributionStale, KgError
+from kg.graph.contributions import write_atomic
 from kg.i18n import Msg
 
 TOOL = f"kg {__version__}"
@@ -129,22 +130,9 @@ def _read(path: Path) -> Kept:
     return Kept(d["graph"], [Version.from_json(v) for v in d["versions"]])
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _save(path: Path, kept: Kept) -> None:
     body = {"graph": kept.graph, "versions": [asdict(v) for v in kept.versions]}
-    _write_atomic(path, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    write_atomic(path, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 @contextlib.contextmanager
@@ -208,7 +196,7 @@ def keep(project_root: Path, data: bytes, *, format: str, kind: str, graph: str,
         target = d / "files" / f"{slug}-{sha[:12]}{suffix.lower()}"
         if not target.exists():
             target.parent.mkdir(exist_ok=True)
-            _write_atomic(target, data)
+            write_atomic(target, data)
         meta_path = d / f"{slug}.json"
         kept = _read(meta_path) if meta_path.exists() else Kept(graph)
         seq = 1 + max((v.sequence for k in all_kept(project_root) for v in k.versions), default=0)
