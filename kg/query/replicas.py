@@ -51,6 +51,14 @@ its snapshot directory). On a full disk a copy cannot replay (RocksDB appends to
 and refuses every later write on that handle): the worker answers an error instead of the state
 without the write (which the answer cache would even keep under the new version), and the next
 job brings a fresh copy once there is space.
+
+CPU: a copy is opened read-write, so RocksDB finishes in it whatever compaction the live store
+had pending when the copy was made, once per copy. A store from `kg build` has none (it is
+compacted before the swap): opening a copy of the real store read-write costs 0.05 s of CPU in
+the 15 s after it. A bulk-loaded, uncompacted store does: a copy of the 10M synthetic store
+without `optimize()` spent 13.9 s of CPU in those 15 s and wrote 0.6 GB of new files (measured
+2026-12-07), the likely reason its workers showed 18.9 ms of CPU per query during writes against 5.0
+idle (bench/results/write.md). Compact a store before serving it writable (`kg build` does).
 """
 
 from __future__ import annotations
