@@ -95,14 +95,25 @@ def _rows_html(ctx: pages.PageContext, found: list[changes.ChangeInfo]) -> str:
             + "".join(rows) + "</table>")
 
 
-async def changes_page(request: Request) -> Response:
-    """The history, newest first, filtered by ?graph= and ?resource=; HTML or JSON."""
+async def _history(request: Request) -> tuple[list[changes.ChangeInfo], str | None, str | None] | Response:
+    """The changes the request's filters select (newest first) with its graph and resource
+    filters, or the 400 answer to a bad filter: what /changes and /changes.atom both list."""
     got = _filters(request)
     if isinstance(got, Response):
         return got
     graph, resource, limit = got
+    found = await run_in_threadpool(changes.history, service(request).store, graph=graph, resource=resource,
+                                    limit=limit)
+    return found, graph, resource
+
+
+async def changes_page(request: Request) -> Response:
+    """The history, newest first, filtered by ?graph= and ?resource=; HTML or JSON."""
+    got = await _history(request)
+    if isinstance(got, Response):
+        return got
+    found, graph, resource = got
     state = service(request)
-    found = await run_in_threadpool(changes.history, state.store, graph=graph, resource=resource, limit=limit)
     if _wants_json(request):
         return Response(json.dumps({"changes": [c.to_json() for c in found]}, ensure_ascii=False),
                         media_type="application/json", headers={"Cache-Control": "no-cache"})
@@ -148,12 +159,11 @@ def atom_feed(found: list[changes.ChangeInfo], base: str, self_href: str) -> str
 
 async def changes_feed(request: Request) -> Response:
     """The history as an Atom feed (same filters as /changes)."""
-    got = _filters(request)
+    got = await _history(request)
     if isinstance(got, Response):
         return got
-    graph, resource, limit = got
+    found = got[0]
     state = service(request)
-    found = await run_in_threadpool(changes.history, state.store, graph=graph, resource=resource, limit=limit)
     base = base_url(request, state.settings)
     return Response(atom_feed(found, base, str(request.url)), media_type=ATOM, headers={"Cache-Control": "no-cache"})
 
