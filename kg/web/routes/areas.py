@@ -21,7 +21,7 @@ from kg.query.profile import area_profile, resolve
 from kg.web.http import conditional
 from kg.web.negotiation import negotiate
 from kg.web.render import profile as render
-from kg.web.routes.linkeddata import page_context
+from kg.web.routes.linkeddata import not_acceptable, page_context
 from kg.web.state import service
 
 OFFERS = (formats.HTML, formats.JSON)
@@ -57,8 +57,7 @@ def area(key: str, request: Request) -> Response:
     key = key.removesuffix(".json")
     fmt = _format(request, forced)
     if fmt is None:
-        return Response("406 Not Acceptable. Available: text/html, application/json\n", status_code=406,
-                        media_type="text/plain", headers={"Vary": "Accept"})
+        return not_acceptable([f.media_type for f in OFFERS])
     state = service(request)
     ctx = page_context(request, state)
     iri = resolve(state.store, key)
@@ -75,8 +74,7 @@ def area(key: str, request: Request) -> Response:
 def _compare(request: Request, forced_json: bool) -> Response:
     fmt = _format(request, forced_json)
     if fmt is None:
-        return Response("406 Not Acceptable. Available: text/html, application/json\n", status_code=406,
-                        media_type="text/plain", headers={"Vary": "Accept"})
+        return not_acceptable([f.media_type for f in OFFERS])
     state = service(request)
     ctx = page_context(request, state)
     key_a = request.query_params.get("a", "")[:80]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +139,10 @@ def link_header(alts: list[tuple[str, str, str]], canonical: str | None = None) 
     return ", ".join(parts)
 
 
-def not_acceptable() -> Response:
-    text = "406 Not Acceptable. Available: " + ", ".join(f.media_type for f in RESOURCE_FORMATS) + "\n"
+def not_acceptable(available: Sequence[str] | None = None) -> Response:
+    """406 naming what is available (default: the resource formats; an area profile passes its two)."""
+    offered = available if available is not None else [f.media_type for f in RESOURCE_FORMATS]
+    text = "406 Not Acceptable. Available: " + ", ".join(offered) + "\n"
     return Response(text, status_code=406, media_type="text/plain", headers={"Vary": "Accept"})
 
 
